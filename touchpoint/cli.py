@@ -1,0 +1,240 @@
+"""The ``touchpoint`` command. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or not implemented.
+
+Errors are one line on stderr (``touchpoint: error: ...``), never a traceback; ``--debug`` shows it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from touchpoint import __version__
+
+#: Subcommands that later issues implement: name -> (help, issue number).
+PLANNED = {
+    "load": ("load output topics into ClickHouse", 5),
+    "db": ("ClickHouse schema migrations (db migrate)", 5),
+    "submit": ("submit a job to a Flink cluster", 3),
+    "campaigns": ("publish campaign definitions (campaigns publish FILES)", 4),
+    "leads": ("follow the lead topic like an outbound system (leads tail)", 4),
+    "dashboards": ("check or push Grafana dashboards", 5),
+    "report": ("write a self-contained HTML report", 5),
+}
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2 with a one-line message."""
+
+
+def _settings(args):
+    from touchpoint.config import load_settings
+
+    return load_settings(args.config)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {v}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {v}")
+    return v
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def cmd_simulate(args) -> int:
+    from touchpoint.simulator import simulate
+
+    settings = _settings(args)
+    if args.kafka is None and args.out is None:
+        raise UsageError("simulate needs --out DIR or --kafka HOST:PORT")
+    out = Path(args.out) if args.out else settings.paths.work_dir / "city"
+    if args.kafka is None:
+        summary = simulate(settings, seed=args.seed, subscribers=args.subscribers, hours=args.hours,
+                           out_dir=out, progress=not args.quiet)
+    else:
+        from touchpoint.kafka_io import RateLimitedProducer
+
+        settings.kafka.bootstrap = args.kafka
+        with RateLimitedProducer(settings, rate=args.rate, progress=not args.quiet) as producer:
+            summary = simulate(settings, seed=args.seed, subscribers=args.subscribers, hours=args.hours,
+                               out_dir=out, sink=producer.send, progress=False)
+    print(summary)
+    return 0
+
+
+def cmd_replay(args) -> int:
+    from touchpoint.runner import replay
+
+    settings = _settings(args)
+    written = replay(args.job, settings, Path(args.input), Path(args.output))
+    for key, path in written.items():
+        with path.open("rb") as f:
+            n = sum(1 for _ in f)
+        print(f"{path}  {n} records")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from touchpoint.runner import start, wait_running
+
+    settings = _settings(args)
+    job = start(args.job, settings, group_id=args.group_id)
+    wait_running(job)
+    print(f"job {args.job} running (Kafka {settings.kafka.bootstrap}); Ctrl-C stops it", flush=True)
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    deadline = time.monotonic() + args.max_seconds if args.max_seconds else None
+    try:
+        while not stop["now"] and (deadline is None or time.monotonic() < deadline):
+            status = job.status()
+            if status in ("FAILED", "FINISHED", "CANCELED"):
+                print(f"job {args.job} {status}", file=sys.stderr)
+                return 1 if status == "FAILED" else 0
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    job.cancel()
+    print(f"job {args.job} cancelled")
+    return 0
+
+
+def cmd_stack(args) -> int:
+    from touchpoint import stack
+
+    settings = _settings(args)
+    if args.action == "up":
+        for svc in stack.up(settings, clickhouse=not args.no_clickhouse):
+            print(f"{svc.name:<11} pid {svc.pid:<7} 127.0.0.1:{svc.port}  log {svc.log}")
+    elif args.action == "down":
+        stopped = stack.down(settings)
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    else:
+        for name in ("tansu", "clickhouse"):
+            svc = stack.running(settings.paths.run, name, name)
+            print(f"{name:<11} " + (f"running, pid {svc.pid}, port {svc.port}" if svc else "stopped"))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from touchpoint.demo import run_demo
+
+    return run_demo(_settings(args), subscribers=args.subscribers, hours=args.hours, seed=args.seed)
+
+
+def cmd_bench(args) -> int:
+    from touchpoint.bench import run_bench
+
+    return run_bench(_settings(args), events=args.events, seed=args.seed)
+
+
+def cmd_planned(args) -> int:
+    help_text, issue = PLANNED[args.command]
+    print(f"touchpoint {args.command}: not implemented yet ({help_text}; planned in issue #{issue})",
+          file=sys.stderr)
+    return 2
+
+
+# --- parser --------------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump): ``touchpoint simulate: error: ...``."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from jobs import JOBS
+
+    parser = _Parser(
+        prog="touchpoint",
+        description="Real-time precision marketing on Apache Flink: signaling/xDR -> triggers, leads, metrics.",
+    )
+    parser.add_argument("--version", action="version", version=f"touchpoint {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name, func, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--config", metavar="FILE", help="settings YAML (default: $TOUCHPOINT_CONFIG)")
+        p.set_defaults(func=func)
+        return p
+
+    p = add("simulate", cmd_simulate, "write a deterministic synthetic city with ground truth")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--subscribers", type=_positive_int, default=1000)
+    p.add_argument("--hours", type=_positive_float, default=24.0)
+    p.add_argument("--out", metavar="DIR", help="write JSON-lines files and reference data here")
+    p.add_argument("--kafka", metavar="HOST:PORT", help="produce events to Kafka instead of files")
+    p.add_argument("--rate", type=_positive_float, help="target events/s when producing to Kafka")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    job_help = f"job name ({', '.join(JOBS)}) or 'all'"
+    p = add("replay", cmd_replay, "run a job bounded over JSON-lines files")
+    p.add_argument("job", choices=[*JOBS, "all"], metavar="JOB", help=job_help)
+    p.add_argument("--input", required=True, metavar="DIR")
+    p.add_argument("--output", required=True, metavar="DIR")
+
+    p = add("run", cmd_run, "run a job streaming, Kafka to Kafka, until Ctrl-C")
+    p.add_argument("job", choices=list(JOBS), metavar="JOB", help=f"job name ({', '.join(JOBS)})")
+    p.add_argument("--group-id", help="Kafka consumer group (default touchpoint-JOB)")
+    p.add_argument("--max-seconds", type=_positive_float, help="cancel the job after this long")
+
+    p = add("stack", cmd_stack, "start/stop the local Kafka (Tansu) and ClickHouse server")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("--no-clickhouse", action="store_true", help="only the broker")
+
+    p = add("demo", cmd_demo, "run the end-to-end demo on the local stack")
+    p.add_argument("--subscribers", type=_positive_int, default=2000)
+    p.add_argument("--hours", type=_positive_float, default=3.0)
+    p.add_argument("--seed", type=int, default=7)
+
+    p = add("bench", cmd_bench, "measure job throughput over the same Kafka data")
+    p.add_argument("--events", type=_positive_int, default=300_000, help="approximate events to load")
+    p.add_argument("--seed", type=int, default=11)
+
+    for name, (help_text, issue) in PLANNED.items():
+        p = add(name, cmd_planned, f"{help_text} (not implemented yet, issue #{issue})")
+        p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as e:
+        parser.error(str(e))
+    except KeyboardInterrupt:
+        print("touchpoint: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # one line for users; --debug for developers
+        if args.debug:
+            raise
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"touchpoint: error: {msg}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""The one typed settings object.
+
+Values come from, in order of precedence: environment variables (``TOUCHPOINT_`` prefix, ``__`` between
+nesting levels, e.g. ``TOUCHPOINT_KAFKA__BOOTSTRAP=host:9092``), a YAML file (``--config FILE`` or
+``TOUCHPOINT_CONFIG``), then the defaults below. Every job, the simulator and the tests read the same
+object, so a parameter such as the dwell time means the same thing to the ground truth and to Flink.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from touchpoint import ROOT
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Paths(_Section):
+    #: Everything generated at run time (jars, broker/ClickHouse data, PID files, logs) lives here.
+    work_dir: Path = ROOT / "work"
+    #: Kafka connector jars extracted by `make setup` (separate, so a test's work dir can be temporary).
+    jars: Path = ROOT / "work" / "jars"
+
+    @property
+    def run(self) -> Path:
+        return self.work_dir / "run"
+
+
+class Kafka(_Section):
+    bootstrap: str = "127.0.0.1:19092"
+    partitions: int = Field(2, ge=1)
+    group_prefix: str = "touchpoint"
+    #: Tansu takes about half the session timeout to form a group; keep it short.
+    session_timeout_ms: int = 6000
+
+
+class Topics(_Section):
+    """Topic names (DESIGN.md §5). Inputs first, then what the jobs write."""
+
+    signaling: str = "signaling"
+    xdr: str = "xdr"
+    campaigns: str = "campaigns"
+    orders: str = "orders"
+    profiles: str = "profiles"
+    signaling_normalised: str = "signaling-normalised"
+    xdr_normalised: str = "xdr-normalised"
+    behaviour: str = "behaviour"
+    triggers: str = "triggers"
+    region_metrics: str = "region-metrics"
+    leads: str = "leads"
+    outcomes: str = "outcomes"
+    dlq: str = "dlq"
+    traffic: str = "traffic"
+    #: Output of the benchmark baseline job only.
+    passthrough: str = "bench-passthrough"
+
+
+class Flink(_Section):
+    parallelism: int = Field(1, ge=1)
+    checkpoint_interval_ms: int = Field(5000, ge=100)
+    restart_attempts: int = 3
+    restart_delay_ms: int = 2000
+    #: Replay jobs checkpoint often: the file sink only publishes files on checkpoints.
+    replay_checkpoint_interval_ms: int = Field(1000, ge=100)
+
+
+class Ingest(_Section):
+    """Validation bounds. Absolute (not relative to the wall clock) so replay and streaming agree."""
+
+    ts_min: datetime = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+    ts_max: datetime = datetime.fromisoformat("2100-01-01T00:00:00+00:00")
+
+    @property
+    def ts_min_ms(self) -> int:
+        return int(self.ts_min.timestamp() * 1000)
+
+    @property
+    def ts_max_ms(self) -> int:
+        return int(self.ts_max.timestamp() * 1000)
+
+
+class EventTime(_Section):
+    #: Bounded out-of-orderness of the watermark; the simulator never delays an event by more.
+    max_out_of_orderness_ms: int = Field(60_000, ge=0)
+    idle_timeout_ms: int = Field(30_000, ge=0)
+
+
+class Network(_Section):
+    """Who "we" are: the operator's PLMNs and province, for roaming decisions."""
+
+    home_plmns: list[str] = ["46000", "46002", "46007", "46008"]
+    home_province: str = "JS"
+
+
+class Triggers(_Section):
+    """Parameters of the trigger definitions in docs/triggers.md."""
+
+    region_entry_min_outside_minutes: int = Field(20, ge=1)
+    dwell_minutes: int = Field(30, ge=1)
+    directory_number: str = "114"
+    hotline_numbers: list[str] = ["10086"]
+    handset_store_visits: int = Field(3, ge=1)
+    handset_store_days: int = Field(7, ge=1)
+    power_on_min_off_hours: float = Field(4.0, gt=0)
+    quota_thresholds_mb: list[int] = [20, 5, 0]
+    zero_usage_hours: float = Field(24.0, gt=0)
+    abnormal_usage_mb: int = Field(500, ge=1)
+    roam_in_gap_hours: float = Field(24.0, gt=0)
+
+
+class Simulator(_Section):
+    start: datetime = datetime.fromisoformat("2026-11-02T00:00:00+08:00")
+    timezone: str = "Asia/Shanghai"
+    center_lat: float = 32.0603
+    center_lon: float = 118.7969
+    #: Share of subscribers that get each planted situation (at least one per kind when it fits).
+    plant_fraction: float = Field(0.02, ge=0, le=1)
+    duplicate_rate: float = Field(0.005, ge=0, le=0.5)
+    malformed_rate: float = Field(0.002, ge=0, le=0.5)
+    #: Arrival delay bound; must not exceed event_time.max_out_of_orderness_ms.
+    max_delay_ms: int = Field(30_000, ge=0)
+    #: Subscribers generated and sorted in memory at once (bounds memory for 1 M subscribers).
+    chunk_subscribers: int = Field(20_000, ge=1)
+    #: Inbound roamers (foreign or other-province numbers), as a share of subscribers.
+    roamer_fraction: float = Field(0.01, ge=0, le=1)
+
+
+class ClickHouse(_Section):
+    host: str = "127.0.0.1"
+    native_port: int = 19000
+    http_port: int = 18123
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOUCHPOINT_", env_nested_delimiter="__", extra="forbid")
+
+    paths: Paths = Paths()
+    kafka: Kafka = Kafka()
+    topics: Topics = Topics()
+    flink: Flink = Flink()
+    ingest: Ingest = Ingest()
+    event_time: EventTime = EventTime()
+    network: Network = Network()
+    triggers: Triggers = Triggers()
+    simulator: Simulator = Simulator()
+    clickhouse: ClickHouse = ClickHouse()
+
+    @field_validator("simulator")
+    @classmethod
+    def _start_is_aware(cls, v: Simulator) -> Simulator:
+        if v.start.tzinfo is None:
+            raise ValueError("simulator.start needs a UTC offset, e.g. 2026-11-02T00:00:00+08:00")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the file (passed as init kwargs), so CI can override one value.
+        return env_settings, init_settings
+
+
+class ConfigError(ValueError):
+    """A settings file or variable is invalid; the message names the field."""
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Load settings from ``path`` (or ``$TOUCHPOINT_CONFIG``) plus environment variables."""
+    path = path or os.environ.get("TOUCHPOINT_CONFIG")
+    data: dict[str, Any] = {}
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {p}")
+        try:
+            data = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"config file {p} is not valid YAML: {e}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"config file {p} must hold a mapping at the top level")
+    _merge(data, overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(x) for x in err["loc"])
+        raise ConfigError(f"invalid setting {field}: {err['msg']}") from None
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            _merge(base[k], v)
+        else:
+            base[k] = v

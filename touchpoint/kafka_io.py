@@ -1,0 +1,142 @@
+"""Plain Kafka clients around the jobs: producing simulator output, reading topics back, counting."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from confluent_kafka import Consumer, Producer
+
+from touchpoint.config import Settings
+
+
+class RateLimitedProducer:
+    """Produce simulator records to their topics, optionally at a target rate, with a progress line.
+
+    Keeps the end offset of every partition written, so a benchmark can read exactly that slice back.
+    """
+
+    def __init__(self, settings: Settings, rate: float | None = None, progress: bool = False):
+        self.settings = settings
+        self.rate = rate
+        self.progress = progress
+        self.sent = 0
+        self.sent_per_topic: dict[str, int] = defaultdict(int)
+        self.end_offsets: dict[str, dict[int, int]] = defaultdict(dict)
+        self._errors: list[str] = []
+        self._producer = Producer({
+            "bootstrap.servers": settings.kafka.bootstrap,
+            "linger.ms": 20,
+            "batch.num.messages": 10000,
+            "queue.buffering.max.messages": 500000,
+            "acks": "all",
+        })
+        self._t0 = time.monotonic()
+        self._last_report = 0.0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.flush()
+
+    def _delivered(self, err, msg) -> None:
+        if err is not None:
+            self._errors.append(str(err))
+            return
+        ends = self.end_offsets[msg.topic()]
+        ends[msg.partition()] = max(ends.get(msg.partition(), 0), msg.offset() + 1)
+
+    def send(self, topic_key: str, value: bytes, key: bytes | None = None, partition: int | None = None) -> None:
+        topic = getattr(self.settings.topics, topic_key)
+        where = {} if partition is None else {"partition": partition}
+        while True:
+            try:
+                self._producer.produce(topic, value, key=key, on_delivery=self._delivered, **where)
+                break
+            except BufferError:
+                self._producer.poll(0.05)
+        self.sent += 1
+        self.sent_per_topic[topic_key] += 1
+        if self.sent % 1000 == 0:
+            self._producer.poll(0)
+            self._pace()
+
+    def _pace(self) -> None:
+        elapsed = time.monotonic() - self._t0
+        if self.rate:
+            ahead = self.sent / self.rate - elapsed
+            if ahead > 0:
+                time.sleep(ahead)
+        if self.progress and elapsed - self._last_report >= 1:
+            self._last_report = elapsed
+            print(f"\r  produced {self.sent:>10,} events  {self.sent / max(elapsed, 1e-9):>9,.0f} ev/s",
+                  end="", file=sys.stderr, flush=True)
+
+    def flush(self) -> None:
+        self._producer.flush()
+        if self.progress:
+            print(file=sys.stderr)
+        if self._errors:
+            raise RuntimeError(f"{len(self._errors)} records were not delivered: {self._errors[0]}")
+
+
+def consume(bootstrap: str, topics: Iterable[str], *, until: Callable[[dict[str, list]], bool] | None = None,
+            idle_s: float | None = None, timeout_s: float = 120.0, with_timestamps: bool = False,
+            on_batch: Callable[[dict[str, list]], None] | None = None) -> dict[str, list]:
+    """Read ``topics`` from the beginning with a fresh consumer group.
+
+    Stops when ``until(records)`` is true, or when nothing new arrived for ``idle_s`` seconds (Tansu answers
+    ListOffsets(LATEST) wrongly, so "the end" is detected by silence, not by offsets), or at ``timeout_s``.
+    Records are values, or ``(kafka_timestamp_ms, value)`` with ``with_timestamps``.
+    """
+    topics = list(topics)
+    consumer = Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": f"touchpoint-reader-{time.time_ns()}",
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        "session.timeout.ms": 6000,
+    })
+    consumer.subscribe(topics)
+    out: dict[str, list] = {t: [] for t in topics}
+    deadline = time.monotonic() + timeout_s
+    last = time.monotonic()
+    try:
+        while time.monotonic() < deadline:
+            batch = [m for m in consumer.consume(10000, timeout=0.5) if m.error() is None]
+            for m in batch:
+                out[m.topic()].append((m.timestamp()[1], m.value()) if with_timestamps else m.value())
+            if batch:
+                last = time.monotonic()
+                if on_batch:
+                    on_batch(out)
+            if until is not None and until(out):
+                break
+            if idle_s is not None and time.monotonic() - last >= idle_s and consumer.assignment():
+                break
+    finally:
+        consumer.close()
+    return out
+
+
+def read_topics(bootstrap: str, topics: Iterable[str], idle_s: float = 3.0, timeout_s: float = 120.0) -> dict[str, list]:
+    """Everything on ``topics``, read until they have been quiet for ``idle_s``."""
+    return consume(bootstrap, topics, idle_s=idle_s, timeout_s=timeout_s)
+
+
+def wait_for_total(bootstrap: str, topics: Iterable[str], total: int, timeout_s: float = 300.0,
+                   progress: bool = False) -> dict[str, list]:
+    """Read ``topics`` until they hold at least ``total`` records together (or time runs out)."""
+
+    def report(out):
+        if progress:
+            print(f"\r    {sum(map(len, out.values())):>10,} / {total:,}", end="", file=sys.stderr, flush=True)
+
+    out = consume(bootstrap, topics, until=lambda o: sum(map(len, o.values())) >= total,
+                  timeout_s=timeout_s, on_batch=report)
+    if progress:
+        print(file=sys.stderr)
+    return out
