@@ -36,24 +36,23 @@ def _settings(args):
     return load_settings(args.config)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {v}")
-    return v
+def _positive(convert, expected: str):
+    """An argparse type: a number > 0, with a one-line message otherwise."""
+
+    def parse(text: str):
+        try:
+            v = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if v <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {v}")
+        return v
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {v}")
-    return v
+_positive_int = _positive(int, "a whole number")
+_positive_float = _positive(float, "a number")
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -205,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("demo", cmd_demo, "run the end-to-end demo on the local stack")
     p.add_argument("--subscribers", type=_positive_int, default=2000)
-    p.add_argument("--hours", type=_positive_float, default=3.0)
+    p.add_argument("--hours", type=_positive_float, default=9.0)
     p.add_argument("--seed", type=int, default=7)
 
     p = add("bench", cmd_bench, "measure job throughput over the same Kafka data")

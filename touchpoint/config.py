@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -69,6 +69,10 @@ class Flink(_Section):
     checkpoint_interval_ms: int = Field(5000, ge=100)
     restart_attempts: int = 3
     restart_delay_ms: int = 2000
+    #: Python functions (low-volume logic, and ingest's one-parse validation) run in this mode;
+    #: "thread" measured ~2x faster than "process" here.
+    python_execution_mode: Literal["thread", "process"] = "thread"
+    python_bundle_size: int = Field(10_000, ge=1)
     #: Replay jobs checkpoint often: the file sink only publishes files on checkpoints.
     replay_checkpoint_interval_ms: int = Field(1000, ge=100)
 

@@ -21,21 +21,29 @@ def _step(n: int, text: str) -> None:
 
 
 def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> int:
-    from touchpoint.runner import start, wait_running
-    from touchpoint.simulator import simulate
-
     t0 = time.monotonic()
-    topics = settings.topics
     _step(1, "Starting the local stack (fresh in-memory Kafka broker + ClickHouse server)")
     stack.stop(settings.paths.run, "tansu", "tansu")  # in-memory broker: a restart is a clean slate
     for svc in stack.up(settings):
         print(f"    {svc.name:<11} 127.0.0.1:{svc.port}  (pid {svc.pid})")
+    try:
+        return _run(settings, subscribers, hours, seed, t0)
+    finally:
+        _step(5, "Stopping the local stack")
+        print("    stopped: " + (", ".join(stack.down(settings)) or "nothing"))
 
+
+def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: float) -> int:
+    from touchpoint.runner import start, wait_running
+    from touchpoint.simulator import simulate
+
+    topics = settings.topics
     city = settings.paths.work_dir / "demo" / "city"
     _step(2, f"Simulating {subscribers:,} subscribers for {hours:g} h of event time into Kafka (seed {seed})")
     with RateLimitedProducer(settings, progress=True) as producer:
         summary = simulate(settings, seed=seed, subscribers=subscribers, hours=hours, out_dir=city,
                            sink=producer.send)
+    print(f"    {summary}")
     sent = dict(producer.sent_per_topic)
     print(f"    produced: " + ", ".join(f"{getattr(topics, k)}={v:,}" for k, v in sorted(sent.items())))
     print(f"    reference data and ground truth: {city}")
@@ -74,7 +82,5 @@ def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> i
     print(f"\n    every raw record accounted for: {'yes' if ok else 'NO'} "
           f"({accounted:,} of {raw_in:,} = valid + dead letters)")
 
-    _step(5, "Stopping the local stack")
-    print("    stopped: " + ", ".join(stack.down(settings)))
     print(f"\nDemo finished in {time.monotonic() - t0:.0f} s.")
     return 0 if ok else 1

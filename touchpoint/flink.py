@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
@@ -175,6 +176,13 @@ class Pipeline:
     def create_sink(self, table_file: str, key: str, fmt: str = "json", **params: object) -> None:
         self.execute(table_file, connector=self.sink_options(key, fmt), **params)
 
+    def register_row_function(self, name: str, fn, row_type: str) -> None:
+        """Register a pure-Python function returning a tuple as a SQL function returning ``row_type``."""
+        from pyflink.table import Row
+        from pyflink.table.udf import udf
+
+        self.t_env.create_temporary_function(name, udf(lambda line: Row(*fn(line)), result_type=row_type))
+
     # --- SQL ---------------------------------------------------------------------------------
 
     def execute(self, sql_file: str, **params: object) -> None:
@@ -224,6 +232,10 @@ def table_environment(settings: Settings, mode: Mode, job_name: str):
     log_dir = settings.paths.work_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("FLINK_LOG_DIR", str(log_dir))
+    # Python functions run in thread mode (in this interpreter), which finds libpython/pemja via PATH.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     f = settings.flink
     conf = t_env.get_config()
@@ -238,6 +250,10 @@ def table_environment(settings: Settings, mode: Mode, job_name: str):
         "restart-strategy.fixed-delay.delay": f"{f.restart_delay_ms} ms",
         "table.exec.source.idle-timeout": f"{settings.event_time.idle_timeout_ms} ms",
         "table.local-time-zone": "UTC",
+        "python.execution-mode": f.python_execution_mode,
+        "python.executable": sys.executable,
+        "python.client.executable": sys.executable,
+        "python.fn-execution.bundle.size": str(f.python_bundle_size),
     }.items():
         conf.set(k, v)
     if mode == "streaming":

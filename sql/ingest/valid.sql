@@ -3,9 +3,9 @@ INSERT INTO signaling_normalised
 SELECT event_id, event_type, ts, msisdn, imsi, imei, lac, cell_id, rat, vlr_plmn,
        called_number, calling_number, duration_s, forward_to
 FROM signaling_checked
-WHERE problem IS NULL;
+WHERE reason IS NULL;
 
 INSERT INTO xdr_normalised
 SELECT event_id, ts, msisdn, imsi, imei, lac, cell_id, rat, apn, app, bytes_up, bytes_down, duration_s
 FROM xdr_checked
-WHERE problem IS NULL;
+WHERE reason IS NULL;

@@ -27,7 +27,7 @@ REGION_SIZE = {  # (min, max) cells
 }
 KIND_LABEL = {
     "mall": "Mall", "campus": "Campus", "handset_store": "Handset Store", "transport": "Station",
-    "residential": "Residences", "office": "Office Park", "scenic": "Scenic Area",
+    "residential": "Residences", "office": "Office Tower", "scenic": "Scenic Area",
 }
 DISTRICTS = (
     "Xinjiekou", "Gulou", "Hexi", "Xianlin", "Jiangning", "Pukou", "Qinhuai", "Xuanwu", "Jianye", "Yuhuatai",

@@ -14,7 +14,7 @@ import math
 import random
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from touchpoint.simulator.city import DATA_PACKAGES, PRODUCTS, City
 from touchpoint.simulator.truth import HOUR_MS, MB, Params, billing_month, quota_kind
@@ -33,7 +33,8 @@ PLANT_KINDS = (
 PLANT_LEAD_MS = 60 * MIN_MS
 PLANT_TAIL_MS = 15 * MIN_MS
 
-FOREIGN_VLRS = ("45400", "45412", "44010", "45005", "52501", "23415", "310260")
+#: Visited networks of planted trips abroad (short-haul from Nanjing: HK CSL, HK CMHK, JP docomo, KR SKT, TW CHT).
+FOREIGN_VLRS = ("45400", "45412", "44010", "45005", "46692")
 #: (IMSI PLMN, msisdn country code, national number length) of inbound foreign roamers.
 FOREIGN_ROAMERS = (("23415", "44", 10), ("310260", "1", 10), ("45400", "852", 8), ("44010", "81", 10))
 QUOTAS = (0, 30, 50, 100, 300, 500, 1024)
@@ -65,6 +66,8 @@ def _cum(w: tuple[float, ...]) -> list[float]:
     return out
 
 
+APP_CUM = _cum(APP_WEIGHTS)
+APP_TOTAL = APP_CUM[-1]
 VOICE_CUM = _cum(_VOICE)
 DATA_CUM = _cum(_DATA)
 
@@ -168,6 +171,7 @@ class Sub:
     rates: dict[str, float] = field(default_factory=dict)
     usage_bytes: float = 0.0
     plants_done: list[str] = field(default_factory=list)
+    avoid: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -198,8 +202,9 @@ class Generator:
         from zoneinfo import ZoneInfo
         from datetime import datetime, timedelta
         tz = ZoneInfo(settings.simulator.timezone)
-        first = datetime.fromtimestamp(start_ms / 1000, tz).date() - timedelta(days=1)
-        last = datetime.fromtimestamp(end_ms / 1000, tz).date()
+        # local days that overlap [start, end); the night before the first one only decides the initial state
+        first = datetime.fromtimestamp(start_ms / 1000, tz).date()
+        last = datetime.fromtimestamp((end_ms - 1) / 1000, tz).date()
         self.days: list[tuple[int, int]] = []
         d = first
         while d <= last:
@@ -211,6 +216,8 @@ class Generator:
         sd = datetime.fromtimestamp(start_ms / 1000, tz)
         nm = datetime(sd.year + (sd.month == 12), sd.month % 12 + 1, 1, tzinfo=tz)
         self.start_month_end = int(nm.timestamp() * 1000)
+        ms = datetime(sd.year, sd.month, 1, tzinfo=tz)
+        self.days_into_month = (start_ms - int(ms.timestamp() * 1000)) / DAY_MS
         # cell lookups
         c = city
         self.CID, self.LAC, self.RAT, self.REG = c.cell_id, c.lac, c.rat, c.region_of
@@ -240,17 +247,18 @@ class Generator:
         return ((t + self.tz_off) // HOUR_MS) % 24
 
     def path(self, a: int, b: int, max_hops: int = 10, avoid: frozenset[int] | set[int] | None = None) -> list[int]:
+        """Cells passed going from a to b in a straight line (at most max_hops of them, b last)."""
         side = self.city.side
         ra, ca = divmod(a, side)
         rb, cb = divmod(b, side)
-        dist = abs(ra - rb) + abs(ca - cb)
+        dr, dc = rb - ra, cb - ca
+        dist = abs(dr) + abs(dc)
         if dist == 0:
             return []
-        hops = min(dist, max_hops)
+        hops = dist if dist < max_hops else max_hops
         out, last = [], a
         for k in range(1, hops + 1):
-            f = k / hops
-            cell = round(ra + (rb - ra) * f) * side + round(ca + (cb - ca) * f)
+            cell = (ra + dr * k // hops) * side + ca + dc * k // hops
             if cell != last and (not avoid or cell not in avoid or cell == b):
                 out.append(cell)
                 last = cell
@@ -263,11 +271,19 @@ class Generator:
             return t
         side = self.city.side
         dist = abs(a // side - b // side) + abs(a % side - b % side)
-        dur = min(90.0, 6 + dist * 1.1) * rng.uniform(0.8, 1.25) * MIN_MS
+        dur = (90.0 if dist > 76 else 6 + dist * 1.1) * (0.8 + 0.45 * rng.random()) * MIN_MS
         n = len(p)
+        ts, st, tg = tl.ts, tl.st, tl.tg
+        last = ts[-1]
         for k, cell in enumerate(p, start=1):
-            t_k = tl.add(t + int(dur * k / n), cell)
-        return t_k
+            t_k = t + int(dur * k / n)
+            if t_k <= last:
+                t_k = last + 1000
+            ts.append(t_k)
+            st.append(cell)
+            tg.append(None)
+            last = t_k
+        return last
 
     def stay(self, tl: Timeline, region: int, cell: int, t: int, dur: int, rng: random.Random) -> tuple[int, int]:
         """Stay in a region for dur, hopping between its cells now and then; returns (end, last cell)."""
@@ -299,10 +315,13 @@ class Generator:
             if h["tac"] != exclude_tac:
                 return h["tac"]
 
-    def number(self, rng: random.Random) -> str:
-        if rng.random() < 0.8:
-            return f"1{rng.choice('3458')}{rng.randrange(10**9):09d}"
-        return f"025{rng.randrange(10**8):08d}"
+    @staticmethod
+    def number(rnd: Callable[[], float]) -> str:
+        """A called/calling party: a mobile number or a Nanjing landline (11 digits)."""
+        r = rnd()
+        if r < 0.8:
+            return f"1{'3458'[int(r * 5)]}{int(rnd() * 1e9):09d}"
+        return f"025{int(rnd() * 1e8):08d}"
 
     # ------------------------------------------------------------------------------------------------ subscribers
     def home_msisdn(self, i: int) -> str:
@@ -339,7 +358,9 @@ class Generator:
         if arpu == "high" and rng.random() < 0.15:
             arpu = "vip"
         q = rng.choices(QUOTAS, QUOTA_WEIGHTS)[0]
-        used = int(q * rng.random() * 0.85) if q else 0
+        # most subscribers use about their monthly quota, some far more (they will run out)
+        daily_mb = (q / 30 if q else 3.0) * rng.lognormvariate(-0.2, 0.6)
+        used = min(q - 1, int(daily_mb * self.days_into_month * rng.uniform(0.5, 1.5))) if q else 0
         g3 = next(h["g3_capable"] for h in self.handsets if h["tac"] == tac)
         products = []
         if g3 and rng.random() < 0.4:
@@ -359,43 +380,51 @@ class Generator:
             "mt_sms": 3.0 * rng.lognormvariate(0, 0.4), "imei_check": 0.1, "call_forward_set": 0.003,
             "xdr": rng.uniform(10, 35) if sub.has_data else 0.0, "order": 0.015,
         }
-        daily_mb = rng.lognormvariate(math.log(12), 0.9)
-        sub.usage_bytes = daily_mb * MB / max(1.0, sub.rates["xdr"]) / 1.8
+        sub.usage_bytes = daily_mb * MB / max(1.0, sub.rates["xdr"]) / 2.0
+        plants = self.plants.get(i, [])
+        if "handset_store_visits" in plants:
+            # keep the natural timeline out of handset stores, so the planted visits are the ones counted
+            sub.avoid = self.store_cells
+            while sub.home in sub.avoid:
+                sub.home = rng.randrange(c.n_cells)
+            while sub.work in sub.avoid:
+                sub.work = rng.randrange(c.n_cells)
         self.natural_home(sub)
-        self.apply_plants(sub, self.plants.get(i, []))
+        self.apply_plants(sub, plants)
         sub.tl.normalize()
         return sub
 
     def natural_home(self, sub: Sub) -> None:
         rng = sub.rng
-        tl = Timeline([self.S - 3 * DAY_MS], [sub.home], [None])
         night_off = rng.random() < 0.15
         works = rng.random() < 0.85
         out_wd = rng.uniform(0.1, 0.4)
         out_we = rng.uniform(0.4, 0.8)
-        was_off = False
+        was_off = night_off and rng.random() < 0.85  # the night before the first day
+        tl = Timeline([self.S - 3 * DAY_MS], [OFF if was_off else sub.home], [None])
         c = self.city
+        avoid = sub.avoid
         for day0, wd in self.days:
             wake = day0 + int(min(9.5, max(5.5, rng.gauss(7.0, 0.6))) * HOUR_MS)
             if was_off:
                 tl.add(wake, sub.home)
             t = wake
             if works and (wd < 5 or rng.random() < 0.1):
-                t = self.move(tl, sub.home, sub.work, wake + int(rng.uniform(20, 70) * MIN_MS), rng)
+                t = self.move(tl, sub.home, sub.work, wake + int(rng.uniform(20, 70) * MIN_MS), rng, avoid)
                 if rng.random() < 0.25:  # lunch nearby
-                    nb = c.neighbours(sub.work)
+                    nb = [x for x in c.neighbours(sub.work) if x not in avoid] or [sub.work]
                     lt = max(t + 30 * MIN_MS, day0 + int(rng.uniform(11.5, 12.5) * HOUR_MS))
                     lunch = rng.choice(nb)
                     tl.add(lt, lunch)
                     t = tl.add(lt + int(rng.uniform(30, 70) * MIN_MS), sub.work)
                 end_work = max(t + 2 * HOUR_MS, day0 + int(rng.gauss(17.8, 0.7) * HOUR_MS))
                 if rng.random() < out_wd:
-                    t = self.outing(tl, sub.work, sub.home, end_work, int(rng.uniform(30, 150) * MIN_MS), rng)
+                    t = self.outing(tl, sub.work, sub.home, end_work, int(rng.uniform(30, 150) * MIN_MS), rng, avoid)
                 else:
-                    t = self.move(tl, sub.work, sub.home, end_work, rng)
+                    t = self.move(tl, sub.work, sub.home, end_work, rng, avoid)
             elif rng.random() < out_we:
                 go = max(t + 30 * MIN_MS, day0 + int(rng.uniform(9.5, 16) * HOUR_MS))
-                t = self.outing(tl, sub.home, sub.home, go, int(rng.uniform(45, 240) * MIN_MS), rng)
+                t = self.outing(tl, sub.home, sub.home, go, int(rng.uniform(45, 240) * MIN_MS), rng, avoid)
             bed = min(day0 + int(25.5 * HOUR_MS), max(t + 10 * MIN_MS, day0 + int(rng.gauss(23.2, 0.8) * HOUR_MS)))
             was_off = night_off and rng.random() < 0.85
             if was_off:
@@ -403,13 +432,15 @@ class Generator:
         tl.crop(self.S, self.E)
         sub.tl = tl
 
-    def outing(self, tl: Timeline, a: int, home: int, t: int, dur: int, rng: random.Random) -> int:
+    def outing(self, tl: Timeline, a: int, home: int, t: int, dur: int, rng: random.Random, avoid: Any = None) -> int:
         region = self.pick_region(rng)
+        while avoid and avoid.intersection(self.city.regions[region].cells):
+            region = self.pick_region(rng)
         cell = rng.choice(self.city.regions[region].cells)
-        t = self.move(tl, a, cell, t, rng)
+        t = self.move(tl, a, cell, t, rng, avoid)
         tl.add(t, cell)
         t, last = self.stay(tl, region, cell, t, dur, rng)
-        return self.move(tl, last, home, t, rng)
+        return self.move(tl, last, home, t, rng, avoid)
 
     def new_roamer(self, idx: int) -> Sub:
         rng = random.Random(f"{self.seed}/roamer/{idx}")
@@ -433,7 +464,7 @@ class Generator:
             "mo_call": 2.0, "mt_call": 1.5, "mo_sms": 2.0, "mt_sms": 2.0, "imei_check": 0.05, "call_forward_set": 0.0,
             "xdr": rng.uniform(5, 25), "order": 0.0,
         }
-        sub.usage_bytes = rng.lognormvariate(math.log(15), 0.8) * MB / max(1.0, sub.rates["xdr"]) / 1.8
+        sub.usage_bytes = rng.lognormvariate(math.log(15), 0.8) * MB / max(1.0, sub.rates["xdr"]) / 2.0
         sub.has_data = True
         # visits: arrive (roam_in), stay, maybe leave and come back after a long silence (roam_in again)
         S, E = self.S, self.E
@@ -559,7 +590,7 @@ class Generator:
         return self._simple_event(sub, lo, hi, "mo_call", extra, "dial_hotline")
 
     def plant_call_forward_set(self, sub: Sub, lo: int, hi: int) -> bool:
-        return self._simple_event(sub, lo, hi, "call_forward_set", {"forward_to": self.number(sub.rng)}, "call_forward_set")
+        return self._simple_event(sub, lo, hi, "call_forward_set", {"forward_to": self.number(sub.rng.random)}, "call_forward_set")
 
     def plant_handset_change(self, sub: Sub, lo: int, hi: int) -> bool:
         rng = sub.rng
@@ -806,7 +837,10 @@ class Generator:
 
     # ---------------------------------------------------------------------------------------------- materialise
     def finish(self, sub: Sub) -> SubResult:
+        """Turn the timeline into records: state changes, periodic location updates, natural activity and the
+        planted events; sort by ts, make ts strictly increasing, give ids."""
         rng = sub.rng
+        rnd = rng.random
         tl = sub.tl
         S, E = self.S, self.E
         msisdn, imsi = sub.msisdn, sub.imsi
@@ -821,24 +855,25 @@ class Generator:
             i = bisect_right(change_ts, t)
             return changes[i - 1][1] if i else imei0
 
-        protos: list[list[Any]] = []  # [t, rank, n, record, tags, topic]
-        n = 0
-
         def sig(t: int, et: str, s: Any, with_imei: bool) -> dict[str, Any]:
-            d = {"event_id": "", "event_type": et, "ts": t, "msisdn": msisdn, "imsi": imsi}
-            if with_imei:
-                d["imei"] = imei_at(t)
             if type(s) is int:
-                d["lac"] = LAC[s]
-                d["cell_id"] = CID[s]
-                d["rat"] = RAT[s]
-            else:
-                d["vlr_plmn"] = s
-            return d
+                if with_imei:
+                    return {"event_id": "", "event_type": et, "ts": t, "msisdn": msisdn, "imsi": imsi,
+                            "imei": imei_at(t), "lac": LAC[s], "cell_id": CID[s], "rat": RAT[s]}
+                return {"event_id": "", "event_type": et, "ts": t, "msisdn": msisdn, "imsi": imsi,
+                        "lac": LAC[s], "cell_id": CID[s], "rat": RAT[s]}
+            if with_imei:
+                return {"event_id": "", "event_type": et, "ts": t, "msisdn": msisdn, "imsi": imsi,
+                        "imei": imei_at(t), "vlr_plmn": s}
+            return {"event_id": "", "event_type": et, "ts": t, "msisdn": msisdn, "imsi": imsi, "vlr_plmn": s}
 
+        # protos: (t, rank, n, record, tags, topic); rank orders records with the same t (state changes first)
+        protos: list[tuple[int, int, int, dict[str, Any], Any, int]] = []
+        add = protos.append
+        n = 0
         ts, st, tg = tl.ts, tl.st, tl.tg
         nseg = len(ts)
-        rnd = rng.random
+        half_hour = 30 * MIN_MS
         for i in range(nseg):
             t = ts[i]
             if t >= E:
@@ -864,21 +899,23 @@ class Generator:
                 elif s == OFF and prev != OFF and prev != FLIGHT:
                     d = sig(t, "detach", prev, False)
                 if d is not None:
-                    protos.append([t, 0, n, d, tags, 0])
+                    add((t, 0, n, d, tags, 0))
                     n += 1
-                nxt = t + int((30 + rnd() * 30) * MIN_MS)
+                nxt = t + half_hour + int(rnd() * half_hour)
             if on:
                 while nxt < end:
-                    protos.append([nxt, 1, n, sig(nxt, "location_update", s, True), None, 0])
+                    add((nxt, 1, n, sig(nxt, "location_update", s, True), None, 0))
                     n += 1
-                    nxt += int((30 + rnd() * 30) * MIN_MS)
+                    nxt += half_hour + int(rnd() * half_hour)
 
         # natural calls, SMS, imei checks, call forwarding, xDRs, orders
         rates = sub.rates
         choices = rng.choices
         masks = sub.masks
-        hotlines = self.hotlines
+        hotline = self.hotlines[0] if self.hotlines else None
         directory = self.tr.directory_number
+        number = self.number
+        xdr = self.xdr
         for day0, _wd in self.days:
             if day0 + DAY_MS <= S or day0 >= E:
                 continue
@@ -886,45 +923,41 @@ class Generator:
                 k = poisson(rng, rates[et])
                 if not k:
                     continue
-                hours = choices(_HOURS, cum_weights=DATA_CUM if et == "xdr" else VOICE_CUM, k=k)
-                for h in hours:
+                for h in choices(_HOURS, cum_weights=DATA_CUM if et == "xdr" else VOICE_CUM, k=k):
                     t = day0 + h * HOUR_MS + int(rnd() * HOUR_MS)
                     if t < S or t >= E:
                         continue
                     if et == "order":
                         d = self.natural_order(sub, t)
                         if d is not None:
-                            protos.append([t, 2, n, d, None, 2])
+                            add((t, 2, n, d, None, 2))
                             n += 1
                         continue
                     s = st[bisect_right(ts, t) - 1]
                     if s == OFF or s == FLIGHT:
                         continue
                     if et == "xdr":
-                        if type(s) is not int:
+                        if type(s) is not int or (masks and any(lo <= t <= hi for lo, hi in masks)):
                             continue
-                        if masks and any(lo <= t <= hi for lo, hi in masks):
-                            continue
-                        d = self.xdr(sub, t, s, None)
-                        protos.append([t, 2, n, d, None, 1])
+                        add((t, 2, n, xdr(sub, t, s, None), None, 1))
                         n += 1
                         continue
                     d = sig(t, et, s, et == "imei_check")
-                    if et == "mo_call" or et == "mo_sms":
+                    if et == "mo_call":
                         r = rnd()
-                        if et == "mo_call" and r < 0.003:
-                            d["called_number"] = directory
-                        elif et == "mo_call" and r < 0.008 and hotlines:
-                            d["called_number"] = hotlines[0]
-                        else:
-                            d["called_number"] = self.number(rng)
-                    elif et == "mt_call" or et == "mt_sms":
-                        d["calling_number"] = self.number(rng)
+                        d["called_number"] = (directory if r < 0.003 else hotline if r < 0.008 and hotline
+                                              else number(rnd))
+                        d["duration_s"] = int(math.exp(rng.gauss(3.8, 0.9)))
+                    elif et == "mt_call":
+                        d["calling_number"] = number(rnd)
+                        d["duration_s"] = int(math.exp(rng.gauss(3.8, 0.9)))
+                    elif et == "mo_sms":
+                        d["called_number"] = number(rnd)
+                    elif et == "mt_sms":
+                        d["calling_number"] = number(rnd)
                     elif et == "call_forward_set":
-                        d["forward_to"] = self.number(rng)
-                    if et == "mo_call" or et == "mt_call":
-                        d["duration_s"] = int(rng.lognormvariate(3.8, 0.9))
-                    protos.append([t, 2, n, d, None, 0])
+                        d["forward_to"] = number(rnd)
+                    add((t, 2, n, d, None, 0))
                     n += 1
 
         # forced (planted) events
@@ -933,22 +966,20 @@ class Generator:
                 continue
             s = tl.state_at(t)
             if et == "order":
-                d = {"order_id": "", "ts": t, "msisdn": msisdn, **extra}
-                protos.append([t, 1, n, d, tags, 2])
+                add((t, 1, n, {"order_id": "", "ts": t, "msisdn": msisdn, **extra}, tags, 2))
             elif et == "xdr":
                 if type(s) is not int or s < 0:
                     continue
-                d = self.xdr(sub, t, s, extra)
+                d = xdr(sub, t, s, extra)
                 if tags and "quota" in tags:
                     extra["_record"] = d
-                protos.append([t, 1, n, d, tags, 1])
+                add((t, 1, n, d, tags, 1))
             else:
                 if s == OFF or s == FLIGHT:
                     continue
                 d = sig(t, et, s, et in ("imei_check", "location_update", "attach"))
-                for k2, v in extra.items():
-                    d[k2] = v
-                protos.append([t, 1, n, d, tags, 0])
+                d.update(extra)
+                add((t, 1, n, d, tags, 0))
             n += 1
 
         protos.sort()
@@ -958,40 +989,36 @@ class Generator:
         out_o: list[dict[str, Any]] = []
         ordered: list[tuple[int, dict[str, Any]]] = []
         tagged: list[tuple[int, Any, int]] = []
-        seed, idx = self.seed, sub.idx
+        pre = f"-{self.seed}-{sub.idx}-"
+        sp, xp, op = "s" + pre, "x" + pre, "o" + pre
         k = 0
-        for pr in protos:
-            t = pr[0]
+        for t, _r, _n, d, tags, topic in protos:
             if t <= last:
                 t = last + 1
             if t >= E:
                 break
             last = t
-            d = pr[3]
             d["ts"] = t
-            topic = pr[5]
             k += 1
             if topic == 0:
-                d["event_id"] = f"s-{seed}-{idx}-{k}"
+                d["event_id"] = sp + str(k)
                 out_sig.append(d)
             elif topic == 1:
-                d["event_id"] = f"x-{seed}-{idx}-{k}"
+                d["event_id"] = xp + str(k)
                 out_x.append(d)
             else:
-                d["order_id"] = f"o-{seed}-{idx}-{k}"
+                d["order_id"] = op + str(k)
                 out_o.append(d)
             ordered.append((topic, d))
-            if pr[4]:
-                tagged.append((t, pr[4], topic))
+            if tags:
+                tagged.append((t, tags, topic))
 
         profile = None
         if sub.profile is not None:
             if sub.quota_plan is not None and not self.settle_quota(sub, out_x):
                 tagged = [(t, [g for g in tags if g != "quota"], topic) for t, tags, topic in tagged]
             profile = (sub.profile["data_quota_mb"], sub.profile["data_used_mb"])
-
-        windows = self.windows(tagged)
-        return SubResult(out_sig, out_x, out_o, ordered, windows, sub.profile, profile, sub.plants_done)
+        return SubResult(out_sig, out_x, out_o, ordered, self.windows(tagged), sub.profile, profile, sub.plants_done)
 
     def windows(self, tagged: list[tuple[int, Any, int]]) -> list[tuple[str, int, int]]:
         out: list[tuple[str, int, int]] = []
@@ -1056,26 +1083,21 @@ class Generator:
         return True
 
     def xdr(self, sub: Sub, t: int, s: int, extra: dict[str, Any] | None) -> dict[str, Any]:
+        """A closed data session in cell s; natural sizes unless ``extra`` gives them."""
         rng = sub.rng
+        rnd = rng.random
         rat = self.RAT[s]
-        d = {"event_id": "", "ts": t, "msisdn": sub.msisdn, "imsi": sub.imsi, "lac": self.LAC[s], "cell_id": self.CID[s],
-             "rat": rat}
         if extra is None:
-            app = rng.choices(APPS, APP_WEIGHTS)[0]
-            b = int(sub.usage_bytes * APP_SCALE[app] * RAT_SCALE[rat] * rng.lognormvariate(0, 1.0))
-            up = int(b * (0.04 + rng.random() * 0.12))
-            d["apn"] = "cmnet" if rng.random() < 0.85 else "cmwap"
-            d["app"] = app
-            d["bytes_up"] = up
-            d["bytes_down"] = b - up
-            d["duration_s"] = int(5 + rng.random() * 900)
-        else:
-            d["apn"] = "cmnet"
-            d["app"] = extra.get("app", "video")
-            d["bytes_up"] = extra["bytes_up"]
-            d["bytes_down"] = extra["bytes_down"]
-            d["duration_s"] = extra.get("duration_s", rng.randint(60, 1800))
-        return d
+            app = APPS[bisect_right(APP_CUM, rnd() * APP_TOTAL)]
+            b = int(sub.usage_bytes * APP_SCALE[app] * RAT_SCALE[rat] * math.exp(rng.gauss(0.0, 1.0)))
+            up = int(b * (0.04 + rnd() * 0.12))
+            return {"event_id": "", "ts": t, "msisdn": sub.msisdn, "imsi": sub.imsi, "lac": self.LAC[s],
+                    "cell_id": self.CID[s], "rat": rat, "apn": "cmnet" if rnd() < 0.85 else "cmwap", "app": app,
+                    "bytes_up": up, "bytes_down": b - up, "duration_s": int(5 + rnd() * 900)}
+        return {"event_id": "", "ts": t, "msisdn": sub.msisdn, "imsi": sub.imsi, "lac": self.LAC[s],
+                "cell_id": self.CID[s], "rat": rat, "apn": "cmnet", "app": extra.get("app", "video"),
+                "bytes_up": extra["bytes_up"], "bytes_down": extra["bytes_down"],
+                "duration_s": extra.get("duration_s", 60 + int(rnd() * 1740))}
 
     def natural_order(self, sub: Sub, t: int) -> dict[str, Any] | None:
         if sub.profile is None:

@@ -283,8 +283,11 @@ def roam_in(signaling: Iterable[dict[str, Any]], ref: Reference, p: Params) -> l
     Only signaling events count, both as "first event" and for the silence."""
     out = []
     prev_ts: int | None = None
+    who = None
     for e in signaling:
-        roamer, prov = roamer_province(e, ref, p)
+        if (e["imsi"], e["msisdn"]) != who:  # same subscriber as the previous event: same answer
+            who = (e["imsi"], e["msisdn"])
+            roamer, prov = roamer_province(e, ref, p)
         if not roamer:
             continue
         ts = e["ts"]
@@ -300,8 +303,12 @@ def roam_out(signaling: Iterable[dict[str, Any]], ref: Reference, p: Params) -> 
     subscriber never fires. Context: ``vlr_plmn``. A home subscriber is one that is not an inbound roamer."""
     out = []
     prev_home: bool | None = None
+    who = None
     for e in signaling:
-        if roamer_province(e, ref, p)[0]:
+        if (e["imsi"], e["msisdn"]) != who:
+            who = (e["imsi"], e["msisdn"])
+            roamer = roamer_province(e, ref, p)[0]
+        if roamer:
             continue
         vlr = e.get("vlr_plmn")
         home = vlr is None or vlr in p.home_plmns

@@ -1,0 +1,106 @@
+"""Validation rules of the ``ingest`` job: one raw line in, typed fields plus a DLQ reason out.
+
+Each line is parsed exactly once here. Doing the same with Flink SQL's ``JSON_VALUE`` re-parsed the line
+for every field reference (241 calls per record pair in the optimized plan) and ran at ~2–4 k lines/s.
+
+The first defect found wins, in this order: ``bad_json`` (not a JSON object), ``missing_field`` (a
+required field absent or null), ``unknown_event_type``, ``invalid_value`` (wrong type or format),
+``ts_out_of_range``. ``detail`` names the field (or the offending value for the last two).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import orjson
+
+_MSISDN = re.compile(r"[0-9]{5,15}")
+_IMSI = re.compile(r"[0-9]{14,15}")
+
+SIGNALING_FIELDS = ("event_id", "event_type", "ts", "msisdn", "imsi", "imei", "lac", "cell_id", "rat", "vlr_plmn",
+                    "called_number", "calling_number", "duration_s", "forward_to")
+XDR_FIELDS = ("event_id", "ts", "msisdn", "imsi", "imei", "lac", "cell_id", "rat", "apn", "app", "bytes_up",
+              "bytes_down", "duration_s")
+
+_SIGNALING_REQUIRED = ("event_id", "event_type", "ts", "msisdn", "imsi")
+_XDR_REQUIRED = ("event_id", "ts", "msisdn", "imsi", "rat", "bytes_up", "bytes_down")
+_INTS = frozenset({"lac", "cell_id", "duration_s", "bytes_up", "bytes_down"})
+_NON_NEGATIVE = frozenset({"duration_s", "bytes_up", "bytes_down"})
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+@dataclass(frozen=True)
+class IngestRules:
+    """Bounds and vocabularies come from settings and the schemas, so SQL, docs and tests agree."""
+
+    ts_min_ms: int
+    ts_max_ms: int
+    event_types: frozenset[str]
+    rats: frozenset[str]
+
+    def check_signaling(self, line: str) -> tuple:
+        """Typed ``SIGNALING_FIELDS``, then ``reason``, ``detail`` and ``raw`` (all None when valid)."""
+        return self._check(line, SIGNALING_FIELDS, _SIGNALING_REQUIRED, signaling=True)
+
+    def check_xdr(self, line: str) -> tuple:
+        """Typed ``XDR_FIELDS``, then ``reason``, ``detail`` and ``raw`` (all None when valid)."""
+        return self._check(line, XDR_FIELDS, _XDR_REQUIRED, signaling=False)
+
+    def _check(self, line: str, fields: tuple[str, ...], required: tuple[str, ...], signaling: bool) -> tuple:
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            rec = None
+        if not isinstance(rec, dict):
+            return (None,) * len(fields) + ("bad_json", "not a JSON object", line)
+        values = tuple(rec.get(f) for f in fields)
+        problem = self._problem(rec, fields, required, signaling)
+        if problem is None:
+            rat = rec.get("rat")
+            if isinstance(rat, str):  # normalise "g3 " -> "G3"
+                values = tuple(rat.strip().upper() if f == "rat" else v for f, v in zip(fields, values))
+            return values + (None, None, None)
+        # Keep what is usable for the DLQ record (event_id, ts) only when it has the right type.
+        safe = tuple(v if (f == "event_id" and isinstance(v, str)) or (f == "ts" and _is_int(v)) else None
+                     for f, v in zip(fields, values))
+        # The rejected line travels with its reason, so the DLQ branch needs nothing but this result
+        # (then both branches share one evaluation of this function in Flink's plan).
+        return safe + problem + (line,)
+
+    def _problem(self, rec: dict, fields: tuple[str, ...], required: tuple[str, ...],
+                 signaling: bool) -> tuple[str, str] | None:
+        for f in required:
+            if rec.get(f) is None:
+                return "missing_field", f
+        if signaling:
+            etype = rec["event_type"]
+            if etype not in self.event_types:
+                return "unknown_event_type", str(etype)
+            if etype == "mo_call" and rec.get("called_number") is None:
+                return "missing_field", "called_number"
+        ts = rec["ts"]
+        if not _is_int(ts):
+            return "invalid_value", "ts"
+        for f, pattern in (("msisdn", _MSISDN), ("imsi", _IMSI)):
+            v = rec[f]
+            if not isinstance(v, str) or not pattern.fullmatch(v):
+                return "invalid_value", f
+        rat = rec.get("rat")
+        if rat is not None and (not isinstance(rat, str) or rat.strip().upper() not in self.rats):
+            return "invalid_value", "rat"
+        for f in fields:  # unknown extra fields are ignored: producers may add fields before we do
+            v = rec.get(f)
+            if v is None:
+                continue
+            if f in _INTS:
+                if not _is_int(v) or (f in _NON_NEGATIVE and v < 0):
+                    return "invalid_value", f
+            elif f != "ts" and not isinstance(v, str):
+                return "invalid_value", f
+        if not self.ts_min_ms <= ts < self.ts_max_ms:
+            return "ts_out_of_range", str(ts)
+        return None
