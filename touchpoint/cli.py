@@ -14,11 +14,11 @@ from pathlib import Path
 
 from touchpoint import __version__
 
-#: Subcommands that later issues implement: name -> (help, issue number).
+#: Subcommands that later issues implement: name -> (help, issue number or None if not filed yet).
 PLANNED = {
     "load": ("load output topics into ClickHouse", 5),
     "db": ("ClickHouse schema migrations (db migrate)", 5),
-    "submit": ("submit a job to a Flink cluster", 3),
+    "submit": ("submit a job to a Flink cluster", None),
     "campaigns": ("publish campaign definitions (campaigns publish FILES)", 4),
     "leads": ("follow the lead topic like an outbound system (leads tail)", 4),
     "dashboards": ("check or push Grafana dashboards", 5),
@@ -146,8 +146,8 @@ def cmd_bench(args) -> int:
 
 def cmd_planned(args) -> int:
     help_text, issue = PLANNED[args.command]
-    print(f"touchpoint {args.command}: not implemented yet ({help_text}; planned in issue #{issue})",
-          file=sys.stderr)
+    where = f"planned in issue #{issue}" if issue else "planned"
+    print(f"touchpoint {args.command}: not implemented yet ({help_text}; {where})", file=sys.stderr)
     return 2
 
 
@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=11)
 
     for name, (help_text, issue) in PLANNED.items():
-        p = add(name, cmd_planned, f"{help_text} (not implemented yet, issue #{issue})")
+        p = add(name, cmd_planned, f"{help_text} (not implemented yet)")
         p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
