@@ -49,7 +49,8 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     print(f"    reference data and ground truth: {city}")
     truth = Counter(json.loads(line)["kind"] for line in (city / "ground_truth.jsonl").open())
     print(f"    ground truth: {sum(truth.values()):,} trigger situations of {len(truth)} kinds "
-          f"(the triggers job of issue #3 must find exactly these)")
+          f"(the triggers job of issue #3 must find exactly these):")
+    print("      " + ", ".join(f"{k}={v}" for k, v in sorted(truth.items())))
 
     _step(3, "Running the ingest and traffic jobs streaming (Kafka -> Flink SQL -> Kafka)")
     jobs = [start("ingest", settings), start("traffic", settings)]

@@ -57,13 +57,13 @@ class IngestRules:
             rec = None
         if not isinstance(rec, dict):
             return (None,) * len(fields) + ("bad_json", "not a JSON object", line)
-        values = tuple(rec.get(f) for f in fields)
+        values = [rec.get(f) for f in fields]
         problem = self._problem(rec, fields, required, signaling)
         if problem is None:
-            rat = rec.get("rat")
-            if isinstance(rat, str):  # normalise "g3 " -> "G3"
-                values = tuple(rat.strip().upper() if f == "rat" else v for f, v in zip(fields, values))
-            return values + (None, None, None)
+            i = fields.index("rat")
+            if values[i] is not None:  # normalise "g3 " -> "G3"
+                values[i] = values[i].strip().upper()
+            return (*values, None, None, None)
         # Keep what is usable for the DLQ record (event_id, ts) only when it has the right type.
         safe = tuple(v if (f == "event_id" and isinstance(v, str)) or (f == "ts" and _is_int(v)) else None
                      for f, v in zip(fields, values))
