@@ -10,6 +10,7 @@ from importlib import import_module
 JOBS = {
     "ingest": "jobs.ingest",
     "traffic": "jobs.traffic",
+    "triggers": "jobs.triggers",
     "passthrough": "jobs.passthrough",
 }
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+from touchpoint.config import load_settings
+
 from touchpoint.flink import SQL_DIR, render, split_statements
 
 
@@ -25,7 +27,9 @@ def test_missing_placeholder_names_file_and_name(tmp_path):
 
 def test_every_recipe_renders_with_its_placeholders_named():
     # every ${name} in the shipped recipes is a known parameter of some job
-    known = {"connector", "time_attributes", "event_types", "rats", "ts_min_ms", "ts_max_ms"}
+    from jobs.triggers import parameters
+
+    known = {"connector", "time_attributes", "kind", *parameters(load_settings())}
     import re
 
     for path in SQL_DIR.rglob("*.sql"):

@@ -27,6 +27,9 @@ class _Section(BaseModel):
 class Paths(_Section):
     #: Everything generated at run time (jars, broker/ClickHouse data, PID files, logs) lives here.
     work_dir: Path = ROOT / "work"
+    #: Reference CSVs (cells, regions, handsets, profiles, number_ranges) for streaming jobs; replay reads
+    #: INPUT/reference instead.
+    reference_dir: Path = ROOT / "work" / "city" / "reference"
     #: Kafka connector jars extracted by `make setup` (separate, so a test's work dir can be temporary).
     jars: Path = ROOT / "work" / "jars"
 
@@ -69,6 +72,9 @@ class Flink(_Section):
     checkpoint_interval_ms: int = Field(5000, ge=100)
     restart_attempts: int = 3
     restart_delay_ms: int = 2000
+    #: Idle state (duplicate detection, a subscriber's previous events) expires after this long without
+    #: updates; a subscriber silent for longer starts afresh (e.g. no handset_change on the first event back).
+    state_ttl_hours: float = Field(48.0, gt=0)
     #: Python functions (low-volume logic, and ingest's one-parse validation) run in this mode;
     #: "thread" measured ~2x faster than "process" here.
     python_execution_mode: Literal["thread", "process"] = "thread"
@@ -119,6 +125,8 @@ class Triggers(_Section):
     zero_usage_hours: float = Field(24.0, gt=0)
     abnormal_usage_mb: int = Field(500, ge=1)
     roam_in_gap_hours: float = Field(24.0, gt=0)
+    #: Kinds the triggers job detects (each is sql/triggers/kinds/<kind>.sql).
+    kinds: list[str] = ["region_entry", "dwell", "dial_114", "dial_hotline", "call_forward_set"]
 
 
 class Simulator(_Section):

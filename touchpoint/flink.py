@@ -173,6 +173,29 @@ class Pipeline:
         )
         self.create_source(table_file, key, fmt="json", time_attributes=attrs)
 
+    def reference_dir(self) -> Path:
+        return self.input_dir / "reference" if self.mode == "replay" else self.settings.paths.reference_dir
+
+    def create_reference(self, table_file: str, name: str) -> None:
+        """A reference CSV (validated, typed) as a bounded Flink table; Flink's CSV format takes no header,
+        so a header-less copy is written under the work dir."""
+        import csv
+
+        from touchpoint.simulator.reference import format_value, read_reference_csv
+
+        src = self.reference_dir() / f"{name}.csv"
+        if not src.exists():
+            raise FileNotFoundError(f"reference data {src} not found")
+        rows = read_reference_csv(src, name)
+        target = self.settings.paths.work_dir / "flink-reference" / self.job_name / name / "data.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", newline="") as f:
+            w = csv.writer(f)
+            for row in rows:
+                w.writerow([format_value(v) for v in row.values()])
+        opts = {"connector": "filesystem", "path": str(target), "format": "csv", "csv.null-literal": ""}
+        self.execute(table_file, connector=_options(opts))
+
     def create_sink(self, table_file: str, key: str, fmt: str = "json", **params: object) -> None:
         self.execute(table_file, connector=self.sink_options(key, fmt), **params)
 
@@ -207,17 +230,20 @@ class Pipeline:
             ss.add_insert_sql(stmt)
         return ss.execute()
 
-    def run_to_completion(self) -> dict[str, Path]:
-        """Replay: run the job over the bounded input and gather ``OUT/<topic>.jsonl`` files."""
-        self.submit().wait()
-        return self.collect_outputs() if self.mode == "replay" else {}
+    def run_to_completion(self, append: frozenset[str] = frozenset()) -> dict[str, Path]:
+        """Replay: run the job over the bounded input and gather ``OUT/<topic>.jsonl`` files.
 
-    def collect_outputs(self) -> dict[str, Path]:
+        Topics in ``append`` were written by an earlier job of the same replay (e.g. both ingest and
+        triggers write the DLQ), so this job's records are added to the file instead of replacing it."""
+        self.submit().wait()
+        return self.collect_outputs(append) if self.mode == "replay" else {}
+
+    def collect_outputs(self, append: frozenset[str] = frozenset()) -> dict[str, Path]:
         out: dict[str, Path] = {}
         for key in self._sinks:
             target = self.output_dir / f"{self.topic(key)}.jsonl"
             parts = sorted(p for p in self._parts_dir(key).rglob("*") if p.is_file() and not p.name.startswith("."))
-            with target.open("wb") as f:
+            with target.open("ab" if key in append else "wb") as f:
                 for p in parts:
                     f.write(p.read_bytes())
             out[key] = target
@@ -250,6 +276,7 @@ def table_environment(settings: Settings, mode: Mode, job_name: str):
         "restart-strategy.fixed-delay.delay": f"{f.restart_delay_ms} ms",
         "table.exec.source.idle-timeout": f"{settings.event_time.idle_timeout_ms} ms",
         "table.local-time-zone": "UTC",
+        "table.exec.state.ttl": f"{int(f.state_ttl_hours * 3_600_000)} ms",
         "python.execution-mode": f.python_execution_mode,
         "python.executable": sys.executable,
         "python.client.executable": sys.executable,

@@ -11,7 +11,7 @@ from touchpoint.config import Settings
 from touchpoint.flink import Pipeline
 
 #: ``replay all`` runs these in order, each reading what the earlier ones wrote.
-PIPELINE_ORDER = ("ingest", "traffic")
+PIPELINE_ORDER = ("ingest", "traffic", "triggers")
 
 
 def build(job: str, settings: Settings, **pipeline_args) -> Pipeline:
@@ -30,7 +30,7 @@ def replay(job: str, settings: Settings, input_dir: Path, output_dir: Path) -> d
     written: dict[str, Path] = {}
     for name in PIPELINE_ORDER if job == "all" else (job,):
         p = build(name, settings, mode="replay", input_dir=input_dir, output_dir=output_dir)
-        written |= p.run_to_completion()
+        written |= p.run_to_completion(append=frozenset(written))
     return written
 
 

@@ -1,0 +1,37 @@
+"""triggers: the marketing moments of docs/triggers.md, detected in Flink SQL from normalised signaling."""
+
+from touchpoint.config import Settings
+from touchpoint.flink import Pipeline
+from touchpoint.schemas import sql_list
+
+DESCRIPTION = "CEP patterns over signaling-normalised -> triggers (late events -> dlq)"
+INPUTS = ("signaling_normalised",)
+OUTPUTS = ("triggers", "dlq")
+REFERENCE = ("cells", "regions", "handsets", "number_ranges")
+
+
+def parameters(settings: Settings) -> dict[str, object]:
+    """Values for the ${placeholders} of sql/triggers/, from the triggers settings."""
+    t = settings.triggers
+    return {
+        "min_outside_ms": t.region_entry_min_outside_minutes * 60_000,
+        "dwell_minutes": t.dwell_minutes,
+        "dwell_ms": t.dwell_minutes * 60_000,
+        "directory_number": t.directory_number,
+        "hotline_numbers": sql_list(t.hotline_numbers),
+    }
+
+
+def build(p: Pipeline) -> None:
+    p.create_event_source("tables/signaling_normalised.sql", "signaling_normalised")
+    for name in REFERENCE:
+        p.create_reference(f"tables/{name}.sql", name)
+    p.create_sink("tables/triggers.sql", "triggers", fmt="raw")
+    p.create_sink("tables/dlq.sql", "dlq")
+    params = parameters(p.settings)
+    p.execute("triggers/on_time.sql")
+    p.execute("triggers/late.sql")
+    p.execute("triggers/located.sql", **params)
+    for kind in p.settings.triggers.kinds:
+        p.execute(f"triggers/kinds/{kind}.sql", **params)
+        p.execute("triggers/emit.sql", kind=kind)
