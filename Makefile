@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup system-packages demo test test-fast bench stack-up stack-down stack-status clean
 
-setup: system-packages $(STAMP) work/jars/.ok
+setup: system-packages $(STAMP) work/jars/.ok work/reference/plmn.csv
 
 system-packages:
 	@need=""; \
@@ -33,6 +33,11 @@ $(STAMP): pyproject.toml
 
 work/jars/.ok: $(STAMP) touchpoint/jars.py
 	$(PY) -m touchpoint.jars
+	touch $@
+
+# The global PLMN table (MCC+MNC -> country, operator) from a pinned PyPI wheel (touchpoint/plmn.py).
+work/reference/plmn.csv: $(STAMP) touchpoint/plmn.py
+	$(PY) -m touchpoint.plmn
 	touch $@
 
 demo: setup

@@ -19,6 +19,12 @@ def parameters(settings: Settings) -> dict[str, object]:
         "dwell_ms": t.dwell_minutes * 60_000,
         "directory_number": t.directory_number,
         "hotline_numbers": sql_list(t.hotline_numbers),
+        "home_plmns": sql_list(settings.network.home_plmns),
+        "home_province": sql_list([settings.network.home_province]),
+        "roam_in_gap_ms": round(t.roam_in_gap_hours * 3_600_000),
+        "power_on_min_off_ms": round(t.power_on_min_off_hours * 3_600_000),
+        "handset_store_days": t.handset_store_days,
+        "handset_store_visits": t.handset_store_visits,
     }
 
 
@@ -26,6 +32,8 @@ def build(p: Pipeline) -> None:
     p.create_event_source("tables/signaling_normalised.sql", "signaling_normalised")
     for name in REFERENCE:
         p.create_reference(f"tables/{name}.sql", name)
+    # Global reference data, the same in both modes (not from the replay input): built by `make setup`.
+    p.create_reference("tables/plmn.sql", "plmn", path=p.settings.paths.plmn)
     p.create_sink("tables/triggers.sql", "triggers", fmt="raw")
     p.create_sink("tables/dlq.sql", "dlq")
     params = parameters(p.settings)

@@ -16,7 +16,7 @@ TOPIC_SCHEMAS = {
     "profiles": "reference/profiles",
 }
 NOT_CONTRACTS = {"passthrough"}  # benchmark scratch topic
-REFERENCE = ["cells", "regions", "handsets", "profiles", "number_ranges"]
+REFERENCE = ["cells", "regions", "handsets", "profiles", "number_ranges", "plmn"]
 ALL_SCHEMAS = sorted({TOPIC_SCHEMAS.get(k, k) for k in Topics.model_fields if k not in NOT_CONTRACTS}
                      | {f"reference/{r}" for r in REFERENCE})
 

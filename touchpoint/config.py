@@ -32,6 +32,9 @@ class Paths(_Section):
     reference_dir: Path = ROOT / "work" / "city" / "reference"
     #: Kafka connector jars extracted by `make setup` (separate, so a test's work dir can be temporary).
     jars: Path = ROOT / "work" / "jars"
+    #: Global PLMN table (MCC+MNC -> country, operator) built by `make setup` (touchpoint/plmn.py); read by the
+    #: triggers job in both modes. Separate like the jars, so a test's work dir can be temporary.
+    plmn: Path = ROOT / "work" / "reference" / "plmn.csv"
 
     @property
     def run(self) -> Path:
@@ -126,7 +129,8 @@ class Triggers(_Section):
     abnormal_usage_mb: int = Field(500, ge=1)
     roam_in_gap_hours: float = Field(24.0, gt=0)
     #: Kinds the triggers job detects (each is sql/triggers/kinds/<kind>.sql).
-    kinds: list[str] = ["region_entry", "dwell", "dial_114", "dial_hotline", "call_forward_set"]
+    kinds: list[str] = ["region_entry", "dwell", "dial_114", "dial_hotline", "call_forward_set",
+                        "handset_change", "power_on", "handset_store_visits", "roam_in", "roam_out"]
 
 
 class Simulator(_Section):

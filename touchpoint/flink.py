@@ -176,14 +176,15 @@ class Pipeline:
     def reference_dir(self) -> Path:
         return self.input_dir / "reference" if self.mode == "replay" else self.settings.paths.reference_dir
 
-    def create_reference(self, table_file: str, name: str) -> None:
+    def create_reference(self, table_file: str, name: str, path: Path | None = None) -> None:
         """A reference CSV (validated, typed) as a bounded Flink table; Flink's CSV format takes no header,
-        so a header-less copy is written under the work dir."""
+        so a header-less copy is written under the work dir. ``path`` overrides ``reference_dir()/<name>.csv``
+        (global reference data such as the PLMN table, the same in both modes)."""
         import csv
 
         from touchpoint.simulator.reference import format_value, read_reference_csv
 
-        src = self.reference_dir() / f"{name}.csv"
+        src = path or self.reference_dir() / f"{name}.csv"
         if not src.exists():
             raise FileNotFoundError(f"reference data {src} not found")
         rows = read_reference_csv(src, name)

@@ -1,0 +1,14 @@
+-- Reference: the global PLMN table, MCC+MNC -> country and operator (schemas/reference/plmn.schema.json),
+-- versioned like cells. 5-digit (2-digit MNC) and 6-digit (3-digit MNC) PLMNs are distinct rows.
+CREATE TABLE plmn (
+  plmn STRING,
+  mcc STRING,
+  mnc STRING,
+  country STRING,
+  operator STRING,
+  valid_from AS TO_TIMESTAMP_LTZ(0, 3),
+  WATERMARK FOR valid_from AS valid_from,
+  PRIMARY KEY (plmn) NOT ENFORCED
+) WITH (
+  ${connector}
+);
