@@ -33,6 +33,8 @@ def build(p: Pipeline) -> None:
     for name in REFERENCE:
         p.create_reference(f"tables/{name}.sql", name)
     # Global reference data, the same in both modes (not from the replay input): built by `make setup`.
+    if not p.settings.paths.plmn.exists():
+        raise FileNotFoundError(f"PLMN table {p.settings.paths.plmn} not found; run `make setup`")
     p.create_reference("tables/plmn.sql", "plmn", path=p.settings.paths.plmn)
     p.create_sink("tables/triggers.sql", "triggers", fmt="raw")
     p.create_sink("tables/dlq.sql", "dlq")

@@ -85,12 +85,14 @@ class RateLimitedProducer:
 
 def consume(bootstrap: str, topics: Iterable[str], *, until: Callable[[dict[str, list]], bool] | None = None,
             idle_s: float | None = None, timeout_s: float = 120.0, with_timestamps: bool = False,
+            with_offsets: bool = False,
             on_batch: Callable[[dict[str, list]], None] | None = None) -> dict[str, list]:
     """Read ``topics`` from the beginning with a fresh consumer group.
 
     Stops when ``until(records)`` is true, or when nothing new arrived for ``idle_s`` seconds (Tansu answers
     ListOffsets(LATEST) wrongly, so "the end" is detected by silence, not by offsets), or at ``timeout_s``.
-    Records are values, or ``(kafka_timestamp_ms, value)`` with ``with_timestamps``.
+    Records are values, ``(kafka_timestamp_ms, value)`` with ``with_timestamps``, or
+    ``(partition, offset, kafka_timestamp_ms, value)`` with ``with_offsets``.
     """
     topics = list(topics)
     consumer = Consumer({
@@ -108,7 +110,10 @@ def consume(bootstrap: str, topics: Iterable[str], *, until: Callable[[dict[str,
         while time.monotonic() < deadline:
             batch = [m for m in consumer.consume(10000, timeout=0.5) if m.error() is None]
             for m in batch:
-                out[m.topic()].append((m.timestamp()[1], m.value()) if with_timestamps else m.value())
+                if with_offsets:
+                    out[m.topic()].append((m.partition(), m.offset(), m.timestamp()[1], m.value()))
+                else:
+                    out[m.topic()].append((m.timestamp()[1], m.value()) if with_timestamps else m.value())
             if batch:
                 last = time.monotonic()
                 if on_batch:

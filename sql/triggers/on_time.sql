@@ -8,10 +8,17 @@ WHERE CURRENT_WATERMARK(rowtime) IS NULL OR rowtime >= CURRENT_WATERMARK(rowtime
 -- need less state, but OVER windows treat equal timestamps as peers, so both copies would be dropped.
 -- Its state is bounded by flink.state_ttl.
 CREATE TEMPORARY VIEW signaling_unique AS
-SELECT event_id, event_type, ts, msisdn, imsi, imei, lac, cell_id, rat, vlr_plmn, called_number, forward_to,
-       rowtime
+SELECT e.event_id, e.event_type, e.ts, e.msisdn, e.imsi, e.imei, e.lac, e.cell_id, e.rat, e.vlr_plmn,
+       e.called_number, e.forward_to, rowtime
 FROM (
-  SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY rowtime) AS copy
-  FROM signaling_on_time
+  SELECT e, rowtime, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY rowtime) AS copy
+  FROM (
+    SELECT event_id, CAST(ROW(event_id, event_type, ts, msisdn, imsi, imei, lac, cell_id, rat, vlr_plmn,
+                              called_number, forward_to)
+                          AS ROW<event_id STRING, event_type STRING, ts BIGINT, msisdn STRING, imsi STRING,
+                                 imei STRING, lac INT, cell_id BIGINT, rat STRING, vlr_plmn STRING,
+                                 called_number STRING, forward_to STRING>) AS e, rowtime
+    FROM signaling_on_time
+  )
 )
 WHERE copy = 1;
