@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import make_settings
 from touchpoint import stack
-from touchpoint.kafka_io import RateLimitedProducer, wait_for_total
+from touchpoint.kafka_io import EVENT_TIME_MARKER, RateLimitedProducer, advance_event_time, wait_for_total
 from touchpoint.runner import replay, start, wait_running
 
 pytestmark = pytest.mark.slow
@@ -244,15 +244,11 @@ def test_streaming_equals_replay(broker, tmp_path):
         # (sent earlier it would overtake real records and make them late)
         wait_for_total(broker, [topics["signaling_normalised"], topics["xdr_normalised"], topics["dlq"]],
                        producer.sent, timeout_s=300)
-        closer = json.loads((city / "summary.json").read_text())["data_end_ts"] + 24 * 3_600_000
-        with RateLimitedProducer(settings) as producer:
-            for part in range(settings.kafka.partitions):
-                producer.send("signaling_normalised", json.dumps(
-                    {"event_id": f"closer-{part}", "event_type": "location_update", "ts": closer,
-                     "msisdn": "10000", "imsi": "460000000000000"}).encode(), partition=part)
+        end = json.loads((city / "summary.json").read_text())["data_end_ts"]
+        advance_event_time(settings, "signaling_normalised", end + 24 * 3_600_000)
         got = wait_for_total(broker, [topics["triggers"]], sum(expected.values()), timeout_s=300)
     finally:
         for job in jobs:
             job.cancel()
-    streamed = Counter(_key(t) for t in map(json.loads, got[topics["triggers"]]) if t["msisdn"] != "10000")
+    streamed = Counter(_key(t) for t in map(json.loads, got[topics["triggers"]]) if t["msisdn"] != EVENT_TIME_MARKER)
     assert streamed == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections import defaultdict
@@ -145,3 +146,18 @@ def wait_for_total(bootstrap: str, topics: Iterable[str], total: int, timeout_s:
     if progress:
         print(file=sys.stderr)
     return out
+
+
+#: msisdn of the synthetic events that ``advance_event_time`` writes; consumers of triggers ignore it.
+EVENT_TIME_MARKER = "10000"
+
+
+def advance_event_time(settings: Settings, topic_key: str, ts: int) -> None:
+    """Write one event at ``ts`` to every partition of a normalised topic, so that the watermark passes all
+    real events before it. A bounded replay flushes event time at end of input; a stream never ends, so
+    demos and tests that want every pattern of a finite data set closed do this once the data is in."""
+    with RateLimitedProducer(settings) as producer:
+        for part in range(settings.kafka.partitions):
+            producer.send(topic_key, json.dumps(
+                {"event_id": f"event-time-marker-{part}", "event_type": "location_update", "ts": ts,
+                 "msisdn": EVENT_TIME_MARKER, "imsi": "460000000000000"}).encode(), partition=part)
