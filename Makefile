@@ -31,12 +31,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-work/jars/.ok: $(STAMP) touchpoint/jars.py
+work/jars/.ok: $(STAMP) touchpoint/jars.py touchpoint/wheels.py
 	$(PY) -m touchpoint.jars
 	touch $@
 
 # The global PLMN table (MCC+MNC -> country, operator) from a pinned PyPI wheel (touchpoint/plmn.py).
-work/reference/plmn.csv: $(STAMP) touchpoint/plmn.py
+work/reference/plmn.csv: $(STAMP) touchpoint/plmn.py touchpoint/wheels.py
 	$(PY) -m touchpoint.plmn
 	touch $@
 

@@ -9,7 +9,8 @@ import pytest
 
 from touchpoint import ROOT
 from touchpoint.config import Paths, load_settings
-from touchpoint.plmn import PlmnError, WHEEL_NAME, ensure_plmn, fetch_wheel, rows_from_tables
+from touchpoint.plmn import WHEEL_NAME, ensure_plmn, fetch_wheel, rows_from_tables
+from touchpoint.wheels import WheelError
 from touchpoint.schemas import errors
 from touchpoint.simulator.subscriber import FOREIGN_ROAMERS, FOREIGN_VLRS
 
@@ -61,7 +62,7 @@ def test_default_path_is_the_makefile_target_under_the_default_work_dir():
 
 def test_checksum_is_verified(tmp_path):
     (tmp_path / WHEEL_NAME).write_bytes(b"not the wheel")
-    with pytest.raises(PlmnError, match="checksum"):
+    with pytest.raises(WheelError, match="checksum"):
         fetch_wheel(tmp_path)
 
 

