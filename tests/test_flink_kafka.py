@@ -30,7 +30,9 @@ def test_event_time_windows_over_kafka_with_checkpoints(small_city, broker, tmp_
     normalised = tmp_path / "normalised"
     replay("ingest", make_settings(tmp_path / "w1"), small_city, normalised)
     topics = {k: f"fk-test-{k}" for k in ("signaling_normalised", "xdr_normalised", "traffic")}
-    settings = make_settings(tmp_path / "w2", broker, topics=topics, flink={"checkpoint_interval_ms": 1000})
+    # two partitions: the watermark is the minimum over both, and every window must still be exact
+    settings = make_settings(tmp_path / "w2", broker, topics=topics, flink={"checkpoint_interval_ms": 1000},
+                             kafka={"partitions": 2})
     stack.create_topics(broker, list(topics.values()), settings.kafka.partitions)
 
     expected: Counter = Counter()

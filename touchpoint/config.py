@@ -43,7 +43,9 @@ class Paths(_Section):
 
 class Kafka(_Section):
     bootstrap: str = "127.0.0.1:19092"
-    partitions: int = Field(2, ge=1)
+    #: Partitions of the topics the local stack creates. One by default: a simulated city is produced as a
+    #: backlog, and with several partitions read unevenly events can fall behind the watermark (README).
+    partitions: int = Field(1, ge=1)
     group_prefix: str = "touchpoint"
     #: Tansu takes about half the session timeout to form a group; keep it short.
     session_timeout_ms: int = 6000
@@ -130,7 +132,8 @@ class Triggers(_Section):
     roam_in_gap_hours: float = Field(24.0, gt=0)
     #: Kinds the triggers job detects (each is sql/triggers/kinds/<kind>.sql).
     kinds: list[str] = ["region_entry", "dwell", "dial_114", "dial_hotline", "call_forward_set",
-                        "handset_change", "power_on", "handset_store_visits", "roam_in", "roam_out"]
+                        "handset_change", "power_on", "handset_store_visits", "roam_in", "roam_out",
+                        "quota_20mb", "quota_5mb", "quota_0mb", "abnormal_usage"]
 
 
 class Simulator(_Section):

@@ -24,9 +24,6 @@ def _step(n: int, text: str) -> None:
 def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> int:
     t0 = time.monotonic()
     settings = settings.model_copy(deep=True)
-    # The whole city is produced at once (a backlog): with one partition per topic the jobs read it in
-    # order, so no event falls behind the watermark (README: "catching up on a backlog").
-    settings.kafka.partitions = 1
     settings.paths.reference_dir = settings.paths.work_dir / "demo" / "city" / "reference"
     _step(1, "Starting the local stack (fresh in-memory Kafka broker + ClickHouse server)")
     stack.stop(settings.paths.run, "tansu", "tansu")  # in-memory broker: a restart is a clean slate
