@@ -189,6 +189,7 @@ def test_edge_cases(city, tmp_path):
     for f in (city / "reference").iterdir():
         shutil.copy(f, inp / "reference" / f.name)
     (inp / "signaling-normalised.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    (inp / "xdr-normalised.jsonl").write_text("")  # no data traffic: the data-plan kinds find nothing
     out = tmp_path / "out"
     replay("triggers", make_settings(tmp_path / "w"), inp, out)
 
@@ -245,7 +246,8 @@ def test_streaming_equals_replay(broker, tmp_path):
         wait_for_total(broker, [topics["signaling_normalised"], topics["xdr_normalised"], topics["dlq"]],
                        producer.sent, timeout_s=300)
         end = json.loads((city / "summary.json").read_text())["data_end_ts"]
-        advance_event_time(settings, "signaling_normalised", end + 24 * 3_600_000)
+        for key in ("signaling_normalised", "xdr_normalised"):
+            advance_event_time(settings, key, end + 24 * 3_600_000)
         got = wait_for_total(broker, [topics["triggers"]], sum(expected.values()), timeout_s=300)
     finally:
         for job in jobs:

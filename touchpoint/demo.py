@@ -67,7 +67,8 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         accounted = sum(map(len, got.values()))
         # the input is finite: move event time past its end so every open pattern and window closes
         data_end = json.loads((city / "summary.json").read_text())["data_end_ts"]
-        advance_event_time(settings, "signaling_normalised", data_end + 24 * 3_600_000)
+        for key in ("signaling_normalised", "xdr_normalised"):
+            advance_event_time(settings, key, data_end + 24 * 3_600_000)
         print("    waiting for the triggers:")
         wait_for_total(settings.kafka.bootstrap, [topics.triggers], sum(truth.values()), progress=True,
                        timeout_s=180)

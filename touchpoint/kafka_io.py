@@ -159,5 +159,7 @@ def advance_event_time(settings: Settings, topic_key: str, ts: int) -> None:
     with RateLimitedProducer(settings) as producer:
         for part in range(settings.kafka.partitions):
             producer.send(topic_key, json.dumps(
+                # fields of both normalised shapes (signaling and xDR); each reader ignores the others
                 {"event_id": f"event-time-marker-{part}", "event_type": "location_update", "ts": ts,
-                 "msisdn": EVENT_TIME_MARKER, "imsi": "460000000000000"}).encode(), partition=part)
+                 "msisdn": EVENT_TIME_MARKER, "imsi": "460000000000000", "rat": "LTE", "bytes_up": 0,
+                 "bytes_down": 0}).encode(), partition=part)
