@@ -87,14 +87,16 @@ def run_bench(settings: Settings, events: int, seed: int, repeats: int = 2, late
                 print(f"  run {r + 1}/{repeats} {job:<12} {secs:6.1f} s  {n / secs:>9,.0f} ev/s", flush=True)
 
         # what ingest wrote (same in every run): read it once to learn the slice the triggers job reads
-        normalised = consume(settings.kafka.bootstrap, [settings.topics.signaling_normalised], idle_s=3,
-                             with_offsets=True)[settings.topics.signaling_normalised]
-        trig_offsets = {"signaling_normalised": _ends(normalised)}
+        t = settings.topics
+        normalised = consume(settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised], idle_s=3,
+                             with_offsets=True)
+        trig_offsets = {key: _ends(normalised[getattr(t, key)]) for key in ("signaling_normalised", "xdr_normalised")}
+        n_normalised = sum(map(len, normalised.values()))
         for r in range(repeats):
             secs = _timed_run("triggers", settings, trig_offsets, group=f"bench-triggers-{r}-{time.time_ns()}")
             best["triggers"] = min(best.get("triggers", secs), secs)
-            print(f"  run {r + 1}/{repeats} triggers     {secs:6.1f} s  {len(normalised) / secs:>9,.0f} ev/s "
-                  f"(normalised signaling)", flush=True)
+            print(f"  run {r + 1}/{repeats} triggers     {secs:6.1f} s  {n_normalised / secs:>9,.0f} ev/s "
+                  f"(normalised signaling + xDR)", flush=True)
 
         print(f"\nthroughput over {n:,} raw events (bounded Kafka slice, best of {repeats}, "
               "includes ~2 s job start-up per job)")
