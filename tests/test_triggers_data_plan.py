@@ -8,14 +8,13 @@ import json
 import shutil
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
+from tests.trigger_cases import key, replay_and_detect
+
 from tests.conftest import make_settings
-from touchpoint.runner import replay
-from touchpoint.simulator import simulate, truth
-from touchpoint.simulator.reference import Reference
+from touchpoint.simulator import simulate
 
 pytestmark = pytest.mark.slow
 
@@ -136,10 +135,6 @@ xdr(m, H + 40 * MIN, 10)
 EXPECTED[m] = [("abnormal_usage", H + 40 * MIN, {"hour_start": H, "bytes": 505 * MB})]
 
 
-def _key(msisdn: str, kind: str, ts: int, context: dict) -> tuple:
-    return msisdn, kind, ts, json.dumps(context, sort_keys=True)
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> tuple[list[dict], list[dict]]:
     d = tmp_path_factory.mktemp("dp")
@@ -154,20 +149,17 @@ def run(tmp_path_factory) -> tuple[list[dict], list[dict]]:
     (inp / "signaling-normalised.jsonl").write_text(json.dumps(sig) + "\n")
     xdrs = sorted(_xdrs, key=lambda x: x["ts"])
     (inp / "xdr-normalised.jsonl").write_text("".join(json.dumps(x) + "\n" for x in xdrs))
-    replay("triggers", settings, inp, out)
-    got = [json.loads(line) for line in (out / "triggers.jsonl").read_text().splitlines() if line.strip()]
-    want = truth.detect([sig], xdrs, [], Reference.load(inp / "reference"), truth.Params.from_settings(settings))
-    return got, [r for r in want if r["kind"] in KINDS]
+    return replay_and_detect(settings, inp, out, [sig], xdrs, KINDS)
 
 
 @pytest.mark.parametrize("msisdn", sorted(EXPECTED))
 def test_edge_case(run, msisdn):
     got, _ = run
-    have = sorted(_key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got if t["msisdn"] == msisdn)
-    assert have == sorted(_key(msisdn, *x) for x in EXPECTED[msisdn])
+    have = sorted(key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got if t["msisdn"] == msisdn)
+    assert have == sorted(key(msisdn, *x) for x in EXPECTED[msisdn])
 
 
 def test_equals_reference_detector(run):
     got, want = run
-    assert Counter(_key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got) == \
-        Counter(_key(r["msisdn"], r["kind"], r["ts"], r["context"]) for r in want)
+    assert Counter(key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got) == \
+        Counter(key(r["msisdn"], r["kind"], r["ts"], r["context"]) for r in want)

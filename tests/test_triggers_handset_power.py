@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
+from tests.trigger_cases import key, replay_and_detect
+
 from tests.conftest import make_settings
-from touchpoint.runner import replay
-from touchpoint.simulator import truth
-from touchpoint.simulator.reference import Reference
 
 pytestmark = pytest.mark.slow
 
@@ -167,10 +165,6 @@ visit(m, T0 + DAY, 1002)          # visit 3
 EXPECTED[m] = [("handset_store_visits", T0 + DAY, {"visits": 3, "region_ids": ["store-A", "store-A", "store-B"]})]
 
 
-def _key(msisdn: str, kind: str, ts: int, context: dict) -> tuple:
-    return msisdn, kind, ts, json.dumps(context, sort_keys=True)
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> tuple[list[dict], list[dict]]:
     d = tmp_path_factory.mktemp("hp")
@@ -181,21 +175,18 @@ def run(tmp_path_factory) -> tuple[list[dict], list[dict]]:
     events = sorted(_events, key=lambda e: e["ts"])
     (inp / "signaling-normalised.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     settings = make_settings(d / "work", triggers={"kinds": KINDS})
-    replay("triggers", settings, inp, out)
-    got = [json.loads(line) for line in (out / "triggers.jsonl").read_text().splitlines() if line.strip()]
-    want = truth.detect(events, [], [], Reference.load(inp / "reference"), truth.Params.from_settings(settings))
-    return got, [r for r in want if r["kind"] in KINDS]
+    return replay_and_detect(settings, inp, out, events, [], KINDS)
 
 
 @pytest.mark.parametrize("msisdn", sorted(EXPECTED))
 def test_edge_case(run, msisdn):
     got, _ = run
-    have = sorted(_key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got if t["msisdn"] == msisdn)
-    assert have == sorted(_key(msisdn, *x) for x in EXPECTED[msisdn])
+    have = sorted(key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got if t["msisdn"] == msisdn)
+    assert have == sorted(key(msisdn, *x) for x in EXPECTED[msisdn])
 
 
 def test_equals_reference_detector(run):
     got, want = run
-    assert Counter(_key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got) == \
-        Counter(_key(r["msisdn"], r["kind"], r["ts"], r["context"]) for r in want)
+    assert Counter(key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got) == \
+        Counter(key(r["msisdn"], r["kind"], r["ts"], r["context"]) for r in want)
     assert len(want) == sum(len(v) for v in EXPECTED.values())

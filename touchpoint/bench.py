@@ -20,7 +20,6 @@ normalised events could be further apart than the watermark bound (see the READM
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from pathlib import Path
 

@@ -6,7 +6,6 @@ Errors are one line on stderr (``touchpoint: error: ...``), never a traceback; `
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import time

@@ -48,7 +48,7 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
                            sink=producer.send)
     print(f"    {summary}")
     sent = dict(producer.sent_per_topic)
-    print(f"    produced: " + ", ".join(f"{getattr(topics, k)}={v:,}" for k, v in sorted(sent.items())))
+    print("    produced: " + ", ".join(f"{getattr(topics, k)}={v:,}" for k, v in sorted(sent.items())))
     print(f"    reference data and ground truth: {city}")
     kinds = settings.triggers.kinds
     truth = Counter(k for line in (city / "ground_truth.jsonl").open() if (k := json.loads(line)["kind"]) in kinds)
