@@ -189,7 +189,10 @@ def test_edge_cases(city, tmp_path):
     for f in (city / "reference").iterdir():
         shutil.copy(f, inp / "reference" / f.name)
     (inp / "signaling-normalised.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
-    (inp / "xdr-normalised.jsonl").write_text("")  # no data traffic: the data-plan kinds find nothing
+    # data traffic: a small on-time session at minute 200, then a late one for minute 100 (no quota crossed)
+    xdrs = [{"event_id": f"x{i}", "ts": t0 + m * MIN, "msisdn": prefix + "0007", "imsi": "460000000000007",
+             "rat": "LTE", "bytes_up": 1000, "bytes_down": 2000} for i, m in enumerate((200, 300, 100))]
+    (inp / "xdr-normalised.jsonl").write_text("".join(json.dumps(x) + "\n" for x in xdrs))
     out = tmp_path / "out"
     replay("triggers", make_settings(tmp_path / "w"), inp, out)
 
@@ -209,7 +212,8 @@ def test_edge_cases(city, tmp_path):
         ("13900000005", "call_forward_set", 5),
     ])
     dlq = _lines(out / "dlq.jsonl")
-    assert [(d["reason"], d["event_id"]) for d in dlq] == [("late", late["event_id"])]
+    assert sorted((d["source"], d["reason"], d["event_id"]) for d in dlq) == [
+        ("signaling", "late", late["event_id"]), ("xdr", "late", "x2")]
 
 
 # --- streaming through Kafka ------------------------------------------------------------------------
