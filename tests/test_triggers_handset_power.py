@@ -5,11 +5,10 @@ detector (touchpoint.simulator.truth) over the same input."""
 from __future__ import annotations
 
 import json
-from collections import Counter
 
 import pytest
 
-from tests.trigger_cases import key, replay_and_detect
+from tests.trigger_cases import assert_case, assert_matches_detector, replay_and_detect
 
 from tests.conftest import make_settings
 
@@ -181,12 +180,10 @@ def run(tmp_path_factory) -> tuple[list[dict], list[dict]]:
 @pytest.mark.parametrize("msisdn", sorted(EXPECTED))
 def test_edge_case(run, msisdn):
     got, _ = run
-    have = sorted(key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got if t["msisdn"] == msisdn)
-    assert have == sorted(key(msisdn, *x) for x in EXPECTED[msisdn])
+    assert_case(got, msisdn, EXPECTED[msisdn])
 
 
 def test_equals_reference_detector(run):
     got, want = run
-    assert Counter(key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got) == \
-        Counter(key(r["msisdn"], r["kind"], r["ts"], r["context"]) for r in want)
+    assert_matches_detector(got, want)
     assert len(want) == sum(len(v) for v in EXPECTED.values())

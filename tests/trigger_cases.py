@@ -4,6 +4,7 @@ reference detector (touchpoint/simulator/truth.py) over the same records, in com
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from touchpoint.runner import replay
@@ -22,3 +23,15 @@ def replay_and_detect(settings, inp: Path, out: Path, signaling: list[dict], xdr
     got = [json.loads(line) for line in (out / "triggers.jsonl").read_text().splitlines() if line.strip()]
     want = truth.detect(signaling, xdrs, [], Reference.load(inp / "reference"), truth.Params.from_settings(settings))
     return got, [r for r in want if r["kind"] in kinds]
+
+
+def assert_case(got: list[dict], msisdn: str, expected: list[tuple]) -> None:
+    """The job's triggers for ``msisdn`` are exactly ``expected`` (kind, ts, context) tuples."""
+    have = sorted(key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got if t["msisdn"] == msisdn)
+    assert have == sorted(key(msisdn, *x) for x in expected)
+
+
+def assert_matches_detector(got: list[dict], want: list[dict]) -> None:
+    """The job's triggers equal the reference detector's rows, as a multiset."""
+    assert Counter(key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got) == \
+        Counter(key(r["msisdn"], r["kind"], r["ts"], r["context"]) for r in want)

@@ -31,13 +31,18 @@ from touchpoint.kafka_io import RateLimitedProducer, consume
 _EVENTS_PER_SUBSCRIBER_DAY = 100
 
 
-def _load(settings: Settings, events: int, seed: int, out_dir: Path, rate: float | None = None) -> RateLimitedProducer:
+def _simulate(settings: Settings, events: int, seed: int, out_dir: Path, sink) -> None:
+    """A 24 h city sized for about ``events`` events, handed to ``sink`` in arrival order."""
     from touchpoint.simulator import simulate
 
     subscribers = max(50, events // _EVENTS_PER_SUBSCRIBER_DAY)
-    producer = RateLimitedProducer(settings, rate=rate)
+    simulate(settings, seed=seed, subscribers=subscribers, hours=24, out_dir=out_dir, sink=sink)
+
+
+def _load(settings: Settings, events: int, seed: int, out_dir: Path) -> RateLimitedProducer:
+    producer = RateLimitedProducer(settings)
     with producer:
-        simulate(settings, seed=seed, subscribers=subscribers, hours=24, out_dir=out_dir, sink=producer.send)
+        _simulate(settings, events, seed, out_dir, producer.send)
     return producer
 
 
@@ -134,18 +139,20 @@ def _latency(settings: Settings, seed: int, rate: float, seconds: float, start,
     lat_settings.paths.reference_dir = city / "reference"
     t = lat_settings.topics
     stack.create_topics(lat_settings.kafka.bootstrap, [getattr(t, k) for k in keys], settings.kafka.partitions)
-    # the triggers job needs the city's reference data before it starts: write the city once without Kafka
-    from touchpoint.simulator import simulate
-
-    subscribers = max(50, int(rate * seconds) // _EVENTS_PER_SUBSCRIBER_DAY)
-    simulate(lat_settings, seed=seed, subscribers=subscribers, hours=24, out_dir=city)
+    # the triggers job needs the city's reference data before it starts: simulate now, keep the records
+    # (arrival order) and produce them at the target rate once the jobs run
+    records: list[tuple[str, bytes, bytes]] = []
+    _simulate(lat_settings, int(rate * seconds), seed, city, lambda *record: records.append(record))
     jobs = [start(name, lat_settings, group_id=f"bench-latency-{name}-{time.time_ns()}")
             for name in ("ingest", "triggers")]
     try:
         for job in jobs:
             wait_running(job, timeout=120)
         time.sleep(3)  # let the sources join their groups and fetch before the clock starts
-        producer = _load(lat_settings, int(rate * seconds), seed, city, rate=rate)
+        producer = RateLimitedProducer(lat_settings, rate=rate)
+        with producer:
+            for topic_key, line, key in records:
+                producer.send(topic_key, line, key)
         total = producer.sent_per_topic.get("signaling", 0) + producer.sent_per_topic.get("xdr", 0)
         outs = consume(lat_settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised],
                        until=lambda o: sum(map(len, o.values())) >= total * 0.97, idle_s=10,

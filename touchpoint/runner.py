@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobs import JOBS, job_module
+from jobs import job_module
 from touchpoint.config import Settings
 from touchpoint.flink import Pipeline
 
@@ -75,7 +75,3 @@ def wait_running(job: StreamingJob, timeout: float = 60.0) -> None:
             raise RuntimeError(f"job {job.name} is {status}")
         time.sleep(0.2)
     raise TimeoutError(f"job {job.name} not running after {timeout:.0f} s")
-
-
-def job_names() -> list[str]:
-    return list(JOBS)

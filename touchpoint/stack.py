@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -241,7 +240,3 @@ def up(settings: Settings, clickhouse: bool = True) -> list[Service]:
 def down(settings: Settings) -> list[str]:
     run = settings.paths.run
     return [n for n, prog in (("tansu", "tansu"), ("clickhouse", "clickhouse")) if stop(run, n, prog)]
-
-
-def wipe_clickhouse(settings: Settings) -> None:
-    shutil.rmtree(settings.paths.work_dir / "clickhouse", ignore_errors=True)

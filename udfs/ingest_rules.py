@@ -23,6 +23,9 @@ SIGNALING_FIELDS = ("event_id", "event_type", "ts", "msisdn", "imsi", "imei", "l
 XDR_FIELDS = ("event_id", "ts", "msisdn", "imsi", "imei", "lac", "cell_id", "rat", "apn", "app", "bytes_up",
               "bytes_down", "duration_s")
 
+#: position of ``rat`` in each field tuple (normalised on every valid record)
+_SIGNALING_RAT = SIGNALING_FIELDS.index("rat")
+_XDR_RAT = XDR_FIELDS.index("rat")
 _SIGNALING_REQUIRED = ("event_id", "event_type", "ts", "msisdn", "imsi")
 _XDR_REQUIRED = ("event_id", "ts", "msisdn", "imsi", "rat", "bytes_up", "bytes_down")
 _INTS = frozenset({"lac", "cell_id", "duration_s", "bytes_up", "bytes_down"})
@@ -44,13 +47,14 @@ class IngestRules:
 
     def check_signaling(self, line: str) -> tuple:
         """Typed ``SIGNALING_FIELDS``, then ``reason``, ``detail`` and ``raw`` (all None when valid)."""
-        return self._check(line, SIGNALING_FIELDS, _SIGNALING_REQUIRED, signaling=True)
+        return self._check(line, SIGNALING_FIELDS, _SIGNALING_REQUIRED, _SIGNALING_RAT, signaling=True)
 
     def check_xdr(self, line: str) -> tuple:
         """Typed ``XDR_FIELDS``, then ``reason``, ``detail`` and ``raw`` (all None when valid)."""
-        return self._check(line, XDR_FIELDS, _XDR_REQUIRED, signaling=False)
+        return self._check(line, XDR_FIELDS, _XDR_REQUIRED, _XDR_RAT, signaling=False)
 
-    def _check(self, line: str, fields: tuple[str, ...], required: tuple[str, ...], signaling: bool) -> tuple:
+    def _check(self, line: str, fields: tuple[str, ...], required: tuple[str, ...], rat_at: int,
+               signaling: bool) -> tuple:
         try:
             rec = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -60,9 +64,8 @@ class IngestRules:
         values = [rec.get(f) for f in fields]
         problem = self._problem(rec, fields, required, signaling)
         if problem is None:
-            i = fields.index("rat")
-            if values[i] is not None:  # normalise "g3 " -> "G3"
-                values[i] = values[i].strip().upper()
+            if values[rat_at] is not None:  # normalise "g3 " -> "G3"
+                values[rat_at] = values[rat_at].strip().upper()
             return (*values, None, None, None)
         # Keep what is usable for the DLQ record (event_id, ts) only when it has the right type.
         safe = tuple(v if (f == "event_id" and isinstance(v, str)) or (f == "ts" and _is_int(v)) else None
