@@ -11,6 +11,8 @@ JOBS = {
     "ingest": "jobs.ingest",
     "traffic": "jobs.traffic",
     "triggers": "jobs.triggers",
+    "behaviour": "jobs.behaviour",
+    "decisions": "jobs.decisions",
     "passthrough": "jobs.passthrough",
 }
 

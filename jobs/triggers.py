@@ -63,6 +63,7 @@ def build(p: Pipeline) -> None:
     p.execute("triggers/located.sql", **params)
     if xdr:
         p.execute("triggers/xdr_on_time.sql")
+        p.execute("triggers/xdr_late.sql")
         p.execute("triggers/xdr_usage.sql", **params)
     for kind in kinds:
         p.execute(f"triggers/kinds/{kind}.sql", **params)

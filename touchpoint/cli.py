@@ -18,8 +18,6 @@ PLANNED = {
     "load": ("load output topics into ClickHouse", 5),
     "db": ("ClickHouse schema migrations (db migrate)", 5),
     "submit": ("submit a job to a Flink cluster", None),
-    "campaigns": ("publish campaign definitions (campaigns publish FILES)", 4),
-    "leads": ("follow the lead topic like an outbound system (leads tail)", 4),
     "dashboards": ("check or push Grafana dashboards", 5),
     "report": ("write a self-contained HTML report", 5),
 }
@@ -143,6 +141,42 @@ def cmd_bench(args) -> int:
     return run_bench(_settings(args), events=args.events, seed=args.seed)
 
 
+def cmd_campaigns(args) -> int:
+    from touchpoint import campaigns
+
+    settings = _settings(args)
+    items = campaigns.load(args.paths)  # validates everything first: one bad file publishes nothing
+    dry = args.action == "validate" or args.dry_run
+    if not dry:
+        campaigns.publish(settings, items)
+    for item in items:
+        c = item.campaign
+        print(f"{'valid' if dry else 'published'} {c.id} ({c.status}, {c.kind})")
+    if not dry:
+        print(f"{len(items)} campaigns -> topic {settings.topics.campaigns} at {settings.kafka.bootstrap}",
+              file=sys.stderr)
+    return 0
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
+def cmd_leads(args) -> int:
+    from touchpoint.leads import tail
+
+    settings = _settings(args)
+    group = args.group or f"{settings.kafka.group_prefix}-leads-tail"
+    signal.signal(signal.SIGTERM, _interrupt)  # a supervisor's stop ends the tail like Ctrl-C: offsets committed
+    printed = tail(settings, group=group, from_beginning=args.from_beginning, include_control=args.include_control,
+                   as_json=args.json, max_leads=args.max, timeout_s=args.timeout)
+    if args.max is not None and printed < args.max and args.timeout is not None:
+        # a script asked for N leads and did not get them in time
+        print(f"touchpoint: error: leads: {printed} of {args.max} leads within {args.timeout:g} s", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_planned(args) -> int:
     help_text, issue = PLANNED[args.command]
     where = f"planned in issue #{issue}" if issue else "planned"
@@ -209,6 +243,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("bench", cmd_bench, "measure job throughput over the same Kafka data")
     p.add_argument("--events", type=_positive_int, default=300_000, help="approximate events to load")
     p.add_argument("--seed", type=int, default=11)
+
+    p = add("campaigns", cmd_campaigns, "validate and publish campaign files (YAML/JSON) to the campaigns topic")
+    p.add_argument("action", choices=["publish", "validate"], help="validate = publish --dry-run")
+    p.add_argument("paths", nargs="+", metavar="FILE|DIR", help="files holding a campaign or a list; a directory "
+                   "means its *.yaml, *.yml and *.json files")
+    p.add_argument("--dry-run", action="store_true", help="validate only, publish nothing")
+
+    p = add("leads", cmd_leads, "follow the leads topic like an outbound system")
+    p.add_argument("action", choices=["tail"])
+    p.add_argument("--group", help="consumer group whose committed offsets say where to resume "
+                   "(default: <kafka.group_prefix>-leads-tail)")
+    p.add_argument("--from-beginning", action="store_true", help="every retained lead, not only new ones")
+    p.add_argument("--include-control", action="store_true", help="also control-group leads (never delivered)")
+    p.add_argument("--json", action="store_true", help="print the raw JSON records")
+    p.add_argument("--max", type=_positive_int, metavar="N", help="stop after N leads")
+    p.add_argument("--timeout", type=_positive_float, metavar="S",
+                   help="stop after S seconds (exit 1 if --max leads were not reached by then)")
 
     for name, (help_text, issue) in PLANNED.items():
         p = add(name, cmd_planned, f"{help_text} (not implemented yet)")

@@ -9,7 +9,7 @@ object, so a parameter such as the dwell time means the same thing to the ground
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +35,8 @@ class Paths(_Section):
     #: Global PLMN table (MCC+MNC -> country, operator) built by `make setup` (touchpoint/plmn.py); read by the
     #: triggers job in both modes. Separate like the jars, so a test's work dir can be temporary.
     plmn: Path = ROOT / "work" / "reference" / "plmn.csv"
+    #: Campaign files a replay uses when its input has no campaigns/ folder (the shipped examples).
+    campaigns: Path = ROOT / "campaigns"
 
     @property
     def run(self) -> Path:
@@ -65,6 +67,8 @@ class Topics(_Section):
     triggers: str = "triggers"
     region_metrics: str = "region-metrics"
     leads: str = "leads"
+    #: One record per (trigger, matching campaign): the lead, or why there was none.
+    decisions: str = "decisions"
     outcomes: str = "outcomes"
     dlq: str = "dlq"
     traffic: str = "traffic"
@@ -136,6 +140,38 @@ class Triggers(_Section):
                         "quota_20mb", "quota_5mb", "quota_0mb", "abnormal_usage"]
 
 
+class Decisions(_Section):
+    """The decision job and its contact policy (docs/decisions.md)."""
+
+    #: Quiet hours, the budget day and message times are local to this zone.
+    timezone: str = "Asia/Shanghai"
+    #: A lead is worth nothing this long after its trigger (DESIGN.md §2.5).
+    lead_validity_hours: float = Field(48.0, gt=0)
+    #: At most this many marketing leads (control-group leads excluded) per subscriber per window.
+    max_leads_per_subscriber: int = Field(3, ge=0)
+    contact_window_hours: float = Field(48.0, gt=0)
+    #: No contact from quiet_start to quiet_end (local time, may wrap midnight); leads are deferred to quiet_end.
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+    #: Kinds that reveal where the subscriber is: they also need location consent.
+    location_kinds: list[str] = ["region_entry", "dwell", "handset_store_visits", "roam_out"]
+    #: Streaming: a trigger waits this long (processing time) so that a subscriber's triggers arriving close
+    #: together are decided in ts order. Replay always decides in exact ts order.
+    reorder_ms: int = Field(1_000, ge=0)
+
+
+class Tags(_Section):
+    """Thresholds of the tag library (udfs/tags.py), over the 48 h behaviour unless named otherwise."""
+
+    heavy_data_mb_48h: float = Field(500.0, ge=0)
+    frequent_caller_calls_48h: int = Field(20, ge=0)
+    hotline_caller_dials_48h: int = Field(2, ge=0)
+    roamer_hours_48h: int = Field(1, ge=0)
+    #: Commuter: seen in at least one region of each group within 24 h.
+    commuter_home_kinds: list[str] = ["residential"]
+    commuter_work_kinds: list[str] = ["office", "campus"]
+
+
 class Simulator(_Section):
     start: datetime = datetime.fromisoformat("2026-11-02T00:00:00+08:00")
     timezone: str = "Asia/Shanghai"
@@ -170,6 +206,8 @@ class Settings(BaseSettings):
     event_time: EventTime = EventTime()
     network: Network = Network()
     triggers: Triggers = Triggers()
+    decisions: Decisions = Decisions()
+    tags: Tags = Tags()
     simulator: Simulator = Simulator()
     clickhouse: ClickHouse = ClickHouse()
 

@@ -99,11 +99,15 @@ class Pipeline:
     group_id: str | None = None
     #: topic key -> bounded end offsets per partition (streaming benchmarks read a fixed slice).
     bounded_offsets: dict[str, dict[int, int]] = field(default_factory=dict)
+    #: Also expose the DataStream API (``stream_env``), for jobs with Python keyed state (decisions).
+    datastream: bool = False
+    #: More Flink options, e.g. ``execution.state-recovery.path`` to resume from a savepoint.
+    flink_options: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.mode == "replay" and (self.input_dir is None or self.output_dir is None):
             raise ValueError("replay needs input_dir and output_dir")
-        self.t_env = table_environment(self.settings, self.mode, self.job_name)
+        self.t_env = table_environment(self.settings, self.mode, self.job_name, self.datastream, self.flink_options)
         self._inserts: list[str] = []
         self._sinks: list[str] = []
 
@@ -112,11 +116,15 @@ class Pipeline:
     def topic(self, key: str) -> str:
         return getattr(self.settings.topics, key)
 
-    def source_options(self, key: str, fmt: str = "raw") -> str:
+    def source_options(self, key: str, fmt: str = "raw", optional: bool = False) -> str:
         if self.mode == "replay":
             # Inputs come from the replay input dir, or from an earlier job's output in the same run.
             name = f"{self.topic(key)}.jsonl"
             found = [d / name for d in (self.input_dir, self.output_dir) if (d / name).exists()]
+            if not found and optional:  # e.g. profile updates: a replay usually has none
+                found = [self.settings.paths.work_dir / "flink-input" / self.job_name / name]
+                found[0].parent.mkdir(parents=True, exist_ok=True)
+                found[0].write_text("")
             if not found:
                 raise FileNotFoundError(f"replay input {self.input_dir / name} not found")
             path = found[0]
@@ -161,8 +169,10 @@ class Pipeline:
     def _parts_dir(self, key: str) -> Path:
         return self.output_dir / "_parts" / key
 
-    def create_source(self, table_file: str, key: str, fmt: str = "raw", **params: object) -> None:
-        self.execute(table_file, connector=self.source_options(key, fmt), **params)
+    def create_source(self, table_file: str, key: str, fmt: str = "raw", optional: bool = False,
+                      **params: object) -> None:
+        """A table over a topic (streaming) or ``INPUT/<topic>.jsonl`` (replay; empty if ``optional`` and absent)."""
+        self.execute(table_file, connector=self.source_options(key, fmt, optional), **params)
 
     def create_event_source(self, table_file: str, key: str) -> None:
         """A JSON source with ``rowtime`` from ``ts`` and the bounded out-of-orderness watermark."""
@@ -196,6 +206,33 @@ class Pipeline:
                 w.writerow([format_value(v) for v in row.values()])
         opts = {"connector": "filesystem", "path": str(target), "format": "csv", "csv.null-literal": ""}
         self.execute(table_file, connector=_options(opts))
+
+    def read_reference(self, name: str) -> list[dict]:
+        """A reference CSV as typed dicts, for operators that keep small reference data in memory."""
+        from touchpoint.simulator.reference import read_reference_csv
+
+        src = self.reference_dir() / f"{name}.csv"
+        if not src.exists():
+            raise FileNotFoundError(f"reference data {src} not found")
+        return read_reference_csv(src, name)
+
+    def create_campaign_source(self, table_file: str, **params: object) -> None:
+        """Campaign definitions: the campaigns topic, or in replay the YAML/JSON files of INPUT/campaigns/
+        (else ``paths.campaigns``), one JSON line each, unvalidated: the job validates and dead-letters."""
+        if self.mode == "streaming":
+            return self.create_source(table_file, "campaigns", **params)
+        import json
+
+        from touchpoint.campaigns import files, load_file
+
+        src = self.input_dir / "campaigns"
+        src = src if src.is_dir() else self.settings.paths.campaigns
+        target = self.settings.paths.work_dir / "flink-input" / self.job_name / "campaigns.jsonl"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        objs = [obj for f in files([str(src)]) for obj in load_file(f)]
+        target.write_text("".join(json.dumps(obj) + "\n" for obj in objs))
+        opts = {"connector": "filesystem", "path": str(target), "format": "raw"}
+        self.execute(table_file, connector=_options(opts), **params)
 
     def create_sink(self, table_file: str, key: str, fmt: str = "json", **params: object) -> None:
         self.execute(table_file, connector=self.sink_options(key, fmt), **params)
@@ -252,8 +289,12 @@ class Pipeline:
         return out
 
 
-def table_environment(settings: Settings, mode: Mode, job_name: str):
-    """A streaming TableEnvironment configured from settings (one JVM per Python process)."""
+def table_environment(settings: Settings, mode: Mode, job_name: str, datastream: bool = False,
+                      extra_options: dict[str, str] | None = None):
+    """A streaming TableEnvironment configured from settings (one JVM per Python process); with
+    ``datastream`` a StreamTableEnvironment, whose ``to_data_stream``/``from_data_stream`` mix in Python
+    DataStream operators."""
+    from pyflink.common import Configuration
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
     log_dir = settings.paths.work_dir / "logs"
@@ -263,11 +304,25 @@ def table_environment(settings: Settings, mode: Mode, job_name: str):
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
-    f = settings.flink
+    options = _job_options(settings, mode, job_name) | (extra_options or {})
+    if datastream:
+        from pyflink.datastream import StreamExecutionEnvironment
+        from pyflink.table import StreamTableEnvironment
+
+        env = StreamExecutionEnvironment.get_execution_environment(Configuration().from_dict(options))
+        t_env = StreamTableEnvironment.create(env, EnvironmentSettings.in_streaming_mode())
+    else:
+        t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     conf = t_env.get_config()
+    for k, v in options.items():
+        conf.set(k, v)
+    return t_env
+
+
+def _job_options(settings: Settings, mode: Mode, job_name: str) -> dict[str, str]:
+    f = settings.flink
     interval = f.replay_checkpoint_interval_ms if mode == "replay" else f.checkpoint_interval_ms
-    for k, v in {
+    options = {
         "pipeline.name": f"touchpoint-{job_name}",
         "parallelism.default": str(f.parallelism),
         "execution.checkpointing.interval": f"{interval} ms",
@@ -282,10 +337,9 @@ def table_environment(settings: Settings, mode: Mode, job_name: str):
         "python.executable": sys.executable,
         "python.client.executable": sys.executable,
         "python.fn-execution.bundle.size": str(f.python_bundle_size),
-    }.items():
-        conf.set(k, v)
+    }
     if mode == "streaming":
         if not jars_ok(settings.paths.jars):
             raise RuntimeError(f"Kafka connector jars missing in {settings.paths.jars}; run `make setup`")
-        conf.set("pipeline.jars", ";".join(p.as_uri() for p in jar_paths(settings.paths.jars)))
-    return t_env
+        options["pipeline.jars"] = ";".join(p.as_uri() for p in jar_paths(settings.paths.jars))
+    return options

@@ -153,13 +153,19 @@ EVENT_TIME_MARKER = "10000"
 
 
 def advance_event_time(settings: Settings, topic_key: str, ts: int) -> None:
-    """Write one event at ``ts`` to every partition of a normalised topic, so that the watermark passes all
-    real events before it. A bounded replay flushes event time at end of input; a stream never ends, so
-    demos and tests that want every pattern of a finite data set closed do this once the data is in."""
+    """Write one event at ``ts`` to every partition of a topic, so that the watermark passes all real events
+    before it. A bounded replay flushes event time at end of input; a stream never ends, so demos and tests
+    that want every pattern of a finite data set closed do this once the data is in. The marker has the
+    shape of the topic's records (normalised events, triggers or behaviour buckets) and matches no rule."""
+    if topic_key == "triggers":
+        record = {"trigger_id": "event-time-marker", "kind": "event_time_marker", "detected_at": ts, "context": {}}
+    elif topic_key == "behaviour":
+        record = {"hour_start": ts - ts % 3_600_000}
+    else:  # fields of both normalised shapes (signaling and xDR); each reader ignores the others
+        record = {"event_type": "location_update", "imsi": "460000000000000", "rat": "LTE", "bytes_up": 0,
+                  "bytes_down": 0}
     with RateLimitedProducer(settings) as producer:
         for part in range(settings.kafka.partitions):
             producer.send(topic_key, json.dumps(
-                # fields of both normalised shapes (signaling and xDR); each reader ignores the others
-                {"event_id": f"event-time-marker-{part}", "event_type": "location_update", "ts": ts,
-                 "msisdn": EVENT_TIME_MARKER, "imsi": "460000000000000", "rat": "LTE", "bytes_up": 0,
-                 "bytes_down": 0}).encode(), partition=part)
+                {"event_id": f"event-time-marker-{part}", "ts": ts, "msisdn": EVENT_TIME_MARKER} | record
+            ).encode(), partition=part)

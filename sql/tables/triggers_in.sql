@@ -1,0 +1,8 @@
+-- Triggers as read by the decision job: the whole line (Python parses it once) plus the key and event time.
+CREATE TABLE triggers_in (
+  line STRING,
+  msisdn AS JSON_VALUE(line, '$.msisdn'),
+  ts AS CAST(JSON_VALUE(line, '$.ts') AS BIGINT)
+) WITH (
+  ${connector}
+);

@@ -1,0 +1,214 @@
+"""The decision job's two Python operators (PyFlink DataStream, thread mode); the rules are in ``udfs``.
+
+1. :class:`SubscriberDecisions`, keyed by msisdn, with the campaigns as broadcast state: keeps the profile,
+   the hourly behaviour buckets and the contact record, and decides each trigger with
+   :func:`udfs.decisions.decide`, a subscriber's triggers in ts order.
+2. :class:`CampaignBudgets`, keyed by campaign id: the daily budget, then emits the decision record and
+   the lead; a lead deferred by quiet hours is held until its ``deliver_at``.
+
+Ordering differs by mode, on purpose. A replay has no watermarks: every trigger waits for an event-time
+timer, and all timers fire at end of input in ts order, with all behaviour and campaigns loaded — exact and
+deterministic. Streaming uses processing-time timers instead: a trigger waits ``decisions.reorder_ms`` so
+that triggers arriving close together are decided in ts order, and a deferred lead is released when the
+wall clock reaches ``deliver_at``. Event-time timers were tried in streaming and stalled: once the sparse
+inputs (campaigns, profile updates, triggers at night) went idle and came back, the Python two-input
+operator's watermark no longer advanced.
+
+Rows between them are ``(campaign_id, payload JSON)``; out of the second come ``(topic, source, reason,
+detail, record)`` rows that sql/decisions/emit.sql routes to the leads, decisions and dlq topics.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from pyflink.common import Row, Types
+from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedProcessFunction
+from pyflink.common.time import Time
+from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
+
+from udfs.behaviour import HOUR_MS, KEEP_HOURS, compact
+from udfs.campaigns import Campaign, CampaignError, parse_campaign
+from udfs.contact_policy import Contacts, Policy
+from udfs.decisions import Budgets, Reference, decide
+
+#: Broadcast state: one entry, "all" -> {campaign id: definition JSON}. One entry because PyFlink's
+#: read-only broadcast state cannot list its keys in thread mode.
+CAMPAIGNS = MapStateDescriptor("campaigns", Types.STRING(), Types.STRING())
+_ALL = "all"
+
+STAGE_TYPE = Types.ROW_NAMED(["campaign_id", "payload"], [Types.STRING(), Types.STRING()])
+OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"],
+                           [Types.STRING()] * 5)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _dlq(source: str, reason: str, detail: str, record: str) -> Row:
+    """A dead letter from the first operator; the second passes it through (key "")."""
+    return Row("", orjson.dumps({"dlq": [source, reason, detail[:500], record]}).decode())
+
+
+def _ttl(hours: float) -> StateTtlConfig:
+    # A backstop only (processing time): event-time timers prune state as rules stop needing it.
+    return StateTtlConfig.new_builder(Time.milliseconds(int(hours * HOUR_MS))).build()
+
+
+class SubscriberDecisions(KeyedBroadcastProcessFunction):
+    def __init__(self, policy: Policy, reference: Reference, tag_settings, state_ttl_hours: float,
+                 reorder_ms: int | None):
+        self.policy, self.reference, self.tag_settings = policy, reference, tag_settings
+        self.state_ttl_hours = state_ttl_hours
+        #: None: replay (event-time timers); else the processing-time wait of a trigger in streaming.
+        self.reorder_ms = reorder_ms
+        self._parsed: tuple[str | None, list[Campaign]] = (None, [])
+
+    def open(self, ctx) -> None:
+        ttl = _ttl(self.state_ttl_hours)
+
+        def state(desc):
+            desc.enable_time_to_live(ttl)
+            return desc
+
+        pickled = Types.PICKLED_BYTE_ARRAY()
+        self.profile = ctx.get_state(ValueStateDescriptor("profile", pickled))
+        self.buckets = ctx.get_map_state(state(MapStateDescriptor("buckets", Types.LONG(), pickled)))
+        self.pending = ctx.get_map_state(MapStateDescriptor("pending", Types.LONG(), pickled))
+        self.contacts = ctx.get_state(state(ValueStateDescriptor("contacts", pickled)))
+
+    # --- campaigns (broadcast side) ---------------------------------------------------------------
+
+    def process_broadcast_element(self, value, ctx):
+        line = value[0]
+        try:
+            obj = orjson.loads(line)
+            campaign = parse_campaign(obj)
+        except orjson.JSONDecodeError as e:
+            yield _dlq("campaigns", "bad_json", str(e), line)
+            return
+        except CampaignError as e:
+            yield _dlq("campaigns", "invalid_campaign", str(e), line)
+            return
+        state = ctx.get_broadcast_state(CAMPAIGNS)
+        current = orjson.loads(state.get(_ALL) or "{}")
+        current[campaign.id] = obj  # the latest definition of an id wins: edit, pause, end
+        state.put(_ALL, orjson.dumps(current).decode())
+
+    def _campaigns(self, ctx) -> list[Campaign]:
+        text = ctx.get_broadcast_state(CAMPAIGNS).get(_ALL)
+        if text != self._parsed[0]:  # re-parse only when the definitions changed
+            self._parsed = (text, [parse_campaign(o) for o in orjson.loads(text or "{}").values()])
+        return self._parsed[1]
+
+    # --- per subscriber ---------------------------------------------------------------------------
+
+    def process_element(self, value, ctx):
+        msisdn, kind, ts, line = value[0], value[1], value[2], value[3]
+        if msisdn is None or ts is None:
+            yield _dlq({"trigger": "triggers"}.get(kind, kind), "missing_field", "msisdn or ts", line)
+            return
+        if kind == "trigger":
+            batch = self.pending.get(ts) or []
+            batch.append(orjson.loads(line))
+            self.pending.put(ts, batch)
+            timers = ctx.timer_service()
+            if self.reorder_ms is None:
+                timers.register_event_time_timer(ts)
+            else:
+                due = timers.current_processing_time() + self.reorder_ms
+                timers.register_processing_time_timer(due - due % 100)  # coalesce timers per 100 ms
+        elif kind == "behaviour":
+            self.buckets.put(ts, compact(orjson.loads(line)))
+            if self.reorder_ms is not None:  # streaming: hours arrive in order, drop what fell out of reach
+                self._prune_buckets(ts)
+        else:  # profile (reference row: products ';'-joined) or profile update (products a list)
+            profile = orjson.loads(line)
+            if isinstance(profile.get("products"), str):
+                profile["products"] = [p for p in profile["products"].split(";") if p]
+            self.profile.update(profile)
+
+    def on_timer(self, timestamp: int, ctx):
+        due = [timestamp] if self.reorder_ms is None else sorted(self.pending.keys())
+        triggers = []
+        for ts in due:
+            triggers += sorted(self.pending.get(ts) or [], key=lambda t: t.get("trigger_id", ""))
+            self.pending.remove(ts)
+        if triggers:
+            yield from self._decide(triggers, ctx)
+            self._prune_buckets(triggers[-1]["ts"])
+
+    def _prune_buckets(self, now: int) -> None:
+        old = [h for h in self.buckets.keys() if h < now - (KEEP_HOURS + 1) * HOUR_MS]
+        for h in old:
+            self.buckets.remove(h)
+
+    def _decide(self, triggers: list[dict[str, Any]], ctx):
+        campaigns = self._campaigns(ctx)
+        contacts = self.contacts.value() or Contacts()
+        profile = self.profile.value()
+        buckets = dict(self.buckets.items())
+        for trigger in triggers:
+            for d in decide(trigger, campaigns, profile, buckets, contacts, self.policy, self.reference,
+                            self.tag_settings):
+                yield Row(d.campaign.id, orjson.dumps({
+                    "decision": d.record(0), "lead": d.lead, "daily_budget": d.campaign.daily_budget,
+                }).decode())
+        keep = max([self.policy.window_ms, self.policy.lead_validity_ms]
+                   + [round(c.cooldown_hours * HOUR_MS) for c in campaigns])
+        contacts.prune(triggers[-1]["ts"], keep)
+        self.contacts.update(contacts)
+
+
+class CampaignBudgets(KeyedProcessFunction):
+    def __init__(self, timezone: str, streaming: bool):
+        self.timezone, self.streaming = timezone, streaming
+
+    def open(self, ctx) -> None:
+        pickled = Types.PICKLED_BYTE_ARRAY()
+        self.spent = ctx.get_state(ValueStateDescriptor("spent", pickled))
+        self.held = ctx.get_map_state(MapStateDescriptor("held", Types.LONG(), pickled))
+
+    def process_element(self, value, ctx):
+        item = orjson.loads(value[1])
+        if "dlq" in item:
+            yield Row("dlq", *item["dlq"])
+            return
+        decision, lead = item["decision"], item["lead"]
+        if decision["result"] == "lead" and item["daily_budget"] is not None:
+            budgets = Budgets(self.spent.value())
+            exhausted = budgets.take(item["daily_budget"], decision["trigger_ts"], self.timezone)
+            self.spent.update(budgets.counts)
+            if exhausted:
+                decision |= {"result": "suppressed", "reason": "budget", "detail": exhausted}
+                for k in ("deliver_at", "lead_id"):
+                    decision.pop(k, None)
+                lead = None
+        decision["decided_at"] = _now_ms()
+        yield Row("decisions", "decisions", None, None, orjson.dumps(decision).decode())
+        if lead is None:
+            return
+        if lead["deliver_at"] > decision["trigger_ts"]:
+            # Deferred by quiet hours: emitted at deliver_at (wall clock when streaming; at once if that is
+            # past, e.g. in an accelerated demo).
+            batch = self.held.get(lead["deliver_at"]) or []
+            self.held.put(lead["deliver_at"], batch + [lead])
+            if self.streaming:
+                ctx.timer_service().register_processing_time_timer(lead["deliver_at"])
+            else:
+                ctx.timer_service().register_event_time_timer(lead["deliver_at"])
+        else:
+            yield self._emit(lead)
+
+    def on_timer(self, timestamp: int, ctx):
+        for lead in self.held.get(timestamp) or []:
+            yield self._emit(lead)
+        self.held.remove(timestamp)
+
+    @staticmethod
+    def _emit(lead: dict[str, Any]) -> Row:
+        return Row("leads", "leads", None, None, orjson.dumps(lead | {"created_at": _now_ms()}).decode())
+

@@ -1,0 +1,115 @@
+"""Contact policy: the rules every decision obeys (DESIGN.md §2.6), as small pure functions and one record
+of a subscriber's contacts. The decision job applies them in the order of docs/decisions.md.
+
+Times are the trigger's event time (ms, UTC), so a replay and a live run decide alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The ``decisions`` settings in the units the rules use."""
+
+    timezone: str = "Asia/Shanghai"
+    lead_validity_ms: int = 48 * HOUR_MS
+    max_leads: int = 3
+    window_ms: int = 48 * HOUR_MS
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+    location_kinds: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, d) -> "Policy":
+        return cls(d.timezone, round(d.lead_validity_hours * HOUR_MS), d.max_leads_per_subscriber,
+                   round(d.contact_window_hours * HOUR_MS), d.quiet_start, d.quiet_end, frozenset(d.location_kinds))
+
+
+def local_time(ts: int, tz: str) -> datetime:
+    return datetime.fromtimestamp(ts / 1000, ZoneInfo(tz))
+
+
+def in_quiet_hours(ts: int, p: Policy) -> bool:
+    t = local_time(ts, p.timezone).time()
+    if p.quiet_start == p.quiet_end:
+        return False
+    if p.quiet_start < p.quiet_end:
+        return p.quiet_start <= t < p.quiet_end
+    return t >= p.quiet_start or t < p.quiet_end  # wraps midnight
+
+
+def next_allowed(ts: int, p: Policy) -> int:
+    """``ts`` itself outside quiet hours, else the end of the quiet period (local time)."""
+    if not in_quiet_hours(ts, p):
+        return ts
+    local = local_time(ts, p.timezone)
+    end = local.replace(hour=p.quiet_end.hour, minute=p.quiet_end.minute, second=p.quiet_end.second,
+                        microsecond=p.quiet_end.microsecond)
+    if end <= local:
+        end += timedelta(days=1)
+    return int(end.timestamp() * 1000)
+
+
+def local_day(ts: int, tz: str) -> str:
+    """The budget day of a moment: its local calendar date."""
+    return local_time(ts, tz).date().isoformat()
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()
+
+
+def in_control_group(msisdn: str, campaign_id: str, percent: float) -> bool:
+    """Stable hold-out: the same subscriber is always (or never) in a campaign's control group."""
+    if percent <= 0:
+        return False
+    return int(_hash("control", campaign_id, msisdn)[:8], 16) % 10_000 < percent * 100
+
+
+def lead_id(msisdn: str, campaign_id: str, trigger_id: str) -> str:
+    """Deterministic: a redelivered trigger yields the same id, so consumers can de-duplicate."""
+    return "l-" + _hash(msisdn, campaign_id, trigger_id)[:20]
+
+
+def decision_id(trigger_id: str, campaign_id: str) -> str:
+    return "d-" + _hash(trigger_id, campaign_id)[:20]
+
+
+@dataclass
+class Contacts:
+    """One subscriber's contact record, kept in the decision job's keyed state."""
+
+    #: trigger ts of each delivered (non-control) lead inside the window
+    leads: list[int] = field(default_factory=list)
+    #: campaign id -> trigger ts of its last lead to this subscriber (control leads included)
+    last_lead: dict[str, int] = field(default_factory=dict)
+    #: trigger ids already decided -> their ts (a redelivered trigger is ignored)
+    decided: dict[str, int] = field(default_factory=dict)
+
+    def cap_reached(self, ts: int, p: Policy) -> bool:
+        return sum(1 for t in self.leads if ts - p.window_ms < t <= ts) >= p.max_leads
+
+    def in_cooldown(self, campaign_id: str, cooldown_hours: float, ts: int) -> bool:
+        last = self.last_lead.get(campaign_id)
+        return last is not None and ts - last < cooldown_hours * HOUR_MS
+
+    def record(self, trigger_id: str, ts: int, campaign_id: str | None = None, delivered: bool = False) -> None:
+        self.decided[trigger_id] = ts
+        if campaign_id is not None:
+            self.last_lead[campaign_id] = max(ts, self.last_lead.get(campaign_id, ts))
+        if delivered:
+            self.leads.append(ts)
+
+    def prune(self, now: int, keep_ms: int) -> None:
+        """Forget what no rule can look at any more (older than ``keep_ms`` before ``now``)."""
+        horizon = now - keep_ms
+        self.leads = [t for t in self.leads if t > horizon]
+        self.last_lead = {c: t for c, t in self.last_lead.items() if t > horizon}
+        self.decided = {k: t for k, t in self.decided.items() if t > horizon}

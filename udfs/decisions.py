@@ -1,0 +1,222 @@
+"""One trigger in, decisions out: which campaign (if any) gets a lead, and why the others did not.
+
+:func:`decide` is the whole rule path of the decision job, in plain Python. The job keeps, per subscriber,
+the profile, the hourly behaviour buckets and a :class:`~udfs.contact_policy.Contacts` record, and calls it
+once per trigger in event-time order. The checks, in order (docs/decisions.md):
+
+1. campaigns whose trigger kind and params match; none → nothing is recorded;
+2. ``campaign_inactive`` (paused, ended, outside start/end);
+3. per subscriber: ``no_profile``, ``no_consent``, ``no_location_consent`` (location kinds),
+   ``do_not_disturb``;
+4. per campaign: ``audience`` (first failing condition in ``detail``), ``cooldown``;
+5. the highest priority wins (ties: lowest id), the rest are ``lower_priority``;
+6. the winner: ``contact_cap``, then ``quiet_hours`` (deferred to the end of quiet hours when the lead is
+   still valid then, else suppressed); a control-group member gets a lead marked ``control``.
+
+The daily budget is global per campaign, so the job checks it afterwards, keyed by campaign
+(:func:`apply_budget`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from udfs.behaviour import Behaviour, Bucket, rollup
+from udfs.campaigns import Campaign
+from udfs.contact_policy import (Contacts, Policy, decision_id, in_control_group, lead_id, local_day,
+                                 local_time, next_allowed)
+from udfs.tags import is_g3_subscriber, tags
+
+
+@dataclass
+class Decision:
+    """One (trigger, campaign) outcome: a lead, a control lead, or a suppression with its reason."""
+
+    trigger: dict[str, Any]
+    campaign: Campaign
+    result: str  # lead | control | suppressed
+    reason: str | None = None
+    detail: str | None = None
+    deliver_at: int | None = None
+    lead: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def id(self) -> str:
+        return decision_id(self.trigger["trigger_id"], self.campaign.id)
+
+    def suppress(self, reason: str, detail: str | None = None) -> None:
+        self.result, self.reason, self.detail, self.lead, self.deliver_at = "suppressed", reason, detail, None, None
+
+    def record(self, decided_at: int) -> dict[str, Any]:
+        """The ``decisions`` topic record (schemas/decisions.schema.json)."""
+        t = self.trigger
+        out = {"decision_id": self.id, "trigger_id": t["trigger_id"], "trigger_kind": t["kind"],
+               "msisdn": t["msisdn"], "campaign_id": self.campaign.id, "trigger_ts": t["ts"],
+               "decided_at": decided_at, "result": self.result}
+        for k in ("reason", "detail", "deliver_at"):
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k)
+        if self.lead is not None:
+            out["lead_id"] = self.lead["lead_id"]
+        return out
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Reference data the rules look up locally: handsets by TAC, regions by id."""
+
+    handsets: dict[str, dict[str, Any]]
+    regions: dict[str, dict[str, Any]]
+
+
+def subscriber_fields(profile: dict | None, handset: dict | None, behaviour: Behaviour, ref: Reference,
+                      tag_settings) -> dict[str, Any]:
+    """The static audience fields of udfs.campaigns.static_fields() for one subscriber."""
+    p = profile or {}
+    kinds = {ref.regions[r]["kind"] for r in behaviour.regions_24h if r in ref.regions}
+    h = handset or {}
+    return {
+        "brand": p.get("brand"), "plan": p.get("plan"), "arpu_band": p.get("arpu_band"),
+        "age_band": p.get("age_band"), "data_quota_mb": p.get("data_quota_mb"),
+        "products": p.get("products") if profile else None, "g3_subscriber": is_g3_subscriber(profile),
+        "handset_brand": h.get("brand"), "handset_model": h.get("model"), "handset_tier": h.get("tier"),
+        "g3_capable": h.get("g3_capable"),
+        "tags": tags(profile, handset, behaviour.totals, kinds, tag_settings),
+    }
+
+
+def _failing(conditions, values: dict[str, Any]) -> str | None:
+    for c in conditions:
+        if not c.holds(values.get(c.field)):
+            return f"{c.field} {c.op} {c.value!r} (is {values.get(c.field)!r})"
+    return None
+
+
+def decide(trigger: dict[str, Any], campaigns: list[Campaign], profile: dict | None, buckets: dict[int, Bucket],
+           contacts: Contacts, policy: Policy, ref: Reference, tag_settings) -> list[Decision]:
+    """Decide one trigger (updates ``contacts``). A trigger id seen before yields nothing (redelivery)."""
+    kind, ts, ctx = trigger["kind"], trigger["ts"], trigger.get("context") or {}
+    matching = sorted((c for c in campaigns if c.trigger_matches(kind, ctx)), key=lambda c: (-c.priority, c.id))
+    if not matching or trigger["trigger_id"] in contacts.decided:
+        return []
+    decisions = [Decision(trigger, c, "lead") for c in matching]
+    live = []
+    for d in decisions:
+        if d.campaign.active_at(ts):
+            live.append(d)
+        else:
+            d.suppress("campaign_inactive", d.campaign.status)
+    contacts.record(trigger["trigger_id"], ts)
+    if not live:
+        return decisions
+
+    reason = _subscriber_block(profile, kind, policy)
+    if reason:
+        for d in live:
+            d.suppress(reason)
+        return decisions
+
+    behaviour = rollup(buckets, ts)
+    tac = ctx.get("new_tac") if kind == "handset_change" else None
+    handset = ref.handsets.get(tac or behaviour.last_tac or "")
+    static = subscriber_fields(profile, handset, behaviour, ref, tag_settings)
+    eligible = []
+    for d in live:
+        c = d.campaign
+        failed = _failing(c.static, static) or _failing(c.dynamic, behaviour.totals)
+        if failed:
+            d.suppress("audience", failed)
+        elif contacts.in_cooldown(c.id, c.cooldown_hours, ts):
+            d.suppress("cooldown", f"last lead at {contacts.last_lead[c.id]}")
+        else:
+            eligible.append(d)
+    if not eligible:
+        return decisions
+    winner, *others = eligible
+    for d in others:
+        d.suppress("lower_priority", winner.campaign.id)
+
+    c = winner.campaign
+    control = in_control_group(trigger["msisdn"], c.id, c.control_percent)
+    deliver_at = next_allowed(ts, policy)
+    expires_at = ts + policy.lead_validity_ms
+    if contacts.cap_reached(ts, policy):
+        winner.suppress("contact_cap", f"{policy.max_leads} leads in {policy.window_ms // 3_600_000} h")
+    elif deliver_at >= expires_at:
+        winner.suppress("quiet_hours", "expires before quiet hours end")
+    else:
+        winner.result = "control" if control else "lead"
+        winner.deliver_at = deliver_at
+        if deliver_at > ts:
+            winner.reason = "deferred_quiet_hours"
+        winner.lead = _lead(trigger, c, profile, handset, ctx, ref, policy, control, deliver_at, expires_at)
+        contacts.record(trigger["trigger_id"], ts, c.id, delivered=not control)
+    return decisions
+
+
+def _subscriber_block(profile: dict | None, kind: str, policy: Policy) -> str | None:
+    if profile is None:
+        return "no_profile"
+    if not profile.get("consent_marketing"):
+        return "no_consent"
+    if kind in policy.location_kinds and not profile.get("consent_location"):
+        return "no_location_consent"
+    if profile.get("do_not_disturb"):
+        return "do_not_disturb"
+    return None
+
+
+def _lead(trigger, c: Campaign, profile, handset, ctx, ref: Reference, policy: Policy, control: bool,
+          deliver_at: int, expires_at: int) -> dict[str, Any]:
+    region = ref.regions.get(ctx.get("region_id") or "")
+    values = dict(ctx) | {
+        "brand": profile.get("brand"), "plan": profile.get("plan"),
+        "handset_brand": (handset or {}).get("brand"), "handset_model": (handset or {}).get("model"),
+        "offer_id": c.offer_id, "campaign_name": c.name, "msisdn_tail": trigger["msisdn"][-4:],
+        "expires_local": local_time(expires_at, policy.timezone).strftime("%Y-%m-%d %H:%M"),
+        "region_name": region["name"] if region else None,
+    }
+    reasons = [f"trigger:{trigger['kind']}", f"priority:{c.priority}"]
+    reasons += [f"audience:{x.field} {x.op} {x.value}" for x in c.static + c.dynamic]
+    if deliver_at > trigger["ts"]:
+        reasons.append("deferred:quiet_hours")
+    if control:
+        reasons.append("control_group")
+    return {
+        "lead_id": lead_id(trigger["msisdn"], c.id, trigger["trigger_id"]), "msisdn": trigger["msisdn"],
+        "campaign_id": c.id, "offer_id": c.offer_id, "channel": c.channels[0], "channels": list(c.channels),
+        "message": c.render(values), "trigger_id": trigger["trigger_id"], "trigger_kind": trigger["kind"],
+        "trigger_ts": trigger["ts"], "deliver_at": deliver_at, "expires_at": expires_at, "control": control,
+        "reasons": reasons,
+    }
+
+
+class Budgets:
+    """Daily budgets, per campaign and local day (the job keeps one instance per campaign key)."""
+
+    def __init__(self, counts: dict[str, int] | None = None):
+        self.counts = counts or {}
+
+    def take(self, budget: int, ts: int, tz: str) -> str | None:
+        """Count one delivered lead of the local day of ``ts``; the suppression detail when exhausted."""
+        day = local_day(ts, tz)
+        if self.counts.get(day, 0) >= budget:
+            return f"{budget} leads on {day}"
+        self.counts[day] = self.counts.get(day, 0) + 1
+        return None
+
+    def spend(self, d: Decision, tz: str) -> bool:
+        """Count a delivered lead against its campaign's budget; False (and suppressed) when exhausted."""
+        if d.result != "lead" or d.campaign.daily_budget is None:
+            return True
+        exhausted = self.take(d.campaign.daily_budget, d.trigger["ts"], tz)
+        if exhausted:
+            d.suppress("budget", exhausted)
+        return exhausted is None
+
+
+def apply_budget(decisions: list[Decision], budgets: dict[str, Budgets], tz: str) -> None:
+    """Reference implementation of the job's keyed-by-campaign budget step, for a sequential replay."""
+    for d in decisions:
+        budgets.setdefault(d.campaign.id, Budgets()).spend(d, tz)
