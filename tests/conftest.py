@@ -59,3 +59,18 @@ def small_city(session_dir) -> Path:
     s = make_settings(session_dir / "city-work", simulator={"malformed_rate": 0.01, "duplicate_rate": 0.01})
     simulate(s, seed=5, subscribers=150, hours=6, out_dir=out)
     return out
+
+
+@pytest.fixture(scope="session")
+def replayed_city(tmp_path_factory):
+    """A 250-subscriber, 30 h city with every trigger kind, replayed through the whole pipeline (``replay all``)
+    with the example campaigns: (city dir, settings, output dir). Shared by the triggers and decisions tests."""
+    from touchpoint.runner import replay
+    from touchpoint.simulator import simulate
+
+    city = tmp_path_factory.mktemp("trig-city")
+    simulate(make_settings(tmp_path_factory.mktemp("w")), seed=21, subscribers=250, hours=30, out_dir=city)
+    settings = make_settings(tmp_path_factory.mktemp("w2"))
+    out = tmp_path_factory.mktemp("trig-out")
+    replay("all", settings, city, out)
+    return city, settings, out

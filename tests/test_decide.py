@@ -245,8 +245,8 @@ def test_inactive_campaigns():
     expired = campaign("c-expired", start="2026-10-01T00:00:00+08:00", end="2026-11-02T10:00:00+08:00")
     ds = Subscriber().decide(trigger(), [paused, ended, later, expired])
     assert outcome(ds) == [("c-ended", "suppressed", "campaign_inactive", "ended"),
-                           ("c-expired", "suppressed", "campaign_inactive", "active"),
-                           ("c-later", "suppressed", "campaign_inactive", "active"),
+                           ("c-expired", "suppressed", "campaign_inactive", "outside start/end"),
+                           ("c-later", "suppressed", "campaign_inactive", "outside start/end"),
                            ("c-paused", "suppressed", "campaign_inactive", "paused")]
 
 

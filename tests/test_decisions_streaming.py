@@ -105,3 +105,32 @@ def test_campaign_changes_apply_while_running_and_state_survives_a_restart(harne
         job.cancel()
     leads = consume(harness.bootstrap, [s.topics.leads], idle_s=2, timeout_s=30)[s.topics.leads]
     assert sorted(json.loads(x)["trigger_id"] for x in leads) == ["t-1", "t-3", "t-6"]
+
+
+def test_run_command_stops_with_a_savepoint_and_resumes_from_it(harness, tmp_path):
+    """`touchpoint run decisions --savepoint-dir` then `--from-savepoint`: the CLI path of the restart above."""
+    import subprocess
+
+    import yaml
+
+    from tests.test_cli import TOUCHPOINT
+
+    s = harness.settings
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(s.model_dump(mode="json")))
+    _send(s, "campaigns", _campaign("c114", {"trigger": {"kind": "dial_114"}, "cooldown_hours": 24}))
+    _send(s, "triggers", _trigger("t-1", 1, "dial_114", t(1, 10)))
+
+    def run(*extra: str) -> str:
+        done = subprocess.run([TOUCHPOINT, "run", "decisions", "--config", str(config),
+                               "--max-seconds", "12", *extra], capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    out = run("--savepoint-dir", str(tmp_path / "sp"))
+    savepoint = next(line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("savepoint "))
+    _send(s, "triggers", _trigger("t-2", 1, "dial_114", t(1, 11)))
+    run("--from-savepoint", savepoint)
+    got = consume(harness.bootstrap, [s.topics.decisions], idle_s=2, timeout_s=30)[s.topics.decisions]
+    assert sorted((d["trigger_id"], d["result"], d.get("reason")) for d in map(json.loads, got)) == [
+        ("t-1", "lead", None), ("t-2", "suppressed", "cooldown")]

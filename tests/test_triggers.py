@@ -44,20 +44,13 @@ def _comparable(triggers: list[dict], truth_keys: Counter) -> Counter:
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory) -> Path:
-    from touchpoint.simulator import simulate
-
-    out = tmp_path_factory.mktemp("trig-city")
-    simulate(make_settings(tmp_path_factory.mktemp("w")), seed=21, subscribers=250, hours=30, out_dir=out)
-    return out
+def city(replayed_city) -> Path:
+    return replayed_city[0]
 
 
 @pytest.fixture(scope="module")
-def replayed(city, tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("w2"))
-    out = tmp_path_factory.mktemp("trig-out")
-    replay("all", settings, city, out)
-    return settings, out
+def replayed(replayed_city):
+    return replayed_city[1:]
 
 
 def test_replay_equals_ground_truth_for_every_enabled_kind(city, replayed):

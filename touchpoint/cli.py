@@ -92,7 +92,7 @@ def cmd_run(args) -> int:
     from touchpoint.runner import start, wait_running
 
     settings = _settings(args)
-    job = start(args.job, settings, group_id=args.group_id)
+    job = start(args.job, settings, group_id=args.group_id, restore=args.from_savepoint)
     wait_running(job)
     print(f"job {args.job} running (Kafka {settings.kafka.bootstrap}); Ctrl-C stops it", flush=True)
     stop = {"now": False}
@@ -107,6 +107,10 @@ def cmd_run(args) -> int:
             time.sleep(1)
     except KeyboardInterrupt:
         pass
+    if args.savepoint_dir:
+        # state (campaigns, contact records, windows) and Kafka offsets, for `run JOB --from-savepoint PATH`
+        print(f"savepoint {job.stop_with_savepoint(Path(args.savepoint_dir).resolve())}")
+        return 0
     job.cancel()
     print(f"job {args.job} cancelled")
     return 0
@@ -230,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job", choices=list(JOBS), metavar="JOB", help=f"job name ({', '.join(JOBS)})")
     p.add_argument("--group-id", help="Kafka consumer group (default touchpoint-JOB)")
     p.add_argument("--max-seconds", type=_positive_float, help="cancel the job after this long")
+    p.add_argument("--savepoint-dir", metavar="DIR", help="on stop, take a savepoint into DIR and print its path")
+    p.add_argument("--from-savepoint", metavar="PATH", help="resume state and offsets from a savepoint")
 
     p = add("stack", cmd_stack, "start/stop the local Kafka (Tansu) and ClickHouse server")
     p.add_argument("action", choices=["up", "down", "status"])

@@ -159,6 +159,17 @@ class Decisions(_Section):
     #: together are decided in ts order. Replay always decides in exact ts order.
     reorder_ms: int = Field(1_000, ge=0)
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}, e.g. Asia/Shanghai") from None
+        return v
+
 
 class Tags(_Section):
     """Thresholds of the tag library (udfs/tags.py), over the 48 h behaviour unless named otherwise."""

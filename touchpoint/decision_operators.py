@@ -44,6 +44,14 @@ OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"],
                            [Types.STRING()] * 5)
 
 
+#: input tag -> (DLQ source, required fields; the last one is the event time)
+_INPUTS = {
+    "trigger": ("triggers", ("trigger_id", "msisdn", "kind", "ts")),
+    "behaviour": ("behaviour", ("msisdn", "hour_start")),
+    "profile": ("profiles", ("msisdn",)),
+}
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -107,14 +115,22 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
     # --- per subscriber ---------------------------------------------------------------------------
 
     def process_element(self, value, ctx):
-        msisdn, kind, ts, line = value[0], value[1], value[2], value[3]
-        if msisdn is None or ts is None:
-            yield _dlq({"trigger": "triggers"}.get(kind, kind), "missing_field", "msisdn or ts", line)
+        _, kind, ts, line = value[0], value[1], value[2], value[3]
+        source, required = _INPUTS[kind]
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as e:
+            yield _dlq(source, "bad_json", str(e), line)
+            return
+        missing = [f for f in required if not isinstance(record, dict) or record.get(f) is None]
+        if missing:
+            yield _dlq(source, "missing_field", missing[0], line)
+            return
+        if ts is None:  # present but not an integer
+            yield _dlq(source, "invalid_value", required[-1], line)
             return
         if kind == "trigger":
-            batch = self.pending.get(ts) or []
-            batch.append(orjson.loads(line))
-            self.pending.put(ts, batch)
+            self.pending.put(ts, (self.pending.get(ts) or []) + [record])
             timers = ctx.timer_service()
             if self.reorder_ms is None:
                 timers.register_event_time_timer(ts)
@@ -122,14 +138,13 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
                 due = timers.current_processing_time() + self.reorder_ms
                 timers.register_processing_time_timer(due - due % 100)  # coalesce timers per 100 ms
         elif kind == "behaviour":
-            self.buckets.put(ts, compact(orjson.loads(line)))
+            self.buckets.put(ts, compact(record))
             if self.reorder_ms is not None:  # streaming: hours arrive in order, drop what fell out of reach
                 self._prune_buckets(ts)
         else:  # profile (reference row: products ';'-joined) or profile update (products a list)
-            profile = orjson.loads(line)
-            if isinstance(profile.get("products"), str):
-                profile["products"] = [p for p in profile["products"].split(";") if p]
-            self.profile.update(profile)
+            products = record.get("products") or []  # an empty CSV cell arrives as null
+            record["products"] = [p for p in products.split(";") if p] if isinstance(products, str) else products
+            self.profile.update(record)
 
     def on_timer(self, timestamp: int, ctx):
         due = [timestamp] if self.reorder_ms is None else sorted(self.pending.keys())

@@ -1,8 +1,9 @@
 """``touchpoint demo``: the whole v1 path on the local stack, narrated for someone who has not read the code.
 
-Starts a fresh local broker (and the ClickHouse server), simulates a small city into Kafka, runs the
-``ingest``, ``traffic`` and ``triggers`` jobs streaming, waits until every produced record is accounted for,
-prints per-topic counts and the triggers found against the ground truth, then stops what it started.
+Starts a fresh local broker (and the ClickHouse server), simulates a small city into Kafka, publishes the
+example campaigns, runs every job streaming (ingest, traffic, triggers, behaviour, decisions), waits until every
+produced record is accounted for, prints per-topic counts, the triggers found against the ground truth and
+the leads the campaigns produced (with why others were suppressed), then stops what it started.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> i
     try:
         return _run(settings, subscribers, hours, seed, t0)
     finally:
-        _step(6, "Stopping the local stack")
+        _step(7, "Stopping the local stack")
         print("    stopped: " + (", ".join(stack.down(settings)) or "nothing"))
 
 
@@ -54,8 +55,14 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     truth = Counter(k for line in (city / "ground_truth.jsonl").open() if (k := json.loads(line)["kind"]) in kinds)
     print(f"    ground truth: {sum(truth.values()):,} trigger situations the triggers job must find")
 
-    _step(3, "Running the ingest, traffic and triggers jobs streaming (Kafka -> Flink SQL -> Kafka)")
-    jobs = [start(name, settings) for name in ("ingest", "traffic", "triggers")]
+    from touchpoint.campaigns import load, publish
+
+    campaigns = load([str(settings.paths.campaigns)])
+    publish(settings, campaigns)
+    print(f"    published {len(campaigns)} example campaigns from {settings.paths.campaigns} to {topics.campaigns}")
+
+    _step(3, "Running the ingest, traffic, triggers, behaviour and decisions jobs streaming (Kafka -> Flink -> Kafka)")
+    jobs = [start(name, settings) for name in ("ingest", "traffic", "triggers", "behaviour", "decisions")]
     for job in jobs:
         wait_running(job, timeout=120)
         print(f"    {job.name:<8} RUNNING")
@@ -72,7 +79,8 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         print("    waiting for the triggers:")
         wait_for_total(settings.kafka.bootstrap, [topics.triggers], sum(truth.values()), progress=True,
                        timeout_s=180)
-        time.sleep(3)  # anything beyond the expected count would arrive now
+        print("    waiting for the decisions to settle:")
+        read_topics(settings.kafka.bootstrap, [topics.decisions], idle_s=3 + settings.decisions.reorder_ms / 1000)
     finally:
         for job in jobs:
             job.cancel()
@@ -103,6 +111,24 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     if example:
         print(f"    e.g. {json.dumps(example, ensure_ascii=False)}")
     ok = ok and got == truth
+
+    _step(6, "Leads from the example campaigns, and why the other decisions were suppressed")
+    out = read_topics(settings.kafka.bootstrap, [topics.leads, topics.decisions], idle_s=2)
+    leads = [json.loads(x) for x in out[topics.leads]]
+    decisions = [json.loads(x) for x in out[topics.decisions]]
+    per_campaign = Counter((d["campaign_id"], d["result"]) for d in decisions)
+    print(f"    {'campaign':<28} {'decisions':>9} {'leads':>6} {'control':>7}")
+    for cid in sorted({d["campaign_id"] for d in decisions}):
+        n = sum(v for (c, _), v in per_campaign.items() if c == cid)
+        print(f"    {cid:<28} {n:>9} {per_campaign[(cid, 'lead')]:>6} {per_campaign[(cid, 'control')]:>7}")
+    why = Counter(d["reason"] for d in decisions if d["result"] == "suppressed")
+    print("    suppressed by reason: " + ", ".join(f"{k}={v}" for k, v in why.most_common()))
+    print(f"    {len(leads):,} leads on {topics.leads} ({sum(x['control'] for x in leads)} control, not to deliver); "
+          f"e.g.\n    {json.dumps(next((x for x in leads if not x['control']), {}), ensure_ascii=False)}")
+    if len(leads) != sum(per_campaign[(c, r)] for c, r in per_campaign if r in ("lead", "control")):
+        print("    leads and lead decisions differ  <-- check")
+        ok = False
+    print("    follow new leads like an outbound system: .venv/bin/touchpoint leads tail")
 
     print(f"\nDemo finished in {time.monotonic() - t0:.0f} s.")
     return 0 if ok else 1

@@ -79,7 +79,7 @@ def subscriber_fields(profile: dict | None, handset: dict | None, behaviour: Beh
     return {
         "brand": p.get("brand"), "plan": p.get("plan"), "arpu_band": p.get("arpu_band"),
         "age_band": p.get("age_band"), "data_quota_mb": p.get("data_quota_mb"),
-        "products": p.get("products") if profile else None, "g3_subscriber": is_g3_subscriber(profile),
+        "products": (p.get("products") or []) if profile else None, "g3_subscriber": is_g3_subscriber(profile),
         "handset_brand": h.get("brand"), "handset_model": h.get("model"), "handset_tier": h.get("tier"),
         "g3_capable": h.get("g3_capable"),
         "tags": tags(profile, handset, behaviour.totals, kinds, tag_settings),
@@ -106,7 +106,7 @@ def decide(trigger: dict[str, Any], campaigns: list[Campaign], profile: dict | N
         if d.campaign.active_at(ts):
             live.append(d)
         else:
-            d.suppress("campaign_inactive", d.campaign.status)
+            d.suppress("campaign_inactive", d.campaign.status if d.campaign.status != "active" else "outside start/end")
     contacts.record(trigger["trigger_id"], ts)
     if not live:
         return decisions

@@ -38,7 +38,7 @@ def tags(profile: dict[str, Any] | None, handset: dict[str, Any] | None, totals:
         out.append("frequent_caller")
     if (totals.get("hotline_dials_48h") or 0) >= cfg.hotline_caller_dials_48h:
         out.append("hotline_caller")
-    if (totals.get("roaming_hours_48h") or 0) >= cfg.roamer_hours_48h > 0:
+    if (totals.get("roaming_hours_48h") or 0) >= max(cfg.roamer_hours_48h, 1):
         out.append("roamer")
     if region_kinds_24h & set(cfg.commuter_home_kinds) and region_kinds_24h & set(cfg.commuter_work_kinds):
         out.append("commuter")

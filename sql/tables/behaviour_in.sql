@@ -2,7 +2,7 @@
 CREATE TABLE behaviour_in (
   line STRING,
   msisdn AS JSON_VALUE(line, '$.msisdn'),
-  hour_start AS CAST(JSON_VALUE(line, '$.hour_start') AS BIGINT)
+  hour_start AS TRY_CAST(JSON_VALUE(line, '$.hour_start') AS BIGINT)
 ) WITH (
   ${connector}
 );

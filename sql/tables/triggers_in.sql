@@ -2,7 +2,7 @@
 CREATE TABLE triggers_in (
   line STRING,
   msisdn AS JSON_VALUE(line, '$.msisdn'),
-  ts AS CAST(JSON_VALUE(line, '$.ts') AS BIGINT)
+  ts AS TRY_CAST(JSON_VALUE(line, '$.ts') AS BIGINT)
 ) WITH (
   ${connector}
 );
