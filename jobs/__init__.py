@@ -13,6 +13,7 @@ JOBS = {
     "triggers": "jobs.triggers",
     "behaviour": "jobs.behaviour",
     "decisions": "jobs.decisions",
+    "region_metrics": "jobs.region_metrics",
     "passthrough": "jobs.passthrough",
 }
 

@@ -109,6 +109,7 @@ def test_campaign_changes_apply_while_running_and_state_survives_a_restart(harne
 
 def test_run_command_stops_with_a_savepoint_and_resumes_from_it(harness, tmp_path):
     """`touchpoint run decisions --savepoint-dir` then `--from-savepoint`: the CLI path of the restart above."""
+    import signal
     import subprocess
 
     import yaml
@@ -121,16 +122,24 @@ def test_run_command_stops_with_a_savepoint_and_resumes_from_it(harness, tmp_pat
     _send(s, "campaigns", _campaign("c114", {"trigger": {"kind": "dial_114"}, "cooldown_hours": 24}))
     _send(s, "triggers", _trigger("t-1", 1, "dial_114", t(1, 10)))
 
-    def run(*extra: str) -> str:
-        done = subprocess.run([TOUCHPOINT, "run", "decisions", "--config", str(config),
-                               "--max-seconds", "12", *extra], capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, done.stderr[-2000:]
-        return done.stdout
+    topic = s.topics.decisions
 
-    out = run("--savepoint-dir", str(tmp_path / "sp"))
+    def run_until(decisions: int, *extra: str) -> str:
+        """Run the command until the decisions topic holds ``decisions`` records, then SIGTERM it."""
+        proc = subprocess.Popen([TOUCHPOINT, "run", "decisions", "--config", str(config), *extra],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            consume(harness.bootstrap, [topic], until=lambda o: len(o[topic]) >= decisions, timeout_s=120)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err[-2000:]
+        return out
+
+    out = run_until(1, "--savepoint-dir", str(tmp_path / "sp"))
     savepoint = next(line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("savepoint "))
     _send(s, "triggers", _trigger("t-2", 1, "dial_114", t(1, 11)))
-    run("--from-savepoint", savepoint)
+    run_until(2, "--from-savepoint", savepoint)
     got = consume(harness.bootstrap, [s.topics.decisions], idle_s=2, timeout_s=30)[s.topics.decisions]
     assert sorted((d["trigger_id"], d["result"], d.get("reason")) for d in map(json.loads, got)) == [
         ("t-1", "lead", None), ("t-2", "suppressed", "cooldown")]

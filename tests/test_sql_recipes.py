@@ -27,11 +27,16 @@ def test_missing_placeholder_names_file_and_name(tmp_path):
 
 def test_every_recipe_renders_with_its_placeholders_named():
     # every ${name} in the shipped recipes is a known parameter of some job
-    from jobs.triggers import parameters
+    from jobs import JOBS, job_module
 
-    known = {"connector", "time_attributes", "kind", *parameters(load_settings())}
+    known = {"connector", "time_attributes", "kind"}
+    for name in JOBS:
+        if hasattr(module := job_module(name), "parameters"):
+            known |= set(module.parameters(load_settings()))
     import re
 
     for path in SQL_DIR.rglob("*.sql"):
+        if path.is_relative_to(SQL_DIR / "clickhouse"):  # ClickHouse migrations: their own placeholders
+            continue
         names = set(re.findall(r"\$\{([a-z_]+)\}", path.read_text()))
         assert names <= known, f"{path}: unknown placeholders {names - known}"

@@ -198,12 +198,47 @@ class Simulator(_Section):
     chunk_subscribers: int = Field(20_000, ge=1)
     #: Inbound roamers (foreign or other-province numbers), as a share of subscribers.
     roamer_fraction: float = Field(0.01, ge=0, le=1)
+    #: The simulated outbound systems and customers (touchpoint/simulator/outbound.py), for the campaign funnel:
+    #: share of leads delivered, and of delivered (treatment) or control leads that convert within validity.
+    delivery_rate: float = Field(0.95, ge=0, le=1)
+    conversion_rate: float = Field(0.12, ge=0, le=1)
+    control_conversion_rate: float = Field(0.03, ge=0, le=1)
+
+
+class RegionMetrics(_Section):
+    """The micro-region job (G3 coverage per micro-region and event-time window)."""
+
+    window_minutes: int = Field(15, ge=1)
+    #: Privacy: a region-window with fewer subscribers present is not published.
+    min_subscribers: int = Field(5, ge=1)
 
 
 class ClickHouse(_Section):
+    """Where the loader writes and the dashboards read. ``url`` picks the backend: ``chdb:`` (embedded, data in
+    ``paths.work_dir/chdb``; ``chdb:///ABS/PATH`` elsewhere; one process per data directory) or
+    ``clickhouse://HOST:PORT`` (a server, native protocol via clickhouse-driver)."""
+
+    url: str = "chdb:"
+    database: str = "touchpoint"
+    #: The local stack's server (Debian clickhouse-server); tests start their own on free ports.
     host: str = "127.0.0.1"
     native_port: int = 19000
     http_port: int = 18123
+    #: Keep this many days of data (TTL where the server supports it, else `touchpoint db prune` drops partitions).
+    retention_days: int = Field(90, ge=1)
+
+
+class Loader(_Section):
+    """`touchpoint load`: output topics -> ClickHouse."""
+
+    group_id: str = "touchpoint-loader"
+    #: Topic keys loaded (each into the table of the same name).
+    topics: list[str] = ["triggers", "leads", "decisions", "behaviour", "region_metrics", "outcomes", "dlq",
+                         "traffic", "orders"]
+    batch_rows: int = Field(50_000, ge=1)
+    batch_seconds: float = Field(2.0, gt=0)
+    retry_initial_s: float = Field(0.5, gt=0)
+    retry_max_s: float = Field(30.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -220,7 +255,9 @@ class Settings(BaseSettings):
     decisions: Decisions = Decisions()
     tags: Tags = Tags()
     simulator: Simulator = Simulator()
+    region_metrics: RegionMetrics = RegionMetrics()
     clickhouse: ClickHouse = ClickHouse()
+    loader: Loader = Loader()
 
     @field_validator("simulator")
     @classmethod

@@ -11,7 +11,7 @@ from touchpoint.config import Settings
 from touchpoint.flink import Pipeline
 
 #: ``replay all`` runs these in order, each reading what the earlier ones wrote.
-PIPELINE_ORDER = ("ingest", "traffic", "triggers", "behaviour", "decisions")
+PIPELINE_ORDER = ("ingest", "traffic", "triggers", "behaviour", "region_metrics", "decisions")
 
 
 def build(job: str, settings: Settings, **pipeline_args) -> Pipeline:
@@ -51,13 +51,25 @@ class StreamingJob:
     def wait(self) -> None:
         self.result.wait()
 
-    def stop_with_savepoint(self, directory: Path) -> str:
+    def stop_with_savepoint(self, directory: Path, timeout: float = 120.0) -> str:
         """Stop the job after a savepoint into ``directory``; returns the savepoint path for ``start(restore=)``.
-        (PyFlink 2.3's own ``stop_with_savepoint`` is broken; this calls the Java client.)"""
+        (PyFlink 2.3's own ``stop_with_savepoint`` is broken; this calls the Java client.) A job whose tasks are
+        still starting refuses savepoints, so this retries until ``timeout``."""
         from pyflink.java_gateway import get_gateway
 
         fmt = get_gateway().jvm.org.apache.flink.core.execution.SavepointFormatType.CANONICAL
-        return self.client._j_job_client.stopWithSavepoint(False, Path(directory).as_uri(), fmt).get()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.client._j_job_client.stopWithSavepoint(False, Path(directory).as_uri(), fmt).get()
+            except Exception as e:  # py4j: name the Java cause, not "error calling o613.get"
+                cause = getattr(e, "java_exception", None)
+                while cause is not None and cause.getCause() is not None:
+                    cause = cause.getCause()
+                text = cause.toString() if cause is not None else str(e)
+                if "Not all required tasks are currently running" not in text or time.monotonic() > deadline:
+                    raise RuntimeError(f"savepoint of {self.name} failed: {text}") from None
+                time.sleep(1)
 
     def cancel(self) -> None:
         try:
