@@ -14,12 +14,14 @@ PYTEST_ARGS ?=
 
 .PHONY: setup system-packages demo test test-fast bench stack-up stack-down stack-status clean
 
-setup: system-packages $(STAMP) work/jars/.ok work/reference/plmn.csv
+setup: system-packages $(STAMP) work/jars/.ok work/reference/plmn.csv work/grafana/dashboard.schema.json
 
 system-packages:
 	@need=""; \
 	command -v java >/dev/null || need="$$need openjdk-17-jre-headless"; \
 	[ -x /usr/sbin/clickhouse-server ] || need="$$need clickhouse-server clickhouse-client"; \
+	command -v chromium >/dev/null || need="$$need chromium"; \
+	command -v npm >/dev/null || need="$$need npm"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing Debian packages:$$need"; \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$need; \
@@ -39,6 +41,11 @@ work/jars/.ok: $(STAMP) touchpoint/jars.py touchpoint/wheels.py
 work/reference/plmn.csv: $(STAMP) touchpoint/plmn.py touchpoint/wheels.py
 	$(PY) -m touchpoint.plmn
 	touch $@
+
+# Grafana's dashboard JSON Schema, built from the npm package @grafana/schema (grafana/schema/build.sh);
+# `touchpoint dashboards check` validates the dashboards against it.
+work/grafana/dashboard.schema.json: grafana/schema/build.sh grafana/schema/package.json grafana/schema/package-lock.json
+	grafana/schema/build.sh $@
 
 demo: setup
 	$(VENV)/bin/touchpoint demo

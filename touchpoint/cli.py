@@ -6,6 +6,7 @@ Errors are one line on stderr (``touchpoint: error: ...``), never a traceback; `
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -15,11 +16,7 @@ from touchpoint import __version__
 
 #: Subcommands that later issues implement: name -> (help, issue number or None if not filed yet).
 PLANNED = {
-    "load": ("load output topics into ClickHouse", 5),
-    "db": ("ClickHouse schema migrations (db migrate)", 5),
     "submit": ("submit a job to a Flink cluster", None),
-    "dashboards": ("check or push Grafana dashboards", 5),
-    "report": ("write a self-contained HTML report", 5),
 }
 
 
@@ -92,11 +89,11 @@ def cmd_run(args) -> int:
     from touchpoint.runner import start, wait_running
 
     settings = _settings(args)
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     job = start(args.job, settings, group_id=args.group_id, restore=args.from_savepoint)
     wait_running(job)
     print(f"job {args.job} running (Kafka {settings.kafka.bootstrap}); Ctrl-C stops it", flush=True)
-    stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     deadline = time.monotonic() + args.max_seconds if args.max_seconds else None
     try:
         while not stop["now"] and (deadline is None or time.monotonic() < deadline):
@@ -178,6 +175,111 @@ def cmd_leads(args) -> int:
         # a script asked for N leads and did not get them in time
         print(f"touchpoint: error: leads: {printed} of {args.max} leads within {args.timeout:g} s", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_load(args) -> int:
+    from touchpoint.loader import Loader
+
+    settings = _settings(args)
+    loader = Loader(settings, args.url, max_seconds=args.max_seconds, until_idle=args.until_idle,
+                    progress=not args.quiet)
+    stopped = {"by_signal": False}
+
+    def stop(*_):
+        stopped["by_signal"] = True
+        loader.stop()  # inserts and commits what was read, then returns
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    stats = loader.run()
+    per_table = ", ".join(f"{t} {n:,}" for t, n in sorted(stats.rows.items()))
+    bad = sum(stats.bad.values())
+    print(f"loaded {stats.total:,} rows into {stats.backend or loader.url}"
+          + (f" ({per_table})" if per_table else "") + (f"; {bad:,} bad records -> dlq" if bad else "")
+          + (f"; {stats.retries} retries" if stats.retries else "")
+          + (f"; {stats.rows_per_s:,.0f} rows/s" if stats.total else ""))
+    if stats.error and not stopped["by_signal"]:
+        left = (f"; {stats.unloaded:,} rows read are not committed and will be loaded by the next run"
+                if stats.unloaded else "")
+        print(f"touchpoint: error: load: {stats.error}{left}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_db(args) -> int:
+    from touchpoint import clickhouse as ch
+
+    settings = _settings(args)
+    if args.dir is not None and args.action != "load-reference":
+        raise UsageError(f"db {args.action} takes no DIR")
+    with ch.connect(settings, args.url) as backend:
+        where = f"{backend.describe()}, database {backend.database}"
+        if args.action == "migrate":
+            applied = ch.migrate(backend, settings)
+            for m in applied:
+                print(f"applied {m.path.name}")
+            lacking = sorted(set(ch.FEATURES) - backend.features)
+            print(f"{where}: up to date, {len(ch.applied(backend))} migrations"
+                  + (f" (server lacks: {', '.join(lacking)})" if lacking else ""))
+        elif args.action == "status":
+            done = ch.applied(backend)
+            for m in ch.discover():
+                state = "pending"
+                if m.version in done:
+                    state = f"applied {done[m.version][2]:%Y-%m-%d %H:%M:%S}"
+                    if done[m.version][1] != m.checksum:
+                        state += " CHANGED SINCE"
+                print(f"{m.path.name:<32} {state}")
+            print(where)
+        elif args.action == "prune":
+            dropped = ch.prune(backend, settings, dry_run=args.dry_run)
+            for table, partition in dropped:
+                print(f"{'would drop' if args.dry_run else 'dropped'} {table} partition {partition}")
+            print(f"{where}: {len(dropped)} partitions {'to drop' if args.dry_run else 'dropped'} "
+                  f"(retention {settings.clickhouse.retention_days} days"
+                  + ("; TTL also applies" if backend.supports("ttl") else "") + ")")
+        else:
+            ch.migrate(backend, settings)
+            directory = Path(args.dir) if args.dir else settings.paths.reference_dir
+            for table, n in ch.load_reference(backend, directory).items():
+                print(f"{table}: {n} rows from {directory}")
+    return 0
+
+
+def cmd_dashboards(args) -> int:
+    from touchpoint import dashboards
+
+    settings = _settings(args)
+    directory = Path(args.dashboards) if args.dashboards else dashboards.DASHBOARDS_DIR
+    schema = Path(args.schema) if args.schema else None
+    if args.action == "push":
+        token = args.token or os.environ.get("GRAFANA_TOKEN")
+        if not args.url or not token:
+            raise UsageError("dashboards push needs --url GRAFANA_URL and --token TOKEN (or $GRAFANA_TOKEN)")
+        if args.start or args.end or args.require_data:
+            raise UsageError("--from, --to and --require-data are for dashboards check")
+        n = dashboards.push(settings, args.url, token, directory=directory, schema_path=schema)
+        print(f"{n} dashboards pushed to {args.url.rstrip('/')}")
+        return 0
+    if args.token:
+        raise UsageError("--token is for dashboards push")
+    try:
+        start = dashboards.parse_time(args.start) if args.start else None
+        end = dashboards.parse_time(args.end) if args.end else None
+    except dashboards.DashboardError as e:
+        raise UsageError(str(e)) from None
+    report = dashboards.check(settings, url=args.url, start=start, end=end, require_data=args.require_data,
+                              schema_path=schema, directory=directory)
+    return 0 if report.ok else 1
+
+
+def cmd_report(args) -> int:
+    from touchpoint.report import write_report
+
+    settings = _settings(args)
+    summary = write_report(settings, Path(args.out), url=args.url)
+    print(summary)
     return 0
 
 
@@ -266,6 +368,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max", type=_positive_int, metavar="N", help="stop after N leads")
     p.add_argument("--timeout", type=_positive_float, metavar="S",
                    help="stop after S seconds (exit 1 if --max leads were not reached by then)")
+
+    p = add("load", cmd_load, "load the output topics into ClickHouse (at least once, de-duplicated by id)")
+    p.add_argument("--url", help="chdb:, chdb:///PATH or clickhouse://HOST:PORT (default: clickhouse.url)")
+    p.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop after S seconds")
+    p.add_argument("--until-idle", type=_positive_float, metavar="S",
+                   help="stop after S seconds without new records")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    p = add("db", cmd_db, "ClickHouse schema: migrate, status, prune (retention), load-reference")
+    p.add_argument("action", choices=["migrate", "status", "prune", "load-reference"])
+    p.add_argument("dir", nargs="?", metavar="DIR",
+                   help="load-reference: folder with regions.csv and handsets.csv (default: paths.reference_dir)")
+    p.add_argument("--url", help="chdb:, chdb:///PATH or clickhouse://HOST:PORT (default: clickhouse.url)")
+    p.add_argument("--dry-run", action="store_true", help="prune: list the partitions, drop nothing")
+
+    p = add("dashboards", cmd_dashboards, "check the Grafana dashboards against Grafana's schema and ClickHouse, "
+            "or push them (and the datasource) to Grafana")
+    p.add_argument("action", choices=["check", "push"])
+    p.add_argument("--url", help="check: ClickHouse to run the panel queries on (chdb:, chdb:///PATH or "
+                   "clickhouse://HOST:PORT; default clickhouse.url); push: Grafana's URL (required)")
+    p.add_argument("--token", help="push: a Grafana service-account token (default $GRAFANA_TOKEN)")
+    p.add_argument("--from", dest="start", metavar="TIME",
+                   help="check: time range start, ISO-8601 UTC or Unix seconds (default: the earliest data)")
+    p.add_argument("--to", dest="end", metavar="TIME", help="check: time range end (default: the latest data)")
+    p.add_argument("--require-data", action="store_true", help="check: an empty panel result is a failure")
+    p.add_argument("--dashboards", metavar="DIR", help="dashboard JSON files (default grafana/dashboards)")
+    p.add_argument("--schema", metavar="FILE",
+                   help="Grafana dashboard JSON Schema (default work/grafana/dashboard.schema.json, from make setup)")
+
+    p = add("report", cmd_report, "write a self-contained HTML report (micro-region map, opportunities, funnel)")
+    p.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
+    p.add_argument("--url", help="ClickHouse to read (default clickhouse.url)")
 
     for name, (help_text, issue) in PLANNED.items():
         p = add(name, cmd_planned, f"{help_text} (not implemented yet)")

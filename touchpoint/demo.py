@@ -3,7 +3,10 @@
 Starts a fresh local broker (and the ClickHouse server), simulates a small city into Kafka, publishes the
 example campaigns, runs every job streaming (ingest, traffic, triggers, behaviour, decisions), waits until every
 produced record is accounted for, prints per-topic counts, the triggers found against the ground truth and
-the leads the campaigns produced (with why others were suppressed), then stops what it started.
+the leads the campaigns produced (with why others were suppressed); then a simulated outbound system answers
+the leads (delivered, converted), every output topic is loaded into ClickHouse (embedded chdb), every dashboard
+query is checked against it, the HTML report is written and the top G3 opportunity regions are printed. It
+stops what it started.
 """
 
 from __future__ import annotations
@@ -11,11 +14,17 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from touchpoint import stack
 from touchpoint.config import Settings
 from touchpoint.kafka_io import (EVENT_TIME_MARKER, RateLimitedProducer, advance_event_time, read_topics,
                                  wait_for_total)
+
+
+#: The streaming jobs the demo runs, in start order.
+JOBS = ("ingest", "traffic", "triggers", "behaviour", "region_metrics", "decisions")
 
 
 def _step(n: int, text: str) -> None:
@@ -26,6 +35,10 @@ def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> i
     t0 = time.monotonic()
     settings = settings.model_copy(deep=True)
     settings.paths.reference_dir = settings.paths.work_dir / "demo" / "city" / "reference"
+    # The city lives yesterday (local time), so its data is inside ClickHouse's retention and Grafana's
+    # "last 2 days" shows it; tests keep the fixed default start for reproducibility.
+    tz = ZoneInfo(settings.simulator.timezone)
+    settings.simulator.start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
     _step(1, "Starting the local stack (fresh in-memory Kafka broker + ClickHouse server)")
     stack.stop(settings.paths.run, "tansu", "tansu")  # in-memory broker: a restart is a clean slate
     for svc in stack.up(settings):
@@ -33,7 +46,7 @@ def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> i
     try:
         return _run(settings, subscribers, hours, seed, t0)
     finally:
-        _step(7, "Stopping the local stack")
+        _step(9, "Stopping the local stack")
         print("    stopped: " + (", ".join(stack.down(settings)) or "nothing"))
 
 
@@ -61,8 +74,8 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     publish(settings, campaigns)
     print(f"    published {len(campaigns)} example campaigns from {settings.paths.campaigns} to {topics.campaigns}")
 
-    _step(3, "Running the ingest, traffic, triggers, behaviour and decisions jobs streaming (Kafka -> Flink -> Kafka)")
-    jobs = [start(name, settings) for name in ("ingest", "traffic", "triggers", "behaviour", "decisions")]
+    _step(3, "Running every job streaming (Kafka -> Flink -> Kafka): " + ", ".join(JOBS))
+    jobs = [start(name, settings) for name in JOBS]
     for job in jobs:
         wait_running(job, timeout=120)
         print(f"    {job.name:<8} RUNNING")
@@ -129,6 +142,61 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         print("    leads and lead decisions differ  <-- check")
         ok = False
     print("    follow new leads like an outbound system: .venv/bin/touchpoint leads tail")
+    ok = _clickhouse(settings, leads) and ok
 
     print(f"\nDemo finished in {time.monotonic() - t0:.0f} s.")
     return 0 if ok else 1
+
+
+def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
+    """Steps 7–8: outbound answers, ClickHouse, dashboards check, report. True when every check passed."""
+    import shutil
+
+    from touchpoint import clickhouse, dashboards, loader
+    from touchpoint.report import write_report
+    from touchpoint.simulator.outbound import outcomes
+
+    _step(7, "Outbound systems answer (simulated), then every output topic goes into ClickHouse")
+    answers = list(outcomes(settings, leads))
+    with RateLimitedProducer(settings) as producer:
+        for key, record in answers:
+            producer.send(key, json.dumps(record).encode())
+    status = Counter(r.get("status", "order") for _, r in answers)
+    print(f"    outcomes: {status['delivered']} delivered, {status['converted']} converted "
+          f"({status['order']} orders carry the lead id)")
+    data_dir = settings.paths.work_dir / "demo" / "chdb"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    url = f"chdb://{data_dir}"
+    with clickhouse.connect(settings, url) as backend:
+        applied = clickhouse.migrate(backend, settings)
+        counts = clickhouse.load_reference(backend, settings.paths.reference_dir)
+        print(f"    {backend.describe()}: {len(applied)} migrations applied, reference "
+              + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    stats = loader.load(settings, url, until_idle=5, progress=False)
+    print(f"    loaded {stats.total:,} rows ({stats.rows_per_s:,.0f} rows/s): "
+          + ", ".join(f"{k}={v:,}" for k, v in sorted(stats.rows.items()) if v))
+
+    _step(8, "Dashboards and the report, from ClickHouse")
+    lines: list[str] = []
+    report = dashboards.check(settings, url=url, require_data=True, out=lines.append)
+    print(f"    dashboards check: {report.panels} panels and variables queried, {report.failed} failed, "
+          f"{report.empty} empty" + "".join(f"\n      {line}" for line in lines if "FAIL" in line or "EMPTY" in line))
+    out = settings.paths.work_dir / "demo" / "report.html"
+    print("    " + write_report(settings, out, url=url))
+    with clickhouse.connect(settings, url) as backend:
+        top = backend.query(TOP_OPPORTUNITIES.format(db=settings.clickhouse.database))
+    print(f"    top G3 opportunity regions (latest window of each region):")
+    print(f"    {'region':<28} {'kind':<14} {'present':>7} {'G3 subs':>7} {'coverage':>8} {'opportunities':>13}")
+    for name, kind, present, g3, coverage, opportunities in top:
+        print(f"    {name:<28} {kind:<14} {present:>7} {g3:>7} {coverage:>8.1%} {opportunities:>13}")
+    print(f"    open {out} in a browser; Grafana: touchpoint dashboards push --url URL --token TOKEN")
+    return report.ok and bool(top)
+
+
+#: The latest window of each region, most opportunities first.
+TOP_OPPORTUNITIES = """
+SELECT region_name, region_kind, argMax(subscribers, window_start), argMax(g3_subscribers, window_start),
+       argMax(g3_coverage, window_start), argMax(opportunities, window_start) AS opportunities
+FROM {db}.region_metrics GROUP BY region_id, region_name, region_kind
+ORDER BY opportunities DESC, region_name LIMIT 10
+"""
