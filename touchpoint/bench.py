@@ -97,7 +97,7 @@ def _city_end_ms(settings: Settings) -> int:
 
 
 def run_bench(settings: Settings, events: int, seed: int, repeats: int = 2, latency_rate: float = 2000,
-              latency_seconds: float = 20, state_subscribers: int = 2000, model_subscribers: int = 100_000) -> int:
+              latency_seconds: float = 20, state_subscribers: int = 1000, model_subscribers: int = 100_000) -> int:
     from touchpoint.runner import start, wait_running
 
     bench_t0 = time.perf_counter()
@@ -143,13 +143,14 @@ def run_bench(settings: Settings, events: int, seed: int, repeats: int = 2, late
                             consume(settings.kafka.bootstrap, [t.triggers], idle_s=2)[t.triggers]}
 
         run = _pipeline(settings, offsets, start)
-        print(f"  pipeline     {run.seconds:6.1f} s  {n / run.seconds:>9,.0f} ev/s  (ingest done at "
-              f"{run.ingest_seconds:.1f} s; {run.counts['triggers']:,} triggers (bounded run: "
-              f"{len(bounded_triggers):,}), {run.counts['behaviour']:,} behaviour buckets, "
-              f"{run.counts['decisions']:,} decisions, {run.counts['leads']:,} leads)", flush=True)
+        done = ", ".join(f"{k} {v:.0f} s" for k, v in run.done.items())
+        print(f"  pipeline     {run.seconds:6.1f} s  {n / run.seconds:>9,.0f} ev/s  (last output: {done})\n"
+              f"               {run.counts['triggers']:,} triggers (bounded triggers run: {len(bounded_triggers):,}), "
+              f"{run.counts['behaviour']:,} behaviour buckets, {run.counts['decisions']:,} decisions, "
+              f"{run.counts['leads']:,} leads", flush=True)
 
         print(f"\nthroughput over {n:,} raw events (bounded Kafka slice, best of {repeats}, "
-              "includes ~2 s job start-up per job)")
+              "includes ~2 s job start-up per job; whole pipeline: one run)")
         base = n / best["passthrough"]
         rows = {"passthrough": best["passthrough"], "ingest": best["ingest"],
                 "ingest+triggers": best["ingest"] + best["triggers"], "whole pipeline": run.seconds}
@@ -191,12 +192,12 @@ def _ends(records: list) -> dict[int, int]:
 @dataclass
 class PipelineRun:
     seconds: float
-    ingest_seconds: float
+    done: dict[str, float]  # job -> seconds from the start to its last output record
     counts: dict[str, int]
     behaviour: list[dict] = field(repr=False)
 
 
-def _pipeline(settings: Settings, offsets: dict[str, dict[int, int]], start, quiet_s: float = 10) -> PipelineRun:
+def _pipeline(settings: Settings, offsets: dict[str, dict[int, int]], start, quiet_s: float = 8) -> PipelineRun:
     """ingest -> triggers + behaviour -> decisions over the loaded slice, concurrently, on fresh topics."""
     ps = _renamed(settings, "pipeline-", _PIPELINE_TOPICS)
     t = ps.topics
@@ -220,12 +221,14 @@ def _pipeline(settings: Settings, offsets: dict[str, dict[int, int]], start, qui
             job.cancel()
     if not outs[t.decisions]:
         raise RuntimeError("bench: the whole pipeline wrote no decisions")
-    last_ms = max(ts for ts, _ in outs[t.decisions])
+    done = {"ingest": ingest_s} | {name: (max((ts for ts, _ in outs[topic]), default=t0_ms) - t0_ms) / 1000
+                                   for name, topic in (("triggers", t.triggers), ("behaviour", t.behaviour),
+                                                       ("decisions", t.decisions))}
     triggers = {json.loads(v)["trigger_id"] for _, v in outs[t.triggers]} - {"event-time-marker"}
     behaviour = [json.loads(v) for _, v in outs[t.behaviour]]
     counts = {"triggers": len(triggers), "behaviour": len(behaviour), "decisions": len(outs[t.decisions]),
               "leads": len(outs[t.leads])}
-    return PipelineRun((last_ms - t0_ms) / 1000, ingest_s, counts, behaviour)
+    return PipelineRun(done["decisions"], done, counts, behaviour)
 
 
 # --- latency -----------------------------------------------------------------------------------------
@@ -260,11 +263,12 @@ def _latency(settings: Settings, seed: int, rate: float, seconds: float, start,
         outs = consume(lat_settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised],
                        until=lambda o: sum(map(len, o.values())) >= total * 0.97, idle_s=10,
                        timeout_s=120, with_timestamps=True)
-        triggers = consume(lat_settings.kafka.bootstrap, [t.triggers], idle_s=10, timeout_s=120,
+        triggers = consume(lat_settings.kafka.bootstrap, [t.triggers], idle_s=8, timeout_s=120,
                            with_timestamps=True)[t.triggers]
-        decided = consume(lat_settings.kafka.bootstrap, [t.decisions, t.leads], idle_s=5, timeout_s=60,
+        decided = consume(lat_settings.kafka.bootstrap, [t.decisions, t.leads], idle_s=4, timeout_s=60,
                           with_timestamps=True)
-        ins = consume(lat_settings.kafka.bootstrap, [t.signaling, t.xdr], idle_s=2, with_timestamps=True)
+        ins = consume(lat_settings.kafka.bootstrap, [t.signaling, t.xdr], timeout_s=60, with_timestamps=True,
+                      until=lambda o: sum(map(len, o.values())) >= total)
     finally:
         for job in jobs:
             job.cancel()
@@ -320,31 +324,44 @@ def _state_size(settings: Settings, behaviour: list[dict], n_flink: int, n_model
     model_s = time.perf_counter() - t0
     small_subs = list(ss.subscribers(n_flink, pool, profiles, start_ms))
     small = ss.model(small_subs, pool)
-    chk_bytes, chk_name, flink_s = _checkpoint_size(settings, small_subs, pool, start)
+    chk = _checkpoint_size(settings, small_subs, pool, start)
 
     per = big.per_subscriber()
-    measured = chk_bytes / n_flink
-    print(f"\nstate per subscriber, decision job (profile + {ss.KEEP_HOURS} hourly buckets + contact record "
-          f"with {len(ss.TRIGGERS)} decided triggers and 1 lead)")
-    print(f"  model {n_model:>9,} subscribers {per:>8,.0f} B   pickled as the job stores them + Flink framing "
-          f"({model_s:.1f} s)")
-    print(f"      profile {big.profile / big.subscribers:,.0f} B, buckets {big.buckets / big.bucket_entries:,.0f} B "
-          f"x {big.bucket_entries // big.subscribers}, contacts {big.contacts / big.subscribers:,.0f} B, "
-          f"Flink framing {big.framing / big.subscribers:,.0f} B")
-    print(f"  model {n_flink:>9,} subscribers {small.per_subscriber():>8,.0f} B   the population fed to Flink")
-    print(f"  checkpoint {n_flink:>4,} subscribers {measured:>8,.0f} B   {chk_bytes / 1e6:.1f} MB, {chk_name} "
-          f"(heap backend, full snapshot, whole job; {flink_s:.0f} s)")
+    measured = chk.size / n_flink
+    print(f"\nkeyed state per subscriber, decision job (profile + {ss.KEEP_HOURS} hourly buckets + contact record "
+          f"of {len(ss.TRIGGERS)} decided triggers, 1 lead)")
+    rows = [(f"model, {n_model:,} subscribers", per,
+             f"pickled as the job stores them + Flink's framing ({model_s:.0f} s)"),
+            (f"model, {n_flink:,} subscribers", small.per_subscriber(), "the population fed to Flink below"),
+            (f"checkpoint, {n_flink:,} subscribers", measured,
+             f"{chk.size / 1e6:.1f} MB in {chk.name} / {n_flink:,} (heap backend, full snapshot, whole job)")]
+    for name, value, note in rows:
+        print(f"  {name:<30} {value:>7,.0f} B   {note}")
+    print(f"    model per subscriber: profile {big.profile / big.subscribers:,.0f} B, "
+          f"{big.bucket_entries // big.subscribers} buckets x {big.buckets / big.bucket_entries:,.0f} B, "
+          f"contacts {big.contacts / big.subscribers:,.0f} B, Flink framing {big.framing / big.subscribers:,.0f} B")
     for count in (100_000, 10_000_000):
-        print(f"  {count:>11,} subscribers   model {per * count / 1e9:7.2f} GB   checkpoint-based "
-              f"{measured * count / 1e9:7.2f} GB")
-    print(f"  (bucket values drawn from the bench city's behaviour output, {len(pool):,} buckets; a subscriber "
-          f"there has a bucket in {buckets / max(1, subs):.1f} of 24 h, so a typical 48 h holds fewer than 48)")
+        print(f"  {count:>10,} subscribers: model {per * count / 1e9:6.2f} GB, checkpoint-based "
+              f"{measured * count / 1e9:6.2f} GB (serialised)")
+    print(f"  (bucket values drawn from the {len(pool):,} buckets of the pipeline run above; a subscriber there has "
+          f"a bucket in {buckets / max(1, subs):.1f} of 24 h)")
+    print(f"  the decision job absorbed those {chk.records:,} behaviour + trigger records in {chk.absorbed_s:.0f} s: "
+          f"{chk.records / chk.absorbed_s:,.0f} records/s")
+
+
+@dataclass
+class Checkpoint:
+    size: int  # bytes
+    name: str  # chk-N
+    records: int  # behaviour + trigger records the job read
+    absorbed_s: float  # from RUNNING until a checkpoint covered them (offsets committed; +- one interval)
 
 
 def _checkpoint_size(settings: Settings, subs, pool, start, interval_ms: int = 2000,
-                     timeout_s: float = 300) -> tuple[int, str, float]:
+                     timeout_s: float = 300) -> Checkpoint:
     """Feed ``subs`` to a streaming decision job; size in bytes of a completed checkpoint holding all of it."""
     from touchpoint import state_size as ss
+    from touchpoint.runner import wait_running
     from touchpoint.simulator.reference import write_reference_csv
 
     keys = ("triggers", "behaviour", "campaigns", "profiles", "leads", "decisions", "dlq")
@@ -372,10 +389,11 @@ def _checkpoint_size(settings: Settings, subs, pool, start, interval_ms: int = 2
     ends = {getattr(t, k): producer.end_offsets[getattr(t, k)].get(0, 0) for k in ("behaviour", "triggers")}
     expected = len(subs) * len(ss.TRIGGERS)  # each trigger matches exactly one example campaign
     group = f"bench-state-{time.time_ns()}"
-    t0 = time.perf_counter()
     deadline = time.monotonic() + timeout_s
     job = start("decisions", s, group_id=group)
     try:
+        wait_running(job, timeout=120)
+        t0 = time.perf_counter()
         got = consume(s.kafka.bootstrap, [t.decisions], until=lambda o: len(o[t.decisions]) >= expected,
                       timeout_s=timeout_s)[t.decisions]
         if len(got) < expected:
@@ -386,6 +404,7 @@ def _checkpoint_size(settings: Settings, subs, pool, start, interval_ms: int = 2
             if time.monotonic() > deadline:
                 raise RuntimeError("bench: the decision job did not commit the state phase's input in time")
             time.sleep(0.5)
+        absorbed_s = time.perf_counter() - t0
         checkpoints = work / "checkpoints" / "decisions"
         first = _latest_checkpoint(checkpoints)[0]
         while (latest := _latest_checkpoint(checkpoints))[0] < first + 2:
@@ -394,7 +413,7 @@ def _checkpoint_size(settings: Settings, subs, pool, start, interval_ms: int = 2
             time.sleep(0.2)
         while True:  # only the newest checkpoint is retained: it may be replaced while being measured
             try:
-                return _dir_size(latest[1]), latest[1].name, time.perf_counter() - t0
+                return Checkpoint(_dir_size(latest[1]), latest[1].name, sum(ends.values()), absorbed_s)
             except FileNotFoundError:
                 latest = _latest_checkpoint(checkpoints)
     finally:

@@ -185,10 +185,10 @@ def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
     print("    " + write_report(settings, out, url=url))
     with clickhouse.connect(settings, url) as backend:
         top = backend.query(TOP_OPPORTUNITIES.format(db=settings.clickhouse.database))
-    print(f"    top G3 opportunity regions (latest window of each region):")
-    print(f"    {'region':<28} {'kind':<14} {'present':>7} {'G3 subs':>7} {'coverage':>8} {'opportunities':>13}")
+    print("    top G3 opportunity regions (latest window of each region):")
+    print(f"    {'region':<32} {'kind':<12} {'present':>7} {'G3 subs':>7} {'coverage':>8} {'opportunities':>13}")
     for name, kind, present, g3, coverage, opportunities in top:
-        print(f"    {name:<28} {kind:<14} {present:>7} {g3:>7} {coverage:>8.1%} {opportunities:>13}")
+        print(f"    {name:<32} {kind:<12} {present:>7} {g3:>7} {coverage:>8.1%} {opportunities:>13}")
     print(f"    open {out} in a browser; Grafana: touchpoint dashboards push --url URL --token TOKEN")
     return report.ok and bool(top)
 
