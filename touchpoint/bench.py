@@ -6,7 +6,8 @@ the ``passthrough`` job (same Kafka sources and sink, no work) over exactly the 
 1. A private broker on a free port is loaded once with a simulated city (signaling + xDR).
 2. Each job runs bounded over exactly that slice (end offsets from the producer's delivery reports,
    since Tansu's ListOffsets(LATEST) is wrong), ``repeats`` times in alternation; the best run counts.
-   ``triggers`` then runs bounded over what ``ingest`` wrote (end offsets learnt by consuming it).
+   ``triggers`` then runs bounded over what the first ``ingest`` run wrote (end offsets learnt by consuming it;
+   later ingest runs append copies to the same topics, which the triggers runs must not read).
 3. Whole pipeline: ``ingest`` (bounded over the same slice), ``triggers``, ``behaviour`` and ``decisions``
    (streaming, the example campaigns published first) run concurrently in this process on fresh topics. When
    ingest has finished, one event-time marker per normalised topic closes the last windows (as the end of a
@@ -119,21 +120,22 @@ def run_bench(settings: Settings, events: int, seed: int, repeats: int = 2, late
         offsets = {k: dict(producer.end_offsets[getattr(settings.topics, k)]) for k in ("signaling", "xdr")}
         n = sum(sum(v.values()) for v in offsets.values())
         print(f"loaded {n:,} events (signaling + xdr) in {load_s:.1f} s "
-              f"({producer.sent / load_s:,.0f} ev/s simulate+produce)")
+              f"({producer.sent / load_s:,.0f} ev/s simulate+produce); {_load_average()}")
 
         best: dict[str, float] = {}
+        t = settings.topics
         for r in range(repeats):
             for job in ("passthrough", "ingest"):
                 secs = _timed_run(job, settings, offsets, group=f"bench-{job}-{r}-{time.time_ns()}")
                 best[job] = min(best.get(job, secs), secs)
                 print(f"  run {r + 1}/{repeats} {job:<12} {secs:6.1f} s  {n / secs:>9,.0f} ev/s", flush=True)
-
-        # what ingest wrote (same in every run): read it once to learn the slice the triggers job reads
-        t = settings.topics
-        normalised = consume(settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised], idle_s=3,
-                             with_offsets=True)
-        trig_offsets = {key: _ends(normalised[getattr(t, key)]) for key in ("signaling_normalised", "xdr_normalised")}
-        n_normalised = sum(map(len, normalised.values()))
+            if r == 0:
+                # what one ingest run wrote: the slice the triggers job reads (later runs append copies of it)
+                normalised = consume(settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised],
+                                     idle_s=3, with_offsets=True)
+                trig_offsets = {key: _ends(normalised[getattr(t, key)])
+                                for key in ("signaling_normalised", "xdr_normalised")}
+                n_normalised = sum(map(len, normalised.values()))
         for r in range(repeats):
             secs = _timed_run("triggers", settings, trig_offsets, group=f"bench-triggers-{r}-{time.time_ns()}")
             best["triggers"] = min(best.get("triggers", secs), secs)
@@ -143,8 +145,9 @@ def run_bench(settings: Settings, events: int, seed: int, repeats: int = 2, late
                             consume(settings.kafka.bootstrap, [t.triggers], idle_s=2)[t.triggers]}
 
         run = _pipeline(settings, offsets, start)
-        done = ", ".join(f"{k} {v:.0f} s" for k, v in run.done.items())
-        print(f"  pipeline     {run.seconds:6.1f} s  {n / run.seconds:>9,.0f} ev/s  (last output: {done})\n"
+        last = ", ".join(f"{k} {v:.0f} s" for k, v in run.done.items() if k != "ingest")
+        print(f"  pipeline     {run.seconds:6.1f} s  {n / run.seconds:>9,.0f} ev/s  (ingest finished at "
+              f"{run.done['ingest']:.0f} s; last record: {last})\n"
               f"               {run.counts['triggers']:,} triggers (bounded triggers run: {len(bounded_triggers):,}), "
               f"{run.counts['behaviour']:,} behaviour buckets, {run.counts['decisions']:,} decisions, "
               f"{run.counts['leads']:,} leads", flush=True)
@@ -173,10 +176,19 @@ def run_bench(settings: Settings, events: int, seed: int, repeats: int = 2, late
               "figure on purpose; leads deferred by quiet hours are left out)")
 
         _state_size(settings, run.behaviour, state_subscribers, model_subscribers, start)
+        _loader(settings, work)
     finally:
         stack.stop(work / "run", "tansu", "tansu")
-    print(f"\nbench took {time.perf_counter() - bench_t0:.0f} s")
+    print(f"\nbench took {time.perf_counter() - bench_t0:.0f} s; {_load_average()}")
     return 0
+
+
+def _load_average() -> str:
+    """The machine's load, printed with the figures: other work on the same cores skews them."""
+    import os
+
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
 def _ends(records: list) -> dict[int, int]:
@@ -256,10 +268,12 @@ def _latency(settings: Settings, seed: int, rate: float, seconds: float, start,
             wait_running(job, timeout=120)
         time.sleep(3)  # let the sources join their groups and fetch before the clock starts
         producer = RateLimitedProducer(lat_settings, rate=rate)
+        t0 = time.perf_counter()
         with producer:
             for topic_key, line, key in records:
                 producer.send(topic_key, line, key)
         total = producer.sent_per_topic.get("signaling", 0) + producer.sent_per_topic.get("xdr", 0)
+        print(f"  latency city: {total:,} events produced in {time.perf_counter() - t0:.1f} s", flush=True)
         outs = consume(lat_settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised],
                        until=lambda o: sum(map(len, o.values())) >= total * 0.97, idle_s=10,
                        timeout_s=120, with_timestamps=True)
@@ -438,3 +452,21 @@ def _latest_checkpoint(root: Path) -> tuple[int, Path | None]:
 
 def _dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _loader(settings: Settings, work: Path, records: int = 200_000) -> None:
+    """Loader rows/s (Kafka -> ClickHouse) into embedded chdb and into the Debian server, same records."""
+    from touchpoint.loader import measure
+
+    print(f"\nloader, {records:,} synthetic records of every loaded topic (first record read -> last commit):")
+    results = [measure(settings, "chdb:", records=records)]
+    if stack.clickhouse_available():
+        run = work / "ch-run"
+        svc = stack.start_clickhouse(run, work / "clickhouse", stack.free_port(), stack.free_port())
+        try:
+            results.append(measure(settings, f"clickhouse://127.0.0.1:{svc.port}", records=records))
+        finally:
+            stack.stop(run, "clickhouse", "clickhouse")
+    for r in results:
+        print(f"  {r['backend'].split(' at ')[0]:<16} {r['rows']:>9,} rows in {r['seconds']:6.1f} s  {r['rows_per_s']:>9,} rows/s  "
+              f"(batches of {r['batch_rows']:,})")
