@@ -1,6 +1,7 @@
 """behaviour: hourly per-subscriber aggregates (calls, SMS, data, G3 share, cells, regions, roaming, handset)
 from normalised signaling and xDRs, in event-time windows (issue #4)."""
 
+from jobs import on_time_events
 from touchpoint.config import Settings
 from touchpoint.flink import Pipeline
 from touchpoint.schemas import sql_list
@@ -21,14 +22,8 @@ def parameters(settings: Settings) -> dict[str, object]:
 
 
 def build(p: Pipeline) -> None:
-    p.create_event_source("tables/signaling_normalised.sql", "signaling_normalised")
-    p.create_event_source("tables/xdr_normalised.sql", "xdr_normalised")
-    for name in REFERENCE:
-        p.create_reference(f"tables/{name}.sql", name)
+    on_time_events(p, REFERENCE)
     p.create_sink("tables/behaviour.sql", "behaviour")
-    # The shared on-time + de-duplicated views; late events are dropped here (the triggers job DLQs them).
-    p.execute("triggers/on_time.sql")
-    p.execute("triggers/xdr_on_time.sql")
     p.execute("behaviour/contributions.sql", **parameters(p.settings))
     p.execute("behaviour/located.sql")
     p.execute("behaviour/hourly.sql")

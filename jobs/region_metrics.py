@@ -1,6 +1,7 @@
 """region_metrics: per micro-region and event-time window, the subscribers present and their G3 coverage,
 G3-capable handsets, G3 opportunities, G3 data share and product distribution (issue #5, DESIGN.md §2 item 8)."""
 
+from jobs import on_time_events
 from touchpoint.config import Settings
 from touchpoint.flink import Pipeline
 
@@ -17,14 +18,8 @@ def parameters(settings: Settings) -> dict[str, object]:
 
 
 def build(p: Pipeline) -> None:
-    p.create_event_source("tables/signaling_normalised.sql", "signaling_normalised")
-    p.create_event_source("tables/xdr_normalised.sql", "xdr_normalised")
-    for name in REFERENCE:
-        p.create_reference(f"tables/{name}.sql", name)
+    on_time_events(p, REFERENCE)
     p.create_sink("tables/region_metrics.sql", "region_metrics")
-    # The shared on-time + de-duplicated views; late events are dropped here (the triggers job DLQs them).
-    p.execute("triggers/on_time.sql")
-    p.execute("triggers/xdr_on_time.sql")
     params = parameters(p.settings)
     p.execute("region_metrics/contributions.sql")
     p.execute("region_metrics/located.sql")

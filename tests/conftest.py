@@ -74,3 +74,13 @@ def replayed_city(tmp_path_factory):
     out = tmp_path_factory.mktemp("trig-out")
     replay("all", settings, city, out)
     return city, settings, out
+
+
+def replay_after_ingest(job: str, city: Path, tmp_path_factory) -> tuple[Settings, Path, dict]:
+    """``ingest`` then ``job`` over ``city`` in one output dir (the job reads ingest's normalised output)."""
+    from touchpoint.runner import replay
+
+    settings = make_settings(tmp_path_factory.mktemp(f"{job}-w"))
+    out = tmp_path_factory.mktemp(f"{job}-out")
+    replay("ingest", settings, city, out)
+    return settings, out, replay(job, settings, city, out)

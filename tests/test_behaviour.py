@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_settings
+from tests.conftest import make_settings, replay_after_ingest
 from touchpoint.runner import replay
 
 pytestmark = pytest.mark.slow
@@ -34,11 +34,7 @@ def _normal(r: dict) -> dict:
 @pytest.fixture(scope="module")
 def city_replayed(small_city, tmp_path_factory):
     """ingest then behaviour over the shared small city, in one output dir (behaviour reads ingest's output)."""
-    settings = make_settings(tmp_path_factory.mktemp("beh-w"))
-    out = tmp_path_factory.mktemp("beh-out")
-    replay("ingest", settings, small_city, out)
-    written = replay("behaviour", settings, small_city, out)
-    return settings, out, written
+    return replay_after_ingest("behaviour", small_city, tmp_path_factory)
 
 
 def _duckdb_behaviour(settings, out: Path, reference: Path) -> dict[tuple, dict]:

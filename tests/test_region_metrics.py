@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_settings
+from tests.conftest import make_settings, replay_after_ingest
 from touchpoint.runner import replay
 from touchpoint.schemas import errors
 
@@ -29,11 +29,7 @@ def _lines(path: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def city_replayed(small_city, tmp_path_factory):
     """ingest then region_metrics over the shared small city, in one output dir."""
-    settings = make_settings(tmp_path_factory.mktemp("rm-w"))
-    out = tmp_path_factory.mktemp("rm-out")
-    replay("ingest", settings, small_city, out)
-    written = replay("region_metrics", settings, small_city, out)
-    return settings, out, written
+    return replay_after_ingest("region_metrics", small_city, tmp_path_factory)
 
 
 def _duckdb_presence(out: Path, reference: Path, window_ms: int) -> list[tuple]:
