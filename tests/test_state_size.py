@@ -46,7 +46,7 @@ def test_model_pickles_every_value_as_the_job_stores_it(tmp_path):
 
     one = subs[0]
     payload = (len(pickle.dumps(ss.profile_state(one.profile_row)))
-               + sum(len(pickle.dumps(pool[i])) for _, i in one.hours)
+               + sum(len(pickle.dumps(tuple(pool[i]))) for _, i in one.hours)
                + len(pickle.dumps(ss.contacts_state(one))))
     assert ss.model([one], pool).payload == payload
     # framing: 3 states x (namespace, row mask, length, 11 msisdn chars) + byte[] lengths, TTL stamps, map entries

@@ -29,7 +29,7 @@ from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedPro
 from pyflink.common.time import Time
 from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
-from udfs.behaviour import HOUR_MS, KEEP_HOURS, compact
+from udfs.behaviour import HOUR_MS, KEEP_HOURS, Bucket, compact
 from udfs.campaigns import Campaign, CampaignError, parse_campaign
 from udfs.contact_policy import Contacts, Policy
 from udfs.decisions import Budgets, Reference, decide
@@ -138,7 +138,8 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
                 due = timers.current_processing_time() + self.reorder_ms
                 timers.register_processing_time_timer(due - due % 100)  # coalesce timers per 100 ms
         elif kind == "behaviour":
-            self.buckets.put(ts, compact(record))
+            # a plain tuple: a pickled NamedTuple repeats its class path (~30 of ~96 bytes per bucket)
+            self.buckets.put(ts, tuple(compact(record)))
             if self.reorder_ms is not None:  # streaming: hours arrive in order, drop what fell out of reach
                 self._prune_buckets(ts)
         else:  # profile (reference row: products ';'-joined) or profile update (products a list)
@@ -165,7 +166,7 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         campaigns = self._campaigns(ctx)
         contacts = self.contacts.value() or Contacts()
         profile = self.profile.value()
-        buckets = dict(self.buckets.items())
+        buckets = {h: Bucket(*b) for h, b in self.buckets.items()}
         for trigger in triggers:
             for d in decide(trigger, campaigns, profile, buckets, contacts, self.policy, self.reference,
                             self.tag_settings):
