@@ -153,7 +153,7 @@ def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
     import shutil
 
     from touchpoint import clickhouse, dashboards, loader
-    from touchpoint.report import write_report
+    from touchpoint import report as html_report
     from touchpoint.simulator.outbound import outcomes
 
     _step(7, "Outbound systems answer (simulated), then every output topic goes into ClickHouse")
@@ -182,21 +182,15 @@ def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
     print(f"    dashboards check: {report.panels} panels and variables queried, {report.failed} failed, "
           f"{report.empty} empty" + "".join(f"\n      {line}" for line in lines if "FAIL" in line or "EMPTY" in line))
     out = settings.paths.work_dir / "demo" / "report.html"
-    print("    " + write_report(settings, out, url=url))
-    with clickhouse.connect(settings, url) as backend:
-        top = backend.query(TOP_OPPORTUNITIES.format(db=settings.clickhouse.database))
+    data = html_report.read_data(settings, url)
+    print("    " + html_report.save(data, out))
+    # the rows of the report's (and the micro-region dashboard's) top-opportunity panel
+    top = data.top
     print("    top G3 opportunity regions (latest window of each region):")
     print(f"    {'region':<32} {'kind':<12} {'present':>7} {'G3 subs':>7} {'coverage':>8} {'opportunities':>13}")
-    for name, kind, present, g3, coverage, opportunities in top:
-        print(f"    {name:<32} {kind:<12} {present:>7} {g3:>7} {coverage:>8.1%} {opportunities:>13}")
+    for r in top:
+        print(f"    {r['region']:<32} {r['kind']:<12} {r['subscribers']:>7} {r['g3_subscribers']:>7} "
+              f"{r['g3_coverage']:>8.1%} {r['opportunities']:>13}")
     print(f"    open {out} in a browser; Grafana: touchpoint dashboards push --url URL --token TOKEN")
     return report.ok and bool(top)
 
-
-#: The latest window of each region, most opportunities first.
-TOP_OPPORTUNITIES = """
-SELECT region_name, region_kind, argMax(subscribers, window_start), argMax(g3_subscribers, window_start),
-       argMax(g3_coverage, window_start), argMax(opportunities, window_start) AS opportunities
-FROM {db}.region_metrics GROUP BY region_id, region_name, region_kind
-ORDER BY opportunities DESC, region_name LIMIT 10
-"""

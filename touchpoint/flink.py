@@ -192,12 +192,9 @@ class Pipeline:
         (global reference data such as the PLMN table, the same in both modes)."""
         import csv
 
-        from touchpoint.simulator.reference import format_value, read_reference_csv
+        from touchpoint.simulator.reference import format_value
 
-        src = path or self.reference_dir() / f"{name}.csv"
-        if not src.exists():
-            raise FileNotFoundError(f"reference data {src} not found")
-        rows = read_reference_csv(src, name)
+        rows = self.read_reference(name, path)
         target = self.settings.paths.work_dir / "flink-reference" / self.job_name / name / "data.csv"
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("w", newline="") as f:
@@ -207,11 +204,11 @@ class Pipeline:
         opts = {"connector": "filesystem", "path": str(target), "format": "csv", "csv.null-literal": ""}
         self.execute(table_file, connector=_options(opts))
 
-    def read_reference(self, name: str) -> list[dict]:
-        """A reference CSV as typed dicts, for operators that keep small reference data in memory."""
+    def read_reference(self, name: str, path: Path | None = None) -> list[dict]:
+        """A reference CSV (``reference_dir()/<name>.csv`` unless ``path``) as typed dicts."""
         from touchpoint.simulator.reference import read_reference_csv
 
-        src = self.reference_dir() / f"{name}.csv"
+        src = path or self.reference_dir() / f"{name}.csv"
         if not src.exists():
             raise FileNotFoundError(f"reference data {src} not found")
         return read_reference_csv(src, name)

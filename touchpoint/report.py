@@ -65,11 +65,20 @@ def collect(queries: Queries) -> ReportData:
 
 
 def write_report(settings: Settings, out: Path, url: str | None = None) -> str:
+    return save(read_data(settings, url), out)
+
+
+def read_data(settings: Settings, url: str | None = None) -> ReportData:
+    """What the report shows, read from ClickHouse with the dashboards' own panel queries."""
     queries = open_queries(settings, url)
     try:
-        data = collect(queries)
+        return collect(queries)
     finally:
         queries.backend.close()
+
+
+def save(data: ReportData, out: Path) -> str:
+    """Write the page atomically; returns a one-line summary."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
