@@ -36,6 +36,9 @@ def test_config_env_var_names_the_file(tmp_path, monkeypatch):
         ("kafka:\n  partitions: many\n", "kafka.partitions"),
         ("kafka:\n  bootstrapp: x:1\n", "kafka.bootstrapp"),
         ("simulator:\n  start: '2026-11-02T00:00:00'\n", "simulator"),
+        ("decisions:\n  timezone: Mars/Base\n", "decisions.timezone"),
+        ("decisions:\n  quiet_start: '25:00'\n", "decisions.quiet_start"),
+        ("region_metrics:\n  min_subscribers: 0\n", "region_metrics.min_subscribers"),
     ],
 )
 def test_bad_values_name_the_field(tmp_path, text, field):
