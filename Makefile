@@ -1,6 +1,6 @@
 # Touchpoint — every target installs what it needs first (idempotent), so a fresh machine needs only
 # `make demo` or `make test`. Python deps are pinned in pyproject.toml; the Kafka connector jars are
-# extracted from their PyPI wheel and checksummed (touchpoint/jars.py).
+# extracted from their PyPI wheel and checksummed (touchpoint/infra/jars.py).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -33,13 +33,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-work/jars/.ok: $(STAMP) touchpoint/jars.py touchpoint/wheels.py
-	$(PY) -m touchpoint.jars
+work/jars/.ok: $(STAMP) touchpoint/infra/jars.py touchpoint/infra/wheels.py
+	$(PY) -m touchpoint.infra.jars
 	touch $@
 
-# The global PLMN table (MCC+MNC -> country, operator) from a pinned PyPI wheel (touchpoint/plmn.py).
-work/reference/plmn.csv: $(STAMP) touchpoint/plmn.py touchpoint/wheels.py
-	$(PY) -m touchpoint.plmn
+# The global PLMN table (MCC+MNC -> country, operator) from a pinned PyPI wheel (touchpoint/infra/plmn.py).
+work/reference/plmn.csv: $(STAMP) touchpoint/infra/plmn.py touchpoint/infra/wheels.py
+	$(PY) -m touchpoint.infra.plmn
 	touch $@
 
 # Grafana's dashboard JSON Schema, built from the npm package @grafana/schema (grafana/schema/build.sh);

@@ -26,11 +26,11 @@ def job_module(name: str):
 
 def on_time_events(p, reference: tuple[str, ...] = ()) -> None:
     """Both normalised sources with event time, the ``reference`` tables, and the shared on-time, de-duplicated
-    views ``signaling_unique`` / ``xdr_unique`` (sql/triggers/on_time.sql, xdr_on_time.sql). Late events are
+    views ``signaling_unique`` / ``xdr_unique`` (sql/shared/signaling_on_time.sql, xdr_on_time.sql). Late events are
     dropped by these views; the triggers job is the one that sends them to the DLQ."""
     p.create_event_source("tables/signaling_normalised.sql", "signaling_normalised")
     p.create_event_source("tables/xdr_normalised.sql", "xdr_normalised")
     for name in reference:
         p.create_reference(f"tables/{name}.sql", name)
-    p.execute("triggers/on_time.sql")
-    p.execute("triggers/xdr_on_time.sql")
+    p.execute("shared/signaling_on_time.sql")
+    p.execute("shared/xdr_on_time.sql")

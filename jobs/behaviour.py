@@ -3,7 +3,7 @@ from normalised signaling and xDRs, in event-time windows (issue #4)."""
 
 from jobs import on_time_events
 from touchpoint.config import Settings
-from touchpoint.flink import Pipeline
+from touchpoint.flink.pipeline import Pipeline
 from touchpoint.schemas import sql_list
 
 DESCRIPTION = "hourly per-subscriber aggregates over signaling- and xdr-normalised -> behaviour"

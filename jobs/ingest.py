@@ -1,6 +1,6 @@
 """ingest: parse and validate raw signaling and xDR; valid records to the normalised topics, the rest to the DLQ."""
 
-from touchpoint.flink import Pipeline
+from touchpoint.flink.pipeline import Pipeline
 from touchpoint.schemas import enum
 from udfs.ingest_rules import IngestRules
 

@@ -1,6 +1,6 @@
 """passthrough: copy raw signaling and xDR lines unchanged; the benchmark's baseline for the same I/O."""
 
-from touchpoint.flink import Pipeline
+from touchpoint.flink.pipeline import Pipeline
 
 DESCRIPTION = "benchmark baseline: raw lines copied unchanged -> bench-passthrough"
 INPUTS = ("signaling", "xdr")

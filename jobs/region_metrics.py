@@ -3,7 +3,7 @@ G3-capable handsets, G3 opportunities, G3 data share and product distribution (i
 
 from jobs import on_time_events
 from touchpoint.config import Settings
-from touchpoint.flink import Pipeline
+from touchpoint.flink.pipeline import Pipeline
 
 DESCRIPTION = "G3 metrics per micro-region and window over signaling- and xdr-normalised -> region-metrics"
 INPUTS = ("signaling_normalised", "xdr_normalised")

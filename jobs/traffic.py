@@ -1,6 +1,6 @@
 """traffic: events per minute of event time per source and type, from the normalised topics (pipeline health)."""
 
-from touchpoint.flink import Pipeline
+from touchpoint.flink.pipeline import Pipeline
 
 DESCRIPTION = "events per minute per source/type (event-time windows) -> traffic"
 INPUTS = ("signaling_normalised", "xdr_normalised")

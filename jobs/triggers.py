@@ -4,7 +4,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from touchpoint.config import Settings
-from touchpoint.flink import Pipeline
+from touchpoint.flink.pipeline import Pipeline
 from touchpoint.schemas import sql_list
 
 DESCRIPTION = "CEP patterns over signaling- and xdr-normalised -> triggers (late events -> dlq)"
@@ -58,11 +58,11 @@ def build(p: Pipeline) -> None:
     p.create_sink("tables/triggers.sql", "triggers", fmt="raw")
     p.create_sink("tables/dlq.sql", "dlq")
     params = parameters(p.settings)
-    p.execute("triggers/on_time.sql")
+    p.execute("shared/signaling_on_time.sql")
     p.execute("triggers/late.sql")
     p.execute("triggers/located.sql", **params)
     if xdr:
-        p.execute("triggers/xdr_on_time.sql")
+        p.execute("shared/xdr_on_time.sql")
         p.execute("triggers/xdr_late.sql")
         p.execute("triggers/xdr_usage.sql", **params)
     for kind in kinds:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from touchpoint import ROOT, stack
-from touchpoint.config import Settings, load_settings
+from touchpoint import ROOT
+from touchpoint.infra import stack
+from tests.support import make_settings
+from touchpoint.config import Settings
 
 # PyFlink's thread mode and the Python workers find libpython/pemja through the venv on PATH.
 os.environ["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"
@@ -38,12 +40,6 @@ def clickhouse_server(session_dir) -> int:
     stack.stop(run, "clickhouse", "clickhouse")
 
 
-def make_settings(work_dir: Path, bootstrap: str | None = None, **overrides) -> Settings:
-    overrides.setdefault("paths", {})["work_dir"] = str(work_dir)
-    if bootstrap:
-        overrides.setdefault("kafka", {})["bootstrap"] = bootstrap
-    return load_settings(**overrides)
-
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
@@ -65,7 +61,7 @@ def small_city(session_dir) -> Path:
 def replayed_city(tmp_path_factory):
     """A 250-subscriber, 30 h city with every trigger kind, replayed through the whole pipeline (``replay all``)
     with the example campaigns: (city dir, settings, output dir). Shared by the triggers and decisions tests."""
-    from touchpoint.runner import replay
+    from touchpoint.flink.runner import replay
     from touchpoint.simulator import simulate
 
     city = tmp_path_factory.mktemp("trig-city")
@@ -74,13 +70,3 @@ def replayed_city(tmp_path_factory):
     out = tmp_path_factory.mktemp("trig-out")
     replay("all", settings, city, out)
     return city, settings, out
-
-
-def replay_after_ingest(job: str, city: Path, tmp_path_factory) -> tuple[Settings, Path, dict]:
-    """``ingest`` then ``job`` over ``city`` in one output dir (the job reads ingest's normalised output)."""
-    from touchpoint.runner import replay
-
-    settings = make_settings(tmp_path_factory.mktemp(f"{job}-w"))
-    out = tmp_path_factory.mktemp(f"{job}-out")
-    replay("ingest", settings, city, out)
-    return settings, out, replay(job, settings, city, out)

@@ -6,8 +6,8 @@ import pytest
 
 from touchpoint import ROOT
 from touchpoint.cli import PLANNED
+from tests.support import TOUCHPOINT
 
-TOUCHPOINT = str(ROOT / ".venv" / "bin" / "touchpoint")
 
 
 def run(*args, **kw):

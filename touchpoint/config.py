@@ -32,7 +32,7 @@ class Paths(_Section):
     reference_dir: Path = ROOT / "work" / "city" / "reference"
     #: Kafka connector jars extracted by `make setup` (separate, so a test's work dir can be temporary).
     jars: Path = ROOT / "work" / "jars"
-    #: Global PLMN table (MCC+MNC -> country, operator) built by `make setup` (touchpoint/plmn.py); read by the
+    #: Global PLMN table (MCC+MNC -> country, operator) built by `make setup` (touchpoint/infra/plmn.py); read by the
     #: triggers job in both modes. Separate like the jars, so a test's work dir can be temporary.
     plmn: Path = ROOT / "work" / "reference" / "plmn.csv"
     #: Campaign files a replay uses when its input has no campaigns/ folder (the shipped examples).

@@ -1,4 +1,4 @@
--- Touchpoint tables in ClickHouse: one table per loaded topic (touchpoint/loader.py converts each JSON record to
+-- Touchpoint tables in ClickHouse: one table per loaded topic (touchpoint/clickhouse/loader.py converts each JSON record to
 -- a row) plus the loader's own progress. Contract for the dashboards: docs/clickhouse.md.
 --
 -- Rules (docs/clickhouse.md):

@@ -12,7 +12,7 @@ records are handed over in arrival order instead of being written (topic_key: si
 """
 
 from touchpoint.simulator.engine import MALFORMED_REASONS, TOPICS, SimulationSummary, simulate
-from touchpoint.simulator.reference import COLUMNS, REFERENCE_NAMES, Reference, read_reference_csv
+from touchpoint.reference import COLUMNS, REFERENCE_NAMES, Reference, read_reference_csv
 
 __all__ = [
     "COLUMNS", "MALFORMED_REASONS", "REFERENCE_NAMES", "TOPICS", "Reference", "SimulationSummary",

@@ -1,0 +1,145 @@
+"""The decision job streaming over a real broker: campaigns published, paused and added while it runs take
+effect without a restart; a do-not-disturb update applies at once; after stop-with-savepoint and a restart,
+campaigns (broadcast state) and cooldowns (keyed state) are still there."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from tests.support import make_settings
+from tests.jobs.test_decisions import HANDSETS, PROFILES, REGIONS, _campaign, _trigger, t
+from touchpoint.infra import stack
+from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, consume
+from touchpoint.flink.runner import start, wait_running
+
+pytestmark = pytest.mark.slow
+#: Campaign and profile changes reach the job through their own Kafka sources: give them this long.
+PROPAGATION_S = 3
+
+
+def _send(settings, key: str, *records: dict) -> None:
+    with RateLimitedProducer(settings) as p:
+        for r in records:
+            p.send(key, json.dumps(r).encode())
+
+
+class Harness:
+    """Produces to the job's input topics and reads its decisions, one step at a time."""
+
+    def __init__(self, settings, bootstrap):
+        self.settings, self.bootstrap, self.clock = settings, bootstrap, t(1, 10)
+        self.seen: list[dict] = []
+
+    def triggers(self, *records: dict, expect: int) -> list[tuple]:
+        """Send triggers, move event time past them, return the next ``expect`` decisions."""
+        _send(self.settings, "triggers", *records)
+        self.clock = max([self.clock] + [r["ts"] for r in records]) + 60_000
+        advance_event_time(self.settings, "triggers", self.clock)
+        topic = self.settings.topics.decisions
+        got = consume(self.bootstrap, [topic], until=lambda o: len(o[topic]) >= len(self.seen) + expect,
+                      timeout_s=60)[topic]
+        new = [json.loads(x) for x in got][len(self.seen):]
+        self.seen += new
+        return sorted(((d["trigger_id"], d["campaign_id"], d["result"], d.get("reason")) for d in new))
+
+
+@pytest.fixture
+def harness(broker, tmp_path):
+    suffix = uuid.uuid4().hex[:8]
+    topics = {k: f"{k}-{suffix}" for k in ("triggers", "behaviour", "campaigns", "profiles", "leads", "decisions",
+                                             "dlq")}
+    stack.create_topics(broker, list(topics.values()), 1)
+    ref = tmp_path / "reference"
+    ref.mkdir()
+    (ref / "profiles.csv").write_text(PROFILES)
+    (ref / "handsets.csv").write_text(HANDSETS)
+    (ref / "regions.csv").write_text(REGIONS)
+    settings = make_settings(tmp_path / "work", broker, topics=topics, paths={"reference_dir": str(ref)},
+                             event_time={"idle_timeout_ms": 1000}, flink={"checkpoint_interval_ms": 1000})
+    return Harness(settings, broker)
+
+
+def test_campaign_changes_apply_while_running_and_state_survives_a_restart(harness, tmp_path):
+    s = harness.settings
+    c114 = _campaign("c114", {"trigger": {"kind": "dial_114"}, "cooldown_hours": 24})
+    _send(s, "campaigns", c114)
+    job = start("decisions", s)
+    try:
+        wait_running(job)
+        assert harness.triggers(_trigger("t-1", 1, "dial_114", t(1, 10)), expect=1) == [
+            ("t-1", "c114", "lead", None)]
+
+        # pause c114 and add a hotline campaign, without touching the job
+        hot = _campaign("chot", {"trigger": {"kind": "dial_hotline"}, "cooldown_hours": 24})
+        _send(s, "campaigns", c114 | {"status": "paused"}, hot)
+        time.sleep(PROPAGATION_S)
+        assert harness.triggers(_trigger("t-2", 7, "dial_114", t(1, 11)),
+                                _trigger("t-3", 8, "dial_hotline", t(1, 11, 5)), expect=2) == [
+            ("t-2", "c114", "suppressed", "campaign_inactive"), ("t-3", "chot", "lead", None)]
+
+        # a do-not-disturb update applies to the next trigger
+        profile = {"msisdn": "13900000007", "brand": "mzone", "plan": "m-28", "data_quota_mb": 300,
+                   "arpu_band": "mid", "age_band": "18-24", "consent_marketing": True, "consent_location": True,
+                   "do_not_disturb": True, "products": ["fetion"]}
+        _send(s, "profiles", profile)
+        time.sleep(PROPAGATION_S)
+        assert harness.triggers(_trigger("t-4", 7, "dial_hotline", t(1, 12)), expect=1) == [
+            ("t-4", "chot", "suppressed", "do_not_disturb")]
+
+        savepoint = job.stop_with_savepoint(tmp_path / "savepoints")
+    finally:
+        job.cancel()
+
+    # restart from the savepoint: nothing is republished, yet the campaigns and H's cooldown are known
+    job = start("decisions", s, restore=savepoint)
+    try:
+        wait_running(job)
+        assert harness.triggers(_trigger("t-5", 8, "dial_hotline", t(1, 13)),
+                                _trigger("t-6", 5, "dial_hotline", t(1, 13, 5)), expect=2) == [
+            ("t-5", "chot", "suppressed", "cooldown"), ("t-6", "chot", "lead", None)]
+    finally:
+        job.cancel()
+    leads = consume(harness.bootstrap, [s.topics.leads], idle_s=2, timeout_s=30)[s.topics.leads]
+    assert sorted(json.loads(x)["trigger_id"] for x in leads) == ["t-1", "t-3", "t-6"]
+
+
+def test_run_command_stops_with_a_savepoint_and_resumes_from_it(harness, tmp_path):
+    """`touchpoint run decisions --savepoint-dir` then `--from-savepoint`: the CLI path of the restart above."""
+    import signal
+    import subprocess
+
+    import yaml
+
+    from tests.support import TOUCHPOINT
+
+    s = harness.settings
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(s.model_dump(mode="json")))
+    _send(s, "campaigns", _campaign("c114", {"trigger": {"kind": "dial_114"}, "cooldown_hours": 24}))
+    _send(s, "triggers", _trigger("t-1", 1, "dial_114", t(1, 10)))
+
+    topic = s.topics.decisions
+
+    def run_until(decisions: int, *extra: str) -> str:
+        """Run the command until the decisions topic holds ``decisions`` records, then SIGTERM it."""
+        proc = subprocess.Popen([TOUCHPOINT, "run", "decisions", "--config", str(config), *extra],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            consume(harness.bootstrap, [topic], until=lambda o: len(o[topic]) >= decisions, timeout_s=120)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err[-2000:]
+        return out
+
+    out = run_until(1, "--savepoint-dir", str(tmp_path / "sp"))
+    savepoint = next(line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("savepoint "))
+    _send(s, "triggers", _trigger("t-2", 1, "dial_114", t(1, 11)))
+    run_until(2, "--from-savepoint", savepoint)
+    got = consume(harness.bootstrap, [s.topics.decisions], idle_s=2, timeout_s=30)[s.topics.decisions]
+    assert sorted((d["trigger_id"], d["result"], d.get("reason")) for d in map(json.loads, got)) == [
+        ("t-1", "lead", None), ("t-2", "suppressed", "cooldown")]

@@ -1,0 +1,34 @@
+"""`touchpoint simulate --kafka` puts exactly the file-mode records on the topics."""
+
+import json
+import subprocess
+
+import pytest
+
+from touchpoint import ROOT
+from touchpoint.infra import stack
+from touchpoint.clients.kafka_io import read_topics
+
+pytestmark = pytest.mark.slow
+
+
+def test_simulate_to_kafka_equals_files(broker, tmp_path):
+    args = ["--seed", "3", "--subscribers", "40", "--hours", "3", "--quiet"]
+    exe = str(ROOT / ".venv" / "bin" / "touchpoint")
+    subprocess.run([exe, "simulate", *args, "--out", str(tmp_path / "files")], check=True, capture_output=True)
+    topics = {"signaling": "simk-signaling", "xdr": "simk-xdr", "orders": "simk-orders"}
+    stack.create_topics(broker, list(topics.values()), 2)
+    env_topics = {f"TOUCHPOINT_TOPICS__{k.upper()}": v for k, v in topics.items()}
+    import os
+
+    out = subprocess.run([exe, "simulate", *args, "--kafka", broker, "--rate", "20000", "--out", str(tmp_path / "k")],
+                         check=True, capture_output=True, text=True, env={**os.environ, **env_topics})
+    assert "signaling" in out.stdout  # the summary is printed
+    got = read_topics(broker, list(topics.values()), idle_s=3)
+    for key, topic in topics.items():
+        expected = sorted((tmp_path / "files" / f"{key}.jsonl").read_bytes().splitlines())
+        assert sorted(got[topic]) == expected, key
+    # reference data and ground truth still go to --out, identical to file mode
+    for name in ("ground_truth.jsonl", "reference/cells.csv", "reference/profiles.csv"):
+        assert (tmp_path / "k" / name).read_bytes() == (tmp_path / "files" / name).read_bytes()
+    assert json.loads((tmp_path / "k" / "summary.json").read_text())["truth"]

@@ -1,0 +1,29 @@
+"""Helpers shared by the test modules (fixtures are in conftest.py): settings in a work dir, the installed
+``touchpoint`` command, and running ingest before a job in one replay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from touchpoint import ROOT
+from touchpoint.config import Settings, load_settings
+
+#: The installed command, as a user runs it.
+TOUCHPOINT = str(ROOT / ".venv" / "bin" / "touchpoint")
+
+
+def make_settings(work_dir: Path, bootstrap: str | None = None, **overrides) -> Settings:
+    overrides.setdefault("paths", {})["work_dir"] = str(work_dir)
+    if bootstrap:
+        overrides.setdefault("kafka", {})["bootstrap"] = bootstrap
+    return load_settings(**overrides)
+
+
+def replay_after_ingest(job: str, city: Path, tmp_path_factory) -> tuple[Settings, Path, dict]:
+    """``ingest`` then ``job`` over ``city`` in one output dir (the job reads ingest's normalised output)."""
+    from touchpoint.flink.runner import replay
+
+    settings = make_settings(tmp_path_factory.mktemp(f"{job}-w"))
+    out = tmp_path_factory.mktemp(f"{job}-out")
+    replay("ingest", settings, city, out)
+    return settings, out, replay(job, settings, city, out)

@@ -1,0 +1,342 @@
+"""Flink plumbing shared by every job: the table environment, the two I/O modes, and the SQL runner.
+
+A job never names a connector. It asks for a *source* or *sink* table bound to a topic; the
+:class:`Pipeline` renders the table's ``WITH (...)`` clause for the mode it runs in:
+
+- ``replay``: bounded JSON-lines files in, files out (``OUT/<topic>.jsonl``), streaming runtime so that
+  watermarks, windows and patterns behave exactly as in production and flush at end of input;
+- ``streaming``: Kafka in, Kafka out (at-least-once: Tansu does not isolate transactions).
+
+SQL lives in ``sql/`` as files; ``${name}`` placeholders are filled from the settings and the job.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+from typing import Literal
+
+from touchpoint import ROOT
+from touchpoint.config import Settings
+from touchpoint.infra.jars import jar_paths, jars_ok
+
+Mode = Literal["replay", "streaming"]
+SQL_DIR = ROOT / "sql"
+
+
+class _SqlTemplate(Template):
+    """Only ``${name}`` is a placeholder, so regex anchors like ``'^[0-9]+$'`` stay as written."""
+
+    pattern = r"\$\{(?P<braced>[_a-z][_a-z0-9]*)\}(?P<escaped>(?!))?(?P<named>(?!))?(?P<invalid>(?!))?"
+
+
+def split_statements(text: str) -> list[str]:
+    """Split a SQL script on ``;`` outside quotes, dropping ``--`` comments and empty statements."""
+    out, buf, quote = [], [], None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            buf.append(ch)
+            if ch == quote:
+                quote = None
+        elif ch in "'`":
+            quote = ch
+            buf.append(ch)
+        elif text.startswith("--", i):
+            i = text.find("\n", i)
+            if i < 0:
+                break
+            continue
+        elif ch == ";":
+            out.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+        i += 1
+    out.append("".join(buf))
+    return [s.strip() for s in out if s.strip()]
+
+
+def render(path: str | Path, **params: object) -> list[str]:
+    """Read ``sql/<path>``, substitute ``${name}`` placeholders, split into statements."""
+    p = Path(path)
+    text = (p if p.is_absolute() else SQL_DIR / p).read_text()
+    try:
+        text = _SqlTemplate(text).substitute({k: str(v) for k, v in params.items()})
+    except KeyError as e:
+        raise KeyError(f"{path}: no value for placeholder {e}") from None
+    return split_statements(text)
+
+
+class SqlError(RuntimeError):
+    """A SQL recipe was rejected by Flink; the message names the file."""
+
+
+def _first_line(e: Exception) -> str:
+    text = str(getattr(e, "java_exception", e))
+    return next((ln.strip() for ln in text.splitlines() if "Exception" in ln or ln.strip()), text)
+
+
+def _options(opts: dict[str, str]) -> str:
+    return ",\n  ".join(f"'{k}' = '{v}'" for k, v in opts.items())
+
+
+@dataclass
+class Pipeline:
+    """One Flink job being assembled: a table environment plus where its tables read and write."""
+
+    settings: Settings
+    mode: Mode
+    job_name: str
+    input_dir: Path | None = None
+    output_dir: Path | None = None
+    group_id: str | None = None
+    #: topic key -> bounded end offsets per partition (streaming benchmarks read a fixed slice).
+    bounded_offsets: dict[str, dict[int, int]] = field(default_factory=dict)
+    #: Also expose the DataStream API (``stream_env``), for jobs with Python keyed state (decisions).
+    datastream: bool = False
+    #: More Flink options, e.g. ``execution.state-recovery.path`` to resume from a savepoint.
+    flink_options: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.mode == "replay" and (self.input_dir is None or self.output_dir is None):
+            raise ValueError("replay needs input_dir and output_dir")
+        self.t_env = table_environment(self.settings, self.mode, self.job_name, self.datastream, self.flink_options)
+        self._inserts: list[str] = []
+        self._sinks: list[str] = []
+
+    # --- tables ------------------------------------------------------------------------------
+
+    def topic(self, key: str) -> str:
+        return getattr(self.settings.topics, key)
+
+    def source_options(self, key: str, fmt: str = "raw", optional: bool = False) -> str:
+        if self.mode == "replay":
+            # Inputs come from the replay input dir, or from an earlier job's output in the same run.
+            name = f"{self.topic(key)}.jsonl"
+            found = [d / name for d in (self.input_dir, self.output_dir) if (d / name).exists()]
+            if not found and optional:  # e.g. profile updates: a replay usually has none
+                found = [self.settings.paths.work_dir / "flink-input" / self.job_name / name]
+                found[0].parent.mkdir(parents=True, exist_ok=True)
+                found[0].write_text("")
+            if not found:
+                raise FileNotFoundError(f"replay input {self.input_dir / name} not found")
+            path = found[0]
+            opts = {"connector": "filesystem", "path": str(path), "format": fmt}
+        else:
+            k = self.settings.kafka
+            # earliest + committed offsets: Tansu answers ListOffsets(LATEST) wrongly.
+            opts = {
+                "connector": "kafka",
+                "topic": self.topic(key),
+                "properties.bootstrap.servers": k.bootstrap,
+                "properties.group.id": self.group_id or f"{k.group_prefix}-{self.job_name}",
+                "properties.session.timeout.ms": str(k.session_timeout_ms),
+                "properties.auto.offset.reset": "earliest",
+                "scan.startup.mode": "group-offsets",
+                "format": fmt,
+            }
+            if key in self.bounded_offsets:
+                offs = ";".join(f"partition:{p},offset:{o}" for p, o in sorted(self.bounded_offsets[key].items()))
+                opts |= {"scan.bounded.mode": "specific-offsets", "scan.bounded.specific-offsets": offs}
+        if fmt == "json":
+            opts["json.ignore-parse-errors"] = "false"
+        return _options(opts)
+
+    def sink_options(self, key: str, fmt: str = "json") -> str:
+        if self.mode == "replay":
+            opts = {"connector": "filesystem", "path": str(self._parts_dir(key)), "format": fmt}
+        else:
+            opts = {
+                "connector": "kafka",
+                "topic": self.topic(key),
+                "properties.bootstrap.servers": self.settings.kafka.bootstrap,
+                "sink.delivery-guarantee": "at-least-once",
+                "format": fmt,
+            }
+        if fmt == "json":
+            # Keep nulls out of the records: consumers treat absent and null alike, lines stay short.
+            opts["json.encode.ignore-null-fields"] = "true"
+        self._sinks.append(key)
+        return _options(opts)
+
+    def _parts_dir(self, key: str) -> Path:
+        return self.output_dir / "_parts" / key
+
+    def create_source(self, table_file: str, key: str, fmt: str = "raw", optional: bool = False,
+                      **params: object) -> None:
+        """A table over a topic (streaming) or ``INPUT/<topic>.jsonl`` (replay; empty if ``optional`` and absent)."""
+        self.execute(table_file, connector=self.source_options(key, fmt, optional), **params)
+
+    def create_event_source(self, table_file: str, key: str) -> None:
+        """A JSON source with ``rowtime`` from ``ts`` and the bounded out-of-orderness watermark."""
+        bound_s = self.settings.event_time.max_out_of_orderness_ms / 1000
+        attrs = (
+            ",\n  rowtime AS TO_TIMESTAMP_LTZ(ts, 3),\n"
+            f"  WATERMARK FOR rowtime AS rowtime - INTERVAL '{bound_s:.3f}' SECOND"
+        )
+        self.create_source(table_file, key, fmt="json", time_attributes=attrs)
+
+    def reference_dir(self) -> Path:
+        return self.input_dir / "reference" if self.mode == "replay" else self.settings.paths.reference_dir
+
+    def create_reference(self, table_file: str, name: str, path: Path | None = None) -> None:
+        """A reference CSV (validated, typed) as a bounded Flink table; Flink's CSV format takes no header,
+        so a header-less copy is written under the work dir. ``path`` overrides ``reference_dir()/<name>.csv``
+        (global reference data such as the PLMN table, the same in both modes)."""
+        import csv
+
+        from touchpoint.reference import format_value
+
+        rows = self.read_reference(name, path)
+        target = self.settings.paths.work_dir / "flink-reference" / self.job_name / name / "data.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", newline="") as f:
+            w = csv.writer(f)
+            for row in rows:
+                w.writerow([format_value(v) for v in row.values()])
+        opts = {"connector": "filesystem", "path": str(target), "format": "csv", "csv.null-literal": ""}
+        self.execute(table_file, connector=_options(opts))
+
+    def read_reference(self, name: str, path: Path | None = None) -> list[dict]:
+        """A reference CSV (``reference_dir()/<name>.csv`` unless ``path``) as typed dicts."""
+        from touchpoint.reference import read_reference_csv
+
+        src = path or self.reference_dir() / f"{name}.csv"
+        if not src.exists():
+            raise FileNotFoundError(f"reference data {src} not found")
+        return read_reference_csv(src, name)
+
+    def create_campaign_source(self, table_file: str, **params: object) -> None:
+        """Campaign definitions: the campaigns topic, or in replay the YAML/JSON files of INPUT/campaigns/
+        (else ``paths.campaigns``), one JSON line each, unvalidated: the job validates and dead-letters."""
+        if self.mode == "streaming":
+            return self.create_source(table_file, "campaigns", **params)
+        import json
+
+        from touchpoint.clients.campaigns import files, load_file
+
+        src = self.input_dir / "campaigns"
+        src = src if src.is_dir() else self.settings.paths.campaigns
+        target = self.settings.paths.work_dir / "flink-input" / self.job_name / "campaigns.jsonl"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        objs = [obj for f in files([str(src)]) for obj in load_file(f)]
+        target.write_text("".join(json.dumps(obj) + "\n" for obj in objs))
+        opts = {"connector": "filesystem", "path": str(target), "format": "raw"}
+        self.execute(table_file, connector=_options(opts), **params)
+
+    def create_sink(self, table_file: str, key: str, fmt: str = "json", **params: object) -> None:
+        self.execute(table_file, connector=self.sink_options(key, fmt), **params)
+
+    def register_row_function(self, name: str, fn, row_type: str) -> None:
+        """Register a pure-Python function returning a tuple as a SQL function returning ``row_type``."""
+        from pyflink.table import Row
+        from pyflink.table.udf import udf
+
+        self.t_env.create_temporary_function(name, udf(lambda line: Row(*fn(line)), result_type=row_type))
+
+    # --- SQL ---------------------------------------------------------------------------------
+
+    def execute(self, sql_file: str, **params: object) -> None:
+        """Run DDL/view statements now; collect INSERT statements for the job's statement set."""
+        for stmt in render(sql_file, **params):
+            if re.match(r"(?is)^\s*INSERT\s", stmt):
+                self._inserts.append(stmt)
+            else:
+                try:
+                    self.t_env.execute_sql(stmt)
+                except Exception as e:  # py4j error: keep Flink's first line, name our file
+                    raise SqlError(f"{sql_file}: {_first_line(e)}") from None
+
+    def submit(self):
+        """Submit all collected INSERTs as one job; returns the TableResult (job runs asynchronously)."""
+        if not self._inserts:
+            raise ValueError(f"job {self.job_name} has no INSERT statements")
+        if self.mode == "replay":
+            shutil.rmtree(self.output_dir / "_parts", ignore_errors=True)
+        ss = self.t_env.create_statement_set()
+        for stmt in self._inserts:
+            ss.add_insert_sql(stmt)
+        return ss.execute()
+
+    def run_to_completion(self, append: frozenset[str] = frozenset()) -> dict[str, Path]:
+        """Replay: run the job over the bounded input and gather ``OUT/<topic>.jsonl`` files.
+
+        Topics in ``append`` were written by an earlier job of the same replay (e.g. both ingest and
+        triggers write the DLQ), so this job's records are added to the file instead of replacing it."""
+        self.submit().wait()
+        return self.collect_outputs(append) if self.mode == "replay" else {}
+
+    def collect_outputs(self, append: frozenset[str] = frozenset()) -> dict[str, Path]:
+        out: dict[str, Path] = {}
+        for key in self._sinks:
+            target = self.output_dir / f"{self.topic(key)}.jsonl"
+            parts = sorted(p for p in self._parts_dir(key).rglob("*") if p.is_file() and not p.name.startswith("."))
+            with target.open("ab" if key in append else "wb") as f:
+                for p in parts:
+                    f.write(p.read_bytes())
+            out[key] = target
+        shutil.rmtree(self.output_dir / "_parts", ignore_errors=True)
+        return out
+
+
+def table_environment(settings: Settings, mode: Mode, job_name: str, datastream: bool = False,
+                      extra_options: dict[str, str] | None = None):
+    """A streaming TableEnvironment configured from settings (one JVM per Python process); with
+    ``datastream`` a StreamTableEnvironment, whose ``to_data_stream``/``from_data_stream`` mix in Python
+    DataStream operators."""
+    from pyflink.common import Configuration
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    log_dir = settings.paths.work_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("FLINK_LOG_DIR", str(log_dir))
+    # Python functions run in thread mode (in this interpreter), which finds libpython/pemja via PATH.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    options = _job_options(settings, mode, job_name) | (extra_options or {})
+    if datastream:
+        from pyflink.datastream import StreamExecutionEnvironment
+        from pyflink.table import StreamTableEnvironment
+
+        env = StreamExecutionEnvironment.get_execution_environment(Configuration().from_dict(options))
+        t_env = StreamTableEnvironment.create(env, EnvironmentSettings.in_streaming_mode())
+    else:
+        t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    conf = t_env.get_config()
+    for k, v in options.items():
+        conf.set(k, v)
+    return t_env
+
+
+def _job_options(settings: Settings, mode: Mode, job_name: str) -> dict[str, str]:
+    f = settings.flink
+    interval = f.replay_checkpoint_interval_ms if mode == "replay" else f.checkpoint_interval_ms
+    options = {
+        "pipeline.name": f"touchpoint-{job_name}",
+        "parallelism.default": str(f.parallelism),
+        "execution.checkpointing.interval": f"{interval} ms",
+        "state.checkpoints.dir": (settings.paths.work_dir / "checkpoints" / job_name).as_uri(),
+        "restart-strategy.type": "fixed-delay",
+        "restart-strategy.fixed-delay.attempts": str(f.restart_attempts),
+        "restart-strategy.fixed-delay.delay": f"{f.restart_delay_ms} ms",
+        "table.exec.source.idle-timeout": f"{settings.event_time.idle_timeout_ms} ms",
+        "table.local-time-zone": "UTC",
+        "table.exec.state.ttl": f"{int(f.state_ttl_hours * 3_600_000)} ms",
+        "python.execution-mode": f.python_execution_mode,
+        "python.executable": sys.executable,
+        "python.client.executable": sys.executable,
+        "python.fn-execution.bundle.size": str(f.python_bundle_size),
+    }
+    if mode == "streaming":
+        if not jars_ok(settings.paths.jars):
+            raise RuntimeError(f"Kafka connector jars missing in {settings.paths.jars}; run `make setup`")
+        options["pipeline.jars"] = ";".join(p.as_uri() for p in jar_paths(settings.paths.jars))
+    return options

@@ -1,0 +1,472 @@
+"""``touchpoint bench`` (``make bench``): job throughput, latency and state size over the same Kafka data, in one run.
+
+Machines here are noisy, so every figure is printed next to a baseline measured in the same run:
+the ``passthrough`` job (same Kafka sources and sink, no work) over exactly the same slice of the topics.
+
+1. A private broker on a free port is loaded once with a simulated city (signaling + xDR).
+2. Each job runs bounded over exactly that slice (end offsets from the producer's delivery reports,
+   since Tansu's ListOffsets(LATEST) is wrong), ``repeats`` times in alternation; the best run counts.
+   ``triggers`` then runs bounded over what the first ``ingest`` run wrote (end offsets learnt by consuming it;
+   later ingest runs append copies to the same topics, which the triggers runs must not read).
+3. Whole pipeline: ``ingest`` (bounded over the same slice), ``triggers``, ``behaviour`` and ``decisions``
+   (streaming, the example campaigns published first) run concurrently in this process on fresh topics. When
+   ingest has finished, one event-time marker per normalised topic closes the last windows (as the end of a
+   bounded input does); the run ends with the last ``decisions`` record, found by silence on every output
+   topic. Throughput = raw events / (first job submitted -> Kafka timestamp of the last decision).
+4. Latency: the four pipeline jobs run unbounded while a second city is produced at a fixed rate;
+   latency is the Kafka timestamp of each output record minus that of the record it came from
+   (normalised records matched by ``event_id``, triggers by the completing event's msisdn and ts, leads and
+   decisions by ``trigger_id``). The city's event time runs far faster than the wall clock here, so trigger
+   latency shows processing cost; in production every trigger also waits for the watermark
+   (event_time.max_out_of_orderness_ms). Every lead waits ``decisions.reorder_ms`` on purpose.
+5. State size: the decision job's keyed state per subscriber, modelled in Python for 100 k subscribers
+   (touchpoint/tools/state_size.py, bucket values drawn from step 3's behaviour output), and cross-checked with a
+   real checkpoint of the job holding a smaller population.
+
+Topics have one partition: ingest's output is not keyed, so with several partitions a subscriber's
+normalised events could be further apart than the watermark bound (see the README).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from touchpoint.infra import stack
+from touchpoint.config import Settings
+from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, consume
+
+#: events per simulated subscriber-day, to size the city for a requested event count
+_EVENTS_PER_SUBSCRIBER_DAY = 100
+#: the jobs of the whole pipeline, upstream first
+PIPELINE = ("ingest", "triggers", "behaviour", "decisions")
+#: topics the pipeline jobs write or read besides the raw ones
+_PIPELINE_TOPICS = ("signaling_normalised", "xdr_normalised", "dlq", "triggers", "behaviour", "campaigns",
+                    "profiles", "leads", "decisions")
+_HOUR_MS = 3_600_000
+
+
+def _simulate(settings: Settings, events: int, seed: int, out_dir: Path, sink) -> None:
+    """A 24 h city sized for about ``events`` events, handed to ``sink`` in arrival order."""
+    from touchpoint.simulator import simulate
+
+    subscribers = max(50, events // _EVENTS_PER_SUBSCRIBER_DAY)
+    simulate(settings, seed=seed, subscribers=subscribers, hours=24, out_dir=out_dir, sink=sink)
+
+
+def _load(settings: Settings, events: int, seed: int, out_dir: Path) -> RateLimitedProducer:
+    producer = RateLimitedProducer(settings)
+    with producer:
+        _simulate(settings, events, seed, out_dir, producer.send)
+    return producer
+
+
+def _timed_run(job: str, settings: Settings, offsets: dict[str, dict[int, int]], group: str) -> float:
+    from touchpoint.flink.runner import start
+
+    t0 = time.perf_counter()
+    start(job, settings, group_id=group, bounded_offsets=offsets).wait()
+    return time.perf_counter() - t0
+
+
+def percentile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
+
+
+def _renamed(settings: Settings, prefix: str, keys) -> Settings:
+    """A copy of ``settings`` whose topics ``keys`` carry ``prefix`` (fresh topics for one phase)."""
+    out = settings.model_copy(deep=True)
+    for key in keys:
+        setattr(out.topics, key, prefix + getattr(settings.topics, key))
+    return out
+
+
+def _publish_campaigns(settings: Settings) -> int:
+    from touchpoint.clients import campaigns
+
+    items = campaigns.load([str(settings.paths.campaigns)])
+    campaigns.publish(settings, items)
+    return len(items)
+
+
+def _city_end_ms(settings: Settings) -> int:
+    return int(settings.simulator.start.timestamp() * 1000) + 24 * _HOUR_MS
+
+
+def run_bench(settings: Settings, events: int, seed: int, repeats: int = 2, latency_rate: float = 2000,
+              latency_seconds: float = 20, state_subscribers: int = 1000, model_subscribers: int = 100_000) -> int:
+    from touchpoint.flink.runner import start, wait_running
+
+    bench_t0 = time.perf_counter()
+    work = settings.paths.work_dir / "bench"
+    port = stack.free_port()
+    settings = settings.model_copy(deep=True)
+    settings.kafka.bootstrap = f"127.0.0.1:{port}"
+    settings.kafka.partitions = 1
+    settings.paths.work_dir = work
+    settings.paths.reference_dir = work / "city" / "reference"
+    stack.stop(work / "run", "tansu", "tansu")
+    stack.start_tansu(work / "run", port)
+    try:
+        stack.create_topics(settings.kafka.bootstrap, stack.all_topics(settings), settings.kafka.partitions)
+        t0 = time.perf_counter()
+        producer = _load(settings, events, seed, work / "city")
+        load_s = time.perf_counter() - t0
+        # keyed by topic name in the delivery reports; the pipeline wants topic keys
+        offsets = {k: dict(producer.end_offsets[getattr(settings.topics, k)]) for k in ("signaling", "xdr")}
+        n = sum(sum(v.values()) for v in offsets.values())
+        print(f"loaded {n:,} events (signaling + xdr) in {load_s:.1f} s "
+              f"({producer.sent / load_s:,.0f} ev/s simulate+produce); {_load_average()}")
+
+        best: dict[str, float] = {}
+        t = settings.topics
+        for r in range(repeats):
+            for job in ("passthrough", "ingest"):
+                secs = _timed_run(job, settings, offsets, group=f"bench-{job}-{r}-{time.time_ns()}")
+                best[job] = min(best.get(job, secs), secs)
+                print(f"  run {r + 1}/{repeats} {job:<12} {secs:6.1f} s  {n / secs:>9,.0f} ev/s", flush=True)
+            if r == 0:
+                # what one ingest run wrote: the slice the triggers job reads (later runs append copies of it)
+                normalised = consume(settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised],
+                                     idle_s=3, with_offsets=True)
+                trig_offsets = {key: _ends(normalised[getattr(t, key)])
+                                for key in ("signaling_normalised", "xdr_normalised")}
+                n_normalised = sum(map(len, normalised.values()))
+        for r in range(repeats):
+            secs = _timed_run("triggers", settings, trig_offsets, group=f"bench-triggers-{r}-{time.time_ns()}")
+            best["triggers"] = min(best.get("triggers", secs), secs)
+            print(f"  run {r + 1}/{repeats} triggers     {secs:6.1f} s  {n_normalised / secs:>9,.0f} ev/s "
+                  f"(normalised signaling + xDR)", flush=True)
+        bounded_triggers = {json.loads(v)["trigger_id"] for v in
+                            consume(settings.kafka.bootstrap, [t.triggers], idle_s=2)[t.triggers]}
+
+        run = _pipeline(settings, offsets, start)
+        last = ", ".join(f"{k} {v:.0f} s" for k, v in run.done.items() if k != "ingest")
+        print(f"  pipeline     {run.seconds:6.1f} s  {n / run.seconds:>9,.0f} ev/s  (ingest finished at "
+              f"{run.done['ingest']:.0f} s; last record: {last})\n"
+              f"               {run.counts['triggers']:,} triggers (bounded triggers run: {len(bounded_triggers):,}), "
+              f"{run.counts['behaviour']:,} behaviour buckets, {run.counts['decisions']:,} decisions, "
+              f"{run.counts['leads']:,} leads", flush=True)
+
+        print(f"\nthroughput over {n:,} raw events (bounded Kafka slice, best of {repeats}, "
+              "includes ~2 s job start-up per job; whole pipeline: one run)")
+        base = n / best["passthrough"]
+        rows = {"passthrough": best["passthrough"], "ingest": best["ingest"],
+                "ingest+triggers": best["ingest"] + best["triggers"], "whole pipeline": run.seconds}
+        for job, secs in rows.items():
+            print(f"  {job:<16} {n / secs:>9,.0f} ev/s   ratio vs passthrough {n / secs / base:5.2f}")
+        print("  (ingest+triggers: sequential bounded stages, times summed; whole pipeline: ingest -> triggers +\n"
+              "   behaviour -> decisions running concurrently, one run, first job submitted -> last decision "
+              "written)")
+
+        lat = _latency(settings, seed + 1, latency_rate, latency_seconds, start, wait_running)
+        print(f"\nlatency while {latency_rate:,.0f} ev/s are produced, whole pipeline streaming "
+              "(Kafka timestamp in -> out):")
+        for name, values in lat.items():
+            if values:
+                print(f"  {name:<17} n={len(values):>6,}  p50 {percentile(values, 50):6.0f} ms   "
+                      f"p95 {percentile(values, 95):6.0f} ms   p99 {percentile(values, 99):6.0f} ms")
+            else:
+                print(f"  {name:<17} n=     0")
+        print(f"  (decisions.reorder_ms = {settings.decisions.reorder_ms} ms is in every trigger -> decision/lead "
+              "figure on purpose; leads deferred by quiet hours are left out)")
+
+        _state_size(settings, run.behaviour, state_subscribers, model_subscribers, start)
+        _loader(settings, work)
+    finally:
+        stack.stop(work / "run", "tansu", "tansu")
+    print(f"\nbench took {time.perf_counter() - bench_t0:.0f} s; {_load_average()}")
+    return 0
+
+
+def _load_average() -> str:
+    """The machine's load, printed with the figures: other work on the same cores skews them."""
+    import os
+
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
+
+
+def _ends(records: list) -> dict[int, int]:
+    ends: dict[int, int] = {}
+    for partition, offset, _ts, _value in records:
+        ends[partition] = max(ends.get(partition, 0), offset + 1)
+    return ends
+
+
+# --- whole pipeline --------------------------------------------------------------------------------
+
+
+@dataclass
+class PipelineRun:
+    seconds: float
+    done: dict[str, float]  # job -> seconds from the start to its last output record
+    counts: dict[str, int]
+    behaviour: list[dict] = field(repr=False)
+
+
+def _pipeline(settings: Settings, offsets: dict[str, dict[int, int]], start, quiet_s: float = 8) -> PipelineRun:
+    """ingest -> triggers + behaviour -> decisions over the loaded slice, concurrently, on fresh topics."""
+    ps = _renamed(settings, "pipeline-", _PIPELINE_TOPICS)
+    t = ps.topics
+    stack.create_topics(ps.kafka.bootstrap, [getattr(t, k) for k in _PIPELINE_TOPICS], ps.kafka.partitions)
+    _publish_campaigns(ps)
+    stamp = time.time_ns()
+    t0_ms = time.time() * 1000
+    t0 = time.perf_counter()
+    jobs = [start("ingest", ps, group_id=f"bench-pipeline-ingest-{stamp}", bounded_offsets=offsets)]
+    try:
+        jobs += [start(name, ps, group_id=f"bench-pipeline-{name}-{stamp}") for name in PIPELINE[1:]]
+        jobs[0].wait()  # ingest ends with the slice
+        ingest_s = time.perf_counter() - t0
+        # the stream "goes on": event time passes the city's end, so the last windows and patterns close
+        for key in ("signaling_normalised", "xdr_normalised"):
+            advance_event_time(ps, key, _city_end_ms(ps) + 2 * _HOUR_MS)
+        outs = consume(ps.kafka.bootstrap, [t.triggers, t.behaviour, t.decisions, t.leads], idle_s=quiet_s,
+                       timeout_s=900, with_timestamps=True)
+    finally:
+        for job in jobs:
+            job.cancel()
+    if not outs[t.decisions]:
+        raise RuntimeError("bench: the whole pipeline wrote no decisions")
+    done = {"ingest": ingest_s} | {name: (max((ts for ts, _ in outs[topic]), default=t0_ms) - t0_ms) / 1000
+                                   for name, topic in (("triggers", t.triggers), ("behaviour", t.behaviour),
+                                                       ("decisions", t.decisions))}
+    triggers = {json.loads(v)["trigger_id"] for _, v in outs[t.triggers]} - {"event-time-marker"}
+    behaviour = [json.loads(v) for _, v in outs[t.behaviour]]
+    counts = {"triggers": len(triggers), "behaviour": len(behaviour), "decisions": len(outs[t.decisions]),
+              "leads": len(outs[t.leads])}
+    return PipelineRun(done["decisions"], done, counts, behaviour)
+
+
+# --- latency -----------------------------------------------------------------------------------------
+
+
+def _latency(settings: Settings, seed: int, rate: float, seconds: float, start,
+             wait_running) -> dict[str, list[float]]:
+    """Per-record latency (ms) of each step while the whole pipeline streams a paced city on fresh topics."""
+    keys = ("signaling", "xdr") + _PIPELINE_TOPICS
+    lat_settings = _renamed(settings, "latency-", keys)
+    city = settings.paths.work_dir / "latency-city"
+    lat_settings.paths.reference_dir = city / "reference"
+    t = lat_settings.topics
+    stack.create_topics(lat_settings.kafka.bootstrap, [getattr(t, k) for k in keys], settings.kafka.partitions)
+    _publish_campaigns(lat_settings)
+    # the jobs need the city's reference data before they start: simulate now, keep the records
+    # (arrival order) and produce them at the target rate once the jobs run
+    records: list[tuple[str, bytes, bytes]] = []
+    _simulate(lat_settings, int(rate * seconds), seed, city, lambda *record: records.append(record))
+    jobs = []
+    try:
+        for name in PIPELINE:
+            jobs.append(start(name, lat_settings, group_id=f"bench-latency-{name}-{time.time_ns()}"))
+        for job in jobs:
+            wait_running(job, timeout=120)
+        time.sleep(3)  # let the sources join their groups and fetch before the clock starts
+        producer = RateLimitedProducer(lat_settings, rate=rate)
+        t0 = time.perf_counter()
+        with producer:
+            for topic_key, line, key in records:
+                producer.send(topic_key, line, key)
+        total = producer.sent_per_topic.get("signaling", 0) + producer.sent_per_topic.get("xdr", 0)
+        print(f"  latency city: {total:,} events produced in {time.perf_counter() - t0:.1f} s", flush=True)
+        outs = consume(lat_settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised],
+                       until=lambda o: sum(map(len, o.values())) >= total * 0.97, idle_s=10,
+                       timeout_s=120, with_timestamps=True)
+        triggers = consume(lat_settings.kafka.bootstrap, [t.triggers], idle_s=8, timeout_s=120,
+                           with_timestamps=True)[t.triggers]
+        decided = consume(lat_settings.kafka.bootstrap, [t.decisions, t.leads], idle_s=4, timeout_s=60,
+                          with_timestamps=True)
+        ins = consume(lat_settings.kafka.bootstrap, [t.signaling, t.xdr], timeout_s=60, with_timestamps=True,
+                      until=lambda o: sum(map(len, o.values())) >= total)
+    finally:
+        for job in jobs:
+            job.cancel()
+    by_id: dict[str, int] = {}
+    by_moment: dict[tuple[str, int], int] = {}
+    for recs in ins.values():
+        for ts, value in recs:
+            try:
+                rec = json.loads(value)
+                by_id.setdefault(rec["event_id"], ts)
+                by_moment.setdefault((rec["msisdn"], rec["ts"]), ts)
+            except (ValueError, KeyError, TypeError):
+                continue  # malformed on purpose: it went to the DLQ
+    ingest = [ts - by_id[rec["event_id"]] for recs in outs.values() for ts, v in recs
+              if (rec := json.loads(v))["event_id"] in by_id]
+    trig, trigger_at = [], {}
+    for ts, v in triggers:
+        rec = json.loads(v)
+        trigger_at.setdefault(rec["trigger_id"], ts)
+        if (rec["msisdn"], rec["ts"]) in by_moment:
+            trig.append(ts - by_moment[(rec["msisdn"], rec["ts"])])
+    decisions = [ts - trigger_at[d["trigger_id"]] for ts, v in decided[t.decisions]
+                 if (d := json.loads(v))["trigger_id"] in trigger_at]
+    leads, event_lead = [], []
+    for ts, v in decided[t.leads]:
+        lead = json.loads(v)
+        if lead["deliver_at"] > lead["trigger_ts"] or lead["trigger_id"] not in trigger_at:
+            continue  # deferred by quiet hours: held until deliver_at by design
+        leads.append(ts - trigger_at[lead["trigger_id"]])
+        if (lead["msisdn"], lead["trigger_ts"]) in by_moment:
+            event_lead.append(ts - by_moment[(lead["msisdn"], lead["trigger_ts"])])
+    return {"ingest": ingest, "event->trigger": trig, "trigger->decision": decisions, "trigger->lead": leads,
+            "event->lead": event_lead}
+
+
+# --- state size --------------------------------------------------------------------------------------
+
+
+def _state_size(settings: Settings, behaviour: list[dict], n_flink: int, n_model: int, start) -> None:
+    """The decision job's keyed state per subscriber: modelled in Python, then measured in a checkpoint."""
+    from touchpoint.tools import state_size as ss
+    from touchpoint.reference import read_reference_csv
+
+    pool = ss.bucket_pool(behaviour)
+    if not pool:
+        raise RuntimeError("bench: no behaviour buckets to draw state from")
+    profiles = read_reference_csv(settings.paths.reference_dir / "profiles.csv", "profiles")
+    start_ms = int(settings.simulator.start.timestamp() * 1000)
+    buckets, subs = ss.active_hours(behaviour)
+
+    t0 = time.perf_counter()
+    big = ss.model(ss.subscribers(n_model, pool, profiles, start_ms), pool)
+    model_s = time.perf_counter() - t0
+    small_subs = list(ss.subscribers(n_flink, pool, profiles, start_ms))
+    small = ss.model(small_subs, pool)
+    chk = _checkpoint_size(settings, small_subs, pool, start)
+
+    per = big.per_subscriber()
+    measured = chk.size / n_flink
+    print(f"\nkeyed state per subscriber, decision job (profile + {ss.KEEP_HOURS} hourly buckets + contact record "
+          f"of {len(ss.TRIGGERS)} decided triggers, 1 lead)")
+    rows = [(f"model, {n_model:,} subscribers", per,
+             f"pickled as the job stores them + Flink's framing ({model_s:.0f} s)"),
+            (f"model, {n_flink:,} subscribers", small.per_subscriber(), "the population fed to Flink below"),
+            (f"checkpoint, {n_flink:,} subscribers", measured,
+             f"{chk.size / 1e6:.1f} MB in {chk.name} / {n_flink:,} (heap backend, full snapshot, whole job)")]
+    for name, value, note in rows:
+        print(f"  {name:<30} {value:>7,.0f} B   {note}")
+    print(f"    model per subscriber: profile {big.profile / big.subscribers:,.0f} B, "
+          f"{big.bucket_entries // big.subscribers} buckets x {big.buckets / big.bucket_entries:,.0f} B, "
+          f"contacts {big.contacts / big.subscribers:,.0f} B, Flink framing {big.framing / big.subscribers:,.0f} B")
+    for count in (100_000, 10_000_000):
+        print(f"  {count:>10,} subscribers: model {per * count / 1e9:6.2f} GB, checkpoint-based "
+              f"{measured * count / 1e9:6.2f} GB (serialised)")
+    print(f"  (bucket values drawn from the {len(pool):,} buckets of the pipeline run above; a subscriber there has "
+          f"a bucket in {buckets / max(1, subs):.1f} of 24 h)")
+    print(f"  the decision job absorbed those {chk.records:,} behaviour + trigger records in {chk.absorbed_s:.0f} s: "
+          f"{chk.records / chk.absorbed_s:,.0f} records/s")
+
+
+@dataclass
+class Checkpoint:
+    size: int  # bytes
+    name: str  # chk-N
+    records: int  # behaviour + trigger records the job read
+    absorbed_s: float  # from RUNNING until a checkpoint covered them (offsets committed; +- one interval)
+
+
+def _checkpoint_size(settings: Settings, subs, pool, start, interval_ms: int = 2000,
+                     timeout_s: float = 300) -> Checkpoint:
+    """Feed ``subs`` to a streaming decision job; size in bytes of a completed checkpoint holding all of it."""
+    from touchpoint.tools import state_size as ss
+    from touchpoint.flink.runner import wait_running
+    from touchpoint.reference import write_reference_csv
+
+    keys = ("triggers", "behaviour", "campaigns", "profiles", "leads", "decisions", "dlq")
+    s = _renamed(settings, "state-", keys)
+    work = settings.paths.work_dir / "state-size"
+    shutil.rmtree(work, ignore_errors=True)
+    ref = work / "reference"
+    ref.mkdir(parents=True)
+    for name in ("handsets", "regions"):
+        shutil.copy(settings.paths.reference_dir / f"{name}.csv", ref / f"{name}.csv")
+    write_reference_csv(ref / "profiles.csv", "profiles", (sub.profile_row for sub in subs))
+    s.paths.work_dir, s.paths.reference_dir = work, ref
+    s.flink.checkpoint_interval_ms = interval_ms
+    t = s.topics
+    stack.create_topics(s.kafka.bootstrap, [getattr(t, k) for k in keys], s.kafka.partitions)
+    _publish_campaigns(s)
+    producer = RateLimitedProducer(s)
+    with producer:
+        for sub in subs:
+            for line in ss.behaviour_lines(sub, pool):
+                producer.send("behaviour", line)
+        for sub in subs:
+            for trigger in sub.triggers:
+                producer.send("triggers", json.dumps(trigger).encode())
+    ends = {getattr(t, k): producer.end_offsets[getattr(t, k)].get(0, 0) for k in ("behaviour", "triggers")}
+    expected = len(subs) * len(ss.TRIGGERS)  # each trigger matches exactly one example campaign
+    group = f"bench-state-{time.time_ns()}"
+    deadline = time.monotonic() + timeout_s
+    job = start("decisions", s, group_id=group)
+    try:
+        wait_running(job, timeout=120)
+        t0 = time.perf_counter()
+        got = consume(s.kafka.bootstrap, [t.decisions], until=lambda o: len(o[t.decisions]) >= expected,
+                      timeout_s=timeout_s)[t.decisions]
+        if len(got) < expected:
+            raise RuntimeError(f"bench: state phase got {len(got):,} of {expected:,} decisions")
+        # Offsets are committed when a checkpoint completes: once they reach the ends, a completed checkpoint
+        # holds every record. Two checkpoints later, nothing is pending (reorder_ms < interval).
+        while _committed(s.kafka.bootstrap, group, list(ends)) != ends:
+            if time.monotonic() > deadline:
+                raise RuntimeError("bench: the decision job did not commit the state phase's input in time")
+            time.sleep(0.5)
+        absorbed_s = time.perf_counter() - t0
+        checkpoints = work / "checkpoints" / "decisions"
+        first = _latest_checkpoint(checkpoints)[0]
+        while (latest := _latest_checkpoint(checkpoints))[0] < first + 2:
+            if time.monotonic() > deadline:
+                raise RuntimeError("bench: no checkpoint completed in the state phase")
+            time.sleep(0.2)
+        while True:  # only the newest checkpoint is retained: it may be replaced while being measured
+            try:
+                return Checkpoint(_dir_size(latest[1]), latest[1].name, sum(ends.values()), absorbed_s)
+            except FileNotFoundError:
+                latest = _latest_checkpoint(checkpoints)
+    finally:
+        job.cancel()
+
+
+def _committed(bootstrap: str, group: str, topics: list[str]) -> dict[str, int]:
+    from confluent_kafka import Consumer, TopicPartition
+
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        return {p.topic: max(p.offset, 0) for p in c.committed([TopicPartition(x, 0) for x in topics], timeout=10)}
+    finally:
+        c.close()
+
+
+def _latest_checkpoint(root: Path) -> tuple[int, Path | None]:
+    """The newest completed checkpoint (one with ``_metadata``) under ``root/<job id>/chk-N``."""
+    found = [(int(p.parent.name.split("-")[1]), p.parent) for p in root.glob("*/chk-*/_metadata")]
+    return max(found, default=(0, None))
+
+
+def _dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _loader(settings: Settings, work: Path, records: int = 200_000) -> None:
+    """Loader rows/s (Kafka -> ClickHouse) into embedded chdb and into the Debian server, same records."""
+    from touchpoint.clickhouse.loader import measure
+
+    print(f"\nloader, {records:,} synthetic records of every loaded topic (first record read -> last commit):")
+    results = [measure(settings, "chdb:", records=records)]
+    if stack.clickhouse_available():
+        run = work / "ch-run"
+        svc = stack.start_clickhouse(run, work / "clickhouse", stack.free_port(), stack.free_port())
+        try:
+            results.append(measure(settings, f"clickhouse://127.0.0.1:{svc.port}", records=records))
+        finally:
+            stack.stop(run, "clickhouse", "clickhouse")
+    for r in results:
+        print(f"  {r['backend'].split(' at ')[0]:<16} {r['rows']:>9,} rows in {r['seconds']:6.1f} s  {r['rows_per_s']:>9,} rows/s  "
+              f"(batches of {r['batch_rows']:,})")

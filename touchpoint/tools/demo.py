@@ -1,0 +1,198 @@
+"""``touchpoint demo``: the whole v1 path on the local stack, narrated for someone who has not read the code.
+
+Starts a fresh local broker (and the ClickHouse server), simulates a small city into Kafka, publishes the
+example campaigns, runs every job streaming (ingest, traffic, triggers, behaviour, decisions), waits until every
+produced record is accounted for, prints per-topic counts, the triggers found against the ground truth and
+the leads the campaigns produced (with why others were suppressed); then a simulated outbound system answers
+the leads (delivered, converted), every output topic is loaded into ClickHouse (embedded chdb), every dashboard
+query is checked against it, the HTML report is written and the top G3 opportunity regions are printed. It
+stops what it started.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from touchpoint.infra import stack
+from touchpoint.config import Settings
+from touchpoint.clients.kafka_io import (EVENT_TIME_MARKER, RateLimitedProducer, advance_event_time, read_topics,
+                                 wait_for_total)
+
+
+#: The streaming jobs the demo runs, in start order.
+JOBS = ("ingest", "traffic", "triggers", "behaviour", "region_metrics", "decisions")
+
+
+def _step(n: int, text: str) -> None:
+    print(f"\n[{n}] {text}", flush=True)
+
+
+def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> int:
+    t0 = time.monotonic()
+    settings = settings.model_copy(deep=True)
+    settings.paths.reference_dir = settings.paths.work_dir / "demo" / "city" / "reference"
+    # The city lives yesterday (local time), so its data is inside ClickHouse's retention and Grafana's
+    # "last 2 days" shows it; tests keep the fixed default start for reproducibility.
+    tz = ZoneInfo(settings.simulator.timezone)
+    settings.simulator.start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    _step(1, "Starting the local stack (fresh in-memory Kafka broker + ClickHouse server)")
+    stack.stop(settings.paths.run, "tansu", "tansu")  # in-memory broker: a restart is a clean slate
+    for svc in stack.up(settings):
+        print(f"    {svc.name:<11} 127.0.0.1:{svc.port}  (pid {svc.pid})")
+    try:
+        return _run(settings, subscribers, hours, seed, t0)
+    finally:
+        _step(9, "Stopping the local stack")
+        print("    stopped: " + (", ".join(stack.down(settings)) or "nothing"))
+
+
+def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: float) -> int:
+    from touchpoint.flink.runner import start, wait_running
+    from touchpoint.simulator import simulate
+
+    topics = settings.topics
+    city = settings.paths.work_dir / "demo" / "city"
+    _step(2, f"Simulating {subscribers:,} subscribers for {hours:g} h of event time into Kafka (seed {seed})")
+    with RateLimitedProducer(settings, progress=True) as producer:
+        summary = simulate(settings, seed=seed, subscribers=subscribers, hours=hours, out_dir=city,
+                           sink=producer.send)
+    print(f"    {summary}")
+    sent = dict(producer.sent_per_topic)
+    print("    produced: " + ", ".join(f"{getattr(topics, k)}={v:,}" for k, v in sorted(sent.items())))
+    print(f"    reference data and ground truth: {city}")
+    kinds = settings.triggers.kinds
+    truth = Counter(k for line in (city / "ground_truth.jsonl").open() if (k := json.loads(line)["kind"]) in kinds)
+    print(f"    ground truth: {sum(truth.values()):,} trigger situations the triggers job must find")
+
+    from touchpoint.clients.campaigns import load, publish
+
+    campaigns = load([str(settings.paths.campaigns)])
+    publish(settings, campaigns)
+    print(f"    published {len(campaigns)} example campaigns from {settings.paths.campaigns} to {topics.campaigns}")
+
+    _step(3, "Running every job streaming (Kafka -> Flink -> Kafka): " + ", ".join(JOBS))
+    jobs = [start(name, settings) for name in JOBS]
+    for job in jobs:
+        wait_running(job, timeout=120)
+        print(f"    {job.name:<8} RUNNING")
+    raw_in = sent.get("signaling", 0) + sent.get("xdr", 0)
+    ingest_outputs = [topics.signaling_normalised, topics.xdr_normalised, topics.dlq]
+    try:
+        print("    waiting until valid + dead-letter records cover every raw record:")
+        got = wait_for_total(settings.kafka.bootstrap, ingest_outputs, raw_in, progress=True)
+        accounted = sum(map(len, got.values()))
+        # the input is finite: move event time past its end so every open pattern and window closes
+        data_end = json.loads((city / "summary.json").read_text())["data_end_ts"]
+        for key in ("signaling_normalised", "xdr_normalised"):
+            advance_event_time(settings, key, data_end + 24 * 3_600_000)
+        print("    waiting for the triggers:")
+        wait_for_total(settings.kafka.bootstrap, [topics.triggers], sum(truth.values()), progress=True,
+                       timeout_s=180)
+        print("    waiting for the decisions to settle:")
+        read_topics(settings.kafka.bootstrap, [topics.decisions], idle_s=3 + settings.decisions.reorder_ms / 1000)
+    finally:
+        for job in jobs:
+            job.cancel()
+    print("    jobs cancelled")
+
+    _step(4, "What is on each topic now")
+    counts = read_topics(settings.kafka.bootstrap, [topics.signaling_normalised, topics.xdr_normalised,
+                                                    topics.dlq, topics.traffic], idle_s=2)
+    for name in (topics.signaling, topics.xdr, topics.orders):
+        key = next(k for k, v in topics.model_dump().items() if v == name)
+        print(f"    {name:<22} {sent.get(key, 0):>10,}  (input)")
+    for name, records in counts.items():
+        print(f"    {name:<22} {len(records):>10,}")
+    reasons = Counter(json.loads(r)["reason"] for r in counts[topics.dlq])
+    print("    dead letters by reason: " + ", ".join(f"{k}={v}" for k, v in sorted(reasons.items())))
+    ok = accounted == raw_in
+    print(f"\n    every raw record accounted for: {'yes' if ok else 'NO'} "
+          f"({accounted:,} of {raw_in:,} = valid + dead letters)")
+
+    _step(5, "Triggers found by Flink vs the simulator's ground truth")
+    found = read_topics(settings.kafka.bootstrap, [topics.triggers], idle_s=2)[topics.triggers]
+    got = Counter(t["kind"] for t in map(json.loads, found) if t["msisdn"] != EVENT_TIME_MARKER)
+    print(f"    {'kind':<22} {'truth':>7} {'found':>7}")
+    for kind in kinds:
+        mark = "" if got[kind] == truth[kind] else "   <-- differs"
+        print(f"    {kind:<22} {truth[kind]:>7} {got[kind]:>7}{mark}")
+    example = next((t for t in map(json.loads, found) if t["kind"] == "handset_change"), None)
+    if example:
+        print(f"    e.g. {json.dumps(example, ensure_ascii=False)}")
+    ok = ok and got == truth
+
+    _step(6, "Leads from the example campaigns, and why the other decisions were suppressed")
+    out = read_topics(settings.kafka.bootstrap, [topics.leads, topics.decisions], idle_s=2)
+    leads = [json.loads(x) for x in out[topics.leads]]
+    decisions = [json.loads(x) for x in out[topics.decisions]]
+    per_campaign = Counter((d["campaign_id"], d["result"]) for d in decisions)
+    print(f"    {'campaign':<28} {'decisions':>9} {'leads':>6} {'control':>7}")
+    for cid in sorted({d["campaign_id"] for d in decisions}):
+        n = sum(v for (c, _), v in per_campaign.items() if c == cid)
+        print(f"    {cid:<28} {n:>9} {per_campaign[(cid, 'lead')]:>6} {per_campaign[(cid, 'control')]:>7}")
+    why = Counter(d["reason"] for d in decisions if d["result"] == "suppressed")
+    print("    suppressed by reason: " + ", ".join(f"{k}={v}" for k, v in why.most_common()))
+    print(f"    {len(leads):,} leads on {topics.leads} ({sum(x['control'] for x in leads)} control, not to deliver); "
+          f"e.g.\n    {json.dumps(next((x for x in leads if not x['control']), {}), ensure_ascii=False)}")
+    if len(leads) != sum(per_campaign[(c, r)] for c, r in per_campaign if r in ("lead", "control")):
+        print("    leads and lead decisions differ  <-- check")
+        ok = False
+    print("    follow new leads like an outbound system: .venv/bin/touchpoint leads tail")
+    ok = _clickhouse(settings, leads) and ok
+
+    print(f"\nDemo finished in {time.monotonic() - t0:.0f} s.")
+    return 0 if ok else 1
+
+
+def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
+    """Steps 7–8: outbound answers, ClickHouse, dashboards check, report. True when every check passed."""
+    import shutil
+
+    from touchpoint.clickhouse import backends as clickhouse
+    from touchpoint.dashboards import check as dashboards
+    from touchpoint.clickhouse import loader
+    from touchpoint.dashboards import report as html_report
+    from touchpoint.simulator.outbound import outcomes
+
+    _step(7, "Outbound systems answer (simulated), then every output topic goes into ClickHouse")
+    answers = list(outcomes(settings, leads))
+    with RateLimitedProducer(settings) as producer:
+        for key, record in answers:
+            producer.send(key, json.dumps(record).encode())
+    status = Counter(r.get("status", "order") for _, r in answers)
+    print(f"    outcomes: {status['delivered']} delivered, {status['converted']} converted "
+          f"({status['order']} orders carry the lead id)")
+    data_dir = settings.paths.work_dir / "demo" / "chdb"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    url = f"chdb://{data_dir}"
+    with clickhouse.connect(settings, url) as backend:
+        applied = clickhouse.migrate(backend, settings)
+        counts = clickhouse.load_reference(backend, settings.paths.reference_dir)
+        print(f"    {backend.describe()}: {len(applied)} migrations applied, reference "
+              + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    stats = loader.load(settings, url, until_idle=5, progress=False)
+    print(f"    loaded {stats.total:,} rows ({stats.rows_per_s:,.0f} rows/s): "
+          + ", ".join(f"{k}={v:,}" for k, v in sorted(stats.rows.items()) if v))
+
+    _step(8, "Dashboards and the report, from ClickHouse")
+    lines: list[str] = []
+    report = dashboards.check(settings, url=url, require_data=True, out=lines.append)
+    print(f"    dashboards check: {report.panels} panels and variables queried, {report.failed} failed, "
+          f"{report.empty} empty" + "".join(f"\n      {line}" for line in lines if "FAIL" in line or "EMPTY" in line))
+    out = settings.paths.work_dir / "demo" / "report.html"
+    data = html_report.read_data(settings, url)
+    print("    " + html_report.save(data, out))
+    # the rows of the report's (and the micro-region dashboard's) top-opportunity panel
+    top = data.top
+    print("    top G3 opportunity regions (latest window of each region):")
+    print(f"    {'region':<32} {'kind':<12} {'present':>7} {'G3 subs':>7} {'coverage':>8} {'opportunities':>13}")
+    for r in top:
+        print(f"    {r['region']:<32} {r['kind']:<12} {r['subscribers']:>7} {r['g3_subscribers']:>7} "
+              f"{r['g3_coverage']:>8.1%} {r['opportunities']:>13}")
+    print(f"    open {out} in a browser; Grafana: touchpoint dashboards push --url URL --token TOKEN")
+    return report.ok and bool(top)
+
