@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from touchpoint import ROOT
@@ -27,3 +28,8 @@ def replay_after_ingest(job: str, city: Path, tmp_path_factory) -> tuple[Setting
     out = tmp_path_factory.mktemp(f"{job}-out")
     replay("ingest", settings, city, out)
     return settings, out, replay(job, settings, city, out)
+
+
+def run_cli(*args: str, timeout: float = 300, **kw) -> subprocess.CompletedProcess:
+    """The installed ``touchpoint`` command with ``args``; output captured as text."""
+    return subprocess.run([TOUCHPOINT, *args], capture_output=True, text=True, timeout=timeout, **kw)

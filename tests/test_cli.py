@@ -4,7 +4,6 @@ import subprocess
 
 import pytest
 
-from touchpoint import ROOT
 from touchpoint.cli import PLANNED
 from tests.support import TOUCHPOINT
 

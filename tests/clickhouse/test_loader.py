@@ -21,9 +21,11 @@ import yaml
 from tests.support import make_settings
 from touchpoint import ROOT
 from touchpoint.infra import stack
-from touchpoint.clickhouse import backends as ch
+from touchpoint.clickhouse import backends
 from touchpoint.clients.kafka_io import RateLimitedProducer
-from touchpoint.clickhouse.loader import LOADABLE, Converter, Loader, measure, synthetic_records
+from touchpoint.clickhouse.loader import Loader
+from touchpoint.clickhouse.rows import LOADABLE, Converter
+from touchpoint.tools.loader_bench import measure, synthetic_records
 from tests.support import TOUCHPOINT
 
 EXAMPLES = ROOT / "schemas" / "examples"
@@ -148,7 +150,7 @@ def produce(s, records, rate: float | None = None) -> None:
 
 def query(s, sql: str):
     # open and close each time: the test process may need other chdb directories (one per process at a time)
-    with ch.connect(s) as b:
+    with backends.connect(s) as b:
         return b.query(sql)
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.support import make_settings
-from tests.dashboards.test_check import REGIONS, TOUCHPOINT, config_file, load_sample
+from tests.dashboards.sample import REGIONS, config_file, load_sample
+from tests.support import TOUCHPOINT
 from touchpoint import ROOT
 from touchpoint.dashboards.report import coverage_colour
 

@@ -4,7 +4,7 @@ import pytest
 
 from touchpoint.config import load_settings
 
-from touchpoint.flink.pipeline import SQL_DIR, render, split_statements
+from touchpoint.flink.sql import SQL_DIR, render, split_statements
 
 
 def test_split_respects_quotes_and_comments():

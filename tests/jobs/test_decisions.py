@@ -210,7 +210,7 @@ def _sequential_reference(city: Path, settings, out: Path) -> tuple[dict, dict]:
     from udfs.behaviour import compact
     from udfs.campaigns import parse_campaign
     from udfs.contact_policy import Contacts, Policy
-    from udfs.decisions import Budgets, Reference, apply_budget, decide
+    from udfs.decisions import Reference, apply_budget, decide
 
     ref_dir = city / "reference"
     profiles = {r["msisdn"]: r for r in read_reference_csv(ref_dir / "profiles.csv")}

@@ -111,7 +111,7 @@ def test_roaming_edge_cases(tmp_path):
     ], key=str)
 
     # the reference detector agrees on everything but the fields the job adds
-    from touchpoint.reference import Reference
+    from touchpoint.simulator.lookups import Reference
     from touchpoint.simulator.truth import Params, detect
 
     truth = detect(lines, [], [], Reference.load(inp / "reference"), Params.from_settings(settings))

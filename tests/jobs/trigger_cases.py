@@ -9,7 +9,7 @@ from pathlib import Path
 
 from touchpoint.flink.runner import replay
 from touchpoint.simulator import truth
-from touchpoint.reference import Reference
+from touchpoint.simulator.lookups import Reference
 
 
 def key(msisdn: str, kind: str, ts: int, context: dict) -> tuple:

@@ -11,9 +11,10 @@ from jsonschema import Draft202012Validator
 
 from touchpoint import ROOT
 from touchpoint.config import load_settings
-from touchpoint.simulator import MALFORMED_REASONS, REFERENCE_NAMES, TOPICS, read_reference_csv, simulate
+from touchpoint.reference import REFERENCE_NAMES, read_reference_csv
+from touchpoint.simulator import MALFORMED_REASONS, TOPICS, simulate
 from touchpoint.simulator import truth
-from touchpoint.reference import Reference
+from touchpoint.simulator.lookups import Reference
 from touchpoint.simulator.subscriber import luhn
 
 MB = 1_048_576

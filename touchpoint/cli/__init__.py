@@ -208,23 +208,24 @@ def cmd_load(args) -> int:
 
 
 def cmd_db(args) -> int:
-    from touchpoint.clickhouse import backends as ch
+    from touchpoint.clickhouse import backends, migrations, retention
+    from touchpoint.clickhouse.reference import load_reference
 
     settings = _settings(args)
     if args.dir is not None and args.action != "load-reference":
         raise UsageError(f"db {args.action} takes no DIR")
-    with ch.connect(settings, args.url) as backend:
+    with backends.connect(settings, args.url) as backend:
         where = f"{backend.describe()}, database {backend.database}"
         if args.action == "migrate":
-            applied = ch.migrate(backend, settings)
+            applied = migrations.migrate(backend, settings)
             for m in applied:
                 print(f"applied {m.path.name}")
-            lacking = sorted(set(ch.FEATURES) - backend.features)
-            print(f"{where}: up to date, {len(ch.applied(backend))} migrations"
+            lacking = sorted(set(backends.FEATURES) - backend.features)
+            print(f"{where}: up to date, {len(migrations.applied(backend))} migrations"
                   + (f" (server lacks: {', '.join(lacking)})" if lacking else ""))
         elif args.action == "status":
-            done = ch.applied(backend)
-            for m in ch.discover():
+            done = migrations.applied(backend)
+            for m in migrations.discover():
                 state = "pending"
                 if m.version in done:
                     state = f"applied {done[m.version][2]:%Y-%m-%d %H:%M:%S}"
@@ -233,25 +234,27 @@ def cmd_db(args) -> int:
                 print(f"{m.path.name:<32} {state}")
             print(where)
         elif args.action == "prune":
-            dropped = ch.prune(backend, settings, dry_run=args.dry_run)
+            dropped = retention.prune(backend, settings, dry_run=args.dry_run)
             for table, partition in dropped:
                 print(f"{'would drop' if args.dry_run else 'dropped'} {table} partition {partition}")
             print(f"{where}: {len(dropped)} partitions {'to drop' if args.dry_run else 'dropped'} "
                   f"(retention {settings.clickhouse.retention_days} days"
                   + ("; TTL also applies" if backend.supports("ttl") else "") + ")")
         else:
-            ch.migrate(backend, settings)
+            migrations.migrate(backend, settings)
             directory = Path(args.dir) if args.dir else settings.paths.reference_dir
-            for table, n in ch.load_reference(backend, directory).items():
+            for table, n in load_reference(backend, directory).items():
                 print(f"{table}: {n} rows from {directory}")
     return 0
 
 
 def cmd_dashboards(args) -> int:
-    from touchpoint.dashboards import check as dashboards
+    from touchpoint.dashboards import check, push
+    from touchpoint.dashboards.macros import parse_time
+    from touchpoint.dashboards.model import DASHBOARDS_DIR, DashboardError
 
     settings = _settings(args)
-    directory = Path(args.dashboards) if args.dashboards else dashboards.DASHBOARDS_DIR
+    directory = Path(args.dashboards) if args.dashboards else DASHBOARDS_DIR
     schema = Path(args.schema) if args.schema else None
     if args.action == "push":
         token = args.token or os.environ.get("GRAFANA_TOKEN")
@@ -259,17 +262,17 @@ def cmd_dashboards(args) -> int:
             raise UsageError("dashboards push needs --url GRAFANA_URL and --token TOKEN (or $GRAFANA_TOKEN)")
         if args.start or args.end or args.require_data:
             raise UsageError("--from, --to and --require-data are for dashboards check")
-        n = dashboards.push(settings, args.url, token, directory=directory, schema_path=schema)
+        n = push.push(settings, args.url, token, directory=directory, schema_path=schema)
         print(f"{n} dashboards pushed to {args.url.rstrip('/')}")
         return 0
     if args.token:
         raise UsageError("--token is for dashboards push")
     try:
-        start = dashboards.parse_time(args.start) if args.start else None
-        end = dashboards.parse_time(args.end) if args.end else None
-    except dashboards.DashboardError as e:
+        start = parse_time(args.start) if args.start else None
+        end = parse_time(args.end) if args.end else None
+    except DashboardError as e:
         raise UsageError(str(e)) from None
-    report = dashboards.check(settings, url=args.url, start=start, end=end, require_data=args.require_data,
+    report = check.check(settings, url=args.url, start=start, end=end, require_data=args.require_data,
                               schema_path=schema, directory=directory)
     return 0 if report.ok else 1
 

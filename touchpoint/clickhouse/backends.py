@@ -1,6 +1,4 @@
-"""ClickHouse for Touchpoint: two backends, versioned migrations, retention.
-
-Backends (``clickhouse.url``):
+"""The two ClickHouse backends behind ``clickhouse.url``, with one interface (``execute``, ``query``, ``insert``).
 
 - ``chdb:`` — embedded ClickHouse (chdb, a modern engine) with its data in ``paths.work_dir/chdb``;
   ``chdb:///ABS/PATH`` (or ``chdb:REL/PATH``) elsewhere. A process hosts one chdb data directory and a data
@@ -8,36 +6,19 @@ Backends (``clickhouse.url``):
 - ``clickhouse://[USER[:PASSWORD]@]HOST[:PORT]`` — a server over the native protocol (clickhouse-driver). Rows
   are always sent as data, never as inline ``VALUES`` text (that hangs on 18.16).
 
-Both backends detect the engine version with ``SELECT version()`` and derive :data:`FEATURES` from it; the same
-migration files (``sql/clickhouse/NNN_name.sql``) run on both, rendered per server:
-
-- ``${db}`` → ``clickhouse.database``;
-- ``${ttl(COL)}`` → ``TTL COL + INTERVAL <retention_days> DAY`` where the server has TTL, else nothing;
-  ``${ttl(COL, N)}`` caps the retention of that table at N days. Tables without TTL are trimmed by
-  :func:`prune` (``touchpoint db prune``), which drops whole partitions older than the retention, so such tables
-  are partitioned by ``toYYYYMM(COL)`` or ``toYYYYMMDD(COL)``;
-- lines between ``-- @if FEATURE`` (or ``-- @if !FEATURE``) and ``-- @endif`` (optional ``-- @else``) are kept
-  only where the server has (lacks) FEATURE.
-
-Applied migrations are recorded in ``<database>.schema_migrations`` (version, name, checksum, applied_at);
-applying again is a no-op, and an applied file that changed since is an error naming it.
+Both detect the engine version with ``SELECT version()`` and derive :data:`FEATURES` from it, so the migrations
+(touchpoint.clickhouse.migrations) can render one file for either.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import re
 import urllib.parse
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
-from touchpoint import ROOT
 from touchpoint.config import Settings
-
-MIGRATIONS_DIR = ROOT / "sql" / "clickhouse"
 
 #: Feature -> first ClickHouse version that has it (without experimental settings). chdb is always modern.
 FEATURES: dict[str, tuple[int, int]] = {
@@ -54,19 +35,12 @@ class ClickHouseError(RuntimeError):
     """A ClickHouse operation failed; the message is one line and says what."""
 
 
-class MigrationError(ClickHouseError):
-    """The migrations cannot be applied (a changed or unknown migration, a bad file, a failing statement)."""
-
-
 def parse_version(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", text)[:4])
 
 
 def features_of(version: tuple[int, ...]) -> frozenset[str]:
     return frozenset(f for f, since in FEATURES.items() if version[:2] >= since)
-
-
-# --- backends ------------------------------------------------------------------------------------------------
 
 
 class Backend:
@@ -314,256 +288,3 @@ def connect(settings: Settings, url: str | None = None, database: str | None = N
     if spec["kind"] == "chdb":
         return ChdbBackend(spec["path"], db)
     return ServerBackend(spec["host"], spec["port"], db, spec["user"], spec["password"])
-
-
-# --- migrations ---------------------------------------------------------------------------------------------
-
-_FILE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
-_TTL = re.compile(r"\$\{ttl\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:,\s*(\d+)\s*)?\)\}")
-_CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?\$\{db\}\.([A-Za-z_][A-Za-z0-9_]*)",
-                           re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    path: Path
-    text: str = field(repr=False)
-
-    @property
-    def checksum(self) -> str:
-        return hashlib.sha256(self.text.encode()).hexdigest()
-
-
-def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """``NNN_name.sql`` files in version order; other names are an error (a typo would be skipped silently)."""
-    out: dict[int, Migration] = {}
-    for p in sorted(Path(directory).glob("*.sql")):
-        m = _FILE.match(p.name)
-        if not m:
-            raise MigrationError(f"migration file {p.name}: name must be NNN_name.sql (3 digits, lower-case name)")
-        version = int(m.group(1))
-        if version in out:
-            raise MigrationError(f"migrations {out[version].path.name} and {p.name} have the same version")
-        out[version] = Migration(version, p.stem, p, p.read_text())
-    return [out[v] for v in sorted(out)]
-
-
-def render(text: str, *, database: str, features: Iterable[str], retention_days: int, name: str = "") -> str:
-    """Resolve ``-- @if`` blocks and ``${...}`` placeholders for one server."""
-    features = set(features)
-    keep: list[bool] = []
-    lines = []
-    for n, line in enumerate(text.splitlines(), 1):
-        d = line.strip()
-        if d.startswith("-- @"):
-            word, _, arg = d[4:].partition(" ")
-            arg = arg.strip()
-            if word == "if":
-                neg = arg.startswith("!")
-                feat = arg.lstrip("!")
-                if feat not in FEATURES:
-                    raise MigrationError(f"{name}:{n}: unknown feature {feat!r} (known: {', '.join(FEATURES)})")
-                keep.append((feat in features) != neg)
-            elif word == "else" and keep:
-                keep[-1] = not keep[-1]
-            elif word == "endif" and keep:
-                keep.pop()
-            else:
-                raise MigrationError(f"{name}:{n}: unexpected directive {d!r}")
-            continue
-        if all(keep) and not d.startswith("--"):  # whole-line comments go (placeholders in them stay inert)
-            lines.append(line)
-    if keep:
-        raise MigrationError(f"{name}: -- @if without -- @endif")
-    out = "\n".join(lines)
-
-    def ttl(m: re.Match) -> str:
-        if "ttl" not in features:
-            return ""
-        days = retention_days if m.group(2) is None else min(int(m.group(2)), retention_days)
-        return f"TTL {m.group(1)} + INTERVAL {days} DAY"
-
-    out = _TTL.sub(ttl, out).replace("${db}", database)
-    if "${" in out:
-        raise MigrationError(f"{name}: unknown placeholder {out[out.index('${'):].split('}')[0]}}}")
-    return out
-
-
-def split_statements(sql: str) -> list[str]:
-    """Statements separated by ``;`` outside quotes and comments; comment-only pieces are dropped."""
-    out, buf, i, n = [], [], 0, len(sql)
-    quote = None
-    while i < n:
-        c = sql[i]
-        if quote:
-            buf.append(c)
-            if c == "\\" and i + 1 < n:
-                buf.append(sql[i + 1])
-                i += 2
-                continue
-            if c == quote:
-                quote = None
-        elif c in ("'", '"', "`"):
-            quote = c
-            buf.append(c)
-        elif c == "-" and sql.startswith("--", i):
-            j = sql.find("\n", i)
-            j = n if j < 0 else j
-            buf.append(sql[i:j])
-            i = j
-            continue
-        elif c == ";":
-            out.append("".join(buf))
-            buf = []
-        else:
-            buf.append(c)
-        i += 1
-    out.append("".join(buf))
-
-    def meaningful(s: str) -> bool:
-        return any(ln.strip() and not ln.strip().startswith("--") for ln in s.splitlines())
-
-    return [s.strip() for s in out if meaningful(s)]
-
-
-def _ensure_bookkeeping(backend: Backend) -> None:
-    db = backend.database
-    backend.execute(f"CREATE DATABASE IF NOT EXISTS {db}")
-    backend.execute(
-        f"CREATE TABLE IF NOT EXISTS {db}.schema_migrations (version UInt32, name String, checksum String, "
-        f"applied_at DateTime) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version")
-
-
-def applied(backend: Backend) -> dict[int, tuple[str, str, datetime]]:
-    """version -> (name, checksum, applied_at) of the migrations recorded in ``schema_migrations``."""
-    _ensure_bookkeeping(backend)
-    rows = backend.query(f"SELECT version, name, checksum, applied_at FROM {backend.database}.schema_migrations "
-                         "FINAL ORDER BY version")
-    return {int(v): (n, c, a) for v, n, c, a in rows}
-
-
-def check(backend: Backend, migrations: list[Migration], directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """The pending migrations; raises if an applied one changed or is unknown here."""
-    done = applied(backend)
-    files = {m.version: m for m in migrations}
-    for v, (name, checksum, _) in sorted(done.items()):
-        m = files.get(v)
-        if m is None:
-            raise MigrationError(f"migration {v:03d} ({name}) is applied in {backend.database} but not in "
-                                 f"{directory}: the database is newer than this code")
-        if m.checksum != checksum:
-            raise MigrationError(f"migration {m.path.name} was changed after it was applied to {backend.database} "
-                                 f"(checksum {m.checksum[:12]}, applied {checksum[:12]}): restore it and put the "
-                                 "change in a new migration")
-    return [m for m in migrations if m.version not in done]
-
-
-def migrate(backend: Backend, settings: Settings, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """Apply the pending migrations in order; returns them (empty: nothing to do)."""
-    pending = check(backend, discover(directory), directory)
-    for m in pending:
-        sql = render(m.text, database=backend.database, features=backend.features,
-                     retention_days=settings.clickhouse.retention_days, name=m.path.name)
-        for stmt in split_statements(sql):
-            try:
-                backend.execute(stmt)
-            except ClickHouseError as e:
-                first = " ".join(stmt.split())[:80]
-                raise MigrationError(f"migration {m.path.name} failed at `{first}...`: {e}") from None
-        backend.insert("schema_migrations", ["version", "name", "checksum", "applied_at"],
-                       [(m.version, m.name, m.checksum, int(datetime.now(timezone.utc).timestamp()))])
-    return pending
-
-
-# --- retention ----------------------------------------------------------------------------------------------
-
-
-def retention_tables(settings: Settings, directory: Path = MIGRATIONS_DIR) -> dict[str, int]:
-    """table -> retention days, from the ``${ttl(...)}`` markers of the migrations."""
-    out: dict[str, int] = {}
-    for m in discover(directory):
-        for stmt in split_statements(m.text):
-            t, ttl = _CREATE_TABLE.search(stmt), _TTL.search(stmt)
-            if t and ttl:
-                days = settings.clickhouse.retention_days
-                out[t.group(1)] = days if ttl.group(2) is None else min(days, int(ttl.group(2)))
-    return out
-
-
-def _partition_end(partition: str) -> datetime | None:
-    """End (exclusive) of a ``toYYYYMM`` / ``toYYYYMMDD`` partition, or None for other partition keys."""
-    p = partition.strip("'")
-    try:
-        if re.fullmatch(r"\d{6}", p):
-            y, m = int(p[:4]), int(p[4:])
-            return datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=timezone.utc)
-        if re.fullmatch(r"\d{8}", p):
-            return datetime(int(p[:4]), int(p[4:6]), int(p[6:]), tzinfo=timezone.utc) + timedelta(days=1)
-    except ValueError:
-        return None
-    return None
-
-
-def prune(backend: Backend, settings: Settings, now: datetime | None = None,
-          dry_run: bool = False) -> list[tuple[str, str]]:
-    """Drop the partitions whose whole period is older than the table's retention; returns (table, partition).
-
-    Needed where the server has no TTL (18.16); harmless elsewhere. A monthly partition goes when its last day
-    is older than the retention, so such a table keeps up to a month more than ``retention_days``."""
-    now = now or datetime.now(timezone.utc)
-    db = backend.database
-    dropped = []
-    for table, days in sorted(retention_tables(settings).items()):
-        cutoff = now - timedelta(days=days)
-        parts = backend.query(f"SELECT DISTINCT partition FROM system.parts WHERE database = '{db}' "
-                              f"AND table = '{table}' AND active ORDER BY partition")
-        for (partition,) in parts:
-            end = _partition_end(str(partition))
-            if end is not None and end <= cutoff:
-                if not dry_run:
-                    backend.execute(f"ALTER TABLE {db}.{table} DROP PARTITION {str(partition).strip(chr(39))}")
-                dropped.append((table, str(partition)))
-    return dropped
-
-
-# --- reference data -----------------------------------------------------------------------------------------
-
-_REFERENCE = {
-    "handsets": (["tac", "brand", "model", "tier", "g3_capable"], "handsets.csv"),
-    "regions": (["region_id", "name", "kind", "watched", "lat", "lon"], "regions.csv"),
-}
-
-
-def load_reference(backend: Backend, directory: Path) -> dict[str, int]:
-    """Replace ``handsets`` and ``regions`` with ``DIR/handsets.csv`` and ``DIR/regions.csv``; table -> rows."""
-    directory = Path(directory)
-    loaded = {}
-    for table, (columns, filename) in _REFERENCE.items():
-        path = directory / filename
-        if not path.is_file():
-            raise ClickHouseError(f"reference file {path} not found")
-        rows = []
-        with path.open(newline="") as f:
-            for n, rec in enumerate(csv.DictReader(f), 2):
-                try:
-                    rows.append(tuple(_ref_value(c, rec[c]) for c in columns))
-                except (KeyError, TypeError, ValueError) as e:
-                    raise ClickHouseError(f"{path}:{n}: bad or missing value ({e})") from None
-        backend.execute(f"TRUNCATE TABLE {backend.database}.{table}")
-        backend.insert(table, columns, rows)
-        loaded[table] = len(rows)
-    return loaded
-
-
-def _ref_value(column: str, text: str | None) -> Any:
-    if text is None:
-        raise KeyError(column)
-    if column in ("g3_capable", "watched"):
-        if text.strip().lower() not in ("true", "false", "1", "0"):
-            raise ValueError(f"{column} must be true or false, got {text!r}")
-        return int(text.strip().lower() in ("true", "1"))
-    if column in ("lat", "lon"):
-        return float(text)
-    return text

@@ -20,8 +20,10 @@ from typing import Any
 
 from touchpoint import __version__
 from touchpoint.config import Settings
-from touchpoint.dashboards.check import (Queries, TimeRange, dashboard_by_uid, expand, open_queries, panel_sql,
-                                   resolve_variables)
+from touchpoint.dashboards.check import resolve_variables
+from touchpoint.dashboards.macros import TimeRange, expand
+from touchpoint.dashboards.model import dashboard_by_uid, panel_sql
+from touchpoint.dashboards.queries import Queries, open_queries
 
 #: (dashboard uid, panel id) of the queries the report shows.
 MAP_PANEL = ("touchpoint-micro-regions", 1)

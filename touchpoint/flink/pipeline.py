@@ -1,4 +1,4 @@
-"""Flink plumbing shared by every job: the table environment, the two I/O modes, and the SQL runner.
+"""A job being assembled: its tables in either I/O mode, its SQL recipes, and running it.
 
 A job never names a connector. It asks for a *source* or *sink* table bound to a topic; the
 :class:`Pipeline` renders the table's ``WITH (...)`` clause for the mode it runs in:
@@ -7,75 +7,19 @@ A job never names a connector. It asks for a *source* or *sink* table bound to a
   watermarks, windows and patterns behave exactly as in production and flush at end of input;
 - ``streaming``: Kafka in, Kafka out (at-least-once: Tansu does not isolate transactions).
 
-SQL lives in ``sql/`` as files; ``${name}`` placeholders are filled from the settings and the job.
+SQL recipes are files (touchpoint.flink.sql); DDL and views run at once, INSERTs form the job's statement set.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from string import Template
-from typing import Literal
 
-from touchpoint import ROOT
 from touchpoint.config import Settings
-from touchpoint.infra.jars import jar_paths, jars_ok
-
-Mode = Literal["replay", "streaming"]
-SQL_DIR = ROOT / "sql"
-
-
-class _SqlTemplate(Template):
-    """Only ``${name}`` is a placeholder, so regex anchors like ``'^[0-9]+$'`` stay as written."""
-
-    pattern = r"\$\{(?P<braced>[_a-z][_a-z0-9]*)\}(?P<escaped>(?!))?(?P<named>(?!))?(?P<invalid>(?!))?"
-
-
-def split_statements(text: str) -> list[str]:
-    """Split a SQL script on ``;`` outside quotes, dropping ``--`` comments and empty statements."""
-    out, buf, quote = [], [], None
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            buf.append(ch)
-            if ch == quote:
-                quote = None
-        elif ch in "'`":
-            quote = ch
-            buf.append(ch)
-        elif text.startswith("--", i):
-            i = text.find("\n", i)
-            if i < 0:
-                break
-            continue
-        elif ch == ";":
-            out.append("".join(buf))
-            buf = []
-        else:
-            buf.append(ch)
-        i += 1
-    out.append("".join(buf))
-    return [s.strip() for s in out if s.strip()]
-
-
-def render(path: str | Path, **params: object) -> list[str]:
-    """Read ``sql/<path>``, substitute ``${name}`` placeholders, split into statements."""
-    p = Path(path)
-    text = (p if p.is_absolute() else SQL_DIR / p).read_text()
-    try:
-        text = _SqlTemplate(text).substitute({k: str(v) for k, v in params.items()})
-    except KeyError as e:
-        raise KeyError(f"{path}: no value for placeholder {e}") from None
-    return split_statements(text)
-
-
-class SqlError(RuntimeError):
-    """A SQL recipe was rejected by Flink; the message names the file."""
+from touchpoint.flink.environment import Mode, table_environment
+from touchpoint.flink.sql import SqlError, render
 
 
 def _first_line(e: Exception) -> str:
@@ -284,59 +228,3 @@ class Pipeline:
             out[key] = target
         shutil.rmtree(self.output_dir / "_parts", ignore_errors=True)
         return out
-
-
-def table_environment(settings: Settings, mode: Mode, job_name: str, datastream: bool = False,
-                      extra_options: dict[str, str] | None = None):
-    """A streaming TableEnvironment configured from settings (one JVM per Python process); with
-    ``datastream`` a StreamTableEnvironment, whose ``to_data_stream``/``from_data_stream`` mix in Python
-    DataStream operators."""
-    from pyflink.common import Configuration
-    from pyflink.table import EnvironmentSettings, TableEnvironment
-
-    log_dir = settings.paths.work_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("FLINK_LOG_DIR", str(log_dir))
-    # Python functions run in thread mode (in this interpreter), which finds libpython/pemja via PATH.
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    options = _job_options(settings, mode, job_name) | (extra_options or {})
-    if datastream:
-        from pyflink.datastream import StreamExecutionEnvironment
-        from pyflink.table import StreamTableEnvironment
-
-        env = StreamExecutionEnvironment.get_execution_environment(Configuration().from_dict(options))
-        t_env = StreamTableEnvironment.create(env, EnvironmentSettings.in_streaming_mode())
-    else:
-        t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
-    conf = t_env.get_config()
-    for k, v in options.items():
-        conf.set(k, v)
-    return t_env
-
-
-def _job_options(settings: Settings, mode: Mode, job_name: str) -> dict[str, str]:
-    f = settings.flink
-    interval = f.replay_checkpoint_interval_ms if mode == "replay" else f.checkpoint_interval_ms
-    options = {
-        "pipeline.name": f"touchpoint-{job_name}",
-        "parallelism.default": str(f.parallelism),
-        "execution.checkpointing.interval": f"{interval} ms",
-        "state.checkpoints.dir": (settings.paths.work_dir / "checkpoints" / job_name).as_uri(),
-        "restart-strategy.type": "fixed-delay",
-        "restart-strategy.fixed-delay.attempts": str(f.restart_attempts),
-        "restart-strategy.fixed-delay.delay": f"{f.restart_delay_ms} ms",
-        "table.exec.source.idle-timeout": f"{settings.event_time.idle_timeout_ms} ms",
-        "table.local-time-zone": "UTC",
-        "table.exec.state.ttl": f"{int(f.state_ttl_hours * 3_600_000)} ms",
-        "python.execution-mode": f.python_execution_mode,
-        "python.executable": sys.executable,
-        "python.client.executable": sys.executable,
-        "python.fn-execution.bundle.size": str(f.python_bundle_size),
-    }
-    if mode == "streaming":
-        if not jars_ok(settings.paths.jars):
-            raise RuntimeError(f"Kafka connector jars missing in {settings.paths.jars}; run `make setup`")
-        options["pipeline.jars"] = ";".join(p.as_uri() for p in jar_paths(settings.paths.jars))
-    return options

@@ -12,9 +12,5 @@ records are handed over in arrival order instead of being written (topic_key: si
 """
 
 from touchpoint.simulator.engine import MALFORMED_REASONS, TOPICS, SimulationSummary, simulate
-from touchpoint.reference import COLUMNS, REFERENCE_NAMES, Reference, read_reference_csv
 
-__all__ = [
-    "COLUMNS", "MALFORMED_REASONS", "REFERENCE_NAMES", "TOPICS", "Reference", "SimulationSummary",
-    "read_reference_csv", "simulate",
-]
+__all__ = ["MALFORMED_REASONS", "TOPICS", "SimulationSummary", "simulate"]

@@ -26,7 +26,8 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from touchpoint.simulator.city import build_city
-from touchpoint.reference import Reference, ReferenceWriter, write_reference_csv
+from touchpoint.reference import ReferenceWriter, write_reference_csv
+from touchpoint.simulator.lookups import Reference
 from touchpoint.simulator.subscriber import PLANT_KINDS, PLANT_LEAD_MS, PLANT_TAIL_MS, Generator
 from touchpoint.simulator.truth import DAY_MS, Params, detect_subscriber, quota_kind
 

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
-from touchpoint.reference import Reference
+from touchpoint.simulator.lookups import Reference
 
 MB = 1_048_576
 HOUR_MS = 3_600_000

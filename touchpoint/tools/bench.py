@@ -456,7 +456,7 @@ def _dir_size(path: Path) -> int:
 
 def _loader(settings: Settings, work: Path, records: int = 200_000) -> None:
     """Loader rows/s (Kafka -> ClickHouse) into embedded chdb and into the Debian server, same records."""
-    from touchpoint.clickhouse.loader import measure
+    from touchpoint.tools.loader_bench import measure
 
     print(f"\nloader, {records:,} synthetic records of every loaded topic (first record read -> last commit):")
     results = [measure(settings, "chdb:", records=records)]

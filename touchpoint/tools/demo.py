@@ -152,9 +152,11 @@ def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
     """Steps 7–8: outbound answers, ClickHouse, dashboards check, report. True when every check passed."""
     import shutil
 
-    from touchpoint.clickhouse import backends as clickhouse
-    from touchpoint.dashboards import check as dashboards
-    from touchpoint.clickhouse import loader
+    from touchpoint.clickhouse.backends import connect
+    from touchpoint.clickhouse.loader import load
+    from touchpoint.clickhouse.migrations import migrate
+    from touchpoint.clickhouse.reference import load_reference
+    from touchpoint.dashboards.check import check
     from touchpoint.dashboards import report as html_report
     from touchpoint.simulator.outbound import outcomes
 
@@ -169,18 +171,18 @@ def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
     data_dir = settings.paths.work_dir / "demo" / "chdb"
     shutil.rmtree(data_dir, ignore_errors=True)
     url = f"chdb://{data_dir}"
-    with clickhouse.connect(settings, url) as backend:
-        applied = clickhouse.migrate(backend, settings)
-        counts = clickhouse.load_reference(backend, settings.paths.reference_dir)
+    with connect(settings, url) as backend:
+        applied = migrate(backend, settings)
+        counts = load_reference(backend, settings.paths.reference_dir)
         print(f"    {backend.describe()}: {len(applied)} migrations applied, reference "
               + ", ".join(f"{k}={v}" for k, v in counts.items()))
-    stats = loader.load(settings, url, until_idle=5, progress=False)
+    stats = load(settings, url, until_idle=5, progress=False)
     print(f"    loaded {stats.total:,} rows ({stats.rows_per_s:,.0f} rows/s): "
           + ", ".join(f"{k}={v:,}" for k, v in sorted(stats.rows.items()) if v))
 
     _step(8, "Dashboards and the report, from ClickHouse")
     lines: list[str] = []
-    report = dashboards.check(settings, url=url, require_data=True, out=lines.append)
+    report = check(settings, url=url, require_data=True, out=lines.append)
     print(f"    dashboards check: {report.panels} panels and variables queried, {report.failed} failed, "
           f"{report.empty} empty" + "".join(f"\n      {line}" for line in lines if "FAIL" in line or "EMPTY" in line))
     out = settings.paths.work_dir / "demo" / "report.html"

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.support import make_settings
-from touchpoint import ROOT
-from touchpoint.clickhouse import backends as ch
+from touchpoint.clickhouse import backends, migrations, retention
+from touchpoint.clickhouse.reference import load_reference
 from tests.support import TOUCHPOINT
 
 HOUR = 3600
@@ -65,14 +65,14 @@ def test_render_resolves_features_ttl_and_database():
             "-- @else\n-- no index before 20.1\n, b String\n-- @endif\n) ENGINE = MergeTree ORDER BY a ${ttl(ts)};\n"
             "CREATE TABLE ${db}.d (ts DateTime) ENGINE = MergeTree ORDER BY ts ${ttl(ts, 7)};\n"
             "-- a comment with ${ttl(x, N)} and ${nothing} stays inert\n")
-    modern = ch.render(text, database="tp", features={"ttl", "skip_indexes"}, retention_days=30)
+    modern = migrations.render(text, database="tp", features={"ttl", "skip_indexes"}, retention_days=30)
     assert "INDEX i a TYPE bloom_filter" in modern and "b String" not in modern
     assert "TTL ts + INTERVAL 30 DAY" in modern and "TTL ts + INTERVAL 7 DAY" in modern
     assert "tp.t" in modern and "${" not in modern
-    old = ch.render(text, database="tp", features=set(), retention_days=30)
+    old = migrations.render(text, database="tp", features=set(), retention_days=30)
     assert "TTL" not in old and "INDEX" not in old and "b String" in old
     # the cap never extends the retention
-    assert "INTERVAL 3 DAY" in ch.render(text, database="tp", features={"ttl"}, retention_days=3)
+    assert "INTERVAL 3 DAY" in migrations.render(text, database="tp", features={"ttl"}, retention_days=3)
 
 
 @pytest.mark.parametrize("text, needle", [
@@ -82,47 +82,47 @@ def test_render_resolves_features_ttl_and_database():
     ("-- @frobnicate\n", "unexpected directive"),
 ])
 def test_render_refuses_what_it_does_not_know(text, needle):
-    with pytest.raises(ch.MigrationError, match=needle.replace("$", r"\$").replace("{", r"\{")):
-        ch.render(text, database="tp", features=set(), retention_days=1, name="x.sql")
+    with pytest.raises(migrations.MigrationError, match=needle.replace("$", r"\$").replace("{", r"\{")):
+        migrations.render(text, database="tp", features=set(), retention_days=1, name="x.sql")
 
 
 def test_split_statements_respects_quotes_and_comments():
     sql = "SELECT 'a;b';\n-- comment; with semicolon\nSELECT \"x;\" -- trailing; comment\n;\n\n-- only a comment\n"
-    assert ch.split_statements(sql) == ["SELECT 'a;b'", "-- comment; with semicolon\nSELECT \"x;\" -- trailing; comment"]
+    assert migrations.split_statements(sql) == ["SELECT 'a;b'", "-- comment; with semicolon\nSELECT \"x;\" -- trailing; comment"]
 
 
 def test_discover_orders_files_and_refuses_bad_names(tmp_path):
     for name in ("002_b.sql", "001_a.sql", "010_c.sql"):
         (tmp_path / name).write_text("SELECT 1;")
-    assert [m.version for m in ch.discover(tmp_path)] == [1, 2, 10]
+    assert [m.version for m in migrations.discover(tmp_path)] == [1, 2, 10]
     (tmp_path / "3_bad.sql").write_text("SELECT 1;")
-    with pytest.raises(ch.MigrationError, match="3_bad.sql"):
-        ch.discover(tmp_path)
+    with pytest.raises(migrations.MigrationError, match="3_bad.sql"):
+        migrations.discover(tmp_path)
 
 
 def test_shipped_migrations_render_for_both_servers():
-    for m in ch.discover():
-        for feats in (set(), set(ch.FEATURES)):
-            for stmt in ch.split_statements(ch.render(m.text, database="tp", features=feats, retention_days=9,
+    for m in migrations.discover():
+        for feats in (set(), set(backends.FEATURES)):
+            for stmt in migrations.split_statements(migrations.render(m.text, database="tp", features=feats, retention_days=9,
                                                       name=m.path.name)):
                 assert "${" not in stmt and "@if" not in stmt
 
 
 def test_partition_end_and_urls(settings):
-    assert ch._partition_end("202612") == datetime(2027, 1, 1, tzinfo=timezone.utc)
-    assert ch._partition_end("20261130") == datetime(2026, 12, 1, tzinfo=timezone.utc)
-    assert ch._partition_end("tuple()") is None
-    assert ch.parse_url("chdb:", settings)["path"] == (settings.paths.work_dir / "chdb").resolve()
-    assert ch.parse_url("chdb:///srv/ch", settings)["path"].as_posix() == "/srv/ch"
-    assert ch.parse_url("clickhouse://u:p%40ss@db.example:9440", settings) == {
+    assert retention.partition_end("202612") == datetime(2027, 1, 1, tzinfo=timezone.utc)
+    assert retention.partition_end("20261130") == datetime(2026, 12, 1, tzinfo=timezone.utc)
+    assert retention.partition_end("tuple()") is None
+    assert backends.parse_url("chdb:", settings)["path"] == (settings.paths.work_dir / "chdb").resolve()
+    assert backends.parse_url("chdb:///srv/ch", settings)["path"].as_posix() == "/srv/ch"
+    assert backends.parse_url("clickhouse://u:p%40ss@db.example:9440", settings) == {
         "kind": "server", "host": "db.example", "port": 9440, "user": "u", "password": "p@ss"}
-    assert ch.parse_url("clickhouse://db", settings)["port"] == 9000
-    with pytest.raises(ch.ClickHouseError, match="not understood"):
-        ch.parse_url("postgres://x", settings)
+    assert backends.parse_url("clickhouse://db", settings)["port"] == 9000
+    with pytest.raises(backends.ClickHouseError, match="not understood"):
+        backends.parse_url("postgres://x", settings)
 
 
 def test_retention_comes_from_the_ttl_markers(settings):
-    r = ch.retention_tables(settings)
+    r = retention.retention_tables(settings)
     assert r["behaviour"] == settings.clickhouse.retention_days and r["dlq"] == 14 and r["loader_progress"] == 7
     assert "handset_snapshot" not in r and "regions" not in r and "schema_migrations" not in r
 
@@ -140,12 +140,12 @@ def backend(request, tmp_path_factory, chdb_dir):
     """A migrated backend (database ``tp_test``), once per kind for the module."""
     settings = make_settings(tmp_path_factory.mktemp("w"), clickhouse={"database": "tp_test"})
     if request.param == "chdb":
-        b = ch.connect(settings, f"chdb://{chdb_dir}")
+        b = backends.connect(settings, f"chdb://{chdb_dir}")
     else:
         port = request.getfixturevalue("clickhouse_server")
-        b = ch.connect(settings, f"clickhouse://127.0.0.1:{port}")
+        b = backends.connect(settings, f"clickhouse://127.0.0.1:{port}")
         b.execute("DROP DATABASE IF EXISTS tp_test")
-    first = ch.migrate(b, settings)
+    first = migrations.migrate(b, settings)
     b.settings = settings
     b.first_applied = first
     yield b
@@ -158,11 +158,11 @@ def columns(b, table):
 
 
 def test_migrations_apply_once_and_are_recorded(backend):
-    assert [m.version for m in backend.first_applied] == [m.version for m in ch.discover()]
-    assert ch.migrate(backend, backend.settings) == []  # second run: no-op
+    assert [m.version for m in backend.first_applied] == [m.version for m in migrations.discover()]
+    assert migrations.migrate(backend, backend.settings) == []  # second run: no-op
     rows = backend.query(f"SELECT version, name, checksum FROM {backend.database}.schema_migrations FINAL "
                          "ORDER BY version")
-    assert rows == [(m.version, m.name, m.checksum) for m in ch.discover()]
+    assert rows == [(m.version, m.name, m.checksum) for m in migrations.discover()]
     assert backend.scalar(f"SELECT count() FROM {backend.database}.schema_migrations") == len(rows)
 
 
@@ -179,7 +179,7 @@ def test_tables_follow_the_contract(backend):
 def test_version_detection_decides_ttl(backend):
     create = backend.scalar(f"SHOW CREATE TABLE {backend.database}.behaviour")
     if backend.kind == "chdb":
-        assert backend.version_tuple >= (26,) and backend.features == frozenset(ch.FEATURES)
+        assert backend.version_tuple >= (26,) and backend.features == frozenset(backends.FEATURES)
         assert "TTL hour_start + toIntervalDay(90)" in create
         assert "bloom_filter" in backend.scalar(f"SHOW CREATE TABLE {backend.database}.triggers")
     else:
@@ -190,19 +190,19 @@ def test_version_detection_decides_ttl(backend):
 
 def test_a_changed_migration_is_an_error_naming_it(backend, tmp_path):
     mig = tmp_path / "migs"
-    shutil.copytree(ch.MIGRATIONS_DIR, mig)
+    shutil.copytree(migrations.MIGRATIONS_DIR, mig)
     b = backend
     db = b.database
     b.database = "tp_changed"
     try:
         b.execute("DROP DATABASE IF EXISTS tp_changed")
-        assert len(ch.migrate(b, b.settings, mig)) == len(ch.discover())
+        assert len(migrations.migrate(b, b.settings, mig)) == len(migrations.discover())
         (mig / "002_behaviour_rollup.sql").write_text((mig / "002_behaviour_rollup.sql").read_text() + "\n-- x\n")
-        with pytest.raises(ch.MigrationError, match="002_behaviour_rollup.sql was changed after it was applied"):
-            ch.migrate(b, b.settings, mig)
+        with pytest.raises(migrations.MigrationError, match="002_behaviour_rollup.sql was changed after it was applied"):
+            migrations.migrate(b, b.settings, mig)
         (mig / "002_behaviour_rollup.sql").unlink()
-        with pytest.raises(ch.MigrationError, match="002 .*applied .*but not in"):
-            ch.migrate(b, b.settings, mig)
+        with pytest.raises(migrations.MigrationError, match="002 .*applied .*but not in"):
+            migrations.migrate(b, b.settings, mig)
     finally:
         b.execute("DROP DATABASE IF EXISTS tp_changed")
         b.database = db
@@ -280,20 +280,20 @@ def test_prune_drops_only_partitions_past_retention(backend):
         b.insert("dlq", cols, [("prune", "late", "", "", old, None, "r", "old"),
                                ("prune", "late", "", "", int(real.timestamp()), None, "r", "new")])
         assert b.query(f"SELECT dlq_id FROM {db}.dlq WHERE source = 'prune'") == [("new",)]
-        ch.prune(b, s)  # may drop emptied partitions (dlq, dlq_counts), nothing else
+        retention.prune(b, s)  # may drop emptied partitions (dlq, dlq_counts), nothing else
         assert b.query(f"SELECT dlq_id FROM {db}.dlq WHERE source = 'prune'") == [("new",)]
         return
     b.insert("dlq", cols, [("prune", "late", "", "", ts(d), None, "r", f"p{d}") for d in (1, 13, 16, 40)])
     tcols = ["trigger_id", "msisdn", "kind", "ts", "ts_ms", "detected_at", "detected_at_ms", "context"]
     b.insert("triggers", tcols, [(f"t{d}", "1", "prune", ts(d), 0, ts(d), 0, "") for d in (10, 100, 150)])
-    assert ch.prune(b, s, now=now, dry_run=True)  # lists, drops nothing
+    assert retention.prune(b, s, now=now, dry_run=True)  # lists, drops nothing
     assert b.scalar(f"SELECT count() FROM {db}.dlq WHERE source = 'prune'") == 4
-    dropped = ch.prune(b, s, now=now)
+    dropped = retention.prune(b, s, now=now)
     assert ("dlq", "20261106") in dropped and ("dlq", "20261013") in dropped
     assert sorted(b.query(f"SELECT dlq_id FROM {db}.dlq WHERE source = 'prune'")) == [("p1",), ("p13",)]
     # monthly partitions go when their whole month is past 90 days: 150 days (June) yes, 100 days (August) not
     assert sorted(b.query(f"SELECT trigger_id FROM {db}.triggers WHERE kind = 'prune'")) == [("t10",), ("t100",)]
-    assert ch.prune(b, s, now=now) == []
+    assert retention.prune(b, s, now=now) == []
 
 
 def test_reference_data_loads_and_replaces(backend, tmp_path):
@@ -302,14 +302,14 @@ def test_reference_data_loads_and_replaces(backend, tmp_path):
                                            "35693803,Apple,X,high,false\n")
     (tmp_path / "regions.csv").write_text("region_id,name,kind,watched,lat,lon\n"
                                           "mall-001,Xinjiekou Mall 1,mall,true,32.05,118.8\n")
-    assert ch.load_reference(b, tmp_path) == {"handsets": 2, "regions": 1}
-    assert ch.load_reference(b, tmp_path) == {"handsets": 2, "regions": 1}  # replaces, no duplicates
+    assert load_reference(b, tmp_path) == {"handsets": 2, "regions": 1}
+    assert load_reference(b, tmp_path) == {"handsets": 2, "regions": 1}  # replaces, no duplicates
     assert b.query(f"SELECT tac, brand, g3_capable FROM {db}.handsets ORDER BY tac") == [
         ("35693803", "Apple", 0), ("86012345", "Huawei", 1)]
     assert b.query(f"SELECT * FROM {db}.regions") == [("mall-001", "Xinjiekou Mall 1", "mall", 1, 32.05, 118.8)]
     (tmp_path / "regions.csv").write_text("region_id,name,kind,watched,lat,lon\nr,n,mall,maybe,1,2\n")
-    with pytest.raises(ch.ClickHouseError, match="regions.csv:2"):
-        ch.load_reference(b, tmp_path)
+    with pytest.raises(backends.ClickHouseError, match="regions.csv:2"):
+        load_reference(b, tmp_path)
 
 
 # --- the CLI ---------------------------------------------------------------------------------------------------
@@ -327,7 +327,7 @@ def test_db_cli_migrate_status_prune_and_errors(tmp_path):
     again = run("migrate")
     assert again.returncode == 0 and "applied" not in again.stdout.replace("up to date", "")
     status = run("status")
-    assert status.stdout.count(" applied ") == len(ch.discover())
+    assert status.stdout.count(" applied ") == len(migrations.discover())
     prune = run("prune", "--dry-run")
     assert prune.returncode == 0 and "0 partitions to drop" in prune.stdout and "TTL also applies" in prune.stdout
     bad = run("load-reference", str(tmp_path / "nowhere"))

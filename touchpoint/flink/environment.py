@@ -1,0 +1,71 @@
+"""The Flink table environment of one job, configured from the settings: checkpoints, restarts, state TTL,
+event-time idleness, the Python execution mode, and the Kafka connector jars for streaming."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Literal
+
+from touchpoint.config import Settings
+from touchpoint.infra.jars import jar_paths, jars_ok
+
+#: ``replay``: bounded files in and out; ``streaming``: Kafka in and out (touchpoint.flink.pipeline).
+Mode = Literal["replay", "streaming"]
+
+
+def table_environment(settings: Settings, mode: Mode, job_name: str, datastream: bool = False,
+                      extra_options: dict[str, str] | None = None):
+    """A streaming TableEnvironment configured from settings (one JVM per Python process); with
+    ``datastream`` a StreamTableEnvironment, whose ``to_data_stream``/``from_data_stream`` mix in Python
+    DataStream operators."""
+    from pyflink.common import Configuration
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    log_dir = settings.paths.work_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("FLINK_LOG_DIR", str(log_dir))
+    # Python functions run in thread mode (in this interpreter), which finds libpython/pemja via PATH.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    options = _job_options(settings, mode, job_name) | (extra_options or {})
+    if datastream:
+        from pyflink.datastream import StreamExecutionEnvironment
+        from pyflink.table import StreamTableEnvironment
+
+        env = StreamExecutionEnvironment.get_execution_environment(Configuration().from_dict(options))
+        t_env = StreamTableEnvironment.create(env, EnvironmentSettings.in_streaming_mode())
+    else:
+        t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    conf = t_env.get_config()
+    for k, v in options.items():
+        conf.set(k, v)
+    return t_env
+
+
+def _job_options(settings: Settings, mode: Mode, job_name: str) -> dict[str, str]:
+    f = settings.flink
+    interval = f.replay_checkpoint_interval_ms if mode == "replay" else f.checkpoint_interval_ms
+    options = {
+        "pipeline.name": f"touchpoint-{job_name}",
+        "parallelism.default": str(f.parallelism),
+        "execution.checkpointing.interval": f"{interval} ms",
+        "state.checkpoints.dir": (settings.paths.work_dir / "checkpoints" / job_name).as_uri(),
+        "restart-strategy.type": "fixed-delay",
+        "restart-strategy.fixed-delay.attempts": str(f.restart_attempts),
+        "restart-strategy.fixed-delay.delay": f"{f.restart_delay_ms} ms",
+        "table.exec.source.idle-timeout": f"{settings.event_time.idle_timeout_ms} ms",
+        "table.local-time-zone": "UTC",
+        "table.exec.state.ttl": f"{int(f.state_ttl_hours * 3_600_000)} ms",
+        "python.execution-mode": f.python_execution_mode,
+        "python.executable": sys.executable,
+        "python.client.executable": sys.executable,
+        "python.fn-execution.bundle.size": str(f.python_bundle_size),
+    }
+    if mode == "streaming":
+        if not jars_ok(settings.paths.jars):
+            raise RuntimeError(f"Kafka connector jars missing in {settings.paths.jars}; run `make setup`")
+        options["pipeline.jars"] = ";".join(p.as_uri() for p in jar_paths(settings.paths.jars))
+    return options
