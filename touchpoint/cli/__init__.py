@@ -9,6 +9,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -159,8 +160,13 @@ def cmd_campaigns(args) -> int:
     return 0
 
 
-def _interrupt(*_):
-    raise KeyboardInterrupt
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGINT (Ctrl-C) or SIGTERM: long-running commands check it between steps, so a stop never
+    interrupts a client library in the middle of a request."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 def cmd_leads(args) -> int:
@@ -168,9 +174,9 @@ def cmd_leads(args) -> int:
 
     settings = _settings(args)
     group = args.group or f"{settings.kafka.group_prefix}-leads-tail"
-    signal.signal(signal.SIGTERM, _interrupt)  # a supervisor's stop ends the tail like Ctrl-C: offsets committed
+    # Ctrl-C and a supervisor's SIGTERM end the tail the same way: offsets committed, exit 0
     printed = tail(settings, group=group, from_beginning=args.from_beginning, include_control=args.include_control,
-                   as_json=args.json, max_leads=args.max, timeout_s=args.timeout)
+                   as_json=args.json, max_leads=args.max, timeout_s=args.timeout, stop=_stop_on_signals())
     if args.max is not None and printed < args.max and args.timeout is not None:
         # a script asked for N leads and did not get them in time
         print(f"touchpoint: error: leads: {printed} of {args.max} leads within {args.timeout:g} s", file=sys.stderr)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import time
 from datetime import datetime
 from typing import Any, TextIO
@@ -50,10 +51,19 @@ def format_line(lead: dict[str, Any], tz: ZoneInfo) -> str:
             f"{json.dumps(str(lead['message']), ensure_ascii=False)}")  # quoted and escaped: one line per lead
 
 
+#: Bound on every commit and on closing: a stop request ends the tail within a few seconds, whatever the broker does.
+CLIENT_TIMEOUT_MS = 5_000
+
+
 def tail(settings: Settings, *, group: str, from_beginning: bool = False, include_control: bool = False,
          as_json: bool = False, max_leads: int | None = None, timeout_s: float | None = None,
-         out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Print leads until ``max_leads`` were printed, ``timeout_s`` passed or Ctrl-C; returns how many."""
+         stop: threading.Event | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Print leads until ``max_leads`` were printed, ``timeout_s`` passed or ``stop`` is set; returns how many.
+
+    ``stop`` is how the CLI ends a tail on SIGINT/SIGTERM: the loop sees it within one poll (0.5 s), commits what
+    it printed and closes. (A KeyboardInterrupt raised inside the Kafka client, in the middle of a request, could
+    leave it waiting forever for a response; the flag never interrupts the client.)"""
+    stop = stop or threading.Event()
     from kafka import KafkaConsumer, TopicPartition
     from kafka.errors import KafkaError, KafkaTimeoutError
     from kafka.structs import OffsetAndMetadata
@@ -75,7 +85,8 @@ def tail(settings: Settings, *, group: str, from_beginning: bool = False, includ
 
     def commit():
         if next_offsets != committed:
-            consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in next_offsets.items()})
+            consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in next_offsets.items()},
+                            timeout_ms=CLIENT_TIMEOUT_MS)
             committed.update(next_offsets)
 
     try:
@@ -87,20 +98,21 @@ def tail(settings: Settings, *, group: str, from_beginning: bool = False, includ
             if not waiting:
                 print(f"leads: waiting for topic {topic} at {settings.kafka.bootstrap}", file=err, flush=True)
                 waiting = True
-            time.sleep(1)
+            if stop.wait(1):
+                return 0
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
         consumer.assign(tps)
         fresh = set()  # partitions without a committed offset: skip leads created before the tail started
         for tp in tps:
             if from_beginning:
                 consumer.seek_to_beginning(tp)
-            elif consumer.committed(tp) is None:
+            elif consumer.committed(tp, timeout_ms=CLIENT_TIMEOUT_MS) is None:
                 consumer.seek_to_beginning(tp)
                 fresh.add(tp)
         start = ("from the beginning" if from_beginning else "new leads only" if len(fresh) == len(tps)
                  else "from the group's committed offsets")
         print(f"leads: following {topic} at {settings.kafka.bootstrap} as group {group}, {start}", file=err, flush=True)
-        while max_leads is None or printed < max_leads:
+        while not stop.is_set() and (max_leads is None or printed < max_leads):
             wait_ms = 500 if deadline is None else max(0, min(500, int((deadline - time.monotonic()) * 1000)))
             if deadline is not None and wait_ms == 0:
                 break
@@ -115,7 +127,7 @@ def tail(settings: Settings, *, group: str, from_beginning: bool = False, includ
                         printed += 1
             commit()
     except KeyboardInterrupt:
-        pass  # Ctrl-C is how a tail ends: commit what was printed, no traceback
+        pass  # called without ``stop`` from an interactive session: commit what was printed, no traceback
     except KafkaError as e:
         raise TailError(f"leads: Kafka error on {topic}: {e}") from None
     finally:
@@ -123,7 +135,7 @@ def tail(settings: Settings, *, group: str, from_beginning: bool = False, includ
             commit()
         except KafkaError:
             pass  # best effort on the way out; the loop committed all but the last batch
-        consumer.close(autocommit=False)
+        consumer.close(autocommit=False, timeout_ms=CLIENT_TIMEOUT_MS)
     return printed
 
 
