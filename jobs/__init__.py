@@ -1,33 +1,84 @@
-"""Flink jobs: one module per job, each exposing ``DESCRIPTION`` and ``build(pipeline)``.
+"""Flink jobs: one module per job. A job module declares what it reads and writes and wires tables to SQL recipes
+in ``build(pipeline)``; touchpoint.flink.runner runs it as a bounded replay over files or streaming over Kafka.
 
-A job only wires tables to SQL recipes; ``touchpoint.runner`` decides whether it runs as a bounded
-replay over files or streaming over Kafka.
+Each module declares, by topic key (the fields of the ``topics`` settings):
+
+- ``DESCRIPTION``: one line for ``touchpoint --help``;
+- ``INPUTS`` / ``OUTPUTS``: the topics it reads and writes. The order in which ``replay all`` runs the jobs, and
+  the jobs upstream of any one of them, are derived from these: a job runs after every job that writes a topic it
+  reads;
+- ``DATASTREAM`` (optional): it mixes Python DataStream operators into its SQL (decisions);
+- ``PIPELINE = False`` (optional): not part of the marketing pipeline (the benchmark's passthrough baseline).
 """
 
-from importlib import import_module
+from __future__ import annotations
 
-#: job name -> module; the CLI, the demo and the benchmark read this.
+from dataclasses import dataclass
+from importlib import import_module
+from types import ModuleType
+
+#: job name -> module, in the order ties are broken when deriving the pipeline order.
 JOBS = {
     "ingest": "jobs.ingest",
     "traffic": "jobs.traffic",
     "triggers": "jobs.triggers",
     "behaviour": "jobs.behaviour",
-    "decisions": "jobs.decisions",
     "region_metrics": "jobs.region_metrics",
+    "decisions": "jobs.decisions",
     "passthrough": "jobs.passthrough",
 }
 
 
-def job_module(name: str):
+@dataclass(frozen=True)
+class Job:
+    name: str
+    description: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    datastream: bool
+    pipeline: bool
+
+
+def job_module(name: str) -> ModuleType:
     if name not in JOBS:
         raise KeyError(f"unknown job {name!r}; jobs: {', '.join(JOBS)}")
     return import_module(JOBS[name])
 
 
+def job(name: str) -> Job:
+    """What job ``name`` declares."""
+    m = job_module(name)
+    return Job(name, m.DESCRIPTION, tuple(m.INPUTS), tuple(m.OUTPUTS), getattr(m, "DATASTREAM", False),
+               getattr(m, "PIPELINE", True))
+
+
+def pipeline_order() -> list[str]:
+    """The pipeline's jobs, each after every job that writes a topic it reads (ties in :data:`JOBS` order)."""
+    jobs = [job(n) for n in JOBS if job(n).pipeline]
+    done: list[str] = []
+    while len(done) < len(jobs):
+        ready = [j for j in jobs if j.name not in done
+                 and not any(set(j.inputs) & set(w.outputs) for w in jobs if w.name not in done and w is not j)]
+        if not ready:
+            raise ValueError(f"jobs read each other's outputs in a cycle: {[j.name for j in jobs if j.name not in done]}")
+        done.append(ready[0].name)
+    return done
+
+
+def upstream(name: str) -> list[str]:
+    """Job ``name`` and every pipeline job whose output reaches it, in pipeline order."""
+    order = pipeline_order()
+    needed = {name}
+    for n in reversed(order):
+        if n in needed:
+            needed |= {w for w in order if set(job(n).inputs) & set(job(w).outputs) and w != n}
+    return [n for n in order if n in needed]
+
+
 def on_time_events(p, reference: tuple[str, ...] = ()) -> None:
     """Both normalised sources with event time, the ``reference`` tables, and the shared on-time, de-duplicated
-    views ``signaling_unique`` / ``xdr_unique`` (sql/shared/signaling_on_time.sql, xdr_on_time.sql). Late events are
-    dropped by these views; the triggers job is the one that sends them to the DLQ."""
+    views ``signaling_unique`` / ``xdr_unique`` (sql/shared/). Late events are dropped by these views; the triggers
+    job is the one that sends them to the DLQ."""
     p.create_event_source("tables/signaling_normalised.sql", "signaling_normalised")
     p.create_event_source("tables/xdr_normalised.sql", "xdr_normalised")
     for name in reference:

@@ -5,6 +5,8 @@ from touchpoint.flink.pipeline import Pipeline
 DESCRIPTION = "benchmark baseline: raw lines copied unchanged -> bench-passthrough"
 INPUTS = ("signaling", "xdr")
 OUTPUTS = ("passthrough",)
+#: The benchmark's baseline, not part of the pipeline.
+PIPELINE = False
 
 
 def build(p: Pipeline) -> None:

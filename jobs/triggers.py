@@ -1,46 +1,53 @@
-"""triggers: the marketing moments of docs/triggers.md, detected in Flink SQL from normalised signaling and xDRs."""
+"""triggers: the marketing moments of docs/triggers.md, detected in Flink SQL from normalised signaling and xDRs.
 
-import re
-from zoneinfo import ZoneInfo
+Which kinds run is ``triggers.kinds``; what each kind needs (its source stream, its recipe) comes from the trigger
+kind catalogue (udfs/trigger_kinds.py). The quota kinds are one recipe rendered once per threshold.
+"""
 
 from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
 from touchpoint.schemas import sql_list
+from udfs import trigger_kinds
 
-DESCRIPTION = "CEP patterns over signaling- and xdr-normalised -> triggers (late events -> dlq)"
+DESCRIPTION = "patterns over signaling- and xdr-normalised -> triggers (late events -> dlq)"
 INPUTS = ("signaling_normalised", "xdr_normalised")
 OUTPUTS = ("triggers", "dlq")
 REFERENCE = ("cells", "regions", "handsets", "number_ranges")
-#: Reference tables and kinds of the data-plan triggers: the xDR source is read only when one of these kinds is on.
+#: Reference tables of the xDR kinds: read only when one of them is on.
 XDR_REFERENCE = ("profiles",)
-XDR_KINDS = frozenset({"abnormal_usage"})
 
 
 def uses_xdr(kind: str) -> bool:
     """Whether a kind is detected from xDRs (quota_<n>mb, abnormal_usage)."""
-    return kind in XDR_KINDS or re.fullmatch(r"quota_\d+mb", kind) is not None
+    return trigger_kinds.spec(kind).source == "xdr"
 
 
 def parameters(settings: Settings) -> dict[str, object]:
     """Values for the ${placeholders} of sql/triggers/, from the triggers settings."""
     t = settings.triggers
     return {
-        "min_outside_ms": t.region_entry_min_outside_minutes * 60_000,
+        "min_outside_ms": t.region_entry_min_outside_ms,
         "dwell_minutes": t.dwell_minutes,
-        "dwell_ms": t.dwell_minutes * 60_000,
+        "dwell_ms": t.dwell_ms,
         "directory_number": t.directory_number,
         "hotline_numbers": sql_list(t.hotline_numbers),
         "home_plmns": sql_list(settings.network.home_plmns),
         "home_province": sql_list([settings.network.home_province]),
-        "roam_in_gap_ms": round(t.roam_in_gap_hours * 3_600_000),
-        "power_on_min_off_ms": round(t.power_on_min_off_hours * 3_600_000),
+        "roam_in_gap_ms": t.roam_in_gap_ms,
+        "power_on_min_off_ms": t.power_on_min_off_ms,
         "handset_store_days": t.handset_store_days,
         "handset_store_visits": t.handset_store_visits,
-        "timezone": settings.simulator.timezone,
-        # The billing month (yyyy-MM in the timezone) in which profiles' data_used_mb applies.
-        "start_month": settings.simulator.start.astimezone(ZoneInfo(settings.simulator.timezone)).strftime("%Y-%m"),
-        "abnormal_usage_bytes": t.abnormal_usage_mb * 1_048_576,
+        "timezone": t.timezone,
+        "billing_month": t.billing_month,
+        "abnormal_usage_bytes": t.abnormal_usage_bytes,
     }
+
+
+def recipe(kind: str) -> tuple[str, dict[str, object]]:
+    """The recipe file of ``kind`` and the placeholders it adds (a quota kind: its threshold)."""
+    threshold = trigger_kinds.quota_threshold(kind)
+    extra = {"threshold_mb": threshold} if threshold is not None else {}
+    return f"triggers/kinds/{trigger_kinds.spec(kind).name}.sql", {"kind": kind, **extra}
 
 
 def build(p: Pipeline) -> None:
@@ -66,5 +73,6 @@ def build(p: Pipeline) -> None:
         p.execute("triggers/xdr_late.sql")
         p.execute("triggers/xdr_usage.sql", **params)
     for kind in kinds:
-        p.execute(f"triggers/kinds/{kind}.sql", **params)
+        path, extra = recipe(kind)
+        p.execute(path, **params, **extra)
         p.execute("triggers/emit.sql", kind=kind)

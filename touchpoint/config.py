@@ -14,10 +14,23 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from touchpoint import ROOT
+from udfs import trigger_kinds
+from udfs.units import DAY_MS, HOUR_MS, MB, MINUTE_MS
+
+
+def known_zone(name: str) -> str:
+    """An IANA time zone name, else a ValueError with an example."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}, e.g. Asia/Shanghai") from None
+    return name
 
 
 class _Section(BaseModel):
@@ -121,7 +134,8 @@ class Network(_Section):
 
 
 class Triggers(_Section):
-    """Parameters of the trigger definitions in docs/triggers.md."""
+    """Parameters of the trigger definitions in docs/triggers.md. Durations are set in the unit of their name; the
+    triggers job and the ground truth both compute with the properties below (milliseconds, bytes)."""
 
     region_entry_min_outside_minutes: int = Field(20, ge=1)
     dwell_minutes: int = Field(30, ge=1)
@@ -130,14 +144,70 @@ class Triggers(_Section):
     handset_store_visits: int = Field(3, ge=1)
     handset_store_days: int = Field(7, ge=1)
     power_on_min_off_hours: float = Field(4.0, gt=0)
+    #: One data-plan kind ``quota_<n>mb`` per threshold (remaining quota in MB).
     quota_thresholds_mb: list[int] = [20, 5, 0]
     zero_usage_hours: float = Field(24.0, gt=0)
     abnormal_usage_mb: int = Field(500, ge=1)
     roam_in_gap_hours: float = Field(24.0, gt=0)
-    #: Kinds the triggers job detects (each is sql/triggers/kinds/<kind>.sql).
-    kinds: list[str] = ["region_entry", "dwell", "dial_114", "dial_hotline", "call_forward_set",
-                        "handset_change", "power_on", "handset_store_visits", "roam_in", "roam_out",
-                        "quota_20mb", "quota_5mb", "quota_0mb", "abnormal_usage"]
+    #: The operator's local time: a billing month (quota kinds) is a calendar month in this zone.
+    timezone: str = "Asia/Shanghai"
+    #: The billing month (yyyy-MM) whose usage the profiles' ``data_used_mb`` holds, i.e. the month of the profile
+    #: snapshot; a later month starts from zero usage. Set it with each profile snapshot you load.
+    billing_month: str = Field("2026-11", pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+    #: Kinds the triggers job detects (recipes in sql/triggers/kinds/). Default: every kind it has a recipe for,
+    #: with one quota kind per threshold.
+    kinds: list[str] | None = Field(None, validate_default=True)
+
+    _zone = field_validator("timezone")(classmethod(lambda cls, v: known_zone(v)))
+
+    @field_validator("quota_thresholds_mb")
+    @classmethod
+    def _thresholds(cls, v: list[int]) -> list[int]:
+        if any(x < 0 for x in v) or len(set(v)) != len(v):
+            raise ValueError("thresholds are distinct whole numbers of MB >= 0, e.g. [20, 5, 0]")
+        return v
+
+    @field_validator("kinds")
+    @classmethod
+    def _kinds(cls, v: list[str] | None, info: ValidationInfo) -> list[str]:
+        if "quota_thresholds_mb" not in info.data:  # invalid itself: reported on its own
+            return v or []
+        detectable = trigger_kinds.names(info.data["quota_thresholds_mb"], detected_only=True)
+        for kind in v or ():
+            if kind not in detectable:
+                threshold = trigger_kinds.quota_threshold(kind)
+                raise ValueError(
+                    f"{kind!r}: {threshold} MB is not in triggers.quota_thresholds_mb" if threshold is not None
+                    else f"the triggers job does not detect {kind!r}; it detects {', '.join(detectable)}")
+        return detectable if v is None else v
+
+    @property
+    def region_entry_min_outside_ms(self) -> int:
+        return self.region_entry_min_outside_minutes * MINUTE_MS
+
+    @property
+    def dwell_ms(self) -> int:
+        return self.dwell_minutes * MINUTE_MS
+
+    @property
+    def handset_store_window_ms(self) -> int:
+        return self.handset_store_days * DAY_MS
+
+    @property
+    def power_on_min_off_ms(self) -> int:
+        return round(self.power_on_min_off_hours * HOUR_MS)
+
+    @property
+    def zero_usage_window_ms(self) -> int:
+        return round(self.zero_usage_hours * HOUR_MS)
+
+    @property
+    def abnormal_usage_bytes(self) -> int:
+        return self.abnormal_usage_mb * MB
+
+    @property
+    def roam_in_gap_ms(self) -> int:
+        return round(self.roam_in_gap_hours * HOUR_MS)
 
 
 class Decisions(_Section):
@@ -154,21 +224,12 @@ class Decisions(_Section):
     quiet_start: time = time(21, 0)
     quiet_end: time = time(8, 0)
     #: Kinds that reveal where the subscriber is: they also need location consent.
-    location_kinds: list[str] = ["region_entry", "dwell", "handset_store_visits", "roam_out"]
+    location_kinds: list[str] = Field(default_factory=trigger_kinds.location_names)
     #: Streaming: a trigger waits this long (processing time) so that a subscriber's triggers arriving close
     #: together are decided in ts order. Replay always decides in exact ts order.
     reorder_ms: int = Field(1_000, ge=0)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, v: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r}, e.g. Asia/Shanghai") from None
-        return v
+    _zone = field_validator("timezone")(classmethod(lambda cls, v: known_zone(v)))
 
 
 class Tags(_Section):
@@ -303,7 +364,8 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
     except ValidationError as e:
         err = e.errors()[0]
         field = ".".join(str(x) for x in err["loc"])
-        raise ConfigError(f"invalid setting {field}: {err['msg']}") from None
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting {field}: {msg}") from None
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:

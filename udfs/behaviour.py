@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from udfs.campaigns import HORIZONS
+from udfs.units import HOUR_MS, MB
 
-HOUR_MS = 3_600_000
-MB = 1_048_576
 #: Buckets older than this (relative to the newest trigger decided) are never read again.
 KEEP_HOURS = max(HORIZONS)
 

@@ -20,29 +20,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from udfs import trigger_kinds
+
 _SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
-#: Context fields of each trigger kind (docs/triggers.md); a campaign's trigger params filter on these.
-TRIGGER_CONTEXT: dict[str, tuple[str, ...]] = {
-    "region_entry": ("region_id", "region_kind"),
-    "dwell": ("region_id", "region_kind", "stay_start", "dwell_minutes"),
-    "dial_114": ("called_number",),
-    "dial_hotline": ("called_number",),
-    "handset_change": ("old_imei", "new_imei", "old_tac", "new_tac", "old_brand", "old_model", "old_tier",
-                       "old_g3_capable", "new_brand", "new_model", "new_tier", "new_g3_capable"),
-    "handset_store_visits": ("visits", "region_ids"),
-    "roam_in": ("plmn", "province", "country", "operator"),
-    "roam_out": ("vlr_plmn", "country", "operator"),
-    "power_on": ("off_minutes",),
-    "call_forward_set": ("forward_to",),
-    "quota_20mb": ("threshold_mb", "remaining_bytes"),
-    "quota_5mb": ("threshold_mb", "remaining_bytes"),
-    "quota_0mb": ("threshold_mb", "remaining_bytes"),
-    "zero_usage": ("order_id", "product_id"),
-    "abnormal_usage": ("hour_start", "bytes"),
-}
-
-#: Behaviour horizons in hours (DESIGN.md §2.2): a dynamic field is ``<metric>_<h>h``, e.g. ``data_mb_24h``.
+#: Behaviour horizons in hours: a dynamic field is ``<metric>_<h>h``, e.g. ``data_mb_24h``.
 HORIZONS = (1, 12, 24, 48)
 #: Metrics of the rolled-up behaviour (udfs/behaviour.py computes them).
 BEHAVIOUR_METRICS = ("calls_mo", "calls_mt", "calls", "call_minutes", "sms", "data_mb", "data_mb_up",
@@ -240,9 +222,9 @@ def _params(kind: str, params: dict) -> tuple[Condition, ...]:
     out = []
     for name, spec in params.items():
         field = f"trigger.params.{name}"
-        if name not in TRIGGER_CONTEXT[kind]:
-            raise CampaignError(field, f"{kind} triggers have no context field {name!r}; "
-                                       f"known: {', '.join(TRIGGER_CONTEXT[kind])}")
+        context = trigger_kinds.spec(kind).context
+        if name not in context:
+            raise CampaignError(field, f"{kind} triggers have no context field {name!r}; known: {', '.join(context)}")
         if isinstance(spec, dict):
             if len(spec) != 1 or next(iter(spec)) not in _OPS["num"]:
                 raise CampaignError(field, "an operator object holds one of eq, ne, gt, gte, lt, lte, in, not_in")
@@ -260,7 +242,7 @@ def _params(kind: str, params: dict) -> tuple[Condition, ...]:
 
 
 def _message(kind: str, template: str) -> None:
-    allowed = set(MESSAGE_FIELDS) | set(TRIGGER_CONTEXT[kind])
+    allowed = set(MESSAGE_FIELDS) | set(trigger_kinds.spec(kind).context)
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError as e:
@@ -281,6 +263,9 @@ def parse_campaign(obj: Any) -> Campaign:
         if e.validator == "required":
             missing = next(f for f in e.validator_value if f not in e.instance)
             raise CampaignError(_path([*e.absolute_path, missing]), "is required")
+        if list(e.absolute_path) == ["trigger", "kind"]:
+            raise CampaignError("trigger.kind", f"unknown trigger kind {e.instance!r}; known: "
+                                                f"{', '.join(trigger_kinds.describe_names())}")
         if e.validator == "additionalProperties":
             extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
             raise CampaignError(_path([*e.absolute_path, extra[0]]), "is not a known field")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-HOUR_MS = 3_600_000
+from udfs.units import HOUR_MS
 
 
 @dataclass(frozen=True)

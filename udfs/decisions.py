@@ -13,8 +13,8 @@ once per trigger in event-time order. The checks, in order (docs/decisions.md):
 6. the winner: ``contact_cap``, then ``quiet_hours`` (deferred to the end of quiet hours when the lead is
    still valid then, else suppressed); a control-group member gets a lead marked ``control``.
 
-The daily budget is global per campaign, so the job checks it afterwards, keyed by campaign
-(:func:`apply_budget`).
+The daily budget is global per campaign, so the job applies it afterwards, keyed by campaign, to the decision
+records (:func:`charge_daily_budget`).
 """
 
 from __future__ import annotations
@@ -192,31 +192,20 @@ def _lead(trigger, c: Campaign, profile, handset, ctx, ref: Reference, policy: P
     }
 
 
-class Budgets:
-    """Daily budgets, per campaign and local day (the job keeps one instance per campaign key)."""
-
-    def __init__(self, counts: dict[str, int] | None = None):
-        self.counts = counts or {}
-
-    def take(self, budget: int, ts: int, tz: str) -> str | None:
-        """Count one delivered lead of the local day of ``ts``; the suppression detail when exhausted."""
-        day = local_day(ts, tz)
-        if self.counts.get(day, 0) >= budget:
-            return f"{budget} leads on {day}"
-        self.counts[day] = self.counts.get(day, 0) + 1
+def charge_daily_budget(spent: dict[str, int], budget: int | None, record: dict[str, Any],
+                        lead: dict[str, Any] | None, tz: str) -> dict[str, Any] | None:
+    """The daily budget of one campaign, applied to one of its decisions (``record``: the ``decisions`` topic
+    record); the job keeps ``spent`` (local day -> delivered leads) per campaign, keyed by campaign id, so the
+    budget is global. A delivered lead counts against the local day of its trigger; once the day's budget is
+    spent the record becomes ``suppressed`` / ``budget`` (in place) and its lead is dropped. Control leads and
+    suppressions cost nothing. Returns the lead to emit (None: no lead)."""
+    if record["result"] != "lead" or budget is None:
+        return lead
+    day = local_day(record["trigger_ts"], tz)
+    if spent.get(day, 0) >= budget:
+        record.update(result="suppressed", reason="budget", detail=f"{budget} leads on {day}")
+        for key in ("deliver_at", "lead_id"):
+            record.pop(key, None)
         return None
-
-    def spend(self, d: Decision, tz: str) -> bool:
-        """Count a delivered lead against its campaign's budget; False (and suppressed) when exhausted."""
-        if d.result != "lead" or d.campaign.daily_budget is None:
-            return True
-        exhausted = self.take(d.campaign.daily_budget, d.trigger["ts"], tz)
-        if exhausted:
-            d.suppress("budget", exhausted)
-        return exhausted is None
-
-
-def apply_budget(decisions: list[Decision], budgets: dict[str, Budgets], tz: str) -> None:
-    """Reference implementation of the job's keyed-by-campaign budget step, for a sequential replay."""
-    for d in decisions:
-        budgets.setdefault(d.campaign.id, Budgets()).spend(d, tz)
+    spent[day] = spent.get(day, 0) + 1
+    return lead

@@ -14,7 +14,7 @@ from udfs.contact_policy import Policy
 from udfs.decisions import Reference
 
 DESCRIPTION = "triggers + behaviour + profiles + campaigns (broadcast) -> leads, decisions (bad input -> dlq)"
-INPUTS = ("triggers", "behaviour", "campaigns")
+INPUTS = ("triggers", "behaviour", "campaigns", "profiles")
 OUTPUTS = ("leads", "decisions", "dlq")
 DATASTREAM = True
 

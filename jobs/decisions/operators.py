@@ -29,10 +29,11 @@ from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedPro
 from pyflink.common.time import Time
 from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
-from udfs.behaviour import HOUR_MS, KEEP_HOURS, Bucket, compact
+from udfs.behaviour import KEEP_HOURS, Bucket, compact
+from udfs.units import HOUR_MS
 from udfs.campaigns import Campaign, CampaignError, parse_campaign
 from udfs.contact_policy import Contacts, Policy
-from udfs.decisions import Budgets, Reference, decide
+from udfs.decisions import Reference, charge_daily_budget, decide
 
 #: Broadcast state: one entry, "all" -> {campaign id: definition JSON}. One entry because PyFlink's
 #: read-only broadcast state cannot list its keys in thread mode.
@@ -193,16 +194,12 @@ class CampaignBudgets(KeyedProcessFunction):
         if "dlq" in item:
             yield Row("dlq", *item["dlq"])
             return
-        decision, lead = item["decision"], item["lead"]
-        if decision["result"] == "lead" and item["daily_budget"] is not None:
-            budgets = Budgets(self.spent.value())
-            exhausted = budgets.take(item["daily_budget"], decision["trigger_ts"], self.timezone)
-            self.spent.update(budgets.counts)
-            if exhausted:
-                decision |= {"result": "suppressed", "reason": "budget", "detail": exhausted}
-                for k in ("deliver_at", "lead_id"):
-                    decision.pop(k, None)
-                lead = None
+        decision = item["decision"]
+        spent = self.spent.value() or {}
+        charged = sum(spent.values())
+        lead = charge_daily_budget(spent, item["daily_budget"], decision, item["lead"], self.timezone)
+        if sum(spent.values()) != charged:
+            self.spent.update(spent)
         decision["decided_at"] = _now_ms()
         yield Row("decisions", "decisions", None, None, orjson.dumps(decision).decode())
         if lead is None:

@@ -2,7 +2,8 @@
 -- OVER windows are RANGE windows (equal rowtimes are peers); one subscriber never has two xDRs with the same ts.
 --
 -- quota_usage: for subscribers with data_quota_mb > 0, the remaining quota before and after each xDR in its
--- billing month (calendar month in ${timezone}); data_used_mb counts only in the start month ${start_month}.
+-- billing month (calendar month in ${timezone}); data_used_mb counts only in ${billing_month}, the profile
+-- snapshot's month (triggers.billing_month).
 CREATE TEMPORARY VIEW xdr_month_usage AS
 SELECT msisdn, ts, rowtime, xdr_bytes, billing_month,
        SUM(xdr_bytes) OVER (PARTITION BY msisdn, billing_month ORDER BY rowtime
@@ -19,7 +20,7 @@ SELECT msisdn, ts, rowtime,
        allowance - month_bytes + xdr_bytes AS before_bytes, allowance - month_bytes AS remaining_bytes
 FROM (
   SELECT u.msisdn, u.ts, u.rowtime, u.xdr_bytes, u.month_bytes,
-         (p.data_quota_mb - CASE WHEN u.billing_month = '${start_month}' THEN p.data_used_mb ELSE 0 END)
+         (p.data_quota_mb - CASE WHEN u.billing_month = '${billing_month}' THEN p.data_used_mb ELSE 0 END)
            * 1048576 AS allowance
   FROM xdr_month_usage AS u
   JOIN profiles FOR SYSTEM_TIME AS OF u.rowtime AS p ON u.msisdn = p.msisdn

@@ -76,7 +76,7 @@ def test_list_files_json_files_and_dry_run(tmp_path, capsys):
     ("bad.yaml", "id: [unclosed", "not valid YAML: "),
     ("bad.json", '{"id": ', "not valid JSON: "),
     ("empty.yaml", "", "holds no campaign"),
-    ("bad.yaml", MINIMAL.format(id="x").replace("dial_114", "dial_115"), "trigger.kind: 'dial_115' is not one of"),
+    ("bad.yaml", MINIMAL.format(id="x").replace("dial_114", "dial_115"), "trigger.kind: unknown trigger kind 'dial_115'; known: region_entry"),
     ("bad.yaml", MINIMAL.format(id="x").replace("{brand}", "{name}"), "offer.message: unknown placeholder {name}"),
     ("bad.yaml", MINIMAL.format(id="x").replace("priority: 1", "priority: 1\ncolour: red"),
      "colour: is not a known field"),

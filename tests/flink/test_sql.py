@@ -29,7 +29,9 @@ def test_every_recipe_renders_with_its_placeholders_named():
     # every ${name} in the shipped recipes is a known parameter of some job
     from jobs import JOBS, job_module
 
-    known = {"connector", "time_attributes", "kind"}
+    from jobs.triggers import recipe
+
+    known = {"connector", "time_attributes", "kind"} | set(recipe("quota_20mb")[1])
     for name in JOBS:
         if hasattr(module := job_module(name), "parameters"):
             known |= set(module.parameters(load_settings()))

@@ -210,7 +210,7 @@ def _sequential_reference(city: Path, settings, out: Path) -> tuple[dict, dict]:
     from udfs.behaviour import compact
     from udfs.campaigns import parse_campaign
     from udfs.contact_policy import Contacts, Policy
-    from udfs.decisions import Reference, apply_budget, decide
+    from udfs.decisions import Reference, charge_daily_budget, decide
 
     ref_dir = city / "reference"
     profiles = {r["msisdn"]: r for r in read_reference_csv(ref_dir / "profiles.csv")}
@@ -227,11 +227,14 @@ def _sequential_reference(city: Path, settings, out: Path) -> tuple[dict, dict]:
         m = trig["msisdn"]
         ds = decide(trig, campaigns, profiles.get(m), buckets.get(m, {}), contacts.setdefault(m, Contacts()),
                     policy, ref, settings.tags)
-        apply_budget(ds, budgets, policy.timezone)
         for d in ds:
-            decisions[(trig["trigger_id"], d.campaign.id)] = (d.result, d.reason, d.detail)
-            if d.lead:
-                leads[d.lead["lead_id"]] = d.lead
+            record = d.record(0)
+            lead = charge_daily_budget(budgets.setdefault(d.campaign.id, {}), d.campaign.daily_budget, record, d.lead,
+                                       policy.timezone)
+            decisions[(trig["trigger_id"], d.campaign.id)] = (record["result"], record.get("reason"),
+                                                               record.get("detail"))
+            if lead:
+                leads[lead["lead_id"]] = lead
     return decisions, leads
 
 

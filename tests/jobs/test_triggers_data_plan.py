@@ -134,11 +134,9 @@ xdr(m, H + 40 * MIN, 10)
 EXPECTED[m] = [("abnormal_usage", H + 40 * MIN, {"hour_start": H, "bytes": 505 * MB})]
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory) -> tuple[list[dict], list[dict]]:
-    d = tmp_path_factory.mktemp("dp")
+def _replay(d, **triggers) -> tuple[list[dict], list[dict]]:
     inp, out = d / "in", d / "out"
-    settings = make_settings(d / "work", triggers={"kinds": KINDS}, simulator={"start": START})
+    settings = make_settings(d / "work", triggers=triggers, simulator={"start": START})
     # Reference data of a small simulated city, with profiles for the test subscribers only.
     city = d / "city"
     simulate(settings, seed=5, subscribers=20, hours=1, out_dir=city)
@@ -148,7 +146,12 @@ def run(tmp_path_factory) -> tuple[list[dict], list[dict]]:
     (inp / "signaling-normalised.jsonl").write_text(json.dumps(sig) + "\n")
     xdrs = sorted(_xdrs, key=lambda x: x["ts"])
     (inp / "xdr-normalised.jsonl").write_text("".join(json.dumps(x) + "\n" for x in xdrs))
-    return replay_and_detect(settings, inp, out, [sig], xdrs, KINDS)
+    return replay_and_detect(settings, inp, out, [sig], xdrs, settings.triggers.kinds)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> tuple[list[dict], list[dict]]:
+    return _replay(tmp_path_factory.mktemp("dp"), kinds=KINDS)
 
 
 @pytest.mark.parametrize("msisdn", sorted(EXPECTED))
@@ -159,4 +162,13 @@ def test_edge_case(run, msisdn):
 
 def test_equals_reference_detector(run):
     got, want = run
+    assert_matches_detector(got, want)
+
+
+def test_other_quota_thresholds_are_detected_as_their_own_kinds(tmp_path):
+    """The thresholds are a setting: [50, 10, 1] gives quota_50mb, quota_10mb and quota_1mb, rendered from the one
+    quota recipe, exactly as the reference detector finds them with the same settings."""
+    kinds = ["quota_50mb", "quota_10mb", "quota_1mb"]
+    got, want = _replay(tmp_path, quota_thresholds_mb=[50, 10, 1], kinds=kinds)
+    assert {t["kind"] for t in got} == set(kinds)
     assert_matches_detector(got, want)

@@ -11,8 +11,11 @@ import pytest
 import yaml
 
 from touchpoint import ROOT
-from udfs.campaigns import (TRIGGER_CONTEXT, Campaign, CampaignError, Condition, dynamic_fields, parse_campaign,
-                            static_fields)
+from udfs import trigger_kinds
+from udfs.campaigns import Campaign, CampaignError, Condition, dynamic_fields, parse_campaign, static_fields
+
+#: Every kind a campaign can name, with the default quota thresholds.
+KINDS = trigger_kinds.names([20, 5, 0])
 
 BASE = {
     "id": "mall-visit",
@@ -252,7 +255,7 @@ def test_second_condition_is_named_by_index():
     assert error_field(obj) == "audience.dynamic[1].value"
 
 
-# --- trigger params against TRIGGER_CONTEXT --------------------------------------------------------
+# --- trigger params against the kind's context fields --------------------------------------------------------
 
 
 @pytest.mark.parametrize("params, expected", [
@@ -290,16 +293,19 @@ def test_trigger_params_comparison_needs_a_number(spec):
     assert error_field(obj) == "trigger.params.dwell_minutes"
 
 
-@pytest.mark.parametrize("kind", sorted(TRIGGER_CONTEXT))
+@pytest.mark.parametrize("kind", [*KINDS, "quota_10mb"])
 def test_every_kind_accepts_its_own_context_fields(kind):
-    obj = with_("trigger", {"kind": kind, "params": {f: {"ne": None} for f in TRIGGER_CONTEXT[kind]}})
-    obj = with_("offer.message", " ".join(f"{{{f}}}" for f in TRIGGER_CONTEXT[kind]), obj)
-    assert len(parse_campaign(obj).params) == len(TRIGGER_CONTEXT[kind])
+    context = trigger_kinds.spec(kind).context
+    obj = with_("trigger", {"kind": kind, "params": {f: {"ne": None} for f in context}})
+    obj = with_("offer.message", " ".join(f"{{{f}}}" for f in context), obj)
+    assert len(parse_campaign(obj).params) == len(context)
 
 
-def test_trigger_context_covers_the_schema_kinds():
-    schema = json.loads((ROOT / "schemas" / "campaigns.schema.json").read_text())
-    assert set(schema["properties"]["trigger"]["properties"]["kind"]["enum"]) == set(TRIGGER_CONTEXT)
+@pytest.mark.parametrize("kind", ["teleport", "quota", "quota_mb", "quota_-5mb"])
+def test_unknown_kind_is_named_with_the_known_ones(kind):
+    with pytest.raises(CampaignError, match=r"unknown trigger kind .*; known: region_entry, .*quota_<n>mb") as e:
+        parse_campaign(with_("trigger", {"kind": kind}))
+    assert e.value.field == "trigger.kind"
 
 
 # --- message placeholders -------------------------------------------------------------------------
@@ -402,7 +408,7 @@ def test_examples_exist():
     ids = {p.stem for p in EXAMPLES}
     assert {"dial-114-12580", "quota-0mb-topup", "campus-g3-association", "mall-entry-shop"} <= ids
     kinds = {yaml.safe_load(p.read_text())["trigger"]["kind"] for p in EXAMPLES}
-    assert kinds == set(TRIGGER_CONTEXT) - {"roam_in", "zero_usage"}
+    assert kinds == set(KINDS) - {"roam_in", "zero_usage"}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

@@ -9,7 +9,8 @@ from datetime import datetime, time
 import pytest
 
 from touchpoint.config import Decisions
-from udfs.contact_policy import (HOUR_MS, Contacts, Policy, decision_id, in_control_group, in_quiet_hours,
+from udfs.units import HOUR_MS
+from udfs.contact_policy import (Contacts, Policy, decision_id, in_control_group, in_quiet_hours,
                                  lead_id, local_day, next_allowed)
 
 P = Policy()  # Asia/Shanghai, quiet 21:00-08:00, 3 leads per 48 h

@@ -12,10 +12,11 @@ import pytest
 
 from touchpoint.config import Decisions, Tags
 from touchpoint.schemas import errors
-from udfs.behaviour import MB, Bucket, compact, rollup
+from udfs.behaviour import Bucket, compact, rollup
+from udfs.units import HOUR_MS, MB
 from udfs.campaigns import parse_campaign
-from udfs.contact_policy import HOUR_MS, Contacts, Policy, decision_id, lead_id
-from udfs.decisions import Budgets, Decision, Reference, apply_budget, decide, subscriber_fields
+from udfs.contact_policy import Contacts, Policy, decision_id, lead_id
+from udfs.decisions import Decision, Reference, charge_daily_budget, decide, subscriber_fields
 from udfs.tags import TAGS, is_g3_subscriber, tags
 
 MSISDN = "13951234567"
@@ -459,32 +460,39 @@ def _lead_for(msisdn: str, local: str, c) -> Decision:
     return d
 
 
+def _charge(spent: dict, d: Decision) -> tuple[dict, dict | None]:
+    """The job's budget step on a decision's record: (record, lead left)."""
+    record = d.record(NOW)
+    return record, charge_daily_budget(spent, d.campaign.daily_budget, record, d.lead, POLICY.timezone)
+
+
 def test_daily_budget():
     c = campaign(daily_budget=2)
-    budgets: dict[str, Budgets] = {}
-    day1 = [_lead_for(f"1390000000{i}", f"2026-11-02T1{i}:00:00", c) for i in range(3)]
-    apply_budget(day1, budgets, POLICY.timezone)
-    assert [(d.result, d.reason, d.detail) for d in day1] == [
+    spent: dict[str, int] = {}
+    day1 = [_charge(spent, _lead_for(f"1390000000{i}", f"2026-11-02T1{i}:00:00", c)) for i in range(3)]
+    assert [(r["result"], r.get("reason"), r.get("detail")) for r, _ in day1] == [
         ("lead", None, None), ("lead", None, None), ("suppressed", "budget", "2 leads on 2026-11-02")]
-    assert day1[2].lead is None and day1[2].record(NOW)["result"] == "suppressed"
-    check(day1[2])
+    assert [lead is None for _, lead in day1] == [False, False, True]
+    assert "lead_id" not in day1[2][0] and "deliver_at" not in day1[2][0]
+    assert errors("decisions", day1[2][0]) == []
     # the budget day is local: 00:30 in Shanghai is the next day although it is still 11-02 in UTC
-    next_day = _lead_for("13900000009", "2026-11-03T00:30:00", c)
-    assert budgets["c-114"].spend(next_day, POLICY.timezone) is True and next_day.result == "lead"
-    assert budgets["c-114"].counts == {"2026-11-02": 2, "2026-11-03": 1}
+    record, lead = _charge(spent, _lead_for("13900000009", "2026-11-03T00:30:00", c))
+    assert record["result"] == "lead" and lead is not None
+    assert spent == {"2026-11-02": 2, "2026-11-03": 1}
 
 
 def test_control_leads_do_not_spend_the_budget():
     c = campaign(daily_budget=1, control_percent=100)
-    b = Budgets()
-    ds = [_lead_for(f"1390000000{i}", "2026-11-02T10:00:00", c) for i in range(3)]
-    assert [b.spend(d, POLICY.timezone) for d in ds] == [True] * 3
-    assert [d.result for d in ds] == ["control"] * 3 and b.counts == {}
+    spent: dict[str, int] = {}
+    charged = [_charge(spent, _lead_for(f"1390000000{i}", "2026-11-02T10:00:00", c)) for i in range(3)]
+    assert [(r["result"], lead is not None) for r, lead in charged] == [("control", True)] * 3 and spent == {}
 
 
 def test_suppressed_decisions_and_unlimited_budgets_pass():
-    b = Budgets()
     d = _lead_for("13900000001", "2026-11-02T10:00:00", campaign())  # no daily_budget
-    assert b.spend(d, POLICY.timezone) and d.result == "lead" and b.counts == {}
+    spent: dict[str, int] = {}
+    record, lead = _charge(spent, d)
+    assert record["result"] == "lead" and lead is d.lead and spent == {}
     d.suppress("audience", "x")
-    assert Budgets({"2026-11-02": 99}).spend(d, POLICY.timezone) and d.reason == "audience"
+    record, lead = _charge({"2026-11-02": 99}, d)
+    assert (record["result"], record["reason"], lead) == ("suppressed", "audience", None)

@@ -6,30 +6,28 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobs import job_module
+from jobs import job, job_module, pipeline_order
 from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
 
-#: ``replay all`` runs these in order, each reading what the earlier ones wrote.
-PIPELINE_ORDER = ("ingest", "traffic", "triggers", "behaviour", "region_metrics", "decisions")
 
-
-def build(job: str, settings: Settings, **pipeline_args) -> Pipeline:
-    module = job_module(job)
-    p = Pipeline(settings=settings, job_name=job, datastream=getattr(module, "DATASTREAM", False), **pipeline_args)
-    module.build(p)
+def build(name: str, settings: Settings, **pipeline_args) -> Pipeline:
+    """Job ``name`` assembled in a fresh table environment (``pipeline_args``: the mode and its I/O)."""
+    p = Pipeline(settings=settings, job_name=name, datastream=job(name).datastream, **pipeline_args)
+    job_module(name).build(p)
     return p
 
 
-def replay(job: str, settings: Settings, input_dir: Path, output_dir: Path) -> dict[str, Path]:
-    """Run ``job`` (or ``all``) bounded over ``input_dir``; returns output topic key -> written file."""
+def replay(name: str, settings: Settings, input_dir: Path, output_dir: Path) -> dict[str, Path]:
+    """Run job ``name`` (or ``all``: the pipeline's jobs in order, each reading what the earlier ones wrote) bounded over
+    ``input_dir``; returns output topic key -> written file."""
     input_dir, output_dir = Path(input_dir), Path(output_dir)
     if not input_dir.is_dir():
         raise FileNotFoundError(f"input directory {input_dir} not found")
     output_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
-    for name in PIPELINE_ORDER if job == "all" else (job,):
-        p = build(name, settings, mode="replay", input_dir=input_dir, output_dir=output_dir)
+    for each in pipeline_order() if name == "all" else (name,):
+        p = build(each, settings, mode="replay", input_dir=input_dir, output_dir=output_dir)
         written |= p.run_to_completion(append=frozenset(written))
     return written
 
@@ -78,13 +76,13 @@ class StreamingJob:
             pass
 
 
-def start(job: str, settings: Settings, *, group_id: str | None = None,
+def start(name: str, settings: Settings, *, group_id: str | None = None,
           bounded_offsets: dict[str, dict[int, int]] | None = None, restore: str | None = None) -> StreamingJob:
-    """Submit ``job`` streaming (resuming from the savepoint ``restore`` if given); returns while it runs."""
+    """Submit job ``name`` streaming (resuming from the savepoint ``restore`` if given); returns while it runs."""
     options = {"execution.state-recovery.path": restore} if restore else {}
-    p = build(job, settings, mode="streaming", group_id=group_id, bounded_offsets=bounded_offsets or {},
+    p = build(name, settings, mode="streaming", group_id=group_id, bounded_offsets=bounded_offsets or {},
               flink_options=options)
-    return StreamingJob(job, p.submit())
+    return StreamingJob(name, p.submit())
 
 
 def wait_running(job: StreamingJob, timeout: float = 60.0) -> None:

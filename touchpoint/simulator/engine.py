@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -29,7 +30,9 @@ from touchpoint.simulator.city import build_city
 from touchpoint.reference import ReferenceWriter, write_reference_csv
 from touchpoint.simulator.lookups import Reference
 from touchpoint.simulator.subscriber import PLANT_KINDS, PLANT_LEAD_MS, PLANT_TAIL_MS, Generator
-from touchpoint.simulator.truth import DAY_MS, Params, detect_subscriber, quota_kind
+from touchpoint.simulator.truth import Params, detect_subscriber
+from udfs.trigger_kinds import quota_kind
+from udfs.units import DAY_MS, HOUR_MS
 
 TOPICS = ("signaling", "xdr", "orders")
 #: Reasons of the malformed extra records (the DLQ reasons ingest must give them).
@@ -227,12 +230,12 @@ def plan_plants(seed: int, n_home: int, hours: float, gen: Generator, settings: 
     frac = settings.simulator.plant_fraction
     frac_r = settings.simulator.roamer_fraction
     not_planted: dict[str, str] = {}
-    usable = round(hours * 3_600_000) - PLANT_LEAD_MS - PLANT_TAIL_MS
+    usable = round(hours * HOUR_MS) - PLANT_LEAD_MS - PLANT_TAIL_MS
     kinds = []
     for k in PLANT_KINDS:
         need = gen.plant_need_ms(k)
         if need > usable:
-            not_planted[k] = f"needs {(need + PLANT_LEAD_MS + PLANT_TAIL_MS) / 3_600_000:.1f} h, scenario has {hours:g} h"
+            not_planted[k] = f"needs {(need + PLANT_LEAD_MS + PLANT_TAIL_MS) / HOUR_MS:.1f} h, scenario has {hours:g} h"
         else:
             kinds.append(k)
     if not settings.triggers.hotline_numbers and "dial_hotline" in kinds:
@@ -265,6 +268,17 @@ def plan_plants(seed: int, n_home: int, hours: float, gen: Generator, settings: 
     return plan, {k: per_kind for k in kinds}, not_planted
 
 
+def check_billing_month(settings: Any) -> None:
+    """The simulated profiles are a snapshot taken at ``simulator.start``: their ``data_used_mb`` is that month's
+    usage, so ``triggers.billing_month`` (which the triggers job and the ground truth read) must name that month."""
+    t = settings.triggers
+    month = settings.simulator.start.astimezone(ZoneInfo(t.timezone)).strftime("%Y-%m")
+    if month != t.billing_month:
+        raise ValueError(f"simulator.start {settings.simulator.start.isoformat()} is in billing month {month} "
+                         f"({t.timezone}), but triggers.billing_month is {t.billing_month}; set "
+                         f"triggers.billing_month: '{month}'")
+
+
 def simulate(
     settings: Any,
     *,
@@ -279,6 +293,7 @@ def simulate(
 
     ``sink(topic_key, line, key)``, when given, receives every event record (``line`` without newline, ``key`` =
     msisdn) in arrival order instead of the three ``.jsonl`` files being written."""
+    check_billing_month(settings)
     t_start = time.perf_counter()
     cpu_start = time.process_time()
     # Millions of long-lived small objects and no reference cycles: the cyclic GC would only rescan the buffers.
@@ -302,7 +317,7 @@ def _simulate(settings: Any, seed: int, subscribers: int, hours: float, out: Pat
     ref_dir.mkdir(parents=True, exist_ok=True)
     sim = settings.simulator
     S = int(sim.start.timestamp() * 1000)
-    E = S + round(hours * 3_600_000)
+    E = S + round(hours * HOUR_MS)
     B = min(sim.max_delay_ms, settings.event_time.max_out_of_orderness_ms)
     n_roamers = round(subscribers * sim.roamer_fraction)
     if sim.roamer_fraction > 0 and subscribers > 0:

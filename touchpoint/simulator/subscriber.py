@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from touchpoint.simulator.city import DATA_PACKAGES, PRODUCTS, City
-from touchpoint.simulator.truth import HOUR_MS, MB, Params, billing_month, quota_kind
+from touchpoint.simulator.truth import Params, billing_month
+from udfs.trigger_kinds import quota_kind
+from udfs.units import DAY_MS, HOUR_MS, MB, MINUTE_MS
 
-MIN_MS = 60_000
-DAY_MS = 86_400_000
 OFF = -1
 FLIGHT = -2
 
@@ -30,8 +30,8 @@ PLANT_KINDS = (
     "power_on", "call_forward_set", "quota", "zero_usage", "abnormal_usage",
 )
 #: Plants start this long after the scenario start and end this long before its end.
-PLANT_LEAD_MS = 60 * MIN_MS
-PLANT_TAIL_MS = 15 * MIN_MS
+PLANT_LEAD_MS = 60 * MINUTE_MS
+PLANT_TAIL_MS = 15 * MINUTE_MS
 
 #: Visited networks of planted trips abroad (short-haul from Nanjing: HK CSL, HK CMHK, JP docomo, KR SKT, TW CHT).
 FOREIGN_VLRS = ("45400", "45412", "44010", "45005", "46692")
@@ -211,12 +211,13 @@ class Generator:
             self.days.append((int(datetime(d.year, d.month, d.day, tzinfo=tz).timestamp() * 1000), d.weekday()))
             d += timedelta(days=1)
         self.tz_off = int(datetime.fromtimestamp(start_ms / 1000, tz).utcoffset().total_seconds() * 1000)
-        self.start_month = billing_month(start_ms, settings.simulator.timezone)
-        # month end of the start month (for the quota plant)
-        sd = datetime.fromtimestamp(start_ms / 1000, tz)
-        nm = datetime(sd.year + (sd.month == 12), sd.month % 12 + 1, 1, tzinfo=tz)
+        # the billing month of the start (triggers.timezone) and its end: quota plants fit inside it
+        billing_tz = ZoneInfo(self.p.timezone)
+        self.start_month = billing_month(start_ms, self.p.timezone)
+        sd = datetime.fromtimestamp(start_ms / 1000, billing_tz)
+        nm = datetime(sd.year + (sd.month == 12), sd.month % 12 + 1, 1, tzinfo=billing_tz)
         self.start_month_end = int(nm.timestamp() * 1000)
-        ms = datetime(sd.year, sd.month, 1, tzinfo=tz)
+        ms = datetime(sd.year, sd.month, 1, tzinfo=billing_tz)
         self.days_into_month = (start_ms - int(ms.timestamp() * 1000)) / DAY_MS
         # cell lookups
         c = city
@@ -271,7 +272,7 @@ class Generator:
             return t
         side = self.city.side
         dist = abs(a // side - b // side) + abs(a % side - b % side)
-        dur = (90.0 if dist > 76 else 6 + dist * 1.1) * (0.8 + 0.45 * rng.random()) * MIN_MS
+        dur = (90.0 if dist > 76 else 6 + dist * 1.1) * (0.8 + 0.45 * rng.random()) * MINUTE_MS
         n = len(p)
         ts, st, tg = tl.ts, tl.st, tl.tg
         last = ts[-1]
@@ -290,11 +291,11 @@ class Generator:
         cells = self.city.regions[region].cells
         end = t + dur
         if len(cells) > 1:
-            t += int(rng.uniform(10, 30) * MIN_MS)
+            t += int(rng.uniform(10, 30) * MINUTE_MS)
             while t < end:
                 cell = rng.choice(cells)
                 t = tl.add(t, cell)
-                t += int(rng.uniform(10, 30) * MIN_MS)
+                t += int(rng.uniform(10, 30) * MINUTE_MS)
         return end, cell
 
     def pick_region(self, rng: random.Random) -> int:
@@ -410,22 +411,22 @@ class Generator:
                 tl.add(wake, sub.home)
             t = wake
             if works and (wd < 5 or rng.random() < 0.1):
-                t = self.move(tl, sub.home, sub.work, wake + int(rng.uniform(20, 70) * MIN_MS), rng, avoid)
+                t = self.move(tl, sub.home, sub.work, wake + int(rng.uniform(20, 70) * MINUTE_MS), rng, avoid)
                 if rng.random() < 0.25:  # lunch nearby
                     nb = [x for x in c.neighbours(sub.work) if x not in avoid] or [sub.work]
-                    lt = max(t + 30 * MIN_MS, day0 + int(rng.uniform(11.5, 12.5) * HOUR_MS))
+                    lt = max(t + 30 * MINUTE_MS, day0 + int(rng.uniform(11.5, 12.5) * HOUR_MS))
                     lunch = rng.choice(nb)
                     tl.add(lt, lunch)
-                    t = tl.add(lt + int(rng.uniform(30, 70) * MIN_MS), sub.work)
+                    t = tl.add(lt + int(rng.uniform(30, 70) * MINUTE_MS), sub.work)
                 end_work = max(t + 2 * HOUR_MS, day0 + int(rng.gauss(17.8, 0.7) * HOUR_MS))
                 if rng.random() < out_wd:
-                    t = self.outing(tl, sub.work, sub.home, end_work, int(rng.uniform(30, 150) * MIN_MS), rng, avoid)
+                    t = self.outing(tl, sub.work, sub.home, end_work, int(rng.uniform(30, 150) * MINUTE_MS), rng, avoid)
                 else:
                     t = self.move(tl, sub.work, sub.home, end_work, rng, avoid)
             elif rng.random() < out_we:
-                go = max(t + 30 * MIN_MS, day0 + int(rng.uniform(9.5, 16) * HOUR_MS))
-                t = self.outing(tl, sub.home, sub.home, go, int(rng.uniform(45, 240) * MIN_MS), rng, avoid)
-            bed = min(day0 + int(25.5 * HOUR_MS), max(t + 10 * MIN_MS, day0 + int(rng.gauss(23.2, 0.8) * HOUR_MS)))
+                go = max(t + 30 * MINUTE_MS, day0 + int(rng.uniform(9.5, 16) * HOUR_MS))
+                t = self.outing(tl, sub.home, sub.home, go, int(rng.uniform(45, 240) * MINUTE_MS), rng, avoid)
+            bed = min(day0 + int(25.5 * HOUR_MS), max(t + 10 * MINUTE_MS, day0 + int(rng.gauss(23.2, 0.8) * HOUR_MS)))
             was_off = night_off and rng.random() < 0.85
             if was_off:
                 tl.add(bed, OFF)
@@ -470,25 +471,25 @@ class Generator:
         S, E = self.S, self.E
         span = E - S
         tl = Timeline([S], [FLIGHT], [None])
-        arrive = S + MIN_MS + int(rng.random() * max(0, 0.7 * span - MIN_MS))
+        arrive = S + MINUTE_MS + int(rng.random() * max(0, 0.7 * span - MINUTE_MS))
         gap = self.p.roam_in_gap_ms
         comes_back = rng.random() < 0.4
-        while arrive < E - 30 * MIN_MS:
+        while arrive < E - 30 * MINUTE_MS:
             leave = arrive + int(rng.uniform(4 * HOUR_MS, 3 * DAY_MS))
             port = rng.choice(self.transport_cells)
             hotel = rng.randrange(c.n_cells)
             tl.add(arrive, port, ["roam_in"])
-            t = self.move(tl, port, hotel, arrive + int(rng.uniform(15, 60) * MIN_MS), rng)
+            t = self.move(tl, port, hotel, arrive + int(rng.uniform(15, 60) * MINUTE_MS), rng)
             tl.add(t, hotel)
             while True:
                 t += int(rng.uniform(1.5, 12) * HOUR_MS)
                 if t >= leave:
                     break
-                t = self.outing(tl, hotel, hotel, t, int(rng.uniform(40, 180) * MIN_MS), rng)
+                t = self.outing(tl, hotel, hotel, t, int(rng.uniform(40, 180) * MINUTE_MS), rng)
             if leave >= E:
                 break
             t = self.move(tl, hotel, port, max(t, leave), rng)
-            gone = tl.add(t + int(rng.uniform(30, 90) * MIN_MS), FLIGHT)
+            gone = tl.add(t + int(rng.uniform(30, 90) * MINUTE_MS), FLIGHT)
             if not comes_back:
                 break
             comes_back = False  # at most one return visit
@@ -504,17 +505,17 @@ class Generator:
         p, tr = self.p, self.tr
         mo = p.region_entry_min_outside_ms
         return {
-            "region_entry": mo + p.dwell_ms + 60 * MIN_MS,
-            "dwell": mo + p.dwell_ms + 90 * MIN_MS,
-            "dial_114": 10 * MIN_MS,
-            "dial_hotline": 10 * MIN_MS,
-            "call_forward_set": 10 * MIN_MS,
-            "handset_change": 60 * MIN_MS,
-            "handset_store_visits": mo + 30 * MIN_MS + tr.handset_store_visits * (mo + 45 * MIN_MS),
+            "region_entry": mo + p.dwell_ms + 60 * MINUTE_MS,
+            "dwell": mo + p.dwell_ms + 90 * MINUTE_MS,
+            "dial_114": 10 * MINUTE_MS,
+            "dial_hotline": 10 * MINUTE_MS,
+            "call_forward_set": 10 * MINUTE_MS,
+            "handset_change": 60 * MINUTE_MS,
+            "handset_store_visits": mo + 30 * MINUTE_MS + tr.handset_store_visits * (mo + 45 * MINUTE_MS),
             "roam_out": int(4.5 * HOUR_MS),
-            "power_on": int(p.power_on_min_off_ms * 1.5) + 60 * MIN_MS,
+            "power_on": int(p.power_on_min_off_ms * 1.5) + 60 * MINUTE_MS,
             "quota": int(2.5 * HOUR_MS),
-            "zero_usage": p.zero_usage_window_ms + 90 * MIN_MS,
+            "zero_usage": p.zero_usage_window_ms + 90 * MINUTE_MS,
             "abnormal_usage": int(2.5 * HOUR_MS),
         }[kind]
 
@@ -572,11 +573,11 @@ class Generator:
         tl.overlay(t0, t1, [(t0, self.here(sub, t0), None)])
 
     def _simple_event(self, sub: Sub, lo: int, hi: int, etype: str, extra: dict[str, Any], kind: str) -> bool:
-        t0 = self.pick_start(sub, lo, hi, 5 * MIN_MS)
+        t0 = self.pick_start(sub, lo, hi, 5 * MINUTE_MS)
         if t0 is None:
             return False
-        self.ensure_on(sub, t0, t0 + 2 * MIN_MS)
-        sub.forced.append((t0 + MIN_MS, etype, extra, [kind]))
+        self.ensure_on(sub, t0, t0 + 2 * MINUTE_MS)
+        sub.forced.append((t0 + MINUTE_MS, etype, extra, [kind]))
         return True
 
     def plant_dial_114(self, sub: Sub, lo: int, hi: int) -> bool:
@@ -594,14 +595,14 @@ class Generator:
 
     def plant_handset_change(self, sub: Sub, lo: int, hi: int) -> bool:
         rng = sub.rng
-        t0 = self.pick_start(sub, lo, hi, 45 * MIN_MS)
+        t0 = self.pick_start(sub, lo, hi, 45 * MINUTE_MS)
         if t0 is None:
             return False
-        self.ensure_on(sub, t0 - 3 * MIN_MS, t0)
-        sub.forced.append((t0 - 2 * MIN_MS, "imei_check", {}, None))
-        t1 = t0 + int(rng.uniform(5, 25) * MIN_MS)
+        self.ensure_on(sub, t0 - 3 * MINUTE_MS, t0)
+        sub.forced.append((t0 - 2 * MINUTE_MS, "imei_check", {}, None))
+        t1 = t0 + int(rng.uniform(5, 25) * MINUTE_MS)
         cell = self.here(sub, t1)
-        sub.tl.overlay(t0, t1 + 10 * MIN_MS, [(t0, OFF, None), (t1, cell, ["handset_change"])])
+        sub.tl.overlay(t0, t1 + 10 * MINUTE_MS, [(t0, OFF, None), (t1, cell, ["handset_change"])])
         old_tac = sub.imei[:8]
         new_tac = self.random_handset(rng, exclude_tac=old_tac, unknown_p=0.1)
         sub.imei_changes.append((t1, make_imei(new_tac, rng)))
@@ -610,13 +611,13 @@ class Generator:
     def plant_power_on(self, sub: Sub, lo: int, hi: int) -> bool:
         rng = sub.rng
         mo = self.p.power_on_min_off_ms
-        off = mo + int(rng.uniform(10 * MIN_MS, max(20 * MIN_MS, 0.4 * mo)))
-        t0 = self.pick_start(sub, lo, hi, off + 30 * MIN_MS)
+        off = mo + int(rng.uniform(10 * MINUTE_MS, max(20 * MINUTE_MS, 0.4 * mo)))
+        t0 = self.pick_start(sub, lo, hi, off + 30 * MINUTE_MS)
         if t0 is None:
             return False
         t1 = t0 + off
         cell = self.here(sub, t1)
-        sub.tl.overlay(t0, t1 + 15 * MIN_MS, [(t0, OFF, None), (t1, cell, ["power_on"])])
+        sub.tl.overlay(t0, t1 + 15 * MINUTE_MS, [(t0, OFF, None), (t1, cell, ["power_on"])])
         return True
 
     def _outside_neighbour(self, region: int, rng: random.Random) -> tuple[int, int]:
@@ -634,10 +635,10 @@ class Generator:
         segs.append((t0, cur, None))
         t = t0
         for cell in self.path(cur, target_outside, max_hops=4, avoid=avoid):
-            t += int(rng.uniform(2, 5) * MIN_MS)
+            t += int(rng.uniform(2, 5) * MINUTE_MS)
             segs.append((t, cell, None))
         if segs[-1][1] != target_outside:
-            t += int(rng.uniform(2, 5) * MIN_MS)
+            t += int(rng.uniform(2, 5) * MINUTE_MS)
             segs.append((t, target_outside, None))
         return t
 
@@ -654,15 +655,15 @@ class Generator:
             return False
         segs: list[tuple[int, Any, Any]] = []
         t = self._approach(sub, segs, t0, n, rcells)
-        t_e = max(t + int(rng.uniform(3, 8) * MIN_MS), t0 + p.region_entry_min_outside_ms + int(rng.uniform(5, 10) * MIN_MS))
+        t_e = max(t + int(rng.uniform(3, 8) * MINUTE_MS), t0 + p.region_entry_min_outside_ms + int(rng.uniform(5, 10) * MINUTE_MS))
         is_dwell = variant != "short"
         if variant == "pingpong":
             segs.append((t_e, b, ["region_entry"]))
             t = t_e
             for _ in range(rng.randint(1, 2)):
-                t += int(rng.uniform(1, 3) * MIN_MS)
+                t += int(rng.uniform(1, 3) * MINUTE_MS)
                 segs.append((t, n, None))
-                t += int(rng.uniform(1, 3) * MIN_MS)
+                t += int(rng.uniform(1, 3) * MINUTE_MS)
                 segs.append((t, b, None))
             segs[-1] = (t, b, ["dwell_start"])
             stay_start = t
@@ -672,23 +673,23 @@ class Generator:
         cells = sorted(rcells)
         if is_dwell:
             while True:
-                t += int(rng.uniform(4, 9) * MIN_MS)
+                t += int(rng.uniform(4, 9) * MINUTE_MS)
                 segs.append((t, rng.choice(cells), ["inner"]))
                 if t >= stay_start + p.dwell_ms:
                     break
-            x = t + int(rng.uniform(2, 30) * MIN_MS)
+            x = t + int(rng.uniform(2, 30) * MINUTE_MS)
             segs.append((x, n, ["dwell_end"]))
         else:
-            x = stay_start + p.dwell_ms - int(rng.uniform(0.5, 3) * MIN_MS)
+            x = stay_start + p.dwell_ms - int(rng.uniform(0.5, 3) * MINUTE_MS)
             while True:
-                t += int(rng.uniform(4, 9) * MIN_MS)
+                t += int(rng.uniform(4, 9) * MINUTE_MS)
                 if t >= x - 10_000:
                     break
                 segs.append((t, rng.choice(cells), ["inner"]))
             segs.append((x, n, None))
-        if x + 10 * MIN_MS > hi:
+        if x + 10 * MINUTE_MS > hi:
             return False
-        sub.tl.overlay(t0, x + int(rng.uniform(5, 10) * MIN_MS), segs)
+        sub.tl.overlay(t0, x + int(rng.uniform(5, 10) * MINUTE_MS), segs)
         return True
 
     def plant_region_entry(self, sub: Sub, lo: int, hi: int) -> bool:
@@ -710,14 +711,14 @@ class Generator:
         store = rng.choice(self.stores)
         s_cell, n = self._outside_neighbour(store, rng)
         t = self._approach(sub, segs, t0, n, self.store_cells)
-        t_e = max(t + int(rng.uniform(3, 8) * MIN_MS), t0 + mo + int(rng.uniform(5, 10) * MIN_MS))
+        t_e = max(t + int(rng.uniform(3, 8) * MINUTE_MS), t0 + mo + int(rng.uniform(5, 10) * MINUTE_MS))
         x = t_e
         for j in range(1, k + 1):
             watched = c.regions[store].watched
             tags = (["region_entry"] if watched else []) + (["handset_store_visits"] if j == k else [])
             segs.append((t_e, s_cell, tags or None))
-            segs.append((t_e + int(rng.uniform(2, 6) * MIN_MS), s_cell, ["inner"]))
-            x = t_e + int(rng.uniform(8, 15) * MIN_MS)
+            segs.append((t_e + int(rng.uniform(2, 6) * MINUTE_MS), s_cell, ["inner"]))
+            x = t_e + int(rng.uniform(8, 15) * MINUTE_MS)
             segs.append((x, n, None))
             if j == k:
                 break
@@ -726,17 +727,17 @@ class Generator:
                 s_cell, n2 = self._outside_neighbour(store, rng)
                 t = x
                 for cell in self.path(n, n2, max_hops=3, avoid=self.store_cells):
-                    t += int(rng.uniform(2, 4) * MIN_MS)
+                    t += int(rng.uniform(2, 4) * MINUTE_MS)
                     segs.append((t, cell, None))
                 if segs[-1][1] != n2:
-                    t += int(rng.uniform(2, 4) * MIN_MS)
+                    t += int(rng.uniform(2, 4) * MINUTE_MS)
                     segs.append((t, n2, None))
                 n = n2
-            t_e = x + mo + int(rng.uniform(5, 20) * MIN_MS)
+            t_e = x + mo + int(rng.uniform(5, 20) * MINUTE_MS)
             segs.sort(key=lambda s: s[0])
             if segs[-1][0] >= t_e:
-                t_e = segs[-1][0] + 3 * MIN_MS
-        end = x + int(rng.uniform(5, 10) * MIN_MS)
+                t_e = segs[-1][0] + 3 * MINUTE_MS
+        end = x + int(rng.uniform(5, 10) * MINUTE_MS)
         if end > hi:
             return False
         sub.tl.overlay(t0, end, segs)
@@ -749,7 +750,7 @@ class Generator:
             return False
         segs: list[tuple[int, Any, Any]] = []
         t = self._approach(sub, segs, t0, self.airport, None)
-        t_f = t + int(rng.uniform(30, 60) * MIN_MS)
+        t_f = t + int(rng.uniform(30, 60) * MINUTE_MS)
         segs.append((t_f, FLIGHT, None))
         t_a = t_f + int(rng.uniform(1.5, 3) * HOUR_MS)
         vlr = rng.choice(FOREIGN_VLRS)
@@ -760,7 +761,7 @@ class Generator:
             segs.append((t_r, FLIGHT, None))
             t_l = t_r + int(rng.uniform(1.5, 3) * HOUR_MS)
             segs.append((t_l, self.airport, None))
-            end = t_l + 30 * MIN_MS
+            end = t_l + 30 * MINUTE_MS
         else:
             end = hi
         sub.tl.overlay(t0, end, segs)
@@ -771,7 +772,7 @@ class Generator:
         th = self.p.quota_thresholds_mb
         if not th or sub.profile is None:
             return False
-        hi = min(hi, self.start_month_end - 10 * MIN_MS)
+        hi = min(hi, self.start_month_end - 10 * MINUTE_MS)
         t0 = self.pick_start(sub, lo, hi, 2 * HOUR_MS)
         if t0 is None:
             return False
@@ -784,8 +785,8 @@ class Generator:
                 groups.append([t])
         times = [t0]
         for _ in groups[1:]:
-            times.append(times[-1] + int(rng.uniform(8, 40) * MIN_MS))
-        self.ensure_on(sub, t0 - MIN_MS, times[-1] + MIN_MS)
+            times.append(times[-1] + int(rng.uniform(8, 40) * MINUTE_MS))
+        self.ensure_on(sub, t0 - MINUTE_MS, times[-1] + MINUTE_MS)
         sub.masks.append((t0 - 5000, times[-1] + 5000))
         protos = []
         for t in times:
@@ -798,8 +799,8 @@ class Generator:
     def plant_zero_usage(self, sub: Sub, lo: int, hi: int) -> bool:
         rng = sub.rng
         w = self.p.zero_usage_window_ms
-        hi = min(hi, self.E - 20 * MIN_MS)
-        t0 = self.pick_start(sub, lo, hi, w + 10 * MIN_MS)
+        hi = min(hi, self.E - 20 * MINUTE_MS)
+        t0 = self.pick_start(sub, lo, hi, w + 10 * MINUTE_MS)
         if t0 is None:
             return False
         prod = rng.choice(DATA_PACKAGES)
@@ -807,9 +808,9 @@ class Generator:
                                          "channel": rng.choice(CHANNELS)}, ["zero_usage"]))
         sub.masks.append((t0 - 5000, t0 + w + 5000))
         # make sure the data set's last event is not before the end of the window
-        t_end = self.E - int(rng.uniform(1, 8) * MIN_MS)
+        t_end = self.E - int(rng.uniform(1, 8) * MINUTE_MS)
         if t_end > t0 + w:
-            self.ensure_on(sub, t_end - MIN_MS, t_end + MIN_MS)
+            self.ensure_on(sub, t_end - MINUTE_MS, t_end + MINUTE_MS)
             sub.forced.append((t_end, "location_update", {}, None))
         return True
 
@@ -827,7 +828,7 @@ class Generator:
         total = int(self.p.abnormal_usage_bytes * rng.uniform(1.05, 1.3))
         weights = [rng.uniform(0.5, 1.5) for _ in range(n)]
         sw = sum(weights)
-        times = sorted(h + int(rng.uniform(3, 57) * MIN_MS) for _ in range(n))
+        times = sorted(h + int(rng.uniform(3, 57) * MINUTE_MS) for _ in range(n))
         for t, wgt in zip(times, weights):
             b = int(total * wgt / sw)
             up = int(b * rng.uniform(0.02, 0.06))
@@ -873,7 +874,7 @@ class Generator:
         n = 0
         ts, st, tg = tl.ts, tl.st, tl.tg
         nseg = len(ts)
-        half_hour = 30 * MIN_MS
+        half_hour = 30 * MINUTE_MS
         for i in range(nseg):
             t = ts[i]
             if t >= E:
@@ -884,7 +885,7 @@ class Generator:
                 end = E
             on = s != OFF and s != FLIGHT
             if i == 0:
-                nxt = t + int(rnd() * 45 * MIN_MS)
+                nxt = t + int(rnd() * 45 * MINUTE_MS)
             else:
                 prev = st[i - 1]
                 tags = tg[i]

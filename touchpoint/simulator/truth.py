@@ -24,8 +24,9 @@ Resolutions of points docs/triggers.md leaves open (the same rules are repeated 
 * ``handset_store_visits``: "within the trailing N days (inclusive)" = visits ``v`` with
   ``e.ts - v.ts <= N * 86400000``. It fires whenever the count becomes exactly equal to N after adding ``e``
   (so it can fire again later once older visits have dropped out of the window).
-* ``quota_*``: the billing month of an xDR is the calendar month of its ``ts`` in ``simulator.timezone``. In the
-  month of ``simulator.start`` the month starts with ``data_used_mb`` used; in any later month with 0 used.
+* ``quota_*``: the billing month of an xDR is the calendar month of its ``ts`` in ``triggers.timezone``. In
+  ``triggers.billing_month`` (the profile snapshot's month) the month starts with ``data_used_mb`` used; in any other
+  month with 0 used.
   ``remaining_bytes`` in the context is the remaining quota *after* the xDR (may be negative).
 * ``abnormal_usage`` context ``bytes`` is the subscriber's total for that UTC hour including the firing xDR;
   ``hour_start`` is the hour's start in epoch ms.
@@ -46,21 +47,9 @@ from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from touchpoint.simulator.lookups import Reference
-
-MB = 1_048_576
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
-
-#: All truth kinds for the default thresholds, in the order of docs/triggers.md.
-BASE_KINDS = (
-    "region_entry", "dwell", "dial_114", "dial_hotline", "handset_change", "handset_store_visits",
-    "roam_in", "roam_out", "power_on", "call_forward_set",
-)
-
-
-def quota_kind(threshold_mb: int) -> str:
-    """Trigger kind of one quota threshold: 20 → ``quota_20mb``."""
-    return f"quota_{threshold_mb}mb"
+from udfs import trigger_kinds
+from udfs.trigger_kinds import quota_kind
+from udfs.units import HOUR_MS, MB, MINUTE_MS
 
 
 @dataclass(frozen=True)
@@ -80,37 +69,39 @@ class Params:
     roam_in_gap_ms: int
     home_plmns: frozenset[str]
     home_province: str
+    #: billing months are calendar months here (``triggers.timezone``)
     timezone: str
-    start_ms: int
+    #: :func:`billing_month` index of ``triggers.billing_month``: the month ``data_used_mb`` belongs to
+    usage_month: int
 
     @property
     def dwell_ms(self) -> int:
-        return self.dwell_minutes * 60_000
+        return self.dwell_minutes * MINUTE_MS
 
     @classmethod
     def from_settings(cls, settings: Any) -> "Params":
-        t, n, s = settings.triggers, settings.network, settings.simulator
+        t, n = settings.triggers, settings.network
         return cls(
-            region_entry_min_outside_ms=t.region_entry_min_outside_minutes * 60_000,
+            region_entry_min_outside_ms=t.region_entry_min_outside_ms,
             dwell_minutes=t.dwell_minutes,
             directory_number=t.directory_number,
             hotline_numbers=frozenset(t.hotline_numbers),
             handset_store_visits=t.handset_store_visits,
-            handset_store_window_ms=t.handset_store_days * DAY_MS,
-            power_on_min_off_ms=round(t.power_on_min_off_hours * HOUR_MS),
+            handset_store_window_ms=t.handset_store_window_ms,
+            power_on_min_off_ms=t.power_on_min_off_ms,
             quota_thresholds_mb=tuple(sorted(set(t.quota_thresholds_mb), reverse=True)),
-            zero_usage_window_ms=round(t.zero_usage_hours * HOUR_MS),
-            abnormal_usage_bytes=t.abnormal_usage_mb * MB,
-            roam_in_gap_ms=round(t.roam_in_gap_hours * HOUR_MS),
+            zero_usage_window_ms=t.zero_usage_window_ms,
+            abnormal_usage_bytes=t.abnormal_usage_bytes,
+            roam_in_gap_ms=t.roam_in_gap_ms,
             home_plmns=frozenset(n.home_plmns),
             home_province=n.home_province,
-            timezone=s.timezone,
-            start_ms=int(s.start.timestamp() * 1000),
+            timezone=t.timezone,
+            usage_month=month_index(t.billing_month, t.timezone),
         )
 
     def kinds(self) -> list[str]:
-        """Every truth kind these parameters can produce."""
-        return [*BASE_KINDS, *(quota_kind(q) for q in self.quota_thresholds_mb), "zero_usage", "abnormal_usage"]
+        """Every truth kind these parameters can produce, in the order of docs/triggers.md."""
+        return trigger_kinds.names(self.quota_thresholds_mb)
 
 
 def _row(e: dict[str, Any], kind: str, ts: int, context: dict[str, Any]) -> dict[str, Any]:
@@ -330,7 +321,7 @@ def power_on(signaling: Iterable[dict[str, Any]], p: Params) -> list[dict[str, A
             and prev["event_type"] == "detach"
             and e["ts"] - prev["ts"] >= p.power_on_min_off_ms
         ):
-            out.append(_row(e, "power_on", e["ts"], {"off_minutes": (e["ts"] - prev["ts"]) // 60_000}))
+            out.append(_row(e, "power_on", e["ts"], {"off_minutes": (e["ts"] - prev["ts"]) // MINUTE_MS}))
         prev = e
     return out
 
@@ -360,21 +351,26 @@ def billing_month(ts: int, tz: str) -> int:
     return bisect_right(_month_starts(tz), ts)
 
 
+def month_index(month: str, tz: str) -> int:
+    """The :func:`billing_month` index of ``yyyy-MM``."""
+    year, number = map(int, month.split("-"))
+    return billing_month(int(datetime(year, number, 1, tzinfo=ZoneInfo(tz)).timestamp() * 1000), tz)
+
+
 def quota(xdrs: Iterable[dict[str, Any]], profile: tuple[int, int] | None, p: Params) -> list[dict[str, Any]]:
     """``quota_20mb``, ``quota_5mb``, ``quota_0mb``: for a subscriber with ``data_quota_mb > 0`` in
     ``profiles.csv``: remaining = ``(data_quota_mb - data_used_mb) * 1048576 - sum(bytes_up + bytes_down)`` of the
-    subscriber's xDRs so far in the billing month (calendar month in ``simulator.timezone``; ``data_used_mb`` is
-    the usage of the month of the simulation start, before it). Fires on the xDR that takes remaining from above
+    subscriber's xDRs so far in the billing month (calendar month in ``triggers.timezone``; ``data_used_mb`` is
+    the usage of ``triggers.billing_month``, the profile snapshot's month, before it). Fires on the xDR that takes remaining from above
     the threshold to at or below it (thresholds ``quota_thresholds_mb`` [20, 5, 0], one kind each). Starting
     already at or below a threshold never fires it.
 
-    ``profile`` is ``(data_quota_mb, data_used_mb)``. In months after the start month ``data_used_mb`` is 0. One
+    ``profile`` is ``(data_quota_mb, data_used_mb)``. In any other month ``data_used_mb`` is 0. One
     xDR crossing several thresholds fires each of them. Context: ``threshold_mb``, ``remaining_bytes`` (after the
     xDR)."""
     if profile is None or profile[0] <= 0:
         return []
     quota_mb, used_mb = profile
-    start_month = billing_month(p.start_ms, p.timezone)
     out = []
     month = None
     remaining = 0
@@ -383,7 +379,7 @@ def quota(xdrs: Iterable[dict[str, Any]], profile: tuple[int, int] | None, p: Pa
         m = billing_month(ts, p.timezone)
         if m != month:
             month = m
-            remaining = (quota_mb - (used_mb if m == start_month else 0)) * MB
+            remaining = (quota_mb - (used_mb if m == p.usage_month else 0)) * MB
         before = remaining
         remaining = before - x["bytes_up"] - x["bytes_down"]
         for t in p.quota_thresholds_mb:

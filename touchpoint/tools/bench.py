@@ -35,18 +35,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jobs import job, upstream
 from touchpoint.infra import stack
 from touchpoint.config import Settings
 from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, consume
+from udfs.units import HOUR_MS
 
 #: events per simulated subscriber-day, to size the city for a requested event count
 _EVENTS_PER_SUBSCRIBER_DAY = 100
-#: the jobs of the whole pipeline, upstream first
-PIPELINE = ("ingest", "triggers", "behaviour", "decisions")
+#: the jobs of the whole pipeline, upstream first: every job whose output reaches the decisions
+PIPELINE = tuple(upstream("decisions"))
 #: topics the pipeline jobs write or read besides the raw ones
-_PIPELINE_TOPICS = ("signaling_normalised", "xdr_normalised", "dlq", "triggers", "behaviour", "campaigns",
-                    "profiles", "leads", "decisions")
-_HOUR_MS = 3_600_000
+_PIPELINE_TOPICS = tuple(sorted({k for name in PIPELINE for k in job(name).inputs + job(name).outputs}
+                                - {"signaling", "xdr"}))
 
 
 def _simulate(settings: Settings, events: int, seed: int, out_dir: Path, sink) -> None:
@@ -94,7 +95,7 @@ def _publish_campaigns(settings: Settings) -> int:
 
 
 def _city_end_ms(settings: Settings) -> int:
-    return int(settings.simulator.start.timestamp() * 1000) + 24 * _HOUR_MS
+    return int(settings.simulator.start.timestamp() * 1000) + 24 * HOUR_MS
 
 
 def run_bench(settings: Settings, events: int, seed: int, repeats: int = 2, latency_rate: float = 2000,
@@ -225,7 +226,7 @@ def _pipeline(settings: Settings, offsets: dict[str, dict[int, int]], start, qui
         ingest_s = time.perf_counter() - t0
         # the stream "goes on": event time passes the city's end, so the last windows and patterns close
         for key in ("signaling_normalised", "xdr_normalised"):
-            advance_event_time(ps, key, _city_end_ms(ps) + 2 * _HOUR_MS)
+            advance_event_time(ps, key, _city_end_ms(ps) + 2 * HOUR_MS)
         outs = consume(ps.kafka.bootstrap, [t.triggers, t.behaviour, t.decisions, t.leads], idle_s=quiet_s,
                        timeout_s=900, with_timestamps=True)
     finally:

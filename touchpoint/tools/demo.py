@@ -23,8 +23,6 @@ from touchpoint.clients.kafka_io import (EVENT_TIME_MARKER, RateLimitedProducer,
                                  wait_for_total)
 
 
-#: The streaming jobs the demo runs, in start order.
-JOBS = ("ingest", "traffic", "triggers", "behaviour", "region_metrics", "decisions")
 
 
 def _step(n: int, text: str) -> None:
@@ -39,6 +37,8 @@ def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> i
     # "last 2 days" shows it; tests keep the fixed default start for reproducibility.
     tz = ZoneInfo(settings.simulator.timezone)
     settings.simulator.start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    # the simulated profiles are a snapshot of that month (what a production profile feed states with its snapshot)
+    settings.triggers.billing_month = settings.simulator.start.astimezone(ZoneInfo(settings.triggers.timezone)).strftime("%Y-%m")
     _step(1, "Starting the local stack (fresh in-memory Kafka broker + ClickHouse server)")
     stack.stop(settings.paths.run, "tansu", "tansu")  # in-memory broker: a restart is a clean slate
     for svc in stack.up(settings):
@@ -51,6 +51,7 @@ def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> i
 
 
 def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: float) -> int:
+    from jobs import pipeline_order
     from touchpoint.flink.runner import start, wait_running
     from touchpoint.simulator import simulate
 
@@ -74,8 +75,8 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     publish(settings, campaigns)
     print(f"    published {len(campaigns)} example campaigns from {settings.paths.campaigns} to {topics.campaigns}")
 
-    _step(3, "Running every job streaming (Kafka -> Flink -> Kafka): " + ", ".join(JOBS))
-    jobs = [start(name, settings) for name in JOBS]
+    _step(3, "Running every job streaming (Kafka -> Flink -> Kafka): " + ", ".join(pipeline_order()))
+    jobs = [start(name, settings) for name in pipeline_order()]
     for job in jobs:
         wait_running(job, timeout=120)
         print(f"    {job.name:<8} RUNNING")

@@ -26,7 +26,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from udfs.behaviour import HOUR_MS, KEEP_HOURS, Bucket, compact
+from udfs.behaviour import KEEP_HOURS, Bucket, compact
+from udfs.units import HOUR_MS, MINUTE_MS
 from udfs.contact_policy import Contacts
 
 #: The profile fields the decision job keeps (sql/decisions/subscriber_inputs.sql, JSON_OBJECT of the row).
@@ -97,13 +98,13 @@ def subscribers(n: int, pool: list[Bucket], profile_rows: list[dict[str, Any]], 
         raise ValueError("need a non-empty bucket pool and at least one profile")
     rng = random.Random(seed)
     first = start_ms - start_ms % HOUR_MS
-    trigger_ts = first + hours * HOUR_MS + 30 * 60_000
+    trigger_ts = first + hours * HOUR_MS + 30 * MINUTE_MS
     for i in range(n):
         msisdn = f"138{i:08d}"
         row = profile_rows[i % len(profile_rows)] | {"msisdn": msisdn}
         picks = [(first + h * HOUR_MS, rng.randrange(len(pool))) for h in range(hours)]
-        triggers = [{"trigger_id": f"t-{i:08x}{j:08x}", "msisdn": msisdn, "kind": kind, "ts": trigger_ts + j * 60_000,
-                     "detected_at": trigger_ts + j * 60_000, "context": ctx}
+        triggers = [{"trigger_id": f"t-{i:08x}{j:08x}", "msisdn": msisdn, "kind": kind, "ts": trigger_ts + j * MINUTE_MS,
+                     "detected_at": trigger_ts + j * MINUTE_MS, "context": ctx}
                     for j, (kind, ctx, _) in enumerate(TRIGGERS)]
         yield Subscriber(msisdn, row, picks, triggers)
 

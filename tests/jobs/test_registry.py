@@ -1,0 +1,54 @@
+"""What each job declares (jobs/__init__.py) and what is derived from it: the order of ``replay all``, the jobs
+upstream of a job, and the README's table of jobs and topics (held equal to the declarations). No Flink needed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from jobs import JOBS, job, pipeline_order, upstream
+from touchpoint import ROOT
+from touchpoint.config import Topics
+
+
+def test_every_job_declares_its_topics():
+    keys = set(Topics.model_fields)
+    for name in JOBS:
+        j = job(name)
+        assert j.description and j.outputs, name
+        assert set(j.inputs) | set(j.outputs) <= keys, f"{name}: unknown topic keys"
+
+
+def test_pipeline_order_puts_every_writer_before_its_readers():
+    order = pipeline_order()
+    assert order == ["ingest", "traffic", "triggers", "behaviour", "region_metrics", "decisions"]
+    for i, reader in enumerate(order):
+        for writer in order[i + 1:]:
+            assert not set(job(reader).inputs) & set(job(writer).outputs), f"{writer} runs after its reader {reader}"
+    assert "passthrough" not in order
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("decisions", ["ingest", "triggers", "behaviour", "decisions"]),
+    ("region_metrics", ["ingest", "region_metrics"]),
+    ("ingest", ["ingest"]),
+])
+def test_upstream_follows_the_topics(name, expected):
+    assert upstream(name) == expected
+
+
+def test_readme_job_table_matches_the_declarations():
+    topics = Topics()
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("| job | reads | writes |"):].split("\n\n")[0]
+    rows = {}
+    for line in table.splitlines():
+        m = re.match(r"^\| `([a-z_]+)` \| (.*?) \| (.*?) \|$", line)
+        if m and m.group(1) in JOBS:
+            rows[m.group(1)] = (set(re.findall(r"`([a-z-]+)`", m.group(2))), set(re.findall(r"`([a-z-]+)`", m.group(3))))
+    assert set(rows) == set(JOBS)
+    for name, (reads, writes) in rows.items():
+        j = job(name)
+        assert reads == {getattr(topics, k) for k in j.inputs}, name
+        assert writes == {getattr(topics, k) for k in j.outputs}, name
