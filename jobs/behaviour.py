@@ -1,5 +1,5 @@
 """behaviour: hourly per-subscriber aggregates (calls, SMS, data, G3 share, cells, regions, roaming, handset)
-from normalised signaling and xDRs, in event-time windows (issue #4)."""
+from normalised signaling and xDRs, in event-time windows."""
 
 from jobs import on_time_events
 from touchpoint.config import Settings

@@ -1,5 +1,6 @@
 """region_metrics: per micro-region and event-time window, the subscribers present and their G3 coverage,
-G3-capable handsets, G3 opportunities, G3 data share and product distribution (issue #5, DESIGN.md §2 item 8)."""
+G3-capable handsets, G3 opportunities, G3 data share and product distribution: where to market G3
+(docs/architecture.md)."""
 
 from jobs import on_time_events
 from touchpoint.config import Settings

@@ -1,16 +1,52 @@
-"""The CLI contract: subcommands, exit codes, one-line errors without tracebacks."""
+"""The CLI contract: subcommands, help on every option, exit codes, one-line errors without tracebacks."""
 
-import subprocess
+import argparse
 
 import pytest
 
-from touchpoint.cli import PLANNED
-from tests.support import TOUCHPOINT
+from tests.support import run_cli as run
+from touchpoint.cli import PLANNED, build_parser
 
 
+def _leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """(command path, parser) of every command that runs something, nested subcommands included."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if path and parser.get_default("func") is not None:
+        yield path, parser
+    for action in subs:
+        for name, child in action.choices.items():
+            yield from _leaves(child, path + (name,))
 
-def run(*args, **kw):
-    return subprocess.run([TOUCHPOINT, *args], capture_output=True, text=True, timeout=120, **kw)
+
+LEAVES = dict(_leaves(build_parser()))
+
+
+def test_commands_nest_by_concern():
+    assert {" ".join(p) for p in LEAVES} == {
+        "simulate", "replay", "run", "submit", "campaigns publish", "campaigns validate", "leads tail", "load",
+        "db migrate", "db status", "db prune", "db load-reference", "dashboards check", "dashboards push", "report",
+        "demo", "bench", "bench loader", "stack up", "stack down", "stack status"}
+
+
+@pytest.mark.parametrize("path", sorted(LEAVES), ids=" ".join)
+def test_every_option_has_help_and_config_is_everywhere(path):
+    parser = LEAVES[path]
+    actions = [a for a in parser._actions if not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction))]
+    assert all(a.help for a in actions), [a.dest for a in actions if not a.help]
+    assert "--config" in parser._option_string_actions
+
+
+@pytest.mark.parametrize("option, commands", [
+    ("--url", {"load", "db migrate", "db status", "db prune", "db load-reference", "dashboards check", "report",
+               "bench loader"}),
+    ("--group", {"run", "leads tail"}),
+])
+def test_shared_options_mean_one_thing(option, commands):
+    """An option several commands take is defined once: same help everywhere, and only where it applies."""
+    having = {" ".join(p): parser._option_string_actions[option] for p, parser in LEAVES.items()
+              if option in parser._option_string_actions}
+    assert set(having) == commands
+    assert len({a.help for a in having.values()}) == 1
 
 
 def test_help_lists_every_subcommand():

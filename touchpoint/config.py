@@ -67,7 +67,7 @@ class Kafka(_Section):
 
 
 class Topics(_Section):
-    """Topic names (DESIGN.md §5). Inputs first, then what the jobs write."""
+    """Topic names (README, Topics and schemas). Inputs first, then what the jobs write."""
 
     signaling: str = "signaling"
     xdr: str = "xdr"
@@ -215,7 +215,7 @@ class Decisions(_Section):
 
     #: Quiet hours, the budget day and message times are local to this zone.
     timezone: str = "Asia/Shanghai"
-    #: A lead is worth nothing this long after its trigger (DESIGN.md §2.5).
+    #: A lead is worth nothing this long after its trigger: it expires (``expires_at``).
     lead_validity_hours: float = Field(48.0, gt=0)
     #: At most this many marketing leads (control-group leads excluded) per subscriber per window.
     max_leads_per_subscriber: int = Field(3, ge=0)

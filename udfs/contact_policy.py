@@ -1,4 +1,4 @@
-"""Contact policy: the rules every decision obeys (DESIGN.md §2.6), as small pure functions and one record
+"""Contact policy: the rules every decision obeys (docs/decisions.md), as small pure functions and one record
 of a subscriber's contacts. The decision job applies them in the order of docs/decisions.md.
 
 Times are the trigger's event time (ms, UTC), so a replay and a live run decide alike.

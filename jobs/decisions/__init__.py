@@ -2,7 +2,7 @@
 
 Sources and sinks are SQL tables; the stateful rule path is two Python DataStream operators
 (jobs/decisions/operators.py) around the pure rules in udfs/decisions.py. Triggers are low volume, so
-Python is affordable here (DESIGN.md §3).
+Python is affordable here (docs/architecture.md, design rules).
 """
 
 from pyflink.common import Types

@@ -1,4 +1,4 @@
--- What each on-time, de-duplicated event adds to its subscriber's hour (issue #4 behaviour): one row per
+-- What each on-time, de-duplicated event adds to its subscriber's hour: one row per
 -- signaling event or xDR, all measures BIGINT (a CASE of 1/0 is INT, and SUM(INT) would stay INT).
 -- hotline_dials: MO calls to the directory number or a hotline; roaming: a visited network outside the home PLMNs;
 -- imei_key: fixed-width ts then IMEI, so MAX() picks the latest IMEI whatever the arrival order.

@@ -1,4 +1,4 @@
--- What each on-time, de-duplicated event tells the micro-region metrics (issue #5): who was where, and for xDRs
+-- What each on-time, de-duplicated event tells the micro-region metrics: who was where, and for xDRs
 -- the session's bytes and those on G3. One row per signaling event or xDR; measures BIGINT.
 -- imei_key: fixed-width ts then IMEI (as in sql/behaviour/contributions.sql), so MAX() picks the latest IMEI by
 -- event time whatever the arrival order; at an equal ts the greater IMEI string wins. Events without an IMEI

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -105,7 +106,7 @@ def grafana():
 def test_push_against_mock_grafana_http(grafana, tmp_path):
     env = {"PATH": str(ROOT / ".venv" / "bin") + ":/usr/bin:/bin", "CLICKHOUSE_HOST": "ch.internal",
            "CLICKHOUSE_NATIVE_PORT": "9440", "CLICKHOUSE_SECURE": "true", "CLICKHOUSE_PASSWORD": "pw"}
-    out = run_cli("dashboards", "push", "--url", grafana.url, "--token", "s3cret", env=env)
+    out = run_cli("dashboards", "push", "--grafana-url", grafana.url, "--token", "s3cret", env=env)
     assert out.returncode == 0, out.stderr
     calls = [(m, p) for m, p, _, _ in grafana.calls]
     assert calls == [
@@ -134,7 +135,7 @@ def test_push_against_mock_grafana_http(grafana, tmp_path):
 
     # second push: the datasource is updated by uid, the folder exists, dashboards overwritten (version 2)
     grafana.calls.clear()
-    out = run_cli("dashboards", "push", "--url", grafana.url, "--token", "s3cret", env=env)
+    out = run_cli("dashboards", "push", "--grafana-url", grafana.url, "--token", "s3cret", env=env)
     assert out.returncode == 0, out.stderr
     assert [(m, p) for m, p, _, _ in grafana.calls][:4] == [
         ("GET", "/api/health"), ("GET", "/api/datasources/uid/touchpoint-clickhouse"),
@@ -143,10 +144,13 @@ def test_push_against_mock_grafana_http(grafana, tmp_path):
 
 
 def test_push_errors_are_one_line(grafana):
-    out = run_cli("dashboards", "push", "--url", grafana.url, "--token", "wrong")
+    out = run_cli("dashboards", "push", "--grafana-url", grafana.url, "--token", "wrong")
     assert out.returncode == 1 and out.stderr.count("\n") == 1 and "refused the token" in out.stderr
     assert [p for _, p, _, _ in grafana.calls] == ["/api/health"]
-    out = run_cli("dashboards", "push", "--url", "http://127.0.0.1:9", "--token", "x")
+    out = run_cli("dashboards", "push", "--grafana-url", "http://127.0.0.1:9", "--token", "x")
     assert out.returncode == 1 and out.stderr.count("\n") == 1 and "cannot reach Grafana" in out.stderr
     out = run_cli("dashboards", "push", "--token", "x")
-    assert out.returncode == 2 and "needs --url" in out.stderr
+    assert out.returncode == 2 and "required: --grafana-url" in out.stderr and out.stderr.count("\n") == 1
+    no_token = {k: v for k, v in os.environ.items() if k != "GRAFANA_TOKEN"}
+    out = run_cli("dashboards", "push", "--grafana-url", grafana.url, env=no_token)
+    assert out.returncode == 2 and "needs --token" in out.stderr and out.stderr.count("\n") == 1

@@ -61,7 +61,7 @@ class LoadStats:
 class Loader:
     def __init__(self, settings: Settings, url: str | None = None, *, database: str | None = None,
                  max_seconds: float | None = None, until_idle: float | None = None, progress: bool = True,
-                 progress_interval_s: float = 2.0, out=sys.stderr):
+                 progress_interval_s: float = 2.0, out=sys.stderr, stop: threading.Event | None = None):
         self.settings = settings
         self.url = url or settings.clickhouse.url
         self.database = database or settings.clickhouse.database
@@ -74,7 +74,8 @@ class Loader:
         self.progress, self.progress_interval_s, self.out = progress, progress_interval_s, out
         self.converter = Converter(settings)
         self.stats = LoadStats()
-        self._stop = threading.Event()
+        #: set by :meth:`stop` or by the caller's own event (the CLI's SIGINT/SIGTERM)
+        self._stop = stop or threading.Event()
         self._backend: Backend | None = None
         self._consumer = None
         self._assigned: set[tuple[str, int]] = set()

@@ -196,6 +196,6 @@ def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
     for r in top:
         print(f"    {r['region']:<32} {r['kind']:<12} {r['subscribers']:>7} {r['g3_subscribers']:>7} "
               f"{r['g3_coverage']:>8.1%} {r['opportunities']:>13}")
-    print(f"    open {out} in a browser; Grafana: touchpoint dashboards push --url URL --token TOKEN")
+    print(f"    open {out} in a browser; Grafana: touchpoint dashboards push --grafana-url URL --token TOKEN")
     return report.ok and bool(top)
 

@@ -1,4 +1,4 @@
-"""Bytes per subscriber of the decision job's keyed state (issue #4 "Measure"), without Flink.
+"""Bytes per subscriber of the decision job's keyed state, without Flink.
 
 :class:`~touchpoint.decision_operators.SubscriberDecisions` keeps, per msisdn, three states of
 ``Types.PICKLED_BYTE_ARRAY`` (in thread mode a value is ``pickle.dumps(value)``, stored by Flink as a byte array):
