@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: setup system-packages demo test test-fast bench stack-up stack-down stack-status clean
+.PHONY: setup system-packages demo lint format test test-fast bench stack-up stack-down stack-status clean
 
 setup: system-packages $(STAMP) work/jars/.ok work/reference/plmn.csv work/grafana/dashboard.schema.json
 
@@ -50,10 +50,19 @@ work/grafana/dashboard.schema.json: grafana/schema/build.sh grafana/schema/packa
 demo: setup
 	$(VENV)/bin/touchpoint demo
 
-test: setup
+# ruff (settings in pyproject.toml): lint rules and formatting, checked before any test runs.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-fast: setup
+test-fast: setup lint
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 bench: setup

@@ -48,8 +48,14 @@ def job_module(name: str) -> ModuleType:
 def job(name: str) -> Job:
     """What job ``name`` declares."""
     m = job_module(name)
-    return Job(name, m.DESCRIPTION, tuple(m.INPUTS), tuple(m.OUTPUTS), getattr(m, "DATASTREAM", False),
-               getattr(m, "PIPELINE", True))
+    return Job(
+        name,
+        m.DESCRIPTION,
+        tuple(m.INPUTS),
+        tuple(m.OUTPUTS),
+        getattr(m, "DATASTREAM", False),
+        getattr(m, "PIPELINE", True),
+    )
 
 
 def pipeline_order() -> list[str]:
@@ -57,10 +63,16 @@ def pipeline_order() -> list[str]:
     jobs = [job(n) for n in JOBS if job(n).pipeline]
     done: list[str] = []
     while len(done) < len(jobs):
-        ready = [j for j in jobs if j.name not in done
-                 and not any(set(j.inputs) & set(w.outputs) for w in jobs if w.name not in done and w is not j)]
+        ready = [
+            j
+            for j in jobs
+            if j.name not in done
+            and not any(set(j.inputs) & set(w.outputs) for w in jobs if w.name not in done and w is not j)
+        ]
         if not ready:
-            raise ValueError(f"jobs read each other's outputs in a cycle: {[j.name for j in jobs if j.name not in done]}")
+            raise ValueError(
+                f"jobs read each other's outputs in a cycle: {[j.name for j in jobs if j.name not in done]}"
+            )
         done.append(ready[0].name)
     return done
 

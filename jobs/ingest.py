@@ -10,12 +10,16 @@ OUTPUTS = ("signaling_normalised", "xdr_normalised", "dlq")
 
 _CHECKED = "reason STRING, detail STRING, `raw` STRING"
 # All integers cross the Python boundary as BIGINT: thread mode fails on a null INT inside a ROW.
-SIGNALING_ROW = ("ROW<event_id STRING, event_type STRING, ts BIGINT, msisdn STRING, imsi STRING, imei STRING, "
-                 "lac BIGINT, cell_id BIGINT, rat STRING, vlr_plmn STRING, called_number STRING, calling_number STRING, "
-                 f"duration_s BIGINT, forward_to STRING, {_CHECKED}>")
-XDR_ROW = ("ROW<event_id STRING, ts BIGINT, msisdn STRING, imsi STRING, imei STRING, lac BIGINT, cell_id BIGINT, "
-           "rat STRING, apn STRING, app STRING, bytes_up BIGINT, bytes_down BIGINT, duration_s BIGINT, "
-           f"{_CHECKED}>")
+SIGNALING_ROW = (
+    "ROW<event_id STRING, event_type STRING, ts BIGINT, msisdn STRING, imsi STRING, imei STRING, "
+    "lac BIGINT, cell_id BIGINT, rat STRING, vlr_plmn STRING, called_number STRING, calling_number STRING, "
+    f"duration_s BIGINT, forward_to STRING, {_CHECKED}>"
+)
+XDR_ROW = (
+    "ROW<event_id STRING, ts BIGINT, msisdn STRING, imsi STRING, imei STRING, lac BIGINT, cell_id BIGINT, "
+    "rat STRING, apn STRING, app STRING, bytes_up BIGINT, bytes_down BIGINT, duration_s BIGINT, "
+    f"{_CHECKED}>"
+)
 
 
 def build(p: Pipeline) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from touchpoint import ROOT
-from touchpoint.infra import stack
 from tests.support import make_settings
+from touchpoint import ROOT
 from touchpoint.config import Settings
+from touchpoint.infra import stack
 
 # PyFlink's thread mode and the Python workers find libpython/pemja through the venv on PATH.
 os.environ["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"
@@ -38,7 +38,6 @@ def clickhouse_server(session_dir) -> int:
     svc = stack.start_clickhouse(run, session_dir / "clickhouse", stack.free_port(), stack.free_port())
     yield svc.port
     stack.stop(run, "clickhouse", "clickhouse")
-
 
 
 @pytest.fixture

@@ -16,8 +16,10 @@ from touchpoint import ROOT
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("rules and config", ("udfs", "touchpoint", "touchpoint.config", "touchpoint.schemas", "touchpoint.reference")),
     ("services", ("touchpoint.infra", "touchpoint.clients", "touchpoint.clickhouse", "touchpoint.dashboards")),
-    ("Flink plumbing", ("touchpoint.flink.sql", "touchpoint.flink.environment", "touchpoint.flink.pipeline",
-                        "touchpoint.flink")),
+    (
+        "Flink plumbing",
+        ("touchpoint.flink.sql", "touchpoint.flink.environment", "touchpoint.flink.pipeline", "touchpoint.flink"),
+    ),
     ("jobs", ("jobs",)),
     ("Flink runner", ("touchpoint.flink.runner",)),
     ("tools", ("touchpoint.tools", "touchpoint.simulator")),
@@ -82,7 +84,7 @@ def test_no_import_cycles():
         state[m] = 1
         for n in graph[m]:
             if state.get(n) == 1:
-                raise AssertionError("import cycle: " + " -> ".join(path[path.index(n):] + [n]))
+                raise AssertionError("import cycle: " + " -> ".join(path[path.index(n) :] + [n]))
             if n not in state:
                 visit(n, path + [n])
         state[m] = 2
@@ -108,8 +110,17 @@ def test_every_module_says_its_role():
 def test_the_repository_stands_alone():
     """Code and docs point to files of this repository, not to design notes or issue numbers it does not ship."""
     exts = {".py", ".md", ".sql", ".yaml", ".toml", ".sh"}
-    files = [p for p in ROOT.rglob("*") if p.suffix in exts and p.is_file()
-             and not {".venv", "work", ".git", "node_modules", ".pytest_cache"} & set(p.relative_to(ROOT).parts)]
-    offenders = [f"{p.relative_to(ROOT)}:{n}" for p in files for n, line in enumerate(p.read_text().splitlines(), 1)
-                 if re.search(r"DESIGN\.md|\.\./shared|\bissue #\d+", line) and p != Path(__file__)]
+    files = [
+        p
+        for p in ROOT.rglob("*")
+        if p.suffix in exts
+        and p.is_file()
+        and not {".venv", "work", ".git", "node_modules", ".pytest_cache"} & set(p.relative_to(ROOT).parts)
+    ]
+    offenders = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in files
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"DESIGN\.md|\.\./shared|\bissue #\d+", line) and p != Path(__file__)
+    ]
     assert not offenders, offenders

@@ -23,9 +23,28 @@ LEAVES = dict(_leaves(build_parser()))
 
 def test_commands_nest_by_concern():
     assert {" ".join(p) for p in LEAVES} == {
-        "simulate", "replay", "run", "submit", "campaigns publish", "campaigns validate", "leads tail", "load",
-        "db migrate", "db status", "db prune", "db load-reference", "dashboards check", "dashboards push", "report",
-        "demo", "bench", "bench loader", "stack up", "stack down", "stack status"}
+        "simulate",
+        "replay",
+        "run",
+        "submit",
+        "campaigns publish",
+        "campaigns validate",
+        "leads tail",
+        "load",
+        "db migrate",
+        "db status",
+        "db prune",
+        "db load-reference",
+        "dashboards check",
+        "dashboards push",
+        "report",
+        "demo",
+        "bench",
+        "bench loader",
+        "stack up",
+        "stack down",
+        "stack status",
+    }
 
 
 @pytest.mark.parametrize("path", sorted(LEAVES), ids=" ".join)
@@ -36,15 +55,32 @@ def test_every_option_has_help_and_config_is_everywhere(path):
     assert "--config" in parser._option_string_actions
 
 
-@pytest.mark.parametrize("option, commands", [
-    ("--url", {"load", "db migrate", "db status", "db prune", "db load-reference", "dashboards check", "report",
-               "bench loader"}),
-    ("--group", {"run", "leads tail"}),
-])
+@pytest.mark.parametrize(
+    "option, commands",
+    [
+        (
+            "--url",
+            {
+                "load",
+                "db migrate",
+                "db status",
+                "db prune",
+                "db load-reference",
+                "dashboards check",
+                "report",
+                "bench loader",
+            },
+        ),
+        ("--group", {"run", "leads tail"}),
+    ],
+)
 def test_shared_options_mean_one_thing(option, commands):
     """An option several commands take is defined once: same help everywhere, and only where it applies."""
-    having = {" ".join(p): parser._option_string_actions[option] for p, parser in LEAVES.items()
-              if option in parser._option_string_actions}
+    having = {
+        " ".join(p): parser._option_string_actions[option]
+        for p, parser in LEAVES.items()
+        if option in parser._option_string_actions
+    }
     assert set(having) == commands
     assert len({a.help for a in having.values()}) == 1
 
@@ -52,8 +88,21 @@ def test_shared_options_mean_one_thing(option, commands):
 def test_help_lists_every_subcommand():
     out = run("--help")
     assert out.returncode == 0
-    for name in ["simulate", "replay", "run", "load", "db", "submit", "campaigns", "leads", "dashboards", "report",
-                 "demo", "bench", "stack"]:
+    for name in [
+        "simulate",
+        "replay",
+        "run",
+        "load",
+        "db",
+        "submit",
+        "campaigns",
+        "leads",
+        "dashboards",
+        "report",
+        "demo",
+        "bench",
+        "stack",
+    ]:
         assert name in out.stdout
 
 

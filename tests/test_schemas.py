@@ -17,8 +17,10 @@ TOPIC_SCHEMAS = {
 }
 NOT_CONTRACTS = {"passthrough"}  # benchmark scratch topic
 REFERENCE = ["cells", "regions", "handsets", "profiles", "number_ranges", "plmn"]
-ALL_SCHEMAS = sorted({TOPIC_SCHEMAS.get(k, k) for k in Topics.model_fields if k not in NOT_CONTRACTS}
-                     | {f"reference/{r}" for r in REFERENCE})
+ALL_SCHEMAS = sorted(
+    {TOPIC_SCHEMAS.get(k, k) for k in Topics.model_fields if k not in NOT_CONTRACTS}
+    | {f"reference/{r}" for r in REFERENCE}
+)
 
 
 def example(name: str) -> dict:
@@ -41,7 +43,7 @@ def test_missing_required_field_is_rejected(name):
 @pytest.mark.parametrize("name", ALL_SCHEMAS)
 def test_wrong_types_and_unknown_fields_are_rejected(name):
     ex = example(name)
-    for field, value in ex.items():
+    for field, _value in ex.items():
         broken = dict(ex, **{field: [["not a valid value"]]})
         if schema(name)["properties"][field] == {}:
             continue  # deliberately untyped (e.g. a condition's value)

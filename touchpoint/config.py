@@ -177,8 +177,10 @@ class Triggers(_Section):
             if kind not in detectable:
                 threshold = trigger_kinds.quota_threshold(kind)
                 raise ValueError(
-                    f"{kind!r}: {threshold} MB is not in triggers.quota_thresholds_mb" if threshold is not None
-                    else f"the triggers job does not detect {kind!r}; it detects {', '.join(detectable)}")
+                    f"{kind!r}: {threshold} MB is not in triggers.quota_thresholds_mb"
+                    if threshold is not None
+                    else f"the triggers job does not detect {kind!r}; it detects {', '.join(detectable)}"
+                )
         return detectable if v is None else v
 
     @property
@@ -294,8 +296,17 @@ class Loader(_Section):
 
     group_id: str = "touchpoint-loader"
     #: Topic keys loaded (each into the table of the same name).
-    topics: list[str] = ["triggers", "leads", "decisions", "behaviour", "region_metrics", "outcomes", "dlq",
-                         "traffic", "orders"]
+    topics: list[str] = [
+        "triggers",
+        "leads",
+        "decisions",
+        "behaviour",
+        "region_metrics",
+        "outcomes",
+        "dlq",
+        "traffic",
+        "orders",
+    ]
     batch_rows: int = Field(50_000, ge=1)
     batch_seconds: float = Field(2.0, gt=0)
     retry_initial_s: float = Field(0.5, gt=0)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 #: Columns of each reference file, in file order, with their type.
 COLUMNS: dict[str, list[tuple[str, type]]] = {
@@ -18,9 +19,18 @@ COLUMNS: dict[str, list[tuple[str, type]]] = {
     "regions": [("region_id", str), ("name", str), ("kind", str), ("watched", bool), ("lat", float), ("lon", float)],
     "handsets": [("tac", str), ("brand", str), ("model", str), ("tier", str), ("g3_capable", bool)],
     "profiles": [
-        ("msisdn", str), ("imsi", str), ("brand", str), ("plan", str), ("data_quota_mb", int), ("data_used_mb", int),
-        ("arpu_band", str), ("age_band", str), ("consent_marketing", bool), ("consent_location", bool),
-        ("do_not_disturb", bool), ("products", list),
+        ("msisdn", str),
+        ("imsi", str),
+        ("brand", str),
+        ("plan", str),
+        ("data_quota_mb", int),
+        ("data_used_mb", int),
+        ("arpu_band", str),
+        ("age_band", str),
+        ("consent_marketing", bool),
+        ("consent_location", bool),
+        ("do_not_disturb", bool),
+        ("products", list),
     ],
     "number_ranges": [("prefix", str), ("province", str)],
 }

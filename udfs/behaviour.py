@@ -38,9 +38,20 @@ class Bucket(NamedTuple):
 def compact(record: dict[str, Any]) -> Bucket:
     """A ``behaviour`` record (schemas/behaviour.schema.json) as a :class:`Bucket`; absent counts are 0."""
     g = record.get
-    return Bucket(g("calls_mo") or 0, g("calls_mt") or 0, g("call_seconds") or 0, g("sms") or 0,
-                  g("bytes_up") or 0, g("bytes_down") or 0, g("g3_bytes") or 0, g("hotline_dials") or 0,
-                  g("distinct_cells") or 0, tuple(sorted(g("regions") or ())), bool(g("roaming")), g("last_tac"))
+    return Bucket(
+        g("calls_mo") or 0,
+        g("calls_mt") or 0,
+        g("call_seconds") or 0,
+        g("sms") or 0,
+        g("bytes_up") or 0,
+        g("bytes_down") or 0,
+        g("g3_bytes") or 0,
+        g("hotline_dials") or 0,
+        g("distinct_cells") or 0,
+        tuple(sorted(g("regions") or ())),
+        bool(g("roaming")),
+        g("last_tac"),
+    )
 
 
 def hour_floor(ts: int) -> int:

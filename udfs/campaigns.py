@@ -27,9 +27,23 @@ _SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 #: Behaviour horizons in hours: a dynamic field is ``<metric>_<h>h``, e.g. ``data_mb_24h``.
 HORIZONS = (1, 12, 24, 48)
 #: Metrics of the rolled-up behaviour (udfs/behaviour.py computes them).
-BEHAVIOUR_METRICS = ("calls_mo", "calls_mt", "calls", "call_minutes", "sms", "data_mb", "data_mb_up",
-                     "data_mb_down", "g3_data_mb", "g3_data_share", "hotline_dials", "cell_hours",
-                     "distinct_regions", "roaming_hours", "active_hours")
+BEHAVIOUR_METRICS = (
+    "calls_mo",
+    "calls_mt",
+    "calls",
+    "call_minutes",
+    "sms",
+    "data_mb",
+    "data_mb_up",
+    "data_mb_down",
+    "g3_data_mb",
+    "g3_data_share",
+    "hotline_dials",
+    "cell_hours",
+    "distinct_regions",
+    "roaming_hours",
+    "active_hours",
+)
 
 # Field types decide the operators a condition may use.
 _OPS = {
@@ -72,8 +86,17 @@ def dynamic_fields() -> dict[str, tuple[str, None]]:
 
 
 #: Placeholders every message may use, besides the trigger's context fields.
-MESSAGE_FIELDS = ("brand", "plan", "handset_brand", "handset_model", "offer_id", "campaign_name", "msisdn_tail",
-                  "expires_local", "region_name")
+MESSAGE_FIELDS = (
+    "brand",
+    "plan",
+    "handset_brand",
+    "handset_model",
+    "offer_id",
+    "campaign_name",
+    "msisdn_tail",
+    "expires_local",
+    "region_name",
+)
 
 
 class CampaignError(ValueError):
@@ -195,8 +218,9 @@ def _condition(field: str, c: dict, catalog: dict[str, tuple[str, tuple | None]]
         raise CampaignError(f"{field}.field", f"unknown field {name!r}; known: {known}")
     typ, domain = catalog[name]
     if op not in _OPS[typ]:
-        raise CampaignError(f"{field}.op", f"{op!r} does not apply to {typ} field {name!r}; use one of "
-                                          f"{', '.join(sorted(_OPS[typ]))}")
+        raise CampaignError(
+            f"{field}.op", f"{op!r} does not apply to {typ} field {name!r}; use one of {', '.join(sorted(_OPS[typ]))}"
+        )
     _check_value(f"{field}.value", typ, op, value, domain)
     return Condition(name, op, value)
 
@@ -208,7 +232,9 @@ def _check_value(field: str, typ: str, op: str, value: Any, domain: tuple | None
         raise CampaignError(field, f"{op!r} needs a non-empty list")
     for v in items:
         ok = {
-            "str": isinstance(v, str), "list": isinstance(v, str), "bool": isinstance(v, bool),
+            "str": isinstance(v, str),
+            "list": isinstance(v, str),
+            "bool": isinstance(v, bool),
             "num": isinstance(v, (int, float)) and not isinstance(v, bool),
         }[typ]
         if not ok:
@@ -251,21 +277,27 @@ def _message(kind: str, template: str) -> None:
         if name is None:
             continue
         if name not in allowed or spec or conv:
-            raise CampaignError("offer.message", f"unknown placeholder {{{name}}}; use {{name}} with a name from "
-                                                 f"{', '.join(sorted(allowed))}")
+            raise CampaignError(
+                "offer.message",
+                f"unknown placeholder {{{name}}}; use {{name}} with a name from {', '.join(sorted(allowed))}",
+            )
 
 
 def parse_campaign(obj: Any) -> Campaign:
     """Validate one campaign definition; raises :class:`CampaignError` naming the first bad field."""
-    errors = sorted(_validator().iter_errors(obj), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    errors = sorted(
+        _validator().iter_errors(obj), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path)))
+    )
     if errors:
         e = errors[0]
         if e.validator == "required":
             missing = next(f for f in e.validator_value if f not in e.instance)
             raise CampaignError(_path([*e.absolute_path, missing]), "is required")
         if list(e.absolute_path) == ["trigger", "kind"]:
-            raise CampaignError("trigger.kind", f"unknown trigger kind {e.instance!r}; known: "
-                                                f"{', '.join(trigger_kinds.describe_names())}")
+            raise CampaignError(
+                "trigger.kind",
+                f"unknown trigger kind {e.instance!r}; known: {', '.join(trigger_kinds.describe_names())}",
+            )
         if e.validator == "additionalProperties":
             extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
             raise CampaignError(_path([*e.absolute_path, extra[0]]), "is not a known field")
@@ -277,14 +309,28 @@ def parse_campaign(obj: Any) -> Campaign:
         raise CampaignError("channels", "lists a channel twice")
     kind = obj["trigger"]["kind"]
     audience = obj.get("audience", {})
-    static = tuple(_condition(f"audience.static[{i}]", c, static_fields()) for i, c in enumerate(audience.get("static", [])))
-    dynamic = tuple(_condition(f"audience.dynamic[{i}]", c, dynamic_fields())
-                    for i, c in enumerate(audience.get("dynamic", [])))
+    static = tuple(
+        _condition(f"audience.static[{i}]", c, static_fields()) for i, c in enumerate(audience.get("static", []))
+    )
+    dynamic = tuple(
+        _condition(f"audience.dynamic[{i}]", c, dynamic_fields()) for i, c in enumerate(audience.get("dynamic", []))
+    )
     _message(kind, obj["offer"]["message"])
     return Campaign(
-        id=obj["id"], name=obj["name"], status=obj["status"], start_ms=start, end_ms=end, kind=kind,
-        params=_params(kind, obj["trigger"].get("params", {})), static=static, dynamic=dynamic,
-        offer_id=obj["offer"]["id"], message=obj["offer"]["message"], channels=tuple(obj["channels"]),
-        priority=obj["priority"], cooldown_hours=float(obj.get("cooldown_hours", 0)),
-        daily_budget=obj.get("daily_budget"), control_percent=float(obj.get("control_percent", 0)),
+        id=obj["id"],
+        name=obj["name"],
+        status=obj["status"],
+        start_ms=start,
+        end_ms=end,
+        kind=kind,
+        params=_params(kind, obj["trigger"].get("params", {})),
+        static=static,
+        dynamic=dynamic,
+        offer_id=obj["offer"]["id"],
+        message=obj["offer"]["message"],
+        channels=tuple(obj["channels"]),
+        priority=obj["priority"],
+        cooldown_hours=float(obj.get("cooldown_hours", 0)),
+        daily_budget=obj.get("daily_budget"),
+        control_percent=float(obj.get("control_percent", 0)),
     )

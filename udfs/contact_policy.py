@@ -27,9 +27,16 @@ class Policy:
     location_kinds: frozenset[str] = frozenset()
 
     @classmethod
-    def from_settings(cls, d) -> "Policy":
-        return cls(d.timezone, round(d.lead_validity_hours * HOUR_MS), d.max_leads_per_subscriber,
-                   round(d.contact_window_hours * HOUR_MS), d.quiet_start, d.quiet_end, frozenset(d.location_kinds))
+    def from_settings(cls, d) -> Policy:
+        return cls(
+            d.timezone,
+            round(d.lead_validity_hours * HOUR_MS),
+            d.max_leads_per_subscriber,
+            round(d.contact_window_hours * HOUR_MS),
+            d.quiet_start,
+            d.quiet_end,
+            frozenset(d.location_kinds),
+        )
 
 
 def local_time(ts: int, tz: str) -> datetime:
@@ -50,8 +57,9 @@ def next_allowed(ts: int, p: Policy) -> int:
     if not in_quiet_hours(ts, p):
         return ts
     local = local_time(ts, p.timezone)
-    end = local.replace(hour=p.quiet_end.hour, minute=p.quiet_end.minute, second=p.quiet_end.second,
-                        microsecond=p.quiet_end.microsecond)
+    end = local.replace(
+        hour=p.quiet_end.hour, minute=p.quiet_end.minute, second=p.quiet_end.second, microsecond=p.quiet_end.microsecond
+    )
     if end <= local:
         end += timedelta(days=1)
     return int(end.timestamp() * 1000)

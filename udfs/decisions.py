@@ -24,8 +24,16 @@ from typing import Any
 
 from udfs.behaviour import Behaviour, Bucket, rollup
 from udfs.campaigns import Campaign
-from udfs.contact_policy import (Contacts, Policy, decision_id, in_control_group, lead_id, local_day,
-                                 local_time, next_allowed)
+from udfs.contact_policy import (
+    Contacts,
+    Policy,
+    decision_id,
+    in_control_group,
+    lead_id,
+    local_day,
+    local_time,
+    next_allowed,
+)
 from udfs.tags import is_g3_subscriber, tags
 
 
@@ -51,9 +59,16 @@ class Decision:
     def record(self, decided_at: int) -> dict[str, Any]:
         """The ``decisions`` topic record (schemas/decisions.schema.json)."""
         t = self.trigger
-        out = {"decision_id": self.id, "trigger_id": t["trigger_id"], "trigger_kind": t["kind"],
-               "msisdn": t["msisdn"], "campaign_id": self.campaign.id, "trigger_ts": t["ts"],
-               "decided_at": decided_at, "result": self.result}
+        out = {
+            "decision_id": self.id,
+            "trigger_id": t["trigger_id"],
+            "trigger_kind": t["kind"],
+            "msisdn": t["msisdn"],
+            "campaign_id": self.campaign.id,
+            "trigger_ts": t["ts"],
+            "decided_at": decided_at,
+            "result": self.result,
+        }
         for k in ("reason", "detail", "deliver_at"):
             if getattr(self, k) is not None:
                 out[k] = getattr(self, k)
@@ -70,17 +85,24 @@ class Reference:
     regions: dict[str, dict[str, Any]]
 
 
-def subscriber_fields(profile: dict | None, handset: dict | None, behaviour: Behaviour, ref: Reference,
-                      tag_settings) -> dict[str, Any]:
+def subscriber_fields(
+    profile: dict | None, handset: dict | None, behaviour: Behaviour, ref: Reference, tag_settings
+) -> dict[str, Any]:
     """The static audience fields of udfs.campaigns.static_fields() for one subscriber."""
     p = profile or {}
     kinds = {ref.regions[r]["kind"] for r in behaviour.regions_24h if r in ref.regions}
     h = handset or {}
     return {
-        "brand": p.get("brand"), "plan": p.get("plan"), "arpu_band": p.get("arpu_band"),
-        "age_band": p.get("age_band"), "data_quota_mb": p.get("data_quota_mb"),
-        "products": (p.get("products") or []) if profile else None, "g3_subscriber": is_g3_subscriber(profile),
-        "handset_brand": h.get("brand"), "handset_model": h.get("model"), "handset_tier": h.get("tier"),
+        "brand": p.get("brand"),
+        "plan": p.get("plan"),
+        "arpu_band": p.get("arpu_band"),
+        "age_band": p.get("age_band"),
+        "data_quota_mb": p.get("data_quota_mb"),
+        "products": (p.get("products") or []) if profile else None,
+        "g3_subscriber": is_g3_subscriber(profile),
+        "handset_brand": h.get("brand"),
+        "handset_model": h.get("model"),
+        "handset_tier": h.get("tier"),
         "g3_capable": h.get("g3_capable"),
         "tags": tags(profile, handset, behaviour.totals, kinds, tag_settings),
     }
@@ -93,8 +115,16 @@ def _failing(conditions, values: dict[str, Any]) -> str | None:
     return None
 
 
-def decide(trigger: dict[str, Any], campaigns: list[Campaign], profile: dict | None, buckets: dict[int, Bucket],
-           contacts: Contacts, policy: Policy, ref: Reference, tag_settings) -> list[Decision]:
+def decide(
+    trigger: dict[str, Any],
+    campaigns: list[Campaign],
+    profile: dict | None,
+    buckets: dict[int, Bucket],
+    contacts: Contacts,
+    policy: Policy,
+    ref: Reference,
+    tag_settings,
+) -> list[Decision]:
     """Decide one trigger (updates ``contacts``). A trigger id seen before yields nothing (redelivery)."""
     kind, ts, ctx = trigger["kind"], trigger["ts"], trigger.get("context") or {}
     matching = sorted((c for c in campaigns if c.trigger_matches(kind, ctx)), key=lambda c: (-c.priority, c.id))
@@ -167,13 +197,27 @@ def _subscriber_block(profile: dict | None, kind: str, policy: Policy) -> str | 
     return None
 
 
-def _lead(trigger, c: Campaign, profile, handset, ctx, ref: Reference, policy: Policy, control: bool,
-          deliver_at: int, expires_at: int) -> dict[str, Any]:
+def _lead(
+    trigger,
+    c: Campaign,
+    profile,
+    handset,
+    ctx,
+    ref: Reference,
+    policy: Policy,
+    control: bool,
+    deliver_at: int,
+    expires_at: int,
+) -> dict[str, Any]:
     region = ref.regions.get(ctx.get("region_id") or "")
     values = dict(ctx) | {
-        "brand": profile.get("brand"), "plan": profile.get("plan"),
-        "handset_brand": (handset or {}).get("brand"), "handset_model": (handset or {}).get("model"),
-        "offer_id": c.offer_id, "campaign_name": c.name, "msisdn_tail": trigger["msisdn"][-4:],
+        "brand": profile.get("brand"),
+        "plan": profile.get("plan"),
+        "handset_brand": (handset or {}).get("brand"),
+        "handset_model": (handset or {}).get("model"),
+        "offer_id": c.offer_id,
+        "campaign_name": c.name,
+        "msisdn_tail": trigger["msisdn"][-4:],
         "expires_local": local_time(expires_at, policy.timezone).strftime("%Y-%m-%d %H:%M"),
         "region_name": region["name"] if region else None,
     }
@@ -184,16 +228,26 @@ def _lead(trigger, c: Campaign, profile, handset, ctx, ref: Reference, policy: P
     if control:
         reasons.append("control_group")
     return {
-        "lead_id": lead_id(trigger["msisdn"], c.id, trigger["trigger_id"]), "msisdn": trigger["msisdn"],
-        "campaign_id": c.id, "offer_id": c.offer_id, "channel": c.channels[0], "channels": list(c.channels),
-        "message": c.render(values), "trigger_id": trigger["trigger_id"], "trigger_kind": trigger["kind"],
-        "trigger_ts": trigger["ts"], "deliver_at": deliver_at, "expires_at": expires_at, "control": control,
+        "lead_id": lead_id(trigger["msisdn"], c.id, trigger["trigger_id"]),
+        "msisdn": trigger["msisdn"],
+        "campaign_id": c.id,
+        "offer_id": c.offer_id,
+        "channel": c.channels[0],
+        "channels": list(c.channels),
+        "message": c.render(values),
+        "trigger_id": trigger["trigger_id"],
+        "trigger_kind": trigger["kind"],
+        "trigger_ts": trigger["ts"],
+        "deliver_at": deliver_at,
+        "expires_at": expires_at,
+        "control": control,
         "reasons": reasons,
     }
 
 
-def charge_daily_budget(spent: dict[str, int], budget: int | None, record: dict[str, Any],
-                        lead: dict[str, Any] | None, tz: str) -> dict[str, Any] | None:
+def charge_daily_budget(
+    spent: dict[str, int], budget: int | None, record: dict[str, Any], lead: dict[str, Any] | None, tz: str
+) -> dict[str, Any] | None:
     """The daily budget of one campaign, applied to one of its decisions (``record``: the ``decisions`` topic
     record); the job keeps ``spent`` (local day -> delivered leads) per campaign, keyed by campaign id, so the
     budget is global. A delivered lead counts against the local day of its trigger; once the day's budget is

@@ -18,10 +18,37 @@ import orjson
 _MSISDN = re.compile(r"[0-9]{5,15}")
 _IMSI = re.compile(r"[0-9]{14,15}")
 
-SIGNALING_FIELDS = ("event_id", "event_type", "ts", "msisdn", "imsi", "imei", "lac", "cell_id", "rat", "vlr_plmn",
-                    "called_number", "calling_number", "duration_s", "forward_to")
-XDR_FIELDS = ("event_id", "ts", "msisdn", "imsi", "imei", "lac", "cell_id", "rat", "apn", "app", "bytes_up",
-              "bytes_down", "duration_s")
+SIGNALING_FIELDS = (
+    "event_id",
+    "event_type",
+    "ts",
+    "msisdn",
+    "imsi",
+    "imei",
+    "lac",
+    "cell_id",
+    "rat",
+    "vlr_plmn",
+    "called_number",
+    "calling_number",
+    "duration_s",
+    "forward_to",
+)
+XDR_FIELDS = (
+    "event_id",
+    "ts",
+    "msisdn",
+    "imsi",
+    "imei",
+    "lac",
+    "cell_id",
+    "rat",
+    "apn",
+    "app",
+    "bytes_up",
+    "bytes_down",
+    "duration_s",
+)
 
 #: position of ``rat`` in each field tuple (normalised on every valid record)
 _SIGNALING_RAT = SIGNALING_FIELDS.index("rat")
@@ -53,8 +80,9 @@ class IngestRules:
         """Typed ``XDR_FIELDS``, then ``reason``, ``detail`` and ``raw`` (all None when valid)."""
         return self._check(line, XDR_FIELDS, _XDR_REQUIRED, _XDR_RAT, signaling=False)
 
-    def _check(self, line: str, fields: tuple[str, ...], required: tuple[str, ...], rat_at: int,
-               signaling: bool) -> tuple:
+    def _check(
+        self, line: str, fields: tuple[str, ...], required: tuple[str, ...], rat_at: int, signaling: bool
+    ) -> tuple:
         try:
             rec = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -68,14 +96,17 @@ class IngestRules:
                 values[rat_at] = values[rat_at].strip().upper()
             return (*values, None, None, None)
         # Keep what is usable for the DLQ record (event_id, ts) only when it has the right type.
-        safe = tuple(v if (f == "event_id" and isinstance(v, str)) or (f == "ts" and _is_int(v)) else None
-                     for f, v in zip(fields, values))
+        safe = tuple(
+            v if (f == "event_id" and isinstance(v, str)) or (f == "ts" and _is_int(v)) else None
+            for f, v in zip(fields, values)
+        )
         # The rejected line travels with its reason, so the DLQ branch needs nothing but this result
         # (then both branches share one evaluation of this function in Flink's plan).
         return safe + problem + (line,)
 
-    def _problem(self, rec: dict, fields: tuple[str, ...], required: tuple[str, ...],
-                 signaling: bool) -> tuple[str, str] | None:
+    def _problem(
+        self, rec: dict, fields: tuple[str, ...], required: tuple[str, ...], signaling: bool
+    ) -> tuple[str, str] | None:
         for f in required:
             if rec.get(f) is None:
                 return "missing_field", f

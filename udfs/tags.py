@@ -28,8 +28,13 @@ def is_g3_subscriber(profile: dict[str, Any] | None) -> bool | None:
     return any(p.startswith("g3_") for p in profile.get("products") or ())
 
 
-def tags(profile: dict[str, Any] | None, handset: dict[str, Any] | None, totals: dict[str, Any],
-         region_kinds_24h: set[str], cfg) -> list[str]:
+def tags(
+    profile: dict[str, Any] | None,
+    handset: dict[str, Any] | None,
+    totals: dict[str, Any],
+    region_kinds_24h: set[str],
+    cfg,
+) -> list[str]:
     """Tags that hold for a subscriber; ``cfg`` is the ``tags`` settings section."""
     out = []
     if (totals.get("data_mb_48h") or 0) >= cfg.heavy_data_mb_48h:

@@ -25,15 +25,15 @@ from typing import Any
 
 import orjson
 from pyflink.common import Row, Types
-from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedProcessFunction
 from pyflink.common.time import Time
+from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
 from udfs.behaviour import KEEP_HOURS, Bucket, compact
-from udfs.units import HOUR_MS
 from udfs.campaigns import Campaign, CampaignError, parse_campaign
 from udfs.contact_policy import Contacts, Policy
 from udfs.decisions import Reference, charge_daily_budget, decide
+from udfs.units import HOUR_MS
 
 #: Broadcast state: one entry, "all" -> {campaign id: definition JSON}. One entry because PyFlink's
 #: read-only broadcast state cannot list its keys in thread mode.
@@ -41,8 +41,7 @@ CAMPAIGNS = MapStateDescriptor("campaigns", Types.STRING(), Types.STRING())
 _ALL = "all"
 
 STAGE_TYPE = Types.ROW_NAMED(["campaign_id", "payload"], [Types.STRING(), Types.STRING()])
-OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"],
-                           [Types.STRING()] * 5)
+OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
 
 
 #: input tag -> (DLQ source, required fields; the last one is the event time)
@@ -68,8 +67,9 @@ def _ttl(hours: float) -> StateTtlConfig:
 
 
 class SubscriberDecisions(KeyedBroadcastProcessFunction):
-    def __init__(self, policy: Policy, reference: Reference, tag_settings, state_ttl_hours: float,
-                 reorder_ms: int | None):
+    def __init__(
+        self, policy: Policy, reference: Reference, tag_settings, state_ttl_hours: float, reorder_ms: int | None
+    ):
         self.policy, self.reference, self.tag_settings = policy, reference, tag_settings
         self.state_ttl_hours = state_ttl_hours
         #: None: replay (event-time timers); else the processing-time wait of a trigger in streaming.
@@ -159,7 +159,7 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
             self._prune_buckets(triggers[-1]["ts"])
 
     def _prune_buckets(self, now: int) -> None:
-        old = [h for h in self.buckets.keys() if h < now - (KEEP_HOURS + 1) * HOUR_MS]
+        old = [h for h in self.buckets.keys() if h < now - (KEEP_HOURS + 1) * HOUR_MS]  # noqa: SIM118 (Flink MapState)
         for h in old:
             self.buckets.remove(h)
 
@@ -169,13 +169,23 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         profile = self.profile.value()
         buckets = {h: Bucket(*b) for h, b in self.buckets.items()}
         for trigger in triggers:
-            for d in decide(trigger, campaigns, profile, buckets, contacts, self.policy, self.reference,
-                            self.tag_settings):
-                yield Row(d.campaign.id, orjson.dumps({
-                    "decision": d.record(0), "lead": d.lead, "daily_budget": d.campaign.daily_budget,
-                }).decode())
-        keep = max([self.policy.window_ms, self.policy.lead_validity_ms]
-                   + [round(c.cooldown_hours * HOUR_MS) for c in campaigns])
+            for d in decide(
+                trigger, campaigns, profile, buckets, contacts, self.policy, self.reference, self.tag_settings
+            ):
+                yield Row(
+                    d.campaign.id,
+                    orjson.dumps(
+                        {
+                            "decision": d.record(0),
+                            "lead": d.lead,
+                            "daily_budget": d.campaign.daily_budget,
+                        }
+                    ).decode(),
+                )
+        keep = max(
+            [self.policy.window_ms, self.policy.lead_validity_ms]
+            + [round(c.cooldown_hours * HOUR_MS) for c in campaigns]
+        )
         contacts.prune(triggers[-1]["ts"], keep)
         self.contacts.update(contacts)
 
@@ -224,4 +234,3 @@ class CampaignBudgets(KeyedProcessFunction):
     @staticmethod
     def _emit(lead: dict[str, Any]) -> Row:
         return Row("leads", "leads", None, None, orjson.dumps(lead | {"created_at": _now_ms()}).decode())
-

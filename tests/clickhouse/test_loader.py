@@ -18,22 +18,29 @@ import orjson
 import pytest
 import yaml
 
-from tests.support import make_settings
+from tests.support import TOUCHPOINT, make_settings
 from touchpoint import ROOT
-from touchpoint.infra import stack
 from touchpoint.clickhouse import backends
-from touchpoint.clients.kafka_io import RateLimitedProducer
 from touchpoint.clickhouse.loader import Loader
 from touchpoint.clickhouse.rows import LOADABLE, Converter
+from touchpoint.clients.kafka_io import RateLimitedProducer
+from touchpoint.infra import stack
 from touchpoint.tools.loader_bench import measure, synthetic_records
-from tests.support import TOUCHPOINT
 
 EXAMPLES = ROOT / "schemas" / "examples"
 HOUR = 3_600_000
 #: How to count distinct records per table (the de-duplication key).
-DISTINCT = {"triggers": "trigger_id", "leads": "lead_id", "decisions": "decision_id",
-            "behaviour": "msisdn, hour_start", "region_metrics": "region_id, window_start", "outcomes": "outcome_id",
-            "orders": "order_id", "traffic": "source, event_type, window_start", "dlq": "dlq_id"}
+DISTINCT = {
+    "triggers": "trigger_id",
+    "leads": "lead_id",
+    "decisions": "decision_id",
+    "behaviour": "msisdn, hour_start",
+    "region_metrics": "region_id, window_start",
+    "outcomes": "outcome_id",
+    "orders": "order_id",
+    "traffic": "source, event_type, window_start",
+    "dlq": "dlq_id",
+}
 
 
 def example(name: str) -> dict:
@@ -51,24 +58,57 @@ def conv():
 def test_examples_convert_to_rows(conv):
     t, row, bad = conv.convert("triggers", orjson.dumps(example("triggers")), 1)
     assert (t, bad) == ("triggers", False)
-    assert row == ("t-9f2c1a7e44b0d3aa", "13951234567", "dial_114", 1762012812, 1762012812345, 1762012813,
-                   1762012813020, '{"called_number":"114"}')
+    assert row == (
+        "t-9f2c1a7e44b0d3aa",
+        "13951234567",
+        "dial_114",
+        1762012812,
+        1762012812345,
+        1762012813,
+        1762012813020,
+        '{"called_number":"114"}',
+    )
     _, lead, _ = conv.convert("leads", orjson.dumps(example("leads")), 1)
     assert lead[5] == ["sms"] and lead[9:11] == (1762012812, 1762012812345) and lead[15] == 0  # control false
     assert lead[16][0] == "trigger:dial_114"
     _, dec, _ = conv.convert("decisions", orjson.dumps(example("decisions")), 1)
     assert dec[9] == "audience" and dec[11] == "" and dec[12] == 0  # lead_id and deliver_at absent
     _, beh, _ = conv.convert("behaviour", orjson.dumps(example("behaviour")), 1)
-    assert beh == ("13951234567", 1762012800, 3, 1, 450, 2, 120000, 5400000, 3312000, 1, 4, 0.6,
-                   ["mall-001", "office-003"], 0, "356938031234562", "35693803")
+    assert beh == (
+        "13951234567",
+        1762012800,
+        3,
+        1,
+        450,
+        2,
+        120000,
+        5400000,
+        3312000,
+        1,
+        4,
+        0.6,
+        ["mall-001", "office-003"],
+        0,
+        "356938031234562",
+        "35693803",
+    )
     _, rm, _ = conv.convert("region_metrics", orjson.dumps(example("region-metrics")), 1)
     products = example("region-metrics")["products"]
     assert rm[-2] == sorted(products) and rm[-1] == [products[k] for k in sorted(products)]
     _, oc, _ = conv.convert("outcomes", orjson.dumps(example("outcomes")), 1)
     assert oc[1] == "" and oc[6] == "do_not_disturb" and oc[9] == ""  # null lead_id, absent order_id
     _, order, _ = conv.convert("orders", orjson.dumps(example("orders")), 1)
-    assert order == ("o-7-3", "13951234567", "data_package_50", "data_package", "subscribe", "sms", "", 1762016400,
-                     1762016400000)
+    assert order == (
+        "o-7-3",
+        "13951234567",
+        "data_package_50",
+        "data_package",
+        "subscribe",
+        "sms",
+        "",
+        1762016400,
+        1762016400000,
+    )
     _, tr, _ = conv.convert("traffic", orjson.dumps(example("traffic")), 1)
     assert tr == (1762012800, 1762012860, "signaling", "mo_call", 412)
     value = orjson.dumps(example("dlq"))
@@ -89,17 +129,28 @@ def test_nulls_become_defaults_and_odd_times_are_bounded(conv):
     assert t[3] == 0
 
 
-@pytest.mark.parametrize("topic, value, reason, detail", [
-    ("triggers", b"{not json", "bad_json", "triggers: not JSON"),
-    ("triggers", b"[1, 2]", "bad_json", "triggers: not a JSON object"),
-    ("leads", b"", "bad_json", "leads: empty record"),
-    ("triggers", orjson.dumps({k: v for k, v in example("triggers").items() if k != "msisdn"}), "missing_field",
-     "triggers: msisdn"),
-    ("behaviour", orjson.dumps(example("behaviour") | {"calls_mo": "three"}), "invalid_value",
-     "behaviour: calls_mo (expected an integer)"),
-    ("behaviour", orjson.dumps(example("behaviour") | {"sms": -1}), "invalid_value", "behaviour: sms"),
-    ("dlq", orjson.dumps({"source": "x", "reason": "late"}), "missing_field", "dlq: raw"),
-])
+@pytest.mark.parametrize(
+    "topic, value, reason, detail",
+    [
+        ("triggers", b"{not json", "bad_json", "triggers: not JSON"),
+        ("triggers", b"[1, 2]", "bad_json", "triggers: not a JSON object"),
+        ("leads", b"", "bad_json", "leads: empty record"),
+        (
+            "triggers",
+            orjson.dumps({k: v for k, v in example("triggers").items() if k != "msisdn"}),
+            "missing_field",
+            "triggers: msisdn",
+        ),
+        (
+            "behaviour",
+            orjson.dumps(example("behaviour") | {"calls_mo": "three"}),
+            "invalid_value",
+            "behaviour: calls_mo (expected an integer)",
+        ),
+        ("behaviour", orjson.dumps(example("behaviour") | {"sms": -1}), "invalid_value", "behaviour: sms"),
+        ("dlq", orjson.dumps({"source": "x", "reason": "late"}), "missing_field", "dlq: raw"),
+    ],
+)
 def test_bad_records_become_loader_dead_letters(conv, topic, value, reason, detail):
     t, row, bad = conv.convert(topic, value, 1_700_000_000_000)
     assert t == "dlq" and bad
@@ -108,8 +159,15 @@ def test_bad_records_become_loader_dead_letters(conv, topic, value, reason, deta
 
 
 def test_event_time_markers_are_skipped(conv):
-    marker = {"event_id": "event-time-marker-0", "ts": 1, "msisdn": "10000", "trigger_id": "event-time-marker",
-              "kind": "event_time_marker", "detected_at": 1, "context": {}}
+    marker = {
+        "event_id": "event-time-marker-0",
+        "ts": 1,
+        "msisdn": "10000",
+        "trigger_id": "event-time-marker",
+        "kind": "event_time_marker",
+        "detected_at": 1,
+        "context": {},
+    }
     assert conv.convert("triggers", orjson.dumps(marker), 1) is None
 
 
@@ -126,17 +184,22 @@ def loader_settings(tmp_path: Path, broker: str, url: str, partitions: dict[str,
     u = uuid.uuid4().hex[:8]
     topics = {k: f"{k.replace('_', '-')}-{u}" for k in LOADABLE}
     cfg = {"group_id": f"loader-{u}", "batch_seconds": 0.5, "retry_initial_s": 0.2, "retry_max_s": 2.0} | loader
-    s = make_settings(tmp_path / f"work-{u}", broker, topics=topics, loader=cfg,
-                      clickhouse={"url": url, "database": f"tp_{u}"})
+    s = make_settings(
+        tmp_path / f"work-{u}", broker, topics=topics, loader=cfg, clickhouse={"url": url, "database": f"tp_{u}"}
+    )
     for key, name in topics.items():
         stack.create_topics(broker, [name], (partitions or {}).get(key, 1))
     return s
 
 
 def write_config(s, path: Path) -> Path:
-    data = {"paths": {"work_dir": str(s.paths.work_dir)}, "kafka": {"bootstrap": s.kafka.bootstrap},
-            "topics": s.topics.model_dump(), "loader": s.loader.model_dump(),
-            "clickhouse": {"url": s.clickhouse.url, "database": s.clickhouse.database}}
+    data = {
+        "paths": {"work_dir": str(s.paths.work_dir)},
+        "kafka": {"bootstrap": s.kafka.bootstrap},
+        "topics": s.topics.model_dump(),
+        "loader": s.loader.model_dump(),
+        "clickhouse": {"url": s.clickhouse.url, "database": s.clickhouse.database},
+    }
     path.write_text(yaml.safe_dump(data))
     return path
 
@@ -167,11 +230,25 @@ def distinct(s) -> dict[str, int]:
 def dataset(n: int, seed: int = 3):
     """n synthetic records plus bad ones and a marker: (records, expected rows per table, bad per topic)."""
     records = [(k, orjson.dumps(r)) for k, r in synthetic_records(n, seed)]
-    bad = [("triggers", b"{not json"), ("behaviour", orjson.dumps({"msisdn": "13900000000", "hour_start": 1})),
-           ("leads", orjson.dumps(example("leads") | {"control": "maybe"}))]
-    marker = ("triggers", orjson.dumps({"event_id": "event-time-marker-0", "ts": 1, "msisdn": "10000",
-                                        "trigger_id": "event-time-marker", "kind": "event_time_marker",
-                                        "detected_at": 1, "context": {}}))
+    bad = [
+        ("triggers", b"{not json"),
+        ("behaviour", orjson.dumps({"msisdn": "13900000000", "hour_start": 1})),
+        ("leads", orjson.dumps(example("leads") | {"control": "maybe"})),
+    ]
+    marker = (
+        "triggers",
+        orjson.dumps(
+            {
+                "event_id": "event-time-marker-0",
+                "ts": 1,
+                "msisdn": "10000",
+                "trigger_id": "event-time-marker",
+                "kind": "event_time_marker",
+                "detected_at": 1,
+                "context": {},
+            }
+        ),
+    )
     expected = Counter(k for k, _ in records)
     expected["dlq"] += len(bad)
     return records + bad + [marker], dict(expected), Counter(k for k, _ in bad)
@@ -202,26 +279,47 @@ def test_load_is_exact_and_replays_de_duplicate(broker, url, tmp_path):
     good = [(k, orjson.loads(v)) for k, v in records[:3000]]
     recs = {k: [r for kk, r in good if kk == k] for k in DISTINCT}
     b0 = recs["behaviour"][0]
-    row = query(s, f"SELECT toUnixTimestamp(hour_start), calls_mo, bytes_down, g3_data_share, regions, roaming, "
-                   f"last_tac FROM {db}.behaviour WHERE msisdn = '{b0['msisdn']}' "
-                   f"AND hour_start = toDateTime({b0['hour_start'] // 1000})")
-    assert row == [(b0["hour_start"] // 1000, b0["calls_mo"], b0["bytes_down"], pytest.approx(b0["g3_data_share"]),
-                    b0["regions"], int(b0["roaming"]), b0["last_tac"])]
+    row = query(
+        s,
+        f"SELECT toUnixTimestamp(hour_start), calls_mo, bytes_down, g3_data_share, regions, roaming, "
+        f"last_tac FROM {db}.behaviour WHERE msisdn = '{b0['msisdn']}' "
+        f"AND hour_start = toDateTime({b0['hour_start'] // 1000})",
+    )
+    assert row == [
+        (
+            b0["hour_start"] // 1000,
+            b0["calls_mo"],
+            b0["bytes_down"],
+            pytest.approx(b0["g3_data_share"]),
+            b0["regions"],
+            int(b0["roaming"]),
+            b0["last_tac"],
+        )
+    ]
     t0 = recs["triggers"][0]
-    assert query(s, f"SELECT toUnixTimestamp(ts), ts_ms, toUnixTimestamp(detected_at), context FROM {db}.triggers "
-                    f"WHERE trigger_id = '{t0['trigger_id']}'") == [
-        (t0["ts"] // 1000, t0["ts"], t0["detected_at"] // 1000, orjson.dumps(t0["context"]).decode())]
+    assert query(
+        s,
+        f"SELECT toUnixTimestamp(ts), ts_ms, toUnixTimestamp(detected_at), context FROM {db}.triggers "
+        f"WHERE trigger_id = '{t0['trigger_id']}'",
+    ) == [(t0["ts"] // 1000, t0["ts"], t0["detected_at"] // 1000, orjson.dumps(t0["context"]).decode())]
     r0 = recs["region_metrics"][0]
-    assert query(s, f"SELECT product_names, product_counts, region_name FROM {db}.region_metrics "
-                    f"WHERE region_id = '{r0['region_id']}'") == [(sorted(r0["products"]),
-                                                                   [r0["products"][k] for k in sorted(r0["products"])],
-                                                                   "")]
+    assert query(
+        s,
+        f"SELECT product_names, product_counts, region_name FROM {db}.region_metrics "
+        f"WHERE region_id = '{r0['region_id']}'",
+    ) == [(sorted(r0["products"]), [r0["products"][k] for k in sorted(r0["products"])], "")]
     assert query(s, f"SELECT reason, detail FROM {db}.dlq WHERE source = 'loader' ORDER BY detail") == [
-        ("missing_field", "behaviour: calls_mo"), ("invalid_value", "leads: control (expected a boolean)"),
-        ("bad_json", "triggers: not JSON")]
+        ("missing_field", "behaviour: calls_mo"),
+        ("invalid_value", "leads: control (expected a boolean)"),
+        ("bad_json", "triggers: not JSON"),
+    ]
     # progress rows: the committed offsets reach the end of every partition
-    ends = dict(((t, p), o) for t, p, o in query(
-        s, f"SELECT topic, partition, max(committed) FROM {db}.loader_progress GROUP BY topic, partition"))
+    ends = dict(
+        ((t, p), o)
+        for t, p, o in query(
+            s, f"SELECT topic, partition, max(committed) FROM {db}.loader_progress GROUP BY topic, partition"
+        )
+    )
     assert sum(ends.values()) == len(records)
     assert {t for t, _ in ends} == set(s.topics.model_dump()[k] for k in LOADABLE)
 
@@ -235,13 +333,19 @@ def test_load_is_exact_and_replays_de_duplicate(broker, url, tmp_path):
     assert counts(s, final=True) == {t: expected[t] for t in DISTINCT}
     assert distinct(s) == {t: expected[t] for t in DISTINCT}
     assert query(s, f"SELECT sum(records), uniqExactMerge(distinct_records) FROM {db}.dlq_counts") == [
-        (2 * expected["dlq"], expected["dlq"])]
+        (2 * expected["dlq"], expected["dlq"])
+    ]
     beh = recs["behaviour"]
     newest = max(r["hour_start"] for r in beh)
     window = [r for r in beh if r["hour_start"] > newest - 48 * HOUR]
     assert query(s, f"SELECT count(), sum(active_hours), sum(calls_mo), sum(bytes_up) FROM {db}.behaviour_48h") == [
-        (len({r["msisdn"] for r in window}), len(window), sum(r["calls_mo"] for r in window),
-         sum(r["bytes_up"] for r in window))]
+        (
+            len({r["msisdn"] for r in window}),
+            len(window),
+            sum(r["calls_mo"] for r in window),
+            sum(r["bytes_up"] for r in window),
+        )
+    ]
 
 
 # --- a loader killed mid-way, restarted ----------------------------------------------------------------------
@@ -263,8 +367,13 @@ def loaded_rows(lines: list[str]) -> int:
 
 
 def start_loader(cfg: Path, *extra: str) -> tuple[subprocess.Popen, list[str]]:
-    proc = subprocess.Popen([TOUCHPOINT, "load", "--config", str(cfg), *extra], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [TOUCHPOINT, "load", "--config", str(cfg), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
     lines: list[str] = []
     watch(proc, lines)
     return proc, lines
@@ -314,8 +423,12 @@ def test_sigterm_inserts_and_commits_what_was_read(broker, clickhouse_server, tm
     assert proc.stdout.read().startswith("loaded 500 rows into server 18.16")
     assert sum(counts(s).values()) == 500
     # the offsets were committed: a second run has nothing to load
-    again = subprocess.run([TOUCHPOINT, "load", "--config", str(cfg), "--until-idle", "4", "--quiet"],
-                           capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [TOUCHPOINT, "load", "--config", str(cfg), "--until-idle", "4", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 0 and again.stdout.startswith("loaded 0 rows"), again.stdout + again.stderr
 
 

@@ -5,53 +5,153 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support import make_settings
+from tests.support import TOUCHPOINT, make_settings
 from touchpoint.clickhouse import backends, migrations, retention
 from touchpoint.clickhouse.reference import load_reference
-from tests.support import TOUCHPOINT
 
 HOUR = 3600
 
 #: The contract (docs/clickhouse.md): table -> columns every backend must have, with these types.
 CONTRACT = {
-    "triggers": {"trigger_id": "String", "msisdn": "String", "kind": "String", "ts": "DateTime", "ts_ms": "Int64",
-                 "detected_at": "DateTime", "context": "String"},
-    "leads": {"lead_id": "String", "msisdn": "String", "campaign_id": "String", "offer_id": "String",
-              "channel": "String", "channels": "Array(String)", "message": "String", "trigger_id": "String",
-              "trigger_kind": "String", "trigger_ts": "DateTime", "created_at": "DateTime", "deliver_at": "DateTime",
-              "expires_at": "DateTime", "control": "UInt8", "reasons": "Array(String)"},
-    "decisions": {"decision_id": "String", "trigger_id": "String", "trigger_kind": "String", "msisdn": "String",
-                  "campaign_id": "String", "trigger_ts": "DateTime", "decided_at": "DateTime", "result": "String",
-                  "reason": "String", "detail": "String", "lead_id": "String"},
-    "behaviour": {"msisdn": "String", "hour_start": "DateTime", **{c: "UInt64" for c in (
-        "calls_mo", "calls_mt", "call_seconds", "sms", "bytes_up", "bytes_down", "g3_bytes", "hotline_dials",
-        "distinct_cells")}, "g3_data_share": "Nullable(Float64)", "regions": "Array(String)", "roaming": "UInt8",
-        "last_imei": "String", "last_tac": "String"},
+    "triggers": {
+        "trigger_id": "String",
+        "msisdn": "String",
+        "kind": "String",
+        "ts": "DateTime",
+        "ts_ms": "Int64",
+        "detected_at": "DateTime",
+        "context": "String",
+    },
+    "leads": {
+        "lead_id": "String",
+        "msisdn": "String",
+        "campaign_id": "String",
+        "offer_id": "String",
+        "channel": "String",
+        "channels": "Array(String)",
+        "message": "String",
+        "trigger_id": "String",
+        "trigger_kind": "String",
+        "trigger_ts": "DateTime",
+        "created_at": "DateTime",
+        "deliver_at": "DateTime",
+        "expires_at": "DateTime",
+        "control": "UInt8",
+        "reasons": "Array(String)",
+    },
+    "decisions": {
+        "decision_id": "String",
+        "trigger_id": "String",
+        "trigger_kind": "String",
+        "msisdn": "String",
+        "campaign_id": "String",
+        "trigger_ts": "DateTime",
+        "decided_at": "DateTime",
+        "result": "String",
+        "reason": "String",
+        "detail": "String",
+        "lead_id": "String",
+    },
+    "behaviour": {
+        "msisdn": "String",
+        "hour_start": "DateTime",
+        **{
+            c: "UInt64"
+            for c in (
+                "calls_mo",
+                "calls_mt",
+                "call_seconds",
+                "sms",
+                "bytes_up",
+                "bytes_down",
+                "g3_bytes",
+                "hotline_dials",
+                "distinct_cells",
+            )
+        },
+        "g3_data_share": "Nullable(Float64)",
+        "regions": "Array(String)",
+        "roaming": "UInt8",
+        "last_imei": "String",
+        "last_tac": "String",
+    },
     "handset_snapshot": {"msisdn": "String", "tac": "String", "updated": "DateTime"},
     "handsets": {"tac": "String", "brand": "String", "model": "String", "tier": "String", "g3_capable": "UInt8"},
-    "regions": {"region_id": "String", "name": "String", "kind": "String", "watched": "UInt8", "lat": "Float64",
-                "lon": "Float64"},
-    "region_metrics": {"region_id": "String", "region_name": "String", "region_kind": "String", "lat": "Float64",
-                       "lon": "Float64", "window_start": "DateTime", "window_end": "DateTime",
-                       "subscribers": "UInt64", "g3_subscribers": "UInt64", "g3_capable": "UInt64",
-                       "opportunities": "UInt64", "g3_coverage": "Float64", "g3_data_share": "Nullable(Float64)",
-                       "product_names": "Array(String)", "product_counts": "Array(UInt64)"},
-    "outcomes": {"outcome_id": "String", "lead_id": "String", "trigger_id": "String", "msisdn": "String",
-                 "campaign_id": "String", "status": "String", "reason": "String", "ts": "DateTime",
-                 "order_id": "String"},
-    "orders": {"order_id": "String", "msisdn": "String", "product_id": "String", "product_kind": "String",
-               "action": "String", "channel": "String", "lead_id": "String", "ts": "DateTime"},
-    "dlq": {"source": "String", "reason": "String", "detail": "String", "event_id": "String", "ts": "DateTime",
-            "raw": "String"},
+    "regions": {
+        "region_id": "String",
+        "name": "String",
+        "kind": "String",
+        "watched": "UInt8",
+        "lat": "Float64",
+        "lon": "Float64",
+    },
+    "region_metrics": {
+        "region_id": "String",
+        "region_name": "String",
+        "region_kind": "String",
+        "lat": "Float64",
+        "lon": "Float64",
+        "window_start": "DateTime",
+        "window_end": "DateTime",
+        "subscribers": "UInt64",
+        "g3_subscribers": "UInt64",
+        "g3_capable": "UInt64",
+        "opportunities": "UInt64",
+        "g3_coverage": "Float64",
+        "g3_data_share": "Nullable(Float64)",
+        "product_names": "Array(String)",
+        "product_counts": "Array(UInt64)",
+    },
+    "outcomes": {
+        "outcome_id": "String",
+        "lead_id": "String",
+        "trigger_id": "String",
+        "msisdn": "String",
+        "campaign_id": "String",
+        "status": "String",
+        "reason": "String",
+        "ts": "DateTime",
+        "order_id": "String",
+    },
+    "orders": {
+        "order_id": "String",
+        "msisdn": "String",
+        "product_id": "String",
+        "product_kind": "String",
+        "action": "String",
+        "channel": "String",
+        "lead_id": "String",
+        "ts": "DateTime",
+    },
+    "dlq": {
+        "source": "String",
+        "reason": "String",
+        "detail": "String",
+        "event_id": "String",
+        "ts": "DateTime",
+        "raw": "String",
+    },
     "dlq_counts": {"minute": "DateTime", "source": "String", "reason": "String", "records": "UInt64"},
-    "traffic": {"window_start": "DateTime", "window_end": "DateTime", "source": "String", "event_type": "String",
-                "events": "UInt64"},
-    "loader_progress": {"ts": "DateTime", "topic": "String", "partition": "UInt32", "committed": "Int64",
-                        "end_offset": "Int64", "lag": "Int64", "rows": "UInt64"},
+    "traffic": {
+        "window_start": "DateTime",
+        "window_end": "DateTime",
+        "source": "String",
+        "event_type": "String",
+        "events": "UInt64",
+    },
+    "loader_progress": {
+        "ts": "DateTime",
+        "topic": "String",
+        "partition": "UInt32",
+        "committed": "Int64",
+        "end_offset": "Int64",
+        "lag": "Int64",
+        "rows": "UInt64",
+    },
     "schema_migrations": {"version": "UInt32", "name": "String", "checksum": "String", "applied_at": "DateTime"},
 }
 VIEWS = ["behaviour_48h"]
@@ -61,10 +161,12 @@ VIEWS = ["behaviour_48h"]
 
 
 def test_render_resolves_features_ttl_and_database():
-    text = ("CREATE TABLE ${db}.t (a String\n-- @if skip_indexes\n, INDEX i a TYPE bloom_filter GRANULARITY 1\n"
-            "-- @else\n-- no index before 20.1\n, b String\n-- @endif\n) ENGINE = MergeTree ORDER BY a ${ttl(ts)};\n"
-            "CREATE TABLE ${db}.d (ts DateTime) ENGINE = MergeTree ORDER BY ts ${ttl(ts, 7)};\n"
-            "-- a comment with ${ttl(x, N)} and ${nothing} stays inert\n")
+    text = (
+        "CREATE TABLE ${db}.t (a String\n-- @if skip_indexes\n, INDEX i a TYPE bloom_filter GRANULARITY 1\n"
+        "-- @else\n-- no index before 20.1\n, b String\n-- @endif\n) ENGINE = MergeTree ORDER BY a ${ttl(ts)};\n"
+        "CREATE TABLE ${db}.d (ts DateTime) ENGINE = MergeTree ORDER BY ts ${ttl(ts, 7)};\n"
+        "-- a comment with ${ttl(x, N)} and ${nothing} stays inert\n"
+    )
     modern = migrations.render(text, database="tp", features={"ttl", "skip_indexes"}, retention_days=30)
     assert "INDEX i a TYPE bloom_filter" in modern and "b String" not in modern
     assert "TTL ts + INTERVAL 30 DAY" in modern and "TTL ts + INTERVAL 7 DAY" in modern
@@ -75,12 +177,15 @@ def test_render_resolves_features_ttl_and_database():
     assert "INTERVAL 3 DAY" in migrations.render(text, database="tp", features={"ttl"}, retention_days=3)
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("-- @if teleport\nSELECT 1\n-- @endif\n", "unknown feature 'teleport'"),
-    ("-- @if ttl\nSELECT 1\n", "without -- @endif"),
-    ("SELECT ${nope}", "unknown placeholder ${nope}"),
-    ("-- @frobnicate\n", "unexpected directive"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("-- @if teleport\nSELECT 1\n-- @endif\n", "unknown feature 'teleport'"),
+        ("-- @if ttl\nSELECT 1\n", "without -- @endif"),
+        ("SELECT ${nope}", "unknown placeholder ${nope}"),
+        ("-- @frobnicate\n", "unexpected directive"),
+    ],
+)
 def test_render_refuses_what_it_does_not_know(text, needle):
     with pytest.raises(migrations.MigrationError, match=needle.replace("$", r"\$").replace("{", r"\{")):
         migrations.render(text, database="tp", features=set(), retention_days=1, name="x.sql")
@@ -88,7 +193,10 @@ def test_render_refuses_what_it_does_not_know(text, needle):
 
 def test_split_statements_respects_quotes_and_comments():
     sql = "SELECT 'a;b';\n-- comment; with semicolon\nSELECT \"x;\" -- trailing; comment\n;\n\n-- only a comment\n"
-    assert migrations.split_statements(sql) == ["SELECT 'a;b'", "-- comment; with semicolon\nSELECT \"x;\" -- trailing; comment"]
+    assert migrations.split_statements(sql) == [
+        "SELECT 'a;b'",
+        '-- comment; with semicolon\nSELECT "x;" -- trailing; comment',
+    ]
 
 
 def test_discover_orders_files_and_refuses_bad_names(tmp_path):
@@ -103,19 +211,25 @@ def test_discover_orders_files_and_refuses_bad_names(tmp_path):
 def test_shipped_migrations_render_for_both_servers():
     for m in migrations.discover():
         for feats in (set(), set(backends.FEATURES)):
-            for stmt in migrations.split_statements(migrations.render(m.text, database="tp", features=feats, retention_days=9,
-                                                      name=m.path.name)):
+            for stmt in migrations.split_statements(
+                migrations.render(m.text, database="tp", features=feats, retention_days=9, name=m.path.name)
+            ):
                 assert "${" not in stmt and "@if" not in stmt
 
 
 def test_partition_end_and_urls(settings):
-    assert retention.partition_end("202612") == datetime(2027, 1, 1, tzinfo=timezone.utc)
-    assert retention.partition_end("20261130") == datetime(2026, 12, 1, tzinfo=timezone.utc)
+    assert retention.partition_end("202612") == datetime(2027, 1, 1, tzinfo=UTC)
+    assert retention.partition_end("20261130") == datetime(2026, 12, 1, tzinfo=UTC)
     assert retention.partition_end("tuple()") is None
     assert backends.parse_url("chdb:", settings)["path"] == (settings.paths.work_dir / "chdb").resolve()
     assert backends.parse_url("chdb:///srv/ch", settings)["path"].as_posix() == "/srv/ch"
     assert backends.parse_url("clickhouse://u:p%40ss@db.example:9440", settings) == {
-        "kind": "server", "host": "db.example", "port": 9440, "user": "u", "password": "p@ss"}
+        "kind": "server",
+        "host": "db.example",
+        "port": 9440,
+        "user": "u",
+        "password": "p@ss",
+    }
     assert backends.parse_url("clickhouse://db", settings)["port"] == 9000
     with pytest.raises(backends.ClickHouseError, match="not understood"):
         backends.parse_url("postgres://x", settings)
@@ -153,15 +267,15 @@ def backend(request, tmp_path_factory, chdb_dir):
 
 
 def columns(b, table):
-    return dict(b.query(f"SELECT name, type FROM system.columns WHERE database = '{b.database}' "
-                        f"AND table = '{table}'"))
+    return dict(b.query(f"SELECT name, type FROM system.columns WHERE database = '{b.database}' AND table = '{table}'"))
 
 
 def test_migrations_apply_once_and_are_recorded(backend):
     assert [m.version for m in backend.first_applied] == [m.version for m in migrations.discover()]
     assert migrations.migrate(backend, backend.settings) == []  # second run: no-op
-    rows = backend.query(f"SELECT version, name, checksum FROM {backend.database}.schema_migrations FINAL "
-                         "ORDER BY version")
+    rows = backend.query(
+        f"SELECT version, name, checksum FROM {backend.database}.schema_migrations FINAL ORDER BY version"
+    )
     assert rows == [(m.version, m.name, m.checksum) for m in migrations.discover()]
     assert backend.scalar(f"SELECT count() FROM {backend.database}.schema_migrations") == len(rows)
 
@@ -198,7 +312,9 @@ def test_a_changed_migration_is_an_error_naming_it(backend, tmp_path):
         b.execute("DROP DATABASE IF EXISTS tp_changed")
         assert len(migrations.migrate(b, b.settings, mig)) == len(migrations.discover())
         (mig / "002_behaviour_rollup.sql").write_text((mig / "002_behaviour_rollup.sql").read_text() + "\n-- x\n")
-        with pytest.raises(migrations.MigrationError, match="002_behaviour_rollup.sql was changed after it was applied"):
+        with pytest.raises(
+            migrations.MigrationError, match="002_behaviour_rollup.sql was changed after it was applied"
+        ):
             migrations.migrate(b, b.settings, mig)
         (mig / "002_behaviour_rollup.sql").unlink()
         with pytest.raises(migrations.MigrationError, match="002 .*applied .*but not in"):
@@ -213,41 +329,89 @@ def _behaviour_rows(newest: int):
     rows = []
     for h in range(52):
         hour = newest - h * HOUR
-        rows.append(("13900000001", hour, h, 1000 * h, 2000, 500 * (h % 3), [f"r{h % 4}", "mall-001"], int(h == 5),
-                     "35693803" if h % 10 == 0 else ""))
+        rows.append(
+            (
+                "13900000001",
+                hour,
+                h,
+                1000 * h,
+                2000,
+                500 * (h % 3),
+                [f"r{h % 4}", "mall-001"],
+                int(h == 5),
+                "35693803" if h % 10 == 0 else "",
+            )
+        )
         if h % 2:
             rows.append(("13900000002", hour, 1, 0, 0, 0, [], 0, "86012345" if h == 41 else ""))
     return rows
 
 
 def _insert_behaviour(b, rows):
-    cols = ["msisdn", "hour_start", "calls_mo", "calls_mt", "call_seconds", "sms", "bytes_up", "bytes_down",
-            "g3_bytes", "hotline_dials", "distinct_cells", "g3_data_share", "regions", "roaming", "last_imei",
-            "last_tac"]
-    b.insert("behaviour", cols, [(m, h, c, 1, 60, 0, up, down, g3, 0, 2, None, reg, roam, "", tac)
-                                 for m, h, c, up, down, g3, reg, roam, tac in rows])
+    cols = [
+        "msisdn",
+        "hour_start",
+        "calls_mo",
+        "calls_mt",
+        "call_seconds",
+        "sms",
+        "bytes_up",
+        "bytes_down",
+        "g3_bytes",
+        "hotline_dials",
+        "distinct_cells",
+        "g3_data_share",
+        "regions",
+        "roaming",
+        "last_imei",
+        "last_tac",
+    ]
+    b.insert(
+        "behaviour",
+        cols,
+        [
+            (m, h, c, 1, 60, 0, up, down, g3, 0, 2, None, reg, roam, "", tac)
+            for m, h, c, up, down, g3, reg, roam, tac in rows
+        ],
+    )
 
 
 def test_behaviour_48h_is_exact_and_survives_duplicates(backend):
     b, db = backend, backend.database
-    newest = (int(datetime.now(timezone.utc).timestamp()) // HOUR - 3) * HOUR
+    newest = (int(datetime.now(UTC).timestamp()) // HOUR - 3) * HOUR
     rows = _behaviour_rows(newest)
     _insert_behaviour(b, rows)
     _insert_behaviour(b, rows[:40])  # redelivered
     _insert_behaviour(b, rows[10:20])
-    got = {r[0]: r for r in b.query(
-        f"SELECT msisdn, active_hours, calls_mo, calls, call_seconds, bytes_up, bytes_down, g3_bytes, "
-        f"g3_data_share, regions, distinct_regions, roaming_hours, last_tac, toUnixTimestamp(window_start), "
-        f"toUnixTimestamp(window_end) FROM {db}.behaviour_48h ORDER BY msisdn")}
+    got = {
+        r[0]: r
+        for r in b.query(
+            f"SELECT msisdn, active_hours, calls_mo, calls, call_seconds, bytes_up, bytes_down, g3_bytes, "
+            f"g3_data_share, regions, distinct_regions, roaming_hours, last_tac, toUnixTimestamp(window_start), "
+            f"toUnixTimestamp(window_end) FROM {db}.behaviour_48h ORDER BY msisdn"
+        )
+    }
     for msisdn in ("13900000001", "13900000002"):
         window = [r for r in rows if r[0] == msisdn and r[1] > newest - 48 * HOUR]
         up, down, g3 = (sum(r[i] for r in window) for i in (3, 4, 5))
         regions = sorted({x for r in window for x in r[6]})
         tac = max((r for r in window if r[8]), key=lambda r: r[1])[8]
         assert got[msisdn][1:] == (
-            len(window), sum(r[2] for r in window), sum(r[2] + 1 for r in window), 60 * len(window), up, down, g3,
-            pytest.approx(g3 / (up + down)) if up + down else None, regions, len(regions),
-            sum(r[7] for r in window), tac, newest - 47 * HOUR, newest + HOUR)
+            len(window),
+            sum(r[2] for r in window),
+            sum(r[2] + 1 for r in window),
+            60 * len(window),
+            up,
+            down,
+            g3,
+            pytest.approx(g3 / (up + down)) if up + down else None,
+            regions,
+            len(regions),
+            sum(r[7] for r in window),
+            tac,
+            newest - 47 * HOUR,
+            newest + HOUR,
+        )
     # the raw table keeps the redelivered rows until merged; FINAL de-duplicates
     assert b.scalar(f"SELECT count() FROM {db}.behaviour FINAL") == len(rows)
     # handset snapshot: the latest TAC per subscriber
@@ -257,28 +421,36 @@ def test_behaviour_48h_is_exact_and_survives_duplicates(backend):
 
 def test_dlq_counts_count_rows_and_distinct_records(backend):
     b, db = backend, backend.database
-    t = int(datetime.now(timezone.utc).timestamp()) // 60 * 60
+    t = int(datetime.now(UTC).timestamp()) // 60 * 60
     rows = [("ingest", "bad_json", "", "", t + i, None, f"x{i}", f"id{i}") for i in range(5)]
     cols = ["source", "reason", "detail", "event_id", "ts", "event_ts_ms", "raw", "dlq_id"]
     b.insert("dlq", cols, rows)
     b.insert("dlq", cols, rows[:2])  # redelivered
-    got = b.query(f"SELECT sum(records), uniqExactMerge(distinct_records) FROM {db}.dlq_counts "
-                  f"WHERE source = 'ingest'")
+    got = b.query(f"SELECT sum(records), uniqExactMerge(distinct_records) FROM {db}.dlq_counts WHERE source = 'ingest'")
     assert got == [(7, 5)]
     assert b.scalar(f"SELECT count() FROM {db}.dlq FINAL WHERE source = 'ingest'") == 5
 
 
 def test_prune_drops_only_partitions_past_retention(backend):
     b, db, s = backend, backend.database, backend.settings
-    now = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
     ts = lambda days: int((now - timedelta(days=days)).timestamp())  # noqa: E731
     cols = ["source", "reason", "detail", "event_id", "ts", "event_ts_ms", "raw", "dlq_id"]
     if b.supports("ttl"):
-        # TTL does the job: rows past retention do not even stay on insert (an empty part may, which prune drops)
-        real = datetime.now(timezone.utc)
+        # TTL does the job: rows past retention go in the merge that follows the insert; prune drops nothing else
+        real = datetime.now(UTC)
         old = int((real - timedelta(days=20)).timestamp())
-        b.insert("dlq", cols, [("prune", "late", "", "", old, None, "r", "old"),
-                               ("prune", "late", "", "", int(real.timestamp()), None, "r", "new")])
+        b.insert(
+            "dlq",
+            cols,
+            [
+                ("prune", "late", "", "", old, None, "r", "old"),
+                ("prune", "late", "", "", int(real.timestamp()), None, "r", "new"),
+            ],
+        )
+        # TTL runs in a merge right after the insert, asynchronously (the old row was seen now and then just after
+        # the insert): OPTIMIZE ... FINAL runs that merge now.
+        b.execute(f"OPTIMIZE TABLE {db}.dlq FINAL")
         assert b.query(f"SELECT dlq_id FROM {db}.dlq WHERE source = 'prune'") == [("new",)]
         retention.prune(b, s)  # may drop emptied partitions (dlq, dlq_counts), nothing else
         assert b.query(f"SELECT dlq_id FROM {db}.dlq WHERE source = 'prune'") == [("new",)]
@@ -298,14 +470,18 @@ def test_prune_drops_only_partitions_past_retention(backend):
 
 def test_reference_data_loads_and_replaces(backend, tmp_path):
     b, db = backend, backend.database
-    (tmp_path / "handsets.csv").write_text("tac,brand,model,tier,g3_capable\n86012345,Huawei,T2211,low,true\n"
-                                           "35693803,Apple,X,high,false\n")
-    (tmp_path / "regions.csv").write_text("region_id,name,kind,watched,lat,lon\n"
-                                          "mall-001,Xinjiekou Mall 1,mall,true,32.05,118.8\n")
+    (tmp_path / "handsets.csv").write_text(
+        "tac,brand,model,tier,g3_capable\n86012345,Huawei,T2211,low,true\n35693803,Apple,X,high,false\n"
+    )
+    (tmp_path / "regions.csv").write_text(
+        "region_id,name,kind,watched,lat,lon\nmall-001,Xinjiekou Mall 1,mall,true,32.05,118.8\n"
+    )
     assert load_reference(b, tmp_path) == {"handsets": 2, "regions": 1}
     assert load_reference(b, tmp_path) == {"handsets": 2, "regions": 1}  # replaces, no duplicates
     assert b.query(f"SELECT tac, brand, g3_capable FROM {db}.handsets ORDER BY tac") == [
-        ("35693803", "Apple", 0), ("86012345", "Huawei", 1)]
+        ("35693803", "Apple", 0),
+        ("86012345", "Huawei", 1),
+    ]
     assert b.query(f"SELECT * FROM {db}.regions") == [("mall-001", "Xinjiekou Mall 1", "mall", 1, 32.05, 118.8)]
     (tmp_path / "regions.csv").write_text("region_id,name,kind,watched,lat,lon\nr,n,mall,maybe,1,2\n")
     with pytest.raises(backends.ClickHouseError, match="regions.csv:2"):
@@ -335,6 +511,7 @@ def test_db_cli_migrate_status_prune_and_errors(tmp_path):
     assert bad.stderr.count("\n") == 1
     usage = run("prune", "extra")
     assert usage.returncode == 2 and "unrecognized arguments: extra" in usage.stderr and usage.stderr.count("\n") == 1
-    down = subprocess.run([TOUCHPOINT, "db", "migrate", "--url", "clickhouse://127.0.0.1:1"], capture_output=True,
-                          text=True, timeout=60)
+    down = subprocess.run(
+        [TOUCHPOINT, "db", "migrate", "--url", "clickhouse://127.0.0.1:1"], capture_output=True, text=True, timeout=60
+    )
     assert down.returncode == 1 and down.stderr.count("\n") == 1 and "Connection refused" in down.stderr

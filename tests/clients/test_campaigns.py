@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from touchpoint import ROOT
-from touchpoint.clients.campaigns import load_file
-from touchpoint.cli import main
 from tests.clients.topics import fresh_topic, read_back, run
+from touchpoint import ROOT
+from touchpoint.cli import main
+from touchpoint.clients.campaigns import load_file
 
 # kafka-python 3.0 loads its protocol schemas through a deprecated importlib.resources API
 pytestmark = pytest.mark.filterwarnings("ignore:.*is deprecated. Use files\\(\\) instead:DeprecationWarning")
@@ -68,19 +68,32 @@ def test_list_files_json_files_and_dry_run(tmp_path, capsys):
     _write(tmp_path / "notes.txt", "not a campaign")  # other suffixes in a directory are ignored
     rc, out, _ = cli(capsys, "campaigns", "publish", "--dry-run", str(tmp_path))
     assert rc == 0
-    assert out.splitlines() == ["valid one (paused, dial_114)", "valid dial-114-12580 (active, dial_114)",
-                                "valid roam-out-pack (active, roam_out)"]
+    assert out.splitlines() == [
+        "valid one (paused, dial_114)",
+        "valid dial-114-12580 (active, dial_114)",
+        "valid roam-out-pack (active, roam_out)",
+    ]
 
 
-@pytest.mark.parametrize("name, text, message", [
-    ("bad.yaml", "id: [unclosed", "not valid YAML: "),
-    ("bad.json", '{"id": ', "not valid JSON: "),
-    ("empty.yaml", "", "holds no campaign"),
-    ("bad.yaml", MINIMAL.format(id="x").replace("dial_114", "dial_115"), "trigger.kind: unknown trigger kind 'dial_115'; known: region_entry"),
-    ("bad.yaml", MINIMAL.format(id="x").replace("{brand}", "{name}"), "offer.message: unknown placeholder {name}"),
-    ("bad.yaml", MINIMAL.format(id="x").replace("priority: 1", "priority: 1\ncolour: red"),
-     "colour: is not a known field"),
-])
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("bad.yaml", "id: [unclosed", "not valid YAML: "),
+        ("bad.json", '{"id": ', "not valid JSON: "),
+        ("empty.yaml", "", "holds no campaign"),
+        (
+            "bad.yaml",
+            MINIMAL.format(id="x").replace("dial_114", "dial_115"),
+            "trigger.kind: unknown trigger kind 'dial_115'; known: region_entry",
+        ),
+        ("bad.yaml", MINIMAL.format(id="x").replace("{brand}", "{name}"), "offer.message: unknown placeholder {name}"),
+        (
+            "bad.yaml",
+            MINIMAL.format(id="x").replace("priority: 1", "priority: 1\ncolour: red"),
+            "colour: is not a known field",
+        ),
+    ],
+)
 def test_file_errors_are_one_line(tmp_path, capsys, name, text, message):
     f = _write(tmp_path / name, text)
     rc, out, err = cli(capsys, "campaigns", "validate", str(f))
@@ -92,22 +105,27 @@ def test_list_entry_and_duplicate_errors(tmp_path, capsys):
     good, bad = load_file(EXAMPLES / "dial-114-12580.yaml")[0], load_file(EXAMPLES / "roam-out-pack.yaml")[0]
     f = _write(tmp_path / "list.json", json.dumps([good, dict(bad, priority="high")]))
     assert cli(capsys, "campaigns", "validate", str(f))[2] == (
-        f"touchpoint: error: campaigns: {f}[1]: priority: 'high' is not of type 'integer'\n")
+        f"touchpoint: error: campaigns: {f}[1]: priority: 'high' is not of type 'integer'\n"
+    )
     shutil.copy(EXAMPLES / "dial-114-12580.yaml", tmp_path / "a.yaml")
     shutil.copy(EXAMPLES / "dial-114-12580.yaml", tmp_path / "b.yaml")
     f.unlink()
     rc, _, err = cli(capsys, "campaigns", "validate", str(tmp_path))
-    assert rc == 1 and err == (f"touchpoint: error: campaigns: {tmp_path / 'b.yaml'}: id: duplicate id "
-                               f"'dial-114-12580', also in {tmp_path / 'a.yaml'}\n")
+    assert rc == 1 and err == (
+        f"touchpoint: error: campaigns: {tmp_path / 'b.yaml'}: id: duplicate id "
+        f"'dial-114-12580', also in {tmp_path / 'a.yaml'}\n"
+    )
     # the same file named twice is not a duplicate
     assert cli(capsys, "campaigns", "validate", str(tmp_path / "a.yaml"), str(tmp_path / "a.yaml"))[0] == 0
 
 
 def test_missing_paths(tmp_path, capsys):
     assert cli(capsys, "campaigns", "validate", str(tmp_path / "nope"))[2] == (
-        f"touchpoint: error: campaigns: {tmp_path / 'nope'}: not found\n")
+        f"touchpoint: error: campaigns: {tmp_path / 'nope'}: not found\n"
+    )
     assert cli(capsys, "campaigns", "validate", str(tmp_path))[2] == (
-        f"touchpoint: error: campaigns: {tmp_path}: no *.yaml, *.yml, *.json files\n")
+        f"touchpoint: error: campaigns: {tmp_path}: no *.yaml, *.yml, *.json files\n"
+    )
 
 
 # --- publishing to the broker ---------------------------------------------------------------------
@@ -116,8 +134,12 @@ def test_missing_paths(tmp_path, capsys):
 @pytest.mark.slow
 def test_publish_examples(broker):
     topic = fresh_topic(broker, "cli-campaigns")
-    out = run("campaigns", "publish", str(EXAMPLES),
-              env={"TOUCHPOINT_KAFKA__BOOTSTRAP": broker, "TOUCHPOINT_TOPICS__CAMPAIGNS": topic})
+    out = run(
+        "campaigns",
+        "publish",
+        str(EXAMPLES),
+        env={"TOUCHPOINT_KAFKA__BOOTSTRAP": broker, "TOUCHPOINT_TOPICS__CAMPAIGNS": topic},
+    )
     assert out.returncode == 0, out.stderr
     files = sorted(EXAMPLES.glob("*.yaml"))
     objs = [load_file(p)[0] for p in files]
@@ -125,7 +147,7 @@ def test_publish_examples(broker):
     got = read_back(broker, topic)
     assert [k.decode() for k, _ in got] == [p.stem for p in files]  # keyed by id, in file order
     for (_, value), obj in zip(got, objs):
-        assert json.loads(value) == obj                                  # exactly the file's content
+        assert json.loads(value) == obj  # exactly the file's content
         assert value == json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()  # compact
 
 
@@ -136,12 +158,20 @@ def test_invalid_file_publishes_nothing(broker, tmp_path):
     for p in sorted(EXAMPLES.glob("*.yaml"))[:3]:
         shutil.copy(p, tmp_path / p.name)
     bad = tmp_path / "zz-bad.yaml"
-    bad.write_text((EXAMPLES / "mall-entry-shop.yaml").read_text().replace("id: mall-entry-shop", "id: zz-bad")
-                   .replace("- {field: age_band, op: in,", "- {field: shoe_size, op: in,"))
+    bad.write_text(
+        (EXAMPLES / "mall-entry-shop.yaml")
+        .read_text()
+        .replace("id: mall-entry-shop", "id: zz-bad")
+        .replace("- {field: age_band, op: in,", "- {field: shoe_size, op: in,")
+    )
     out = run("campaigns", "publish", str(tmp_path), env=env)
     assert out.returncode == 1 and out.stdout == ""
-    assert out.stderr.startswith(f"touchpoint: error: campaigns: {bad}: audience.static[0].field: unknown field "
-                                 "'shoe_size'") and out.stderr.count("\n") == 1
+    assert (
+        out.stderr.startswith(
+            f"touchpoint: error: campaigns: {bad}: audience.static[0].field: unknown field 'shoe_size'"
+        )
+        and out.stderr.count("\n") == 1
+    )
     # neither validate nor a dry run publishes
     assert run("campaigns", "validate", str(EXAMPLES), env=env).returncode == 0
     assert run("campaigns", "publish", "--dry-run", str(EXAMPLES), env=env).returncode == 0

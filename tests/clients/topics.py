@@ -13,8 +13,9 @@ from touchpoint.infra import stack
 
 
 def run(*args, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([TOUCHPOINT, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [TOUCHPOINT, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
 
 
 def fresh_topic(broker: str, prefix: str) -> str:

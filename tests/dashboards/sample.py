@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from touchpoint.clickhouse.backends import connect
 from touchpoint.clickhouse.migrations import migrate
 
 #: Recent, because dlq and loader_progress have a short TTL (14 and 7 days): older rows vanish at insert.
-T0 = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+T0 = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
 WINDOWS = 8  # 15-minute windows: 01:00 .. 03:00 UTC
 
 #: (id, name, kind, lat, lon, typical subscribers present, typical G3 coverage)
@@ -63,9 +63,23 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
             opportunities = capable - g3
             counts = sorted((p, rnd.randint(1, present)) for p in PRODUCTS)
             start = T0 + timedelta(minutes=15 * w)
-            row = (rid, name, kind, lat, lon, _s(start), _s(start + timedelta(minutes=15)), present, g3, capable,
-                   opportunities, g3 / present, rnd.uniform(0.05, 0.5), [p for p, _ in counts],
-                   [c for _, c in counts])
+            row = (
+                rid,
+                name,
+                kind,
+                lat,
+                lon,
+                _s(start),
+                _s(start + timedelta(minutes=15)),
+                present,
+                g3,
+                capable,
+                opportunities,
+                g3 / present,
+                rnd.uniform(0.05, 0.5),
+                [p for p, _ in counts],
+                [c for _, c in counts],
+            )
             rows["region_metrics"].append(row)
             expected["latest"][rid] = row
     # a redelivered region record (ReplacingMergeTree twin) must not change anything
@@ -81,17 +95,39 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
             msisdn = f"1395{n:07d}"
             tid = f"t-{cid[:6]}-{i:04d}"
             detected = ts + timedelta(seconds=rnd.randint(1, 70))
-            rows["triggers"].append((tid, msisdn, kind, _s(ts), _s(ts) * 1000, _s(detected), _s(detected) * 1000,
-                                     json.dumps({"campaign_hint": cid}, sort_keys=True)))
+            rows["triggers"].append(
+                (
+                    tid,
+                    msisdn,
+                    kind,
+                    _s(ts),
+                    _s(ts) * 1000,
+                    _s(detected),
+                    _s(detected) * 1000,
+                    json.dumps({"campaign_hint": cid}, sort_keys=True),
+                )
+            )
             decided = detected + timedelta(seconds=1)
             u = rnd.random()
             result = "lead" if u < lead_share else ("control" if u < lead_share + control_share else "suppressed")
             reason = "" if result != "suppressed" else rnd.choice(REASONS)
             lead_id = f"l-{cid[:6]}-{i:04d}" if result != "suppressed" else ""
             did = f"d-{cid[:6]}-{i:04d}"
-            drow = (did, tid, kind, msisdn, cid, _s(ts), _s(decided), _s(decided) * 1000, result, reason,
-                    f"data_mb_24h gte 200 (is {rnd.uniform(0, 150):.1f})" if reason == "audience" else "", lead_id,
-                    _s(decided) if lead_id else 0)
+            drow = (
+                did,
+                tid,
+                kind,
+                msisdn,
+                cid,
+                _s(ts),
+                _s(decided),
+                _s(decided) * 1000,
+                result,
+                reason,
+                f"data_mb_24h gte 200 (is {rnd.uniform(0, 150):.1f})" if reason == "audience" else "",
+                lead_id,
+                _s(decided) if lead_id else 0,
+            )
             rows["decisions"].append(drow)
             if i % 7 == 0:
                 rows["decisions"].append(drow)  # at-least-once: the same decision twice
@@ -100,10 +136,27 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                 expected["suppressed"][reason] += 1
                 continue
             control = result == "control"
-            rows["leads"].append((lead_id, msisdn, cid, f"offer-{cid[:8]}", "sms", ["sms", "outbound_call"],
-                                  f"Hello from {cid}", tid, kind, _s(ts), _s(ts) * 1000, _s(decided),
-                                  _s(decided) * 1000, _s(decided), _s(ts + timedelta(hours=48)), int(control),
-                                  [f"trigger:{kind}", "priority:5"] + (["control_group"] if control else [])))
+            rows["leads"].append(
+                (
+                    lead_id,
+                    msisdn,
+                    cid,
+                    f"offer-{cid[:8]}",
+                    "sms",
+                    ["sms", "outbound_call"],
+                    f"Hello from {cid}",
+                    tid,
+                    kind,
+                    _s(ts),
+                    _s(ts) * 1000,
+                    _s(decided),
+                    _s(decided) * 1000,
+                    _s(decided),
+                    _s(ts + timedelta(hours=48)),
+                    int(control),
+                    [f"trigger:{kind}", "priority:5"] + (["control_group"] if control else []),
+                )
+            )
             converted = False
             if control:
                 c["control_leads"] += 1
@@ -115,54 +168,126 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                 if rnd.random() < 0.9:
                     f["delivered"] += 1
                     at = decided + timedelta(seconds=5)
-                    rows["outcomes"].append((f"o-{lead_id}-d", lead_id, tid, msisdn, cid, "delivered", "",
-                                             _s(at), _s(at) * 1000, ""))
+                    rows["outcomes"].append(
+                        (f"o-{lead_id}-d", lead_id, tid, msisdn, cid, "delivered", "", _s(at), _s(at) * 1000, "")
+                    )
                     converted = rnd.random() < 0.3
                     f["converted"] += converted
                     c["treatment_converted"] += converted
             if converted:
                 at = decided + timedelta(minutes=rnd.randint(5, 90))
                 order = f"ord-{lead_id}"
-                rows["outcomes"].append((f"o-{lead_id}-c", lead_id, tid, msisdn, cid, "converted", "order", _s(at),
-                                         _s(at) * 1000, order))
-                rows["orders"].append((order, msisdn, "g3-pack", "data", "subscribe", "sms", lead_id, _s(at),
-                                       _s(at) * 1000))
+                rows["outcomes"].append(
+                    (f"o-{lead_id}-c", lead_id, tid, msisdn, cid, "converted", "order", _s(at), _s(at) * 1000, order)
+                )
+                rows["orders"].append(
+                    (order, msisdn, "g3-pack", "data", "subscribe", "sms", lead_id, _s(at), _s(at) * 1000)
+                )
         expected["funnel"][cid] = f
         expected["control"][cid] = c
     rows["outcomes"].append(rows["outcomes"][0])  # redelivered outcome
 
     for minute in range(WINDOWS * 15):
         start = T0 + timedelta(minutes=minute)
-        for source, etype, base in [("signaling", "location_update", 900), ("signaling", "mo_call", 240),
-                                    ("signaling", "mo_sms", 120), ("xdr", "data_session", 600)]:
-            rows["traffic"].append((_s(start), _s(start + timedelta(minutes=1)), source, etype,
-                                    int(base * rnd.uniform(0.8, 1.2))))
+        for source, etype, base in [
+            ("signaling", "location_update", 900),
+            ("signaling", "mo_call", 240),
+            ("signaling", "mo_sms", 120),
+            ("xdr", "data_session", 600),
+        ]:
+            rows["traffic"].append(
+                (_s(start), _s(start + timedelta(minutes=1)), source, etype, int(base * rnd.uniform(0.8, 1.2)))
+            )
         if minute % 4 == 0:
             for topic, end in [("triggers", 200), ("decisions", 260), ("region_metrics", 90)]:
                 lag = rnd.randint(0, 40)
-                rows["loader_progress"].append((_s(start), topic, 0, end * minute - lag, end * minute, lag, 100,
-                                                "touchpoint-loader"))
+                rows["loader_progress"].append(
+                    (_s(start), topic, 0, end * minute - lag, end * minute, lag, 100, "touchpoint-loader")
+                )
     for k in range(40):
         ts = T0 + timedelta(minutes=rnd.randint(0, WINDOWS * 15 - 1))
         reason = rnd.choice(["bad_json", "missing_field", "late", "ts_out_of_range"])
-        rows["dlq"].append(("signaling" if k % 3 else "xdr", reason, "field ts" if reason != "bad_json" else "",
-                            f"e{k}", _s(ts), _s(ts) * 1000, "{broken", f"dlq-{k}"))
+        rows["dlq"].append(
+            (
+                "signaling" if k % 3 else "xdr",
+                reason,
+                "field ts" if reason != "bad_json" else "",
+                f"e{k}",
+                _s(ts),
+                _s(ts) * 1000,
+                "{broken",
+                f"dlq-{k}",
+            )
+        )
     return rows, expected
 
 
 COLUMNS = {
     "regions": ["region_id", "name", "kind", "watched", "lat", "lon"],
-    "region_metrics": ["region_id", "region_name", "region_kind", "lat", "lon", "window_start", "window_end",
-                       "subscribers", "g3_subscribers", "g3_capable", "opportunities", "g3_coverage", "g3_data_share",
-                       "product_names", "product_counts"],
+    "region_metrics": [
+        "region_id",
+        "region_name",
+        "region_kind",
+        "lat",
+        "lon",
+        "window_start",
+        "window_end",
+        "subscribers",
+        "g3_subscribers",
+        "g3_capable",
+        "opportunities",
+        "g3_coverage",
+        "g3_data_share",
+        "product_names",
+        "product_counts",
+    ],
     "triggers": ["trigger_id", "msisdn", "kind", "ts", "ts_ms", "detected_at", "detected_at_ms", "context"],
-    "decisions": ["decision_id", "trigger_id", "trigger_kind", "msisdn", "campaign_id", "trigger_ts", "decided_at",
-                  "decided_at_ms", "result", "reason", "detail", "lead_id", "deliver_at"],
-    "leads": ["lead_id", "msisdn", "campaign_id", "offer_id", "channel", "channels", "message", "trigger_id",
-              "trigger_kind", "trigger_ts", "trigger_ts_ms", "created_at", "created_at_ms", "deliver_at", "expires_at",
-              "control", "reasons"],
-    "outcomes": ["outcome_id", "lead_id", "trigger_id", "msisdn", "campaign_id", "status", "reason", "ts", "ts_ms",
-                 "order_id"],
+    "decisions": [
+        "decision_id",
+        "trigger_id",
+        "trigger_kind",
+        "msisdn",
+        "campaign_id",
+        "trigger_ts",
+        "decided_at",
+        "decided_at_ms",
+        "result",
+        "reason",
+        "detail",
+        "lead_id",
+        "deliver_at",
+    ],
+    "leads": [
+        "lead_id",
+        "msisdn",
+        "campaign_id",
+        "offer_id",
+        "channel",
+        "channels",
+        "message",
+        "trigger_id",
+        "trigger_kind",
+        "trigger_ts",
+        "trigger_ts_ms",
+        "created_at",
+        "created_at_ms",
+        "deliver_at",
+        "expires_at",
+        "control",
+        "reasons",
+    ],
+    "outcomes": [
+        "outcome_id",
+        "lead_id",
+        "trigger_id",
+        "msisdn",
+        "campaign_id",
+        "status",
+        "reason",
+        "ts",
+        "ts_ms",
+        "order_id",
+    ],
     "orders": ["order_id", "msisdn", "product_id", "product_kind", "action", "channel", "lead_id", "ts", "ts_ms"],
     "traffic": ["window_start", "window_end", "source", "event_type", "events"],
     "loader_progress": ["ts", "topic", "partition", "committed", "end_offset", "lag", "rows", "group_id"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -37,14 +37,15 @@ def test_map_shows_latest_window_per_region(sample):
     for rid, exp in expected["latest"].items():
         got = rows[rid]
         assert (got["subscribers"], got["g3_subscribers"], got["opportunities"]) == (exp[7], exp[8], exp[10])
-        assert got["window_start"] == datetime.fromtimestamp(exp[5], timezone.utc).replace(tzinfo=None)
+        assert got["window_start"] == datetime.fromtimestamp(exp[5], UTC).replace(tzinfo=None)
         assert got["g3_coverage"] == pytest.approx(exp[11], abs=1e-4)
         assert (got["lat"], got["lon"]) == (exp[3], exp[4])
     # the tiny region's latest published window is earlier than the others'
     assert rows["r-gulou-res"]["window_start"] < rows["r-xinjiekou-mall"]["window_start"]
     # region kind filter
-    malls = _run(settings, "touchpoint-micro-regions", 1,
-                 {"region_kind": Variable("region_kind", ("mall",), all=False)})
+    malls = _run(
+        settings, "touchpoint-micro-regions", 1, {"region_kind": Variable("region_kind", ("mall",), all=False)}
+    )
     assert {r["region_kind"] for r in malls.dicts()} == {"mall"} and len(malls.rows) == 3
 
 
@@ -79,7 +80,8 @@ def test_suppressions_and_control_group(sample):
         assert {k: ctrl[cid][k] for k in c} == c, cid
         if c["control_leads"]:
             assert ctrl[cid]["uplift"] == pytest.approx(
-                c["treatment_converted"] / c["treatment_leads"] - c["control_converted"] / c["control_leads"], abs=2e-4)
+                c["treatment_converted"] / c["treatment_leads"] - c["control_converted"] / c["control_leads"], abs=2e-4
+            )
 
 
 def test_pipeline_events_per_second_and_dlq(sample):
@@ -101,15 +103,23 @@ def test_check_cli_runs_every_panel_on_data(sample, tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
     panel_lines = [ln for ln in lines if ln.startswith("  ") and " #" in ln]
-    total = sum(len([p for p in d.panels() if p["type"] in model.QUERY_PANEL_TYPES])
-                for d in model.load_dashboards())
+    total = sum(len([p for p in d.panels() if p["type"] in model.QUERY_PANEL_TYPES]) for d in model.load_dashboards())
     assert len(panel_lines) == total == 22
     assert all(ln.startswith("  ok") for ln in panel_lines), out.stdout
     assert "provisioning: ok" in out.stdout and "@grafana/schema" in lines[0]
     assert lines[-1].startswith("22 panels in 3 dashboards: all ok")
     # a time range with no data: queries still run; --require-data turns the empty ones into failures
-    out = run_cli("dashboards", "check", "--require-data", "--from", "2020-01-01T00:00:00Z",
-                  "--to", "2020-01-02T00:00:00Z", "--config", str(cfg))
+    out = run_cli(
+        "dashboards",
+        "check",
+        "--require-data",
+        "--from",
+        "2020-01-01T00:00:00Z",
+        "--to",
+        "2020-01-02T00:00:00Z",
+        "--config",
+        str(cfg),
+    )
     assert out.returncode == 1 and "EMPTY" in out.stdout and "failed" in out.stdout.splitlines()[-1]
 
 

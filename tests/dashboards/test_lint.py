@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-
 from touchpoint.dashboards import lint, model
 
 # --- static validation ---------------------------------------------------------------------------------------------
@@ -32,9 +31,9 @@ def test_schema_and_structure_catch_broken_dashboards():
     schema = lint.load_schema()
     d = model.dashboard_by_uid("touchpoint-campaigns")
     broken = json.loads(json.dumps(d.model))
-    broken["panels"][0]["gridPos"] = {"x": 0, "y": 0, "w": 12}          # schema: h required
-    broken["panels"][1]["bogus"] = True                                  # schema: no extra properties
-    broken["panels"][2]["targets"][0]["rawSql"] += " AND $nosuchvar"     # structure: undefined variable
+    broken["panels"][0]["gridPos"] = {"x": 0, "y": 0, "w": 12}  # schema: h required
+    broken["panels"][1]["bogus"] = True  # schema: no extra properties
+    broken["panels"][2]["targets"][0]["rawSql"] += " AND $nosuchvar"  # structure: undefined variable
     broken["panels"][3]["targets"][0]["datasource"] = {"type": "mysql", "uid": "other"}
     broken["panels"][4]["id"] = broken["panels"][5]["id"]
     bd = model.Dashboard(d.path, broken)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,18 +11,21 @@ from touchpoint.dashboards.macros import TimeRange, Variable, expand
 
 # --- macros ------------------------------------------------------------------------------------------------------
 
-RANGE = TimeRange(datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc), datetime(2026, 11, 2, 3, 0, tzinfo=timezone.utc), 30)
+RANGE = TimeRange(datetime(2026, 11, 2, 1, 0, tzinfo=UTC), datetime(2026, 11, 2, 3, 0, tzinfo=UTC), 30)
 
 
 def test_macros_expand_like_the_clickhouse_plugin():
-    sql = ("SELECT $__timeInterval(ts) AS time, count() / $__interval_s FROM t "
-           "WHERE $__timeFilter(ts) AND ts_ms >= $__fromTime_ms AND day >= $__fromTime AND x <= $__toTime "
-           "AND $__dateFilter(d)")
+    sql = (
+        "SELECT $__timeInterval(ts) AS time, count() / $__interval_s FROM t "
+        "WHERE $__timeFilter(ts) AND ts_ms >= $__fromTime_ms AND day >= $__fromTime AND x <= $__toTime "
+        "AND $__dateFilter(d)"
+    )
     assert expand(sql, RANGE) == (
         "SELECT toStartOfInterval(toDateTime(ts), INTERVAL 30 second) AS time, count() / 30 FROM t "
         "WHERE ts >= toDateTime(1793581200) AND ts <= toDateTime(1793588400) "
         "AND ts_ms >= fromUnixTimestamp64Milli(1793581200000) AND day >= toDateTime(1793581200) "
-        "AND x <= toDateTime(1793588400) AND d >= toDate('2026-11-02') AND d <= toDate('2026-11-02')")
+        "AND x <= toDateTime(1793588400) AND d >= toDate('2026-11-02') AND d <= toDate('2026-11-02')"
+    )
 
 
 def test_template_variables_and_conditional_all():
@@ -31,11 +34,14 @@ def test_template_variables_and_conditional_all():
     sql = "WHERE $__conditionalAll(campaign_id IN (${campaign:singlequote}), $campaign) AND k = '$campaign'"
     assert expand(sql, RANGE, one) == "WHERE campaign_id IN ('mall-entry-shop') AND k = ''mall-entry-shop''"
     assert expand(sql, RANGE, every) == "WHERE 1=1 AND k = ''a','b'c''"
-    assert expand("x IN (${campaign:singlequote}) [[campaign]] ${campaign:csv}", RANGE, every) == \
-        "x IN ('a','b\\'c') 'a','b'c' a,b'c"
+    assert (
+        expand("x IN (${campaign:singlequote}) [[campaign]] ${campaign:csv}", RANGE, every)
+        == "x IN ('a','b\\'c') 'a','b'c' a,b'c"
+    )
     single = {"k": Variable("k", ("mall",), multi=False)}
-    assert expand("kind = '${k}' AND $__from < $__to", RANGE, single) == \
-        "kind = 'mall' AND 1793581200000 < 1793588400000"
+    assert (
+        expand("kind = '${k}' AND $__from < $__to", RANGE, single) == "kind = 'mall' AND 1793581200000 < 1793588400000"
+    )
 
 
 def test_nice_interval_and_range():

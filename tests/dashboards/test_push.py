@@ -79,8 +79,9 @@ class _Handler(BaseHTTPRequestHandler):
             d = body["dashboard"]
             version = s.dashboards.get(d["uid"], {}).get("version", 0) + 1
             s.dashboards[d["uid"]] = {"version": version, "body": body}
-            return self._reply(200, {"status": "success", "uid": d["uid"], "version": version,
-                                     "url": f"/d/{d['uid']}/x"})
+            return self._reply(
+                200, {"status": "success", "uid": d["uid"], "version": version, "url": f"/d/{d['uid']}/x"}
+            )
         return self._reply(404, {"message": f"not mocked: {method} {path}"})
 
     def do_GET(self):
@@ -104,8 +105,13 @@ def grafana():
 
 
 def test_push_against_mock_grafana_http(grafana, tmp_path):
-    env = {"PATH": str(ROOT / ".venv" / "bin") + ":/usr/bin:/bin", "CLICKHOUSE_HOST": "ch.internal",
-           "CLICKHOUSE_NATIVE_PORT": "9440", "CLICKHOUSE_SECURE": "true", "CLICKHOUSE_PASSWORD": "pw"}
+    env = {
+        "PATH": str(ROOT / ".venv" / "bin") + ":/usr/bin:/bin",
+        "CLICKHOUSE_HOST": "ch.internal",
+        "CLICKHOUSE_NATIVE_PORT": "9440",
+        "CLICKHOUSE_SECURE": "true",
+        "CLICKHOUSE_PASSWORD": "pw",
+    }
     out = run_cli("dashboards", "push", "--grafana-url", grafana.url, "--token", "s3cret", env=env)
     assert out.returncode == 0, out.stderr
     calls = [(m, p) for m, p, _, _ in grafana.calls]
@@ -115,20 +121,33 @@ def test_push_against_mock_grafana_http(grafana, tmp_path):
         ("POST", "/api/datasources"),
         ("GET", "/api/folders/touchpoint"),
         ("POST", "/api/folders"),
-        ("POST", "/api/dashboards/db"), ("POST", "/api/dashboards/db"), ("POST", "/api/dashboards/db"),
+        ("POST", "/api/dashboards/db"),
+        ("POST", "/api/dashboards/db"),
+        ("POST", "/api/dashboards/db"),
     ]
     assert all(auth == "Bearer s3cret" for *_, auth in grafana.calls)
     ds = grafana.calls[2][2]
     assert ds["type"] == "grafana-clickhouse-datasource" and ds["uid"] == "touchpoint-clickhouse"
-    assert ds["jsonData"] == {"protocol": "native", "host": "ch.internal", "port": 9440, "secure": True,
-                              "username": "default", "defaultDatabase": "touchpoint", "dialTimeout": "10",
-                              "queryTimeout": "60"}
+    assert ds["jsonData"] == {
+        "protocol": "native",
+        "host": "ch.internal",
+        "port": 9440,
+        "secure": True,
+        "username": "default",
+        "defaultDatabase": "touchpoint",
+        "dialTimeout": "10",
+        "queryTimeout": "60",
+    }
     assert ds["secureJsonData"] == {"password": "pw"}
     posted = [c[2] for c in grafana.calls if c[1] == "/api/dashboards/db"]
-    assert {b["dashboard"]["uid"] for b in posted} == {"touchpoint-micro-regions", "touchpoint-campaigns",
-                                                        "touchpoint-pipeline"}
-    assert all(b["overwrite"] is True and b["folderUid"] == "touchpoint" and b["dashboard"]["id"] is None
-               for b in posted)
+    assert {b["dashboard"]["uid"] for b in posted} == {
+        "touchpoint-micro-regions",
+        "touchpoint-campaigns",
+        "touchpoint-pipeline",
+    }
+    assert all(
+        b["overwrite"] is True and b["folderUid"] == "touchpoint" and b["dashboard"]["id"] is None for b in posted
+    )
     local = {d.uid: d.model for d in model.load_dashboards()}
     assert all(b["dashboard"]["panels"] == local[b["dashboard"]["uid"]]["panels"] for b in posted)
     assert "datasource touchpoint-clickhouse created" in out.stdout
@@ -138,8 +157,11 @@ def test_push_against_mock_grafana_http(grafana, tmp_path):
     out = run_cli("dashboards", "push", "--grafana-url", grafana.url, "--token", "s3cret", env=env)
     assert out.returncode == 0, out.stderr
     assert [(m, p) for m, p, _, _ in grafana.calls][:4] == [
-        ("GET", "/api/health"), ("GET", "/api/datasources/uid/touchpoint-clickhouse"),
-        ("PUT", "/api/datasources/uid/touchpoint-clickhouse"), ("GET", "/api/folders/touchpoint")]
+        ("GET", "/api/health"),
+        ("GET", "/api/datasources/uid/touchpoint-clickhouse"),
+        ("PUT", "/api/datasources/uid/touchpoint-clickhouse"),
+        ("GET", "/api/folders/touchpoint"),
+    ]
     assert "datasource touchpoint-clickhouse updated" in out.stdout and "(version 2)" in out.stdout
 
 

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import make_settings
 from tests.dashboards.sample import REGIONS, config_file, load_sample
-from tests.support import TOUCHPOINT
+from tests.support import TOUCHPOINT, make_settings
 from touchpoint import ROOT
 from touchpoint.dashboards.report import coverage_colour
 
@@ -64,8 +63,12 @@ def report(tmp_path_factory):
     settings = make_settings(work)
     expected = load_sample(settings)
     out = work / "out" / "report.html"
-    res = subprocess.run([TOUCHPOINT, "report", "--out", str(out), "--config", str(config_file(settings, work))],
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [TOUCHPOINT, "report", "--out", str(out), "--config", str(config_file(settings, work))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith(f"wrote {out}: 12 regions, 10 opportunity regions, 4 campaigns")
     return out, expected
@@ -102,9 +105,18 @@ def test_report_is_self_contained_with_map_table_and_funnel(report):
 
 
 def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--hide-scrollbars", f"--user-data-dir={profile}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+    ]
     return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=180)
 
 
@@ -112,8 +124,8 @@ def decode_png_rows(data: bytes, max_rows: int) -> tuple[int, int, int, list[byt
     """(width, height, bytes per pixel, the first max_rows rows) of an 8-bit RGB/RGBA PNG."""
     pos, idat, meta = 8, b"", None
     while pos < len(data):
-        n, = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+        (n,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + n]
         pos += 12 + n
         if kind == b"IHDR":
             meta = struct.unpack(">IIBBBBB", body)
@@ -125,7 +137,7 @@ def decode_png_rows(data: bytes, max_rows: int) -> tuple[int, int, int, list[byt
     raw, stride, prev, rows = zlib.decompress(idat), w * bpp, bytearray(w * bpp), []
     for y in range(min(h, max_rows)):
         f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         if f == 1:
             for i in range(bpp, stride):
                 line[i] = (line[i] + line[i - bpp]) & 255
@@ -147,8 +159,10 @@ def decode_png_rows(data: bytes, max_rows: int) -> tuple[int, int, int, list[byt
 
 def test_report_renders_in_headless_chromium(report, tmp_path):
     if CHROMIUM is None:
-        pytest.skip("!!! CHROMIUM IS NOT INSTALLED: the report was NOT rendered in a browser. `make setup` installs "
-                    "the Debian package chromium; install it (apt-get install chromium) and re-run !!!")
+        pytest.skip(
+            "!!! CHROMIUM IS NOT INSTALLED: the report was NOT rendered in a browser. `make setup` installs "
+            "the Debian package chromium; install it (apt-get install chromium) and re-run !!!"
+        )
     out, expected = report
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page_copy = ARTIFACTS / "report.html"

@@ -11,10 +11,10 @@ from collections import Counter
 import pytest
 
 from tests.support import make_settings
-from touchpoint.infra import stack
-from touchpoint.infra.jars import jars_ok
 from touchpoint.clients.kafka_io import RateLimitedProducer, wait_for_total
 from touchpoint.flink.runner import replay, start, wait_running
+from touchpoint.infra import stack
+from touchpoint.infra.jars import jars_ok
 
 pytestmark = pytest.mark.slow
 
@@ -31,15 +31,18 @@ def test_event_time_windows_over_kafka_with_checkpoints(small_city, broker, tmp_
     replay("ingest", make_settings(tmp_path / "w1"), small_city, normalised)
     topics = {k: f"fk-test-{k}" for k in ("signaling_normalised", "xdr_normalised", "traffic")}
     # two partitions: the watermark is the minimum over both, and every window must still be exact
-    settings = make_settings(tmp_path / "w2", broker, topics=topics, flink={"checkpoint_interval_ms": 1000},
-                             kafka={"partitions": 2})
+    settings = make_settings(
+        tmp_path / "w2", broker, topics=topics, flink={"checkpoint_interval_ms": 1000}, kafka={"partitions": 2}
+    )
     stack.create_topics(broker, list(topics.values()), settings.kafka.partitions)
 
     expected: Counter = Counter()
     max_ts = 0
     with RateLimitedProducer(settings) as producer:
-        for key, file, source in (("signaling_normalised", "signaling-normalised", "signaling"),
-                                  ("xdr_normalised", "xdr-normalised", "xdr")):
+        for key, file, source in (
+            ("signaling_normalised", "signaling-normalised", "signaling"),
+            ("xdr_normalised", "xdr-normalised", "xdr"),
+        ):
             for line in (normalised / f"{file}.jsonl").read_bytes().splitlines():
                 rec = json.loads(line)
                 minute = rec["ts"] // 60000 * 60000
@@ -50,10 +53,22 @@ def test_event_time_windows_over_kafka_with_checkpoints(small_city, broker, tmp_
         closer = max_ts + 3_600_000
         for key in ("signaling_normalised", "xdr_normalised"):
             for part in range(settings.kafka.partitions):
-                producer.send(key, json.dumps(
-                    {"event_id": f"closer-{part}", "event_type": "attach", "ts": closer, "msisdn": "1",
-                     "imsi": "000000000000000", "rat": "LTE", "bytes_up": 0, "bytes_down": 0}).encode(),
-                    partition=part)
+                producer.send(
+                    key,
+                    json.dumps(
+                        {
+                            "event_id": f"closer-{part}",
+                            "event_type": "attach",
+                            "ts": closer,
+                            "msisdn": "1",
+                            "imsi": "000000000000000",
+                            "rat": "LTE",
+                            "bytes_up": 0,
+                            "bytes_down": 0,
+                        }
+                    ).encode(),
+                    partition=part,
+                )
 
     job = start("traffic", settings)
     try:

@@ -3,7 +3,6 @@
 import pytest
 
 from touchpoint.config import load_settings
-
 from touchpoint.flink.sql import SQL_DIR, render, split_statements
 
 
@@ -28,7 +27,6 @@ def test_missing_placeholder_names_file_and_name(tmp_path):
 def test_every_recipe_renders_with_its_placeholders_named():
     # every ${name} in the shipped recipes is a known parameter of some job
     from jobs import JOBS, job_module
-
     from jobs.triggers import recipe
 
     known = {"connector", "time_attributes", "kind"} | set(recipe("quota_20mb")[1])

@@ -31,7 +31,11 @@ def table(plmn_csv) -> dict[str, dict]:
 def test_csv_has_real_operators(table):
     assert (table["46000"]["country"], table["46000"]["operator"]) == ("China", "China Mobile")
     assert (table["23415"]["country"], table["23415"]["operator"]) == ("United Kingdom", "Vodafone")
-    assert (table["310260"]["mcc"], table["310260"]["mnc"], table["310260"]["country"]) == ("310", "260", "United States")
+    assert (table["310260"]["mcc"], table["310260"]["mnc"], table["310260"]["country"]) == (
+        "310",
+        "260",
+        "United States",
+    )
     assert table["310260"]["operator"] == "T-Mobile US"
     assert len(table) > 3000 and {len(p) for p in table} == {5, 6}
 
@@ -76,8 +80,10 @@ def test_shared_plmn_takes_the_main_territory_and_falls_back_to_the_brand():
         "31014": {"country": "United States", "operator": "", "brand": "", "cc2s": ["US"]},
         "bad": {"country": "x", "operator": "y", "brand": "", "cc2s": []},
     }
-    mcc = {"310": [{"cc2": "GU", "mncs": ["310140"]}, {"cc2": "US", "mncs": ["310260", "310140", "31014"]}],
-           "214": {"cc2": "ES", "mncs": ["21408"]}}
+    mcc = {
+        "310": [{"cc2": "GU", "mncs": ["310140"]}, {"cc2": "US", "mncs": ["310260", "310140", "31014"]}],
+        "214": {"cc2": "ES", "mncs": ["21408"]},
+    }
     assert rows_from_tables(mnc, mcc) == [
         {"plmn": "21408", "mcc": "214", "mnc": "08", "country": "Spain", "operator": "Euskaltel"},
         {"plmn": "31014", "mcc": "310", "mnc": "14", "country": "United States", "operator": None},

@@ -26,11 +26,15 @@ def test_clickhouse_driver_talks_to_the_debian_server(clickhouse_server):
 def test_chdb_persists_a_table(tmp_path):
     # Each chdb data dir belongs to one process, so write and read back in two fresh processes.
     path = tmp_path / "chdb"
-    write = (f"from chdb.session import Session; s = Session({str(path)!r}); "
-             "s.query(\"CREATE TABLE IF NOT EXISTS t (k String, v UInt64) ENGINE = MergeTree ORDER BY k\"); "
-             "s.query(\"INSERT INTO t VALUES ('a', 1), ('b', 41)\")")
-    read = (f"from chdb.session import Session; s = Session({str(path)!r}); "
-            "print(s.query('SELECT sum(v) FROM t', 'CSV').data().strip())")
+    write = (
+        f"from chdb.session import Session; s = Session({str(path)!r}); "
+        's.query("CREATE TABLE IF NOT EXISTS t (k String, v UInt64) ENGINE = MergeTree ORDER BY k"); '
+        "s.query(\"INSERT INTO t VALUES ('a', 1), ('b', 41)\")"
+    )
+    read = (
+        f"from chdb.session import Session; s = Session({str(path)!r}); "
+        "print(s.query('SELECT sum(v) FROM t', 'CSV').data().strip())"
+    )
     subprocess.run([sys.executable, "-c", write], check=True)
     out = subprocess.run([sys.executable, "-c", read], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "42"

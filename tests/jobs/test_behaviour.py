@@ -46,23 +46,42 @@ def _duckdb_behaviour(settings, out: Path, reference: Path) -> dict[tuple, dict]
 
     dials = q([settings.triggers.directory_number, *settings.triggers.hotline_numbers])
     home = q(settings.network.home_plmns)
-    sig_cols = dict(event_id="VARCHAR", event_type="VARCHAR", ts="BIGINT", msisdn="VARCHAR", imei="VARCHAR",
-                    cell_id="BIGINT", vlr_plmn="VARCHAR", called_number="VARCHAR", duration_s="BIGINT")
-    xdr_cols = dict(event_id="VARCHAR", ts="BIGINT", msisdn="VARCHAR", imei="VARCHAR", cell_id="BIGINT",
-                    rat="VARCHAR", bytes_up="BIGINT", bytes_down="BIGINT")
+    sig_cols = dict(
+        event_id="VARCHAR",
+        event_type="VARCHAR",
+        ts="BIGINT",
+        msisdn="VARCHAR",
+        imei="VARCHAR",
+        cell_id="BIGINT",
+        vlr_plmn="VARCHAR",
+        called_number="VARCHAR",
+        duration_s="BIGINT",
+    )
+    xdr_cols = dict(
+        event_id="VARCHAR",
+        ts="BIGINT",
+        msisdn="VARCHAR",
+        imei="VARCHAR",
+        cell_id="BIGINT",
+        rat="VARCHAR",
+        bytes_up="BIGINT",
+        bytes_down="BIGINT",
+    )
 
     def read(name, cols):
         spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
         # exact duplicates (same event_id) count once
-        return (f"SELECT DISTINCT * FROM read_json('{out / name}', format='newline_delimited', columns={spec})")
+        return f"SELECT DISTINCT * FROM read_json('{out / name}', format='newline_delimited', columns={spec})"
 
     con = duckdb.connect()
     con.execute(f"CREATE TABLE s AS {read('signaling-normalised.jsonl', sig_cols)}")
     con.execute(f"CREATE TABLE x AS {read('xdr-normalised.jsonl', xdr_cols)}")
     for t in ("s", "x"):  # distinct rows are distinct events
         assert con.execute(f"SELECT count(*) = count(DISTINCT event_id) FROM {t}").fetchone()[0]
-    con.execute(f"CREATE TABLE cells AS SELECT cell_id::BIGINT AS cell_id, region_id "
-                f"FROM read_csv('{reference / 'cells.csv'}', header=true, all_varchar=true)")
+    con.execute(
+        f"CREATE TABLE cells AS SELECT cell_id::BIGINT AS cell_id, region_id "
+        f"FROM read_csv('{reference / 'cells.csv'}', header=true, all_varchar=true)"
+    )
     rows = con.execute(f"""
         WITH ev AS (
           SELECT msisdn, ts, cell_id, imei,
@@ -87,8 +106,23 @@ def _duckdb_behaviour(settings, out: Path, reference: Path) -> dict[tuple, dict]
                arg_max(imei, struct_pack(t := ev.ts, i := imei)) FILTER (WHERE imei IS NOT NULL)
         FROM ev LEFT JOIN cells AS c ON ev.cell_id = c.cell_id
         GROUP BY ALL""").fetchall()
-    fields = ("msisdn", "hour_start", "calls_mo", "calls_mt", "call_seconds", "sms", "bytes_up", "bytes_down",
-              "g3_bytes", "g3_data_share", "hotline_dials", "distinct_cells", "regions", "roaming", "last_imei")
+    fields = (
+        "msisdn",
+        "hour_start",
+        "calls_mo",
+        "calls_mt",
+        "call_seconds",
+        "sms",
+        "bytes_up",
+        "bytes_down",
+        "g3_bytes",
+        "g3_data_share",
+        "hotline_dials",
+        "distinct_cells",
+        "regions",
+        "roaming",
+        "last_imei",
+    )
     out_rows = {}
     for row in rows:
         r = {f: (int(v) if isinstance(v, int) and not isinstance(v, bool) else v) for f, v in zip(fields, row)}
@@ -140,8 +174,14 @@ def test_hand_written_case(small_city, tmp_path):
     n = iter(range(1000))
 
     def sig(msisdn, at, etype="location_update", **extra):
-        rec = {"event_id": f"s{next(n)}", "event_type": etype, "ts": h0 + at, "msisdn": msisdn,
-               "imsi": "46000" + msisdn[-10:], "rat": "LTE"}
+        rec = {
+            "event_id": f"s{next(n)}",
+            "event_type": etype,
+            "ts": h0 + at,
+            "msisdn": msisdn,
+            "imsi": "46000" + msisdn[-10:],
+            "rat": "LTE",
+        }
         return rec | extra
 
     dial = sig(a, 10 * MIN, "mo_call", called_number="114", duration_s=60, cell_id=outside_cell, imei=imei1)
@@ -168,13 +208,36 @@ def test_hand_written_case(small_city, tmp_path):
     ]
     signaling.sort(key=lambda p: p[1] if p[1] is not None else p[0]["ts"])
     xdrs = [
-        {"event_id": "x1", "ts": h0 + 40 * MIN, "msisdn": a, "imsi": "460000000000001", "rat": "G3",
-         "cell_id": other_cell, "bytes_up": 1000, "bytes_down": 3000},
-        {"event_id": "x2", "ts": h0 + 45 * MIN, "msisdn": a, "imsi": "460000000000001", "rat": "LTE",
-         "bytes_up": 500, "bytes_down": 500},
+        {
+            "event_id": "x1",
+            "ts": h0 + 40 * MIN,
+            "msisdn": a,
+            "imsi": "460000000000001",
+            "rat": "G3",
+            "cell_id": other_cell,
+            "bytes_up": 1000,
+            "bytes_down": 3000,
+        },
+        {
+            "event_id": "x2",
+            "ts": h0 + 45 * MIN,
+            "msisdn": a,
+            "imsi": "460000000000001",
+            "rat": "LTE",
+            "bytes_up": 500,
+            "bytes_down": 500,
+        },
         # an xDR's IMEI counts too: the latest event of hour 1 that has one
-        {"event_id": "x3", "ts": h0 + HOUR + 20 * MIN, "msisdn": a, "imsi": "460000000000001", "rat": "LTE",
-         "imei": imei4, "bytes_up": 100, "bytes_down": 200},
+        {
+            "event_id": "x3",
+            "ts": h0 + HOUR + 20 * MIN,
+            "msisdn": a,
+            "imsi": "460000000000001",
+            "rat": "LTE",
+            "imei": imei4,
+            "bytes_up": 100,
+            "bytes_down": 200,
+        },
     ]
     inp = tmp_path / "in"
     shutil.copytree(small_city / "reference", inp / "reference")
@@ -184,16 +247,50 @@ def test_hand_written_case(small_city, tmp_path):
     written = replay("behaviour", make_settings(tmp_path / "w"), inp, out)
     assert set(written) == {"behaviour"}
 
-    zero = dict(calls_mo=0, calls_mt=0, call_seconds=0, sms=0, bytes_up=0, bytes_down=0, g3_bytes=0,
-                hotline_dials=0, roaming=False)
+    zero = dict(
+        calls_mo=0,
+        calls_mt=0,
+        call_seconds=0,
+        sms=0,
+        bytes_up=0,
+        bytes_down=0,
+        g3_bytes=0,
+        hotline_dials=0,
+        roaming=False,
+    )
     expected = [
-        {"msisdn": a, "hour_start": h0, **zero, "calls_mo": 3, "calls_mt": 1, "call_seconds": 100, "sms": 2,
-         "bytes_up": 1500, "bytes_down": 3500, "g3_bytes": 4000, "g3_data_share": 0.8, "hotline_dials": 2,
-         "distinct_cells": 4, "regions": [mall["region_id"], other["region_id"]],
-         "last_imei": imei2, "last_tac": imei2[:8]},
-        {"msisdn": a, "hour_start": h0 + HOUR, **zero, "sms": 1, "bytes_up": 100, "bytes_down": 200,
-         "g3_data_share": 0.0, "distinct_cells": 1, "regions": [mall["region_id"]], "roaming": True,
-         "last_imei": imei4, "last_tac": imei4[:8]},
+        {
+            "msisdn": a,
+            "hour_start": h0,
+            **zero,
+            "calls_mo": 3,
+            "calls_mt": 1,
+            "call_seconds": 100,
+            "sms": 2,
+            "bytes_up": 1500,
+            "bytes_down": 3500,
+            "g3_bytes": 4000,
+            "g3_data_share": 0.8,
+            "hotline_dials": 2,
+            "distinct_cells": 4,
+            "regions": [mall["region_id"], other["region_id"]],
+            "last_imei": imei2,
+            "last_tac": imei2[:8],
+        },
+        {
+            "msisdn": a,
+            "hour_start": h0 + HOUR,
+            **zero,
+            "sms": 1,
+            "bytes_up": 100,
+            "bytes_down": 200,
+            "g3_data_share": 0.0,
+            "distinct_cells": 1,
+            "regions": [mall["region_id"]],
+            "roaming": True,
+            "last_imei": imei4,
+            "last_tac": imei4[:8],
+        },
         {"msisdn": b, "hour_start": h0, **zero, "distinct_cells": 1},
         {"msisdn": c, "hour_start": h0 + 3 * HOUR, **zero, "distinct_cells": 1},
     ]

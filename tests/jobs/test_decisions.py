@@ -11,6 +11,7 @@ import pytest
 
 from tests.support import make_settings
 from touchpoint.flink.runner import replay
+from touchpoint.reference import COLUMNS
 from touchpoint.schemas import errors
 from udfs.contact_policy import lead_id
 
@@ -25,8 +26,11 @@ def t(day: int, hh: int, mm: int = 0) -> int:
     return int(datetime(2026, 11, 2 + day, hh, mm, tzinfo=CST).timestamp() * 1000)
 
 
-PROFILES = """msisdn,imsi,brand,plan,data_quota_mb,data_used_mb,arpu_band,age_band,consent_marketing,consent_location,do_not_disturb,products
-13900000001,460001234500001,gotone,g-88,1024,100,high,25-34,true,true,false,music_club
+#: the header of profiles.csv
+PROFILES_HEADER = ",".join(c for c, _ in COLUMNS["profiles"]) + "\n"
+PROFILES = (
+    PROFILES_HEADER
+    + """13900000001,460001234500001,gotone,g-88,1024,100,high,25-34,true,true,false,music_club
 13900000002,460001234500002,mzone,m-18,0,0,low,18-24,false,true,false,
 13900000003,460001234500003,mzone,m-18,0,0,low,18-24,true,false,false,
 13900000004,460001234500004,easyown,e-8,0,0,low,55+,true,true,true,
@@ -34,39 +38,71 @@ PROFILES = """msisdn,imsi,brand,plan,data_quota_mb,data_used_mb,arpu_band,age_ba
 13900000007,460001234500007,mzone,m-28,300,0,mid,18-24,true,true,false,fetion
 13900000008,460001234500008,gotone,g-128,2048,0,vip,45-54,true,true,false,g3_basic
 """
+)
 HANDSETS = "tac,brand,model,tier,g3_capable\n35000001,Nokia,N1,low,false\n35000002,Huawei,H3,high,true\n"
-REGIONS = ("region_id,name,kind,watched,lat,lon\nr1,Xinjiekou Mall,mall,true,32.04,118.78\n"
-           "r2,Nanda Campus,campus,true,32.05,118.77\n")
+REGIONS = (
+    "region_id,name,kind,watched,lat,lon\nr1,Xinjiekou Mall,mall,true,32.04,118.78\n"
+    "r2,Nanda Campus,campus,true,32.05,118.77\n"
+)
 
 CAMPAIGNS = {
-    "c114": {"trigger": {"kind": "dial_114"}, "priority": 10, "cooldown_hours": 24,
-             "offer": {"id": "o-12580", "message": "Hi {brand} {msisdn_tail}, try 12580"}},
-    "c114-vip": {"trigger": {"kind": "dial_114"}, "priority": 20,
-                 "audience": {"static": [{"field": "arpu_band", "op": "in", "value": ["vip"]}]}},
+    "c114": {
+        "trigger": {"kind": "dial_114"},
+        "priority": 10,
+        "cooldown_hours": 24,
+        "offer": {"id": "o-12580", "message": "Hi {brand} {msisdn_tail}, try 12580"},
+    },
+    "c114-vip": {
+        "trigger": {"kind": "dial_114"},
+        "priority": 20,
+        "audience": {"static": [{"field": "arpu_band", "op": "in", "value": ["vip"]}]},
+    },
     "cpaused": {"trigger": {"kind": "dial_hotline"}, "status": "paused", "priority": 50},
-    "cdata": {"trigger": {"kind": "dial_hotline"}, "priority": 8,
-              "audience": {"dynamic": [{"field": "data_mb_24h", "op": "gte", "value": 1}]}},
+    "cdata": {
+        "trigger": {"kind": "dial_hotline"},
+        "priority": 8,
+        "audience": {"dynamic": [{"field": "data_mb_24h", "op": "gte", "value": 1}]},
+    },
     "chotline2": {"trigger": {"kind": "dial_hotline"}, "priority": 3},
-    "cmall": {"trigger": {"kind": "region_entry", "params": {"region_kind": "mall"}}, "priority": 5,
-              "offer": {"id": "o-mall", "message": "Welcome to {region_name}"}},
+    "cmall": {
+        "trigger": {"kind": "region_entry", "params": {"region_kind": "mall"}},
+        "priority": 5,
+        "offer": {"id": "o-mall", "message": "Welcome to {region_name}"},
+    },
     "ccap": {"trigger": {"kind": "abnormal_usage"}, "priority": 1},
     "cbudget": {"trigger": {"kind": "power_on"}, "priority": 1, "daily_budget": 1},
     "ccontrol": {"trigger": {"kind": "call_forward_set"}, "priority": 1, "control_percent": 100},
-    "chandset": {"trigger": {"kind": "handset_change", "params": {"new_g3_capable": True}}, "priority": 1,
-                 "offer": {"id": "o-bundle", "message": "Your new {handset_model} deserves G3"}},
+    "chandset": {
+        "trigger": {"kind": "handset_change", "params": {"new_g3_capable": True}},
+        "priority": 1,
+        "offer": {"id": "o-bundle", "message": "Your new {handset_model} deserves G3"},
+    },
 }
 
 
 def _campaign(cid: str, spec: dict) -> dict:
-    base = {"id": cid, "name": cid, "status": "active", "start": "2026-11-01T00:00:00+08:00",
-            "end": "2027-01-31T23:59:59+08:00", "offer": {"id": f"o-{cid}", "message": "Offer for you"},
-            "channels": ["sms"], "priority": 1}
+    base = {
+        "id": cid,
+        "name": cid,
+        "status": "active",
+        "start": "2026-11-01T00:00:00+08:00",
+        "end": "2027-01-31T23:59:59+08:00",
+        "offer": {"id": f"o-{cid}", "message": "Offer for you"},
+        "channels": ["sms"],
+        "priority": 1,
+    }
     return base | spec
 
 
 def _trigger(tid: str, n: int, kind: str, ts: int, **context) -> dict:
-    return {"trigger_id": tid, "msisdn": f"1390000000{n}", "kind": kind, "ts": ts, "detected_at": ts,
-            "context": context}
+    return {
+        "trigger_id": tid,
+        "msisdn": f"1390000000{n}",
+        "kind": kind,
+        "ts": ts,
+        "detected_at": ts,
+        "context": context,
+    }
 
 
 TRIGGERS = [
@@ -101,20 +137,31 @@ BAD_TRIGGERS = [
 ]
 
 EXPECTED_DECISIONS = {
-    ("t-a1", "c114"): ("lead", None), ("t-a1", "c114-vip"): ("suppressed", "audience"),
-    ("t-a2", "c114"): ("suppressed", "cooldown"), ("t-a2", "c114-vip"): ("suppressed", "audience"),
-    ("t-h1", "cpaused"): ("suppressed", "campaign_inactive"), ("t-h1", "cdata"): ("suppressed", "audience"),
+    ("t-a1", "c114"): ("lead", None),
+    ("t-a1", "c114-vip"): ("suppressed", "audience"),
+    ("t-a2", "c114"): ("suppressed", "cooldown"),
+    ("t-a2", "c114-vip"): ("suppressed", "audience"),
+    ("t-h1", "cpaused"): ("suppressed", "campaign_inactive"),
+    ("t-h1", "cdata"): ("suppressed", "audience"),
     ("t-h1", "chotline2"): ("lead", None),
-    ("t-h2", "cpaused"): ("suppressed", "campaign_inactive"), ("t-h2", "cdata"): ("lead", None),
+    ("t-h2", "cpaused"): ("suppressed", "campaign_inactive"),
+    ("t-h2", "cdata"): ("lead", None),
     ("t-h2", "chotline2"): ("suppressed", "lower_priority"),
-    ("t-b1", "c114"): ("suppressed", "no_consent"), ("t-b1", "c114-vip"): ("suppressed", "no_consent"),
+    ("t-b1", "c114"): ("suppressed", "no_consent"),
+    ("t-b1", "c114-vip"): ("suppressed", "no_consent"),
     ("t-c1", "cmall"): ("suppressed", "no_location_consent"),
-    ("t-d1", "c114"): ("suppressed", "do_not_disturb"), ("t-d1", "c114-vip"): ("suppressed", "do_not_disturb"),
-    ("t-f1", "c114"): ("suppressed", "no_profile"), ("t-f1", "c114-vip"): ("suppressed", "no_profile"),
+    ("t-d1", "c114"): ("suppressed", "do_not_disturb"),
+    ("t-d1", "c114-vip"): ("suppressed", "do_not_disturb"),
+    ("t-f1", "c114"): ("suppressed", "no_profile"),
+    ("t-f1", "c114-vip"): ("suppressed", "no_profile"),
     ("t-g1", "cmall"): ("lead", None),
-    ("t-e1", "ccap"): ("lead", None), ("t-e2", "ccap"): ("lead", None), ("t-e3", "ccap"): ("lead", None),
-    ("t-e4", "ccap"): ("suppressed", "contact_cap"), ("t-e5", "ccap"): ("lead", None),
-    ("t-a3", "cbudget"): ("lead", None), ("t-g4", "cbudget"): ("suppressed", "budget"),
+    ("t-e1", "ccap"): ("lead", None),
+    ("t-e2", "ccap"): ("lead", None),
+    ("t-e3", "ccap"): ("lead", None),
+    ("t-e4", "ccap"): ("suppressed", "contact_cap"),
+    ("t-e5", "ccap"): ("lead", None),
+    ("t-a3", "cbudget"): ("lead", None),
+    ("t-g4", "cbudget"): ("suppressed", "budget"),
     ("t-h3", "cbudget"): ("lead", None),
     ("t-g3", "ccontrol"): ("control", None),
     ("t-a4", "chandset"): ("lead", "deferred_quiet_hours"),
@@ -142,13 +189,27 @@ def decided(tmp_path_factory):
         {"msisdn": "13900000008", "hour_start": t(1, 10), "bytes_up": 0, "bytes_down": 100 * MB},
         {"msisdn": "13900000001", "hour_start": t(1, 9), "calls_mo": 1, "last_tac": "35000001"},
     ]
-    base = {"calls_mo": 0, "calls_mt": 0, "call_seconds": 0, "sms": 0, "bytes_up": 0, "bytes_down": 0, "g3_bytes": 0,
-            "hotline_dials": 0, "distinct_cells": 1, "roaming": False}
-    (inp / "behaviour.jsonl").write_text("".join(json.dumps(base | b) + "\n" for b in buckets)
-                                         + '{"msisdn": "13900000001", "calls_mo": 3}\n')
+    base = {
+        "calls_mo": 0,
+        "calls_mt": 0,
+        "call_seconds": 0,
+        "sms": 0,
+        "bytes_up": 0,
+        "bytes_down": 0,
+        "g3_bytes": 0,
+        "hotline_dials": 0,
+        "distinct_cells": 1,
+        "roaming": False,
+    }
+    (inp / "behaviour.jsonl").write_text(
+        "".join(json.dumps(base | b) + "\n" for b in buckets) + '{"msisdn": "13900000001", "calls_mo": 3}\n'
+    )
     out = tmp_path_factory.mktemp("dec-out")
     replay("decisions", make_settings(tmp_path_factory.mktemp("w")), inp, out)
-    read = lambda name: [json.loads(x) for x in (out / f"{name}.jsonl").read_text().splitlines() if x.strip()]
+
+    def read(name):
+        return [json.loads(x) for x in (out / f"{name}.jsonl").read_text().splitlines() if x.strip()]
+
     return read("decisions"), read("leads"), read("dlq")
 
 
@@ -196,9 +257,13 @@ def test_leads_are_exact(decided):
 def test_bad_input_goes_to_the_dlq_and_the_rest_runs(decided):
     _, _, dlq = decided
     got = sorted((d["source"], d["reason"], d["detail"].split(":")[0]) for d in dlq)
-    assert got == [("behaviour", "missing_field", "hour_start"), ("campaigns", "invalid_campaign", "priority"),
-                   ("triggers", "bad_json", got[2][2]), ("triggers", "invalid_value", "ts"),
-                   ("triggers", "missing_field", "kind")]
+    assert got == [
+        ("behaviour", "missing_field", "hour_start"),
+        ("campaigns", "invalid_campaign", "priority"),
+        ("triggers", "bad_json", got[2][2]),
+        ("triggers", "invalid_value", "ts"),
+        ("triggers", "missing_field", "kind"),
+    ]
     assert all(errors("dlq", d) == [] for d in dlq)
 
 
@@ -214,8 +279,10 @@ def _sequential_reference(city: Path, settings, out: Path) -> tuple[dict, dict]:
 
     ref_dir = city / "reference"
     profiles = {r["msisdn"]: r for r in read_reference_csv(ref_dir / "profiles.csv")}
-    ref = Reference({r["tac"]: r for r in read_reference_csv(ref_dir / "handsets.csv")},
-                    {r["region_id"]: r for r in read_reference_csv(ref_dir / "regions.csv")})
+    ref = Reference(
+        {r["tac"]: r for r in read_reference_csv(ref_dir / "handsets.csv")},
+        {r["region_id"]: r for r in read_reference_csv(ref_dir / "regions.csv")},
+    )
     campaigns = [parse_campaign(o) for f in files([str(settings.paths.campaigns)]) for o in load_file(f)]
     buckets: dict[str, dict] = {}
     for b in map(json.loads, (out / "behaviour.jsonl").open()):
@@ -225,14 +292,26 @@ def _sequential_reference(city: Path, settings, out: Path) -> tuple[dict, dict]:
     triggers = sorted(map(json.loads, (out / "triggers.jsonl").open()), key=lambda x: (x["ts"], x["trigger_id"]))
     for trig in triggers:
         m = trig["msisdn"]
-        ds = decide(trig, campaigns, profiles.get(m), buckets.get(m, {}), contacts.setdefault(m, Contacts()),
-                    policy, ref, settings.tags)
+        ds = decide(
+            trig,
+            campaigns,
+            profiles.get(m),
+            buckets.get(m, {}),
+            contacts.setdefault(m, Contacts()),
+            policy,
+            ref,
+            settings.tags,
+        )
         for d in ds:
             record = d.record(0)
-            lead = charge_daily_budget(budgets.setdefault(d.campaign.id, {}), d.campaign.daily_budget, record, d.lead,
-                                       policy.timezone)
-            decisions[(trig["trigger_id"], d.campaign.id)] = (record["result"], record.get("reason"),
-                                                               record.get("detail"))
+            lead = charge_daily_budget(
+                budgets.setdefault(d.campaign.id, {}), d.campaign.daily_budget, record, d.lead, policy.timezone
+            )
+            decisions[(trig["trigger_id"], d.campaign.id)] = (
+                record["result"],
+                record.get("reason"),
+                record.get("detail"),
+            )
             if lead:
                 leads[lead["lead_id"]] = lead
     return decisions, leads

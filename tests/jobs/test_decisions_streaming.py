@@ -10,11 +10,11 @@ import uuid
 
 import pytest
 
-from tests.support import make_settings
 from tests.jobs.test_decisions import HANDSETS, PROFILES, REGIONS, _campaign, _trigger, t
-from touchpoint.infra import stack
+from tests.support import make_settings
 from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, consume
 from touchpoint.flink.runner import start, wait_running
+from touchpoint.infra import stack
 
 pytestmark = pytest.mark.slow
 #: Campaign and profile changes reach the job through their own Kafka sources: give them this long.
@@ -40,26 +40,34 @@ class Harness:
         self.clock = max([self.clock] + [r["ts"] for r in records]) + 60_000
         advance_event_time(self.settings, "triggers", self.clock)
         topic = self.settings.topics.decisions
-        got = consume(self.bootstrap, [topic], until=lambda o: len(o[topic]) >= len(self.seen) + expect,
-                      timeout_s=60)[topic]
-        new = [json.loads(x) for x in got][len(self.seen):]
+        got = consume(self.bootstrap, [topic], until=lambda o: len(o[topic]) >= len(self.seen) + expect, timeout_s=60)[
+            topic
+        ]
+        new = [json.loads(x) for x in got][len(self.seen) :]
         self.seen += new
-        return sorted(((d["trigger_id"], d["campaign_id"], d["result"], d.get("reason")) for d in new))
+        return sorted((d["trigger_id"], d["campaign_id"], d["result"], d.get("reason")) for d in new)
 
 
 @pytest.fixture
 def harness(broker, tmp_path):
     suffix = uuid.uuid4().hex[:8]
-    topics = {k: f"{k}-{suffix}" for k in ("triggers", "behaviour", "campaigns", "profiles", "leads", "decisions",
-                                             "dlq")}
+    topics = {
+        k: f"{k}-{suffix}" for k in ("triggers", "behaviour", "campaigns", "profiles", "leads", "decisions", "dlq")
+    }
     stack.create_topics(broker, list(topics.values()), 1)
     ref = tmp_path / "reference"
     ref.mkdir()
     (ref / "profiles.csv").write_text(PROFILES)
     (ref / "handsets.csv").write_text(HANDSETS)
     (ref / "regions.csv").write_text(REGIONS)
-    settings = make_settings(tmp_path / "work", broker, topics=topics, paths={"reference_dir": str(ref)},
-                             event_time={"idle_timeout_ms": 1000}, flink={"checkpoint_interval_ms": 1000})
+    settings = make_settings(
+        tmp_path / "work",
+        broker,
+        topics=topics,
+        paths={"reference_dir": str(ref)},
+        event_time={"idle_timeout_ms": 1000},
+        flink={"checkpoint_interval_ms": 1000},
+    )
     return Harness(settings, broker)
 
 
@@ -70,25 +78,34 @@ def test_campaign_changes_apply_while_running_and_state_survives_a_restart(harne
     job = start("decisions", s)
     try:
         wait_running(job)
-        assert harness.triggers(_trigger("t-1", 1, "dial_114", t(1, 10)), expect=1) == [
-            ("t-1", "c114", "lead", None)]
+        assert harness.triggers(_trigger("t-1", 1, "dial_114", t(1, 10)), expect=1) == [("t-1", "c114", "lead", None)]
 
         # pause c114 and add a hotline campaign, without touching the job
         hot = _campaign("chot", {"trigger": {"kind": "dial_hotline"}, "cooldown_hours": 24})
         _send(s, "campaigns", c114 | {"status": "paused"}, hot)
         time.sleep(PROPAGATION_S)
-        assert harness.triggers(_trigger("t-2", 7, "dial_114", t(1, 11)),
-                                _trigger("t-3", 8, "dial_hotline", t(1, 11, 5)), expect=2) == [
-            ("t-2", "c114", "suppressed", "campaign_inactive"), ("t-3", "chot", "lead", None)]
+        assert harness.triggers(
+            _trigger("t-2", 7, "dial_114", t(1, 11)), _trigger("t-3", 8, "dial_hotline", t(1, 11, 5)), expect=2
+        ) == [("t-2", "c114", "suppressed", "campaign_inactive"), ("t-3", "chot", "lead", None)]
 
         # a do-not-disturb update applies to the next trigger
-        profile = {"msisdn": "13900000007", "brand": "mzone", "plan": "m-28", "data_quota_mb": 300,
-                   "arpu_band": "mid", "age_band": "18-24", "consent_marketing": True, "consent_location": True,
-                   "do_not_disturb": True, "products": ["fetion"]}
+        profile = {
+            "msisdn": "13900000007",
+            "brand": "mzone",
+            "plan": "m-28",
+            "data_quota_mb": 300,
+            "arpu_band": "mid",
+            "age_band": "18-24",
+            "consent_marketing": True,
+            "consent_location": True,
+            "do_not_disturb": True,
+            "products": ["fetion"],
+        }
         _send(s, "profiles", profile)
         time.sleep(PROPAGATION_S)
         assert harness.triggers(_trigger("t-4", 7, "dial_hotline", t(1, 12)), expect=1) == [
-            ("t-4", "chot", "suppressed", "do_not_disturb")]
+            ("t-4", "chot", "suppressed", "do_not_disturb")
+        ]
 
         savepoint = job.stop_with_savepoint(tmp_path / "savepoints")
     finally:
@@ -98,9 +115,9 @@ def test_campaign_changes_apply_while_running_and_state_survives_a_restart(harne
     job = start("decisions", s, restore=savepoint)
     try:
         wait_running(job)
-        assert harness.triggers(_trigger("t-5", 8, "dial_hotline", t(1, 13)),
-                                _trigger("t-6", 5, "dial_hotline", t(1, 13, 5)), expect=2) == [
-            ("t-5", "chot", "suppressed", "cooldown"), ("t-6", "chot", "lead", None)]
+        assert harness.triggers(
+            _trigger("t-5", 8, "dial_hotline", t(1, 13)), _trigger("t-6", 5, "dial_hotline", t(1, 13, 5)), expect=2
+        ) == [("t-5", "chot", "suppressed", "cooldown"), ("t-6", "chot", "lead", None)]
     finally:
         job.cancel()
     leads = consume(harness.bootstrap, [s.topics.leads], idle_s=2, timeout_s=30)[s.topics.leads]
@@ -126,8 +143,12 @@ def test_run_command_stops_with_a_savepoint_and_resumes_from_it(harness, tmp_pat
 
     def run_until(decisions: int, *extra: str) -> str:
         """Run the command until the decisions topic holds ``decisions`` records, then SIGTERM it."""
-        proc = subprocess.Popen([TOUCHPOINT, "run", "decisions", "--config", str(config), *extra],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [TOUCHPOINT, "run", "decisions", "--config", str(config), *extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             consume(harness.bootstrap, [topic], until=lambda o: len(o[topic]) >= decisions, timeout_s=120)
         finally:
@@ -142,4 +163,6 @@ def test_run_command_stops_with_a_savepoint_and_resumes_from_it(harness, tmp_pat
     run_until(2, "--from-savepoint", savepoint)
     got = consume(harness.bootstrap, [s.topics.decisions], idle_s=2, timeout_s=30)[s.topics.decisions]
     assert sorted((d["trigger_id"], d["result"], d.get("reason")) for d in map(json.loads, got)) == [
-        ("t-1", "lead", None), ("t-2", "suppressed", "cooldown")]
+        ("t-1", "lead", None),
+        ("t-2", "suppressed", "cooldown"),
+    ]

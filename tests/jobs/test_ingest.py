@@ -17,38 +17,72 @@ pytestmark = pytest.mark.slow
 
 HANDWRITTEN = {
     "signaling": [
-        ('{"event_id":"s1","event_type":"mo_call","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890",'
-         '"imei":"356938031234567","lac":4101,"cell_id":4101001,"rat":"g3","called_number":"114"}', None),
-        ('{"event_id":"s2","event_type":"location_update","ts":1762012860000,"msisdn":"13900000001",'
-         '"imsi":"460001234567890","cell_id":4101002,"rat":"LTE"}', None),
+        (
+            '{"event_id":"s1","event_type":"mo_call","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890",'
+            '"imei":"356938031234567","lac":4101,"cell_id":4101001,"rat":"g3","called_number":"114"}',
+            None,
+        ),
+        (
+            '{"event_id":"s2","event_type":"location_update","ts":1762012860000,"msisdn":"13900000001",'
+            '"imsi":"460001234567890","cell_id":4101002,"rat":"LTE"}',
+            None,
+        ),
         ("not json at all", ("bad_json", "not a JSON object")),
         ('["an", "array"]', ("bad_json", "not a JSON object")),
-        ('{"event_id":"s3","event_type":"teleport","ts":1762012860000,"msisdn":"13900000001","imsi":"460001234567890"}',
-         ("unknown_event_type", "teleport")),
-        ('{"event_id":"s4","event_type":"mo_call","ts":1762012860000,"msisdn":"13900000001","imsi":"460001234567890"}',
-         ("missing_field", "called_number")),
-        ('{"event_id":"s5","event_type":"attach","ts":1762012860,"msisdn":"13900000001","imsi":"460001234567890"}',
-         ("ts_out_of_range", "1762012860")),
-        ('{"event_id":"s6","event_type":"attach","ts":1762012900000,"msisdn":"13900000001","imsi":"460001234567890",'
-         '"rat":"WIMAX"}', ("invalid_value", "rat")),
-        ('{"event_id":"s7","event_type":"attach","ts":1762012900000,"imsi":"460001234567890"}',
-         ("missing_field", "msisdn")),
-        ('{"event_id":"s8","event_type":"attach","ts":"soon","msisdn":"13900000001","imsi":"460001234567890"}',
-         ("invalid_value", "ts")),
-        ('{"event_id":"s9","event_type":"detach","ts":4102444800000,"msisdn":"13900000001","imsi":"460001234567890"}',
-         ("ts_out_of_range", "4102444800000")),
-        ('{"event_id":"s10","event_type":"detach","ts":1762012900000,"msisdn":"1390000000x","imsi":"460001234567890"}',
-         ("invalid_value", "msisdn")),
+        (
+            '{"event_id":"s3","event_type":"teleport","ts":1762012860000,"msisdn":"13900000001","imsi":"460001234567890"}',
+            ("unknown_event_type", "teleport"),
+        ),
+        (
+            '{"event_id":"s4","event_type":"mo_call","ts":1762012860000,"msisdn":"13900000001","imsi":"460001234567890"}',
+            ("missing_field", "called_number"),
+        ),
+        (
+            '{"event_id":"s5","event_type":"attach","ts":1762012860,"msisdn":"13900000001","imsi":"460001234567890"}',
+            ("ts_out_of_range", "1762012860"),
+        ),
+        (
+            '{"event_id":"s6","event_type":"attach","ts":1762012900000,"msisdn":"13900000001","imsi":"460001234567890",'
+            '"rat":"WIMAX"}',
+            ("invalid_value", "rat"),
+        ),
+        (
+            '{"event_id":"s7","event_type":"attach","ts":1762012900000,"imsi":"460001234567890"}',
+            ("missing_field", "msisdn"),
+        ),
+        (
+            '{"event_id":"s8","event_type":"attach","ts":"soon","msisdn":"13900000001","imsi":"460001234567890"}',
+            ("invalid_value", "ts"),
+        ),
+        (
+            '{"event_id":"s9","event_type":"detach","ts":4102444800000,"msisdn":"13900000001","imsi":"460001234567890"}',
+            ("ts_out_of_range", "4102444800000"),
+        ),
+        (
+            '{"event_id":"s10","event_type":"detach","ts":1762012900000,"msisdn":"1390000000x","imsi":"460001234567890"}',
+            ("invalid_value", "msisdn"),
+        ),
     ],
     "xdr": [
-        ('{"event_id":"x1","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890","rat":"LTE",'
-         '"bytes_up":100,"bytes_down":2000,"app":"video"}', None),
-        ('{"event_id":"x2","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890","rat":"LTE",'
-         '"bytes_up":-1,"bytes_down":2000}', ("invalid_value", "bytes_up")),
-        ('{"event_id":"x3","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890","rat":"LTE","by',
-         ("bad_json", "not a JSON object")),
-        ('{"event_id":"x4","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890","bytes_up":1,'
-         '"bytes_down":2}', ("missing_field", "rat")),
+        (
+            '{"event_id":"x1","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890","rat":"LTE",'
+            '"bytes_up":100,"bytes_down":2000,"app":"video"}',
+            None,
+        ),
+        (
+            '{"event_id":"x2","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890","rat":"LTE",'
+            '"bytes_up":-1,"bytes_down":2000}',
+            ("invalid_value", "bytes_up"),
+        ),
+        (
+            '{"event_id":"x3","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890","rat":"LTE","by',
+            ("bad_json", "not a JSON object"),
+        ),
+        (
+            '{"event_id":"x4","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890","bytes_up":1,'
+            '"bytes_down":2}',
+            ("missing_field", "rat"),
+        ),
     ],
 }
 
@@ -85,8 +119,11 @@ def _expected_valid(path: Path, schema: str, settings) -> tuple[list[dict], int]
             continue
         if isinstance(rec, dict) and isinstance(rec.get("rat"), str):
             rec["rat"] = rec["rat"].strip().upper()
-        ok = (isinstance(rec, dict) and not errors(schema, rec)
-              and settings.ingest.ts_min_ms <= rec["ts"] < settings.ingest.ts_max_ms)
+        ok = (
+            isinstance(rec, dict)
+            and not errors(schema, rec)
+            and settings.ingest.ts_min_ms <= rec["ts"] < settings.ingest.ts_max_ms
+        )
         if ok:
             valid.append({k: v for k, v in rec.items() if v is not None})
         else:
@@ -137,12 +174,19 @@ def test_streaming_gives_the_same_split_as_replay(small_city, city_replay, broke
     job = start("ingest", settings)
     try:
         wait_running(job, timeout=120)
-        got = wait_for_total(broker, [topics["signaling_normalised"], topics["xdr_normalised"], topics["dlq"]],
-                             producer.sent, timeout_s=240)
+        got = wait_for_total(
+            broker,
+            [topics["signaling_normalised"], topics["xdr_normalised"], topics["dlq"]],
+            producer.sent,
+            timeout_s=240,
+        )
     finally:
         job.cancel()
-    for key, file in (("signaling_normalised", "signaling-normalised"), ("xdr_normalised", "xdr-normalised"),
-                      ("dlq", "dlq")):
+    for key, file in (
+        ("signaling_normalised", "signaling-normalised"),
+        ("xdr_normalised", "xdr-normalised"),
+        ("dlq", "dlq"),
+    ):
         streamed = sorted(_key(json.loads(v)) for v in got[topics[key]])
         replayed = sorted(map(_key, _lines(replay_out / f"{file}.jsonl")))
         assert streamed == replayed, key

@@ -38,8 +38,16 @@ def _duckdb_presence(out: Path, reference: Path, window_ms: int) -> list[tuple]:
     import duckdb
 
     sig_cols = dict(event_id="VARCHAR", ts="BIGINT", msisdn="VARCHAR", imei="VARCHAR", cell_id="BIGINT")
-    xdr_cols = dict(event_id="VARCHAR", ts="BIGINT", msisdn="VARCHAR", imei="VARCHAR", cell_id="BIGINT",
-                    rat="VARCHAR", bytes_up="BIGINT", bytes_down="BIGINT")
+    xdr_cols = dict(
+        event_id="VARCHAR",
+        ts="BIGINT",
+        msisdn="VARCHAR",
+        imei="VARCHAR",
+        cell_id="BIGINT",
+        rat="VARCHAR",
+        bytes_up="BIGINT",
+        bytes_down="BIGINT",
+    )
 
     def read(name, cols):
         spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
@@ -65,13 +73,13 @@ def _duckdb_presence(out: Path, reference: Path, window_ms: int) -> list[tuple]:
           SELECT c.region_id, ev.ts // {window_ms} * {window_ms} AS window_start, ev.msisdn,
                  sum(b) AS b, sum(g3) AS g3,
                  arg_max(imei, struct_pack(t := ev.ts, i := imei)) FILTER (WHERE imei IS NOT NULL) AS imei
-          FROM ev JOIN {ref('cells')} AS c ON ev.cell_id = c.cell_id::BIGINT
+          FROM ev JOIN {ref("cells")} AS c ON ev.cell_id = c.cell_id::BIGINT
           WHERE coalesce(c.region_id, '') <> ''
           GROUP BY ALL)
         SELECT p.region_id, p.window_start, p.msisdn, p.b, p.g3, coalesce(h.g3_capable = 'true', false), pr.products
         FROM present AS p
-        LEFT JOIN {ref('handsets')} AS h ON substr(p.imei, 1, 8) = h.tac
-        LEFT JOIN {ref('profiles')} AS pr ON p.msisdn = pr.msisdn""").fetchall()
+        LEFT JOIN {ref("handsets")} AS h ON substr(p.imei, 1, 8) = h.tac
+        LEFT JOIN {ref("profiles")} AS pr ON p.msisdn = pr.msisdn""").fetchall()
 
 
 def _expected_windows(presence: list[tuple], reference: Path, window_ms: int) -> dict[tuple, dict]:
@@ -87,7 +95,9 @@ def _expected_windows(presence: list[tuple], reference: Path, window_ms: int) ->
         holders = [any(p.startswith("g3_") for p in held) for _, _, _, _, held in subs]
         total, g3 = sum(s[1] for s in subs), sum(s[2] for s in subs)
         rec = {
-            "region_id": region, "window_start": start, "window_end": start + window_ms,
+            "region_id": region,
+            "window_start": start,
+            "window_end": start + window_ms,
             "subscribers": len(subs),
             "g3_subscribers": sum(holders),
             "g3_capable": sum(s[3] for s in subs),
@@ -126,7 +136,9 @@ def test_city_records_equal_duckdb_recomputation(small_city, city_replayed):
     reference = small_city / "reference"
     every = _expected_windows(_duckdb_presence(out, reference, window_ms), reference, window_ms)
     want = {key: w for key, w in every.items() if w["subscribers"] >= k}
-    assert set(got) == set(want), f"missing {sorted(set(want) - set(got))[:3]}, extra {sorted(set(got) - set(want))[:3]}"
+    assert set(got) == set(want), (
+        f"missing {sorted(set(want) - set(got))[:3]}, extra {sorted(set(got) - set(want))[:3]}"
+    )
     for key, w in want.items():
         _assert_same(got[key], w, key)
 
@@ -170,8 +182,17 @@ def test_hand_written_case(small_city, tmp_path):
     g, o, p, x, late_b = "13900000011", "13900000012", "13900000013", "13900000015", "13900000016"
     roamer = "85291234567"
     b2, b3, nowhere, lost = "13900000017", "13900000018", "13900000019", "13900000020"
-    products = {g: "g3_basic;fetion", o: "fetion;music_club", p: "", x: "12580", late_b: "g3_data_100",
-                b2: "fetion", b3: "g3_basic", nowhere: "g3_basic", lost: "fetion"}
+    products = {
+        g: "g3_basic;fetion",
+        o: "fetion;music_club",
+        p: "",
+        x: "12580",
+        late_b: "g3_data_100",
+        b2: "fetion",
+        b3: "g3_basic",
+        nowhere: "g3_basic",
+        lost: "fetion",
+    }
     inp = tmp_path / "in"
     shutil.copytree(ref_in, inp / "reference")
     with (ref_in / "profiles.csv").open() as f:
@@ -187,13 +208,28 @@ def test_hand_written_case(small_city, tmp_path):
     n = iter(range(1000))
 
     def sig(msisdn, at, cell, imei=None):
-        rec = {"event_id": f"s{next(n)}", "event_type": "location_update", "ts": t0 + at, "msisdn": msisdn,
-               "imsi": "46000" + msisdn[-10:], "rat": "LTE", "cell_id": cell}
+        rec = {
+            "event_id": f"s{next(n)}",
+            "event_type": "location_update",
+            "ts": t0 + at,
+            "msisdn": msisdn,
+            "imsi": "46000" + msisdn[-10:],
+            "rat": "LTE",
+            "cell_id": cell,
+        }
         return rec | ({"imei": imei} if imei else {})
 
     def xdr(msisdn, at, cell, rat, up, down):
-        return {"event_id": f"x{next(n)}", "ts": t0 + at, "msisdn": msisdn, "imsi": "46000" + msisdn[-10:],
-                "cell_id": cell, "rat": rat, "bytes_up": up, "bytes_down": down}
+        return {
+            "event_id": f"x{next(n)}",
+            "ts": t0 + at,
+            "msisdn": msisdn,
+            "imsi": "46000" + msisdn[-10:],
+            "cell_id": cell,
+            "rat": rat,
+            "bytes_up": up,
+            "bytes_down": down,
+        }
 
     g_first = sig(g, 1 * MIN, a1, cap)
     o_newer = sig(o, 5 * MIN, a2, cap)
@@ -221,9 +257,11 @@ def test_hand_written_case(small_city, tmp_path):
         (xdr(b2, 10 * MIN, b1, "G3", 7, 7), None),
     ]
     (inp / "signaling-normalised.jsonl").write_text(
-        "".join(json.dumps(e) + "\n" for e, _ in sorted(signaling, key=lambda q: q[1] or q[0]["ts"])))
+        "".join(json.dumps(e) + "\n" for e, _ in sorted(signaling, key=lambda q: q[1] or q[0]["ts"]))
+    )
     (inp / "xdr-normalised.jsonl").write_text(
-        "".join(json.dumps(e) + "\n" for e, _ in sorted(xdrs, key=lambda q: q[1] or q[0]["ts"])))
+        "".join(json.dumps(e) + "\n" for e, _ in sorted(xdrs, key=lambda q: q[1] or q[0]["ts"]))
+    )
     out = tmp_path / "out"
     settings = make_settings(tmp_path / "w", region_metrics={"window_minutes": 15, "min_subscribers": 5})
     written = replay("region_metrics", settings, inp, out)
@@ -233,9 +271,13 @@ def test_hand_written_case(small_city, tmp_path):
     # region A, first window: g, o, p, roamer, x = 5 = k; region B has 4 (roamer, x, b2, b3) and region A's
     # second window 1 (late_b): neither is published
     expected = {
-        "region_id": region_a, "region_name": region["name"], "region_kind": region["kind"],
-        "lat": float(region["lat"]), "lon": float(region["lon"]),
-        "window_start": t0, "window_end": t0 + w_ms,
+        "region_id": region_a,
+        "region_name": region["name"],
+        "region_kind": region["kind"],
+        "lat": float(region["lat"]),
+        "lon": float(region["lon"]),
+        "window_start": t0,
+        "window_end": t0 + w_ms,
         "subscribers": 5,
         "g3_subscribers": 1,  # g
         "g3_capable": 2,  # g, o (latest IMEI by ts); not the roamer (unknown TAC), p, or x (capable only in B)

@@ -24,16 +24,19 @@ def test_pipeline_order_puts_every_writer_before_its_readers():
     order = pipeline_order()
     assert order == ["ingest", "traffic", "triggers", "behaviour", "region_metrics", "decisions"]
     for i, reader in enumerate(order):
-        for writer in order[i + 1:]:
+        for writer in order[i + 1 :]:
             assert not set(job(reader).inputs) & set(job(writer).outputs), f"{writer} runs after its reader {reader}"
     assert "passthrough" not in order
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("decisions", ["ingest", "triggers", "behaviour", "decisions"]),
-    ("region_metrics", ["ingest", "region_metrics"]),
-    ("ingest", ["ingest"]),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("decisions", ["ingest", "triggers", "behaviour", "decisions"]),
+        ("region_metrics", ["ingest", "region_metrics"]),
+        ("ingest", ["ingest"]),
+    ],
+)
 def test_upstream_follows_the_topics(name, expected):
     assert upstream(name) == expected
 
@@ -41,12 +44,15 @@ def test_upstream_follows_the_topics(name, expected):
 def test_readme_job_table_matches_the_declarations():
     topics = Topics()
     text = (ROOT / "README.md").read_text()
-    table = text[text.index("| job | reads | writes |"):].split("\n\n")[0]
+    table = text[text.index("| job | reads | writes |") :].split("\n\n")[0]
     rows = {}
     for line in table.splitlines():
         m = re.match(r"^\| `([a-z_]+)` \| (.*?) \| (.*?) \|$", line)
         if m and m.group(1) in JOBS:
-            rows[m.group(1)] = (set(re.findall(r"`([a-z-]+)`", m.group(2))), set(re.findall(r"`([a-z-]+)`", m.group(3))))
+            rows[m.group(1)] = (
+                set(re.findall(r"`([a-z-]+)`", m.group(2))),
+                set(re.findall(r"`([a-z-]+)`", m.group(3))),
+            )
     assert set(rows) == set(JOBS)
     for name, (reads, writes) in rows.items():
         j = job(name)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.support import make_settings
-from touchpoint.infra import stack
 from touchpoint.clients.kafka_io import EVENT_TIME_MARKER, RateLimitedProducer, advance_event_time, wait_for_total
 from touchpoint.flink.runner import replay, start, wait_running
+from touchpoint.infra import stack
 
 pytestmark = pytest.mark.slow
 MIN = 60_000
@@ -105,10 +105,14 @@ def test_duckdb_recomputes_region_entries_and_dials(city, replayed):
         WHERE event_type = 'mo_call' AND called_number IN ('{t.directory_number}',
               {", ".join(f"'{n}'" for n in t.hotline_numbers)})""").fetchall()
     triggers = _lines(out / "triggers.jsonl")
-    flink_entries = sorted((x["msisdn"], x["ts"], x["context"]["region_id"]) for x in triggers
-                           if x["kind"] == "region_entry")
-    flink_dials = sorted((x["msisdn"], x["ts"], x["context"]["called_number"]) for x in triggers
-                         if x["kind"] in ("dial_114", "dial_hotline"))
+    flink_entries = sorted(
+        (x["msisdn"], x["ts"], x["context"]["region_id"]) for x in triggers if x["kind"] == "region_entry"
+    )
+    flink_dials = sorted(
+        (x["msisdn"], x["ts"], x["context"]["called_number"])
+        for x in triggers
+        if x["kind"] in ("dial_114", "dial_hotline")
+    )
     assert flink_entries == sorted(entries) and len(entries) > 50
     assert flink_dials == sorted((m, ts, n) for _, m, ts, n in dials) and dials
 
@@ -122,8 +126,11 @@ def _cells(city: Path):
     regions = {r["region_id"]: r for r in csv.DictReader((city / "reference" / "regions.csv").open())}
     mall = next(c for c in cells if c["region_id"] and regions[c["region_id"]]["kind"] == "mall")
     outside = next(c for c in cells if not c["region_id"])
-    other = next(c for c in cells if c["region_id"] and regions[c["region_id"]]["watched"] == "true"
-                 and c["region_id"] != mall["region_id"])
+    other = next(
+        c
+        for c in cells
+        if c["region_id"] and regions[c["region_id"]]["watched"] == "true" and c["region_id"] != mall["region_id"]
+    )
     return int(mall["cell_id"]), mall["region_id"], int(outside["cell_id"]), int(other["cell_id"])
 
 
@@ -131,8 +138,9 @@ def _home_prefix(city: Path) -> str:
     from touchpoint.config import load_settings
 
     home = load_settings().network.home_province
-    return next(r["prefix"] for r in csv.DictReader((city / "reference" / "number_ranges.csv").open())
-                if r["province"] == home)
+    return next(
+        r["prefix"] for r in csv.DictReader((city / "reference" / "number_ranges.csv").open()) if r["province"] == home
+    )
 
 
 def test_edge_cases(city, tmp_path):
@@ -144,19 +152,40 @@ def test_edge_cases(city, tmp_path):
     def ev(suffix, minute, cell=None, etype="location_update", **extra):
         """One event; ts gets the suffix in ms so no two subscribers share a timestamp."""
         msisdn = prefix + suffix[-4:]
-        rec = {"event_id": f"e{next(n)}", "event_type": etype, "ts": t0 + int(minute * MIN) + int(msisdn[-2:]),
-               "msisdn": msisdn, "imsi": "4600000" + msisdn[-8:], "rat": "LTE"}
+        rec = {
+            "event_id": f"e{next(n)}",
+            "event_type": etype,
+            "ts": t0 + int(minute * MIN) + int(msisdn[-2:]),
+            "msisdn": msisdn,
+            "imsi": "4600000" + msisdn[-8:],
+            "rat": "LTE",
+        }
         if cell is not None:
             rec["cell_id"] = cell
         return rec | extra
 
     lines: list[dict] = []
     # ping-pong at the border: one entry, no re-trigger while bouncing in and out within 20 min
-    lines += [ev("0001", m, c) for m, c in [(0, outside), (1, mall), (3, outside), (5, mall), (8, outside),
-                                              (10, mall), (12, outside)]]
+    lines += [
+        ev("0001", m, c)
+        for m, c in [(0, outside), (1, mall), (3, outside), (5, mall), (8, outside), (10, mall), (12, outside)]
+    ]
     # a stay that ends 1 minute before the dwell time: entry, no dwell; then a stay of exactly 30 min: dwell
-    lines += [ev("0002", m, c) for m, c in [(0, outside), (1, mall), (15, mall), (30, mall), (31, outside),
-                                              (60, outside), (61, mall), (80, mall), (91, mall), (95, mall)]]
+    lines += [
+        ev("0002", m, c)
+        for m, c in [
+            (0, outside),
+            (1, mall),
+            (15, mall),
+            (30, mall),
+            (31, outside),
+            (60, outside),
+            (61, mall),
+            (80, mall),
+            (91, mall),
+            (95, mall),
+        ]
+    ]
     # out of order within the bound: the mall event arrives 30 s before the earlier outside event
     ooo = [ev("0003", m, c) for m, c in [(0, outside), (0.5, mall), (40, mall)]]
     ooo[1]["arrival"] = ooo[0]["ts"] - 1
@@ -165,8 +194,12 @@ def test_edge_cases(city, tmp_path):
     lines += [ev("0004", 0, outside), ev("0004", 1, mall), ev("0004", 2, mall, "mo_call", called_number="114")]
     lines += [dict(lines[-2], arrival=lines[-2]["ts"] + 1), dict(lines[-1], arrival=lines[-1]["ts"] + 1)]
     # a subscriber with no profile (not in profiles.csv) still gets triggers; it also moves to another region
-    lines += [ev("0005", 0, outside), ev("0005", 2, mall), ev("0005", 4, other),
-              ev("0005", 5, other, "call_forward_set", forward_to="13800000000")]
+    lines += [
+        ev("0005", 0, outside),
+        ev("0005", 2, mall),
+        ev("0005", 4, other),
+        ev("0005", 5, other, "call_forward_set", forward_to="13800000000"),
+    ]
     # a late event: it arrives after event time reached minute 200, far beyond the 60 s bound
     lines += [ev("0009", 200, outside), ev("0009", 300, outside)]
     late = ev("0006", 100, mall, "mo_call", called_number="114")
@@ -183,30 +216,45 @@ def test_edge_cases(city, tmp_path):
         shutil.copy(f, inp / "reference" / f.name)
     (inp / "signaling-normalised.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     # data traffic: a small on-time session at minute 200, then a late one for minute 100 (no quota crossed)
-    xdrs = [{"event_id": f"x{i}", "ts": t0 + m * MIN, "msisdn": prefix + "0007", "imsi": "460000000000007",
-             "rat": "LTE", "bytes_up": 1000, "bytes_down": 2000} for i, m in enumerate((200, 300, 100))]
+    xdrs = [
+        {
+            "event_id": f"x{i}",
+            "ts": t0 + m * MIN,
+            "msisdn": prefix + "0007",
+            "imsi": "460000000000007",
+            "rat": "LTE",
+            "bytes_up": 1000,
+            "bytes_down": 2000,
+        }
+        for i, m in enumerate((200, 300, 100))
+    ]
     (inp / "xdr-normalised.jsonl").write_text("".join(json.dumps(x) + "\n" for x in xdrs))
     out = tmp_path / "out"
     replay("triggers", make_settings(tmp_path / "w"), inp, out)
 
-    got = sorted(("1390000" + x["msisdn"][-4:], x["kind"], (x["ts"] - t0) // MIN)
-                 for x in _lines(out / "triggers.jsonl"))
-    assert got == sorted([
-        ("13900000001", "region_entry", 1),
-        ("13900000002", "region_entry", 1),
-        ("13900000002", "region_entry", 61),
-        ("13900000002", "dwell", 91),
-        ("13900000003", "region_entry", 0),
-        ("13900000003", "dwell", 40),
-        ("13900000004", "region_entry", 1),
-        ("13900000004", "dial_114", 2),
-        ("13900000005", "region_entry", 2),
-        ("13900000005", "region_entry", 4),
-        ("13900000005", "call_forward_set", 5),
-    ])
+    got = sorted(
+        ("1390000" + x["msisdn"][-4:], x["kind"], (x["ts"] - t0) // MIN) for x in _lines(out / "triggers.jsonl")
+    )
+    assert got == sorted(
+        [
+            ("13900000001", "region_entry", 1),
+            ("13900000002", "region_entry", 1),
+            ("13900000002", "region_entry", 61),
+            ("13900000002", "dwell", 91),
+            ("13900000003", "region_entry", 0),
+            ("13900000003", "dwell", 40),
+            ("13900000004", "region_entry", 1),
+            ("13900000004", "dial_114", 2),
+            ("13900000005", "region_entry", 2),
+            ("13900000005", "region_entry", 4),
+            ("13900000005", "call_forward_set", 5),
+        ]
+    )
     dlq = _lines(out / "dlq.jsonl")
     assert sorted((d["source"], d["reason"], d["event_id"]) for d in dlq) == [
-        ("signaling", "late", late["event_id"]), ("xdr", "late", "x2")]
+        ("signaling", "late", late["event_id"]),
+        ("xdr", "late", "x2"),
+    ]
 
 
 # --- streaming through Kafka ------------------------------------------------------------------------
@@ -223,12 +271,18 @@ def test_streaming_equals_replay(broker, tmp_path):
     expected = Counter(_key(t) for t in _lines(replay_out / "triggers.jsonl"))
     assert len(expected) > 20
 
-    topics = {k: f"trig-stream-{k}" for k in ("signaling", "xdr", "signaling_normalised", "xdr_normalised", "dlq",
-                                              "triggers")}
+    topics = {
+        k: f"trig-stream-{k}" for k in ("signaling", "xdr", "signaling_normalised", "xdr_normalised", "dlq", "triggers")
+    }
     # One partition per topic: ingest's output is not keyed, so with several partitions the normalised
     # topic could hold a subscriber's events further apart than the watermark bound (see the README).
-    settings = make_settings(tmp_path / "w2", broker, topics=topics, kafka={"partitions": 1},
-                             paths={"reference_dir": str(city / "reference")})
+    settings = make_settings(
+        tmp_path / "w2",
+        broker,
+        topics=topics,
+        kafka={"partitions": 1},
+        paths={"reference_dir": str(city / "reference")},
+    )
     stack.create_topics(broker, list(topics.values()), settings.kafka.partitions)
     jobs = [start("ingest", settings), start("triggers", settings)]
     try:
@@ -240,8 +294,12 @@ def test_streaming_equals_replay(broker, tmp_path):
                     producer.send(key, line)
         # once ingest has written everything, a far-future event on the normalised topic closes event time
         # (sent earlier it would overtake real records and make them late)
-        wait_for_total(broker, [topics["signaling_normalised"], topics["xdr_normalised"], topics["dlq"]],
-                       producer.sent, timeout_s=300)
+        wait_for_total(
+            broker,
+            [topics["signaling_normalised"], topics["xdr_normalised"], topics["dlq"]],
+            producer.sent,
+            timeout_s=300,
+        )
         end = json.loads((city / "summary.json").read_text())["data_end_ts"]
         for key in ("signaling_normalised", "xdr_normalised"):
             advance_event_time(settings, key, end + 24 * 3_600_000)

@@ -9,7 +9,6 @@ import json
 import pytest
 
 from tests.jobs.trigger_cases import assert_case, assert_matches_detector, replay_and_detect
-
 from tests.support import make_settings
 
 pytestmark = pytest.mark.slow
@@ -20,20 +19,18 @@ MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 
 REFERENCE = {
     "cells": "cell_id,lac,lat,lon,rat,region_id\n"
-             "1001,10,32.0,118.0,LTE,store-A\n"   # watched handset store
-             "1002,10,32.0,118.1,LTE,store-B\n"   # unwatched handset store: still a visit
-             "1003,10,32.0,118.2,LTE,\n"          # in no region
-             "1004,10,32.0,118.3,LTE,mall-1\n",   # a region that is not a store
+    "1001,10,32.0,118.0,LTE,store-A\n"  # watched handset store
+    "1002,10,32.0,118.1,LTE,store-B\n"  # unwatched handset store: still a visit
+    "1003,10,32.0,118.2,LTE,\n"  # in no region
+    "1004,10,32.0,118.3,LTE,mall-1\n",  # a region that is not a store
     "regions": "region_id,name,kind,watched,lat,lon\n"
-               "store-A,Store A,handset_store,true,32.0,118.0\n"
-               "store-B,Store B,handset_store,false,32.0,118.1\n"
-               "mall-1,Mall 1,mall,true,32.0,118.3\n",
-    "handsets": "tac,brand,model,tier,g3_capable\n"
-                "35000001,Nokia,N73,mid,false\n"
-                "86000002,Huawei,C8500,low,true\n",
+    "store-A,Store A,handset_store,true,32.0,118.0\n"
+    "store-B,Store B,handset_store,false,32.0,118.1\n"
+    "mall-1,Mall 1,mall,true,32.0,118.3\n",
+    "handsets": "tac,brand,model,tier,g3_capable\n35000001,Nokia,N73,mid,false\n86000002,Huawei,C8500,low,true\n",
     "number_ranges": "prefix,province\n1380000,JS\n",
     "profiles": "msisdn,imsi,brand,plan,data_quota_mb,data_used_mb,arpu_band,age_band,consent_marketing,"
-                "consent_location,do_not_disturb,products\n",
+    "consent_location,do_not_disturb,products\n",
 }
 NOKIA, HUAWEI, UNKNOWN = "350000011111111", "860000022222222", "999999993333333"
 HANDSET = {
@@ -45,10 +42,22 @@ HANDSET = {
 _events: list[dict] = []
 
 
-def ev(msisdn: str, ts: int, event_type: str = "location_update", *, cell: int | None = None,
-       imei: str | None = None, imsi: str | None = None) -> dict:
-    e = {"event_id": f"e{len(_events)}", "event_type": event_type, "ts": ts, "msisdn": msisdn,
-         "imsi": imsi or "46000" + msisdn[-10:]}
+def ev(
+    msisdn: str,
+    ts: int,
+    event_type: str = "location_update",
+    *,
+    cell: int | None = None,
+    imei: str | None = None,
+    imsi: str | None = None,
+) -> dict:
+    e = {
+        "event_id": f"e{len(_events)}",
+        "event_type": event_type,
+        "ts": ts,
+        "msisdn": msisdn,
+        "imsi": imsi or "46000" + msisdn[-10:],
+    }
     if imei:
         e["imei"] = imei
     if cell:
@@ -73,15 +82,19 @@ ev(m, T0 + 1 * MIN, "mo_sms")
 ev(m, T0 + 2 * MIN, imei=HUAWEI)
 ev(m, T0 + 3 * MIN, imei=UNKNOWN)
 ev(m, T0 + 4 * MIN, imei=UNKNOWN)
-EXPECTED[m] = [("handset_change", T0 + 2 * MIN, change(NOKIA, HUAWEI)),
-               ("handset_change", T0 + 3 * MIN, change(HUAWEI, UNKNOWN))]
+EXPECTED[m] = [
+    ("handset_change", T0 + 2 * MIN, change(NOKIA, HUAWEI)),
+    ("handset_change", T0 + 3 * MIN, change(HUAWEI, UNKNOWN)),
+]
 # IMEI flip-flop between an unknown and a known TAC: every flip fires
 m = "13800000002"
 for i, imei in enumerate([UNKNOWN, NOKIA, UNKNOWN, NOKIA]):
     ev(m, T0 + i * MIN, imei=imei)
-EXPECTED[m] = [("handset_change", T0 + 1 * MIN, change(UNKNOWN, NOKIA)),
-               ("handset_change", T0 + 2 * MIN, change(NOKIA, UNKNOWN)),
-               ("handset_change", T0 + 3 * MIN, change(UNKNOWN, NOKIA))]
+EXPECTED[m] = [
+    ("handset_change", T0 + 1 * MIN, change(UNKNOWN, NOKIA)),
+    ("handset_change", T0 + 2 * MIN, change(NOKIA, UNKNOWN)),
+    ("handset_change", T0 + 3 * MIN, change(UNKNOWN, NOKIA)),
+]
 # keyed by IMSI: the SIM moves to a new number; reported with the msisdn of the event carrying the new IMEI
 ev("13800000003", T0, imei=NOKIA, imsi="460009990000003")
 ev("13800000004", T0 + 10 * MIN, imei=HUAWEI, imsi="460009990000003")
@@ -157,10 +170,10 @@ ev(m, T0 + 10 * MIN, cell=1001)
 ev(m, T0 + 15 * MIN, cell=1003)
 ev(m, T0 + 29 * MIN, cell=1001)
 ev(m, T0 + 30 * MIN, cell=1003)
-ev(m, T0 + 49 * MIN, cell=1001)   # last in store-A at +29 min: exactly 20 min ago -> visit 2
+ev(m, T0 + 49 * MIN, cell=1001)  # last in store-A at +29 min: exactly 20 min ago -> visit 2
 ev(m, T0 + 50 * MIN, cell=1003)
 ev(m, T0 + 55 * MIN, cell=1001)
-visit(m, T0 + DAY, 1002)          # visit 3
+visit(m, T0 + DAY, 1002)  # visit 3
 EXPECTED[m] = [("handset_store_visits", T0 + DAY, {"visits": 3, "region_ids": ["store-A", "store-A", "store-B"]})]
 
 

@@ -43,8 +43,13 @@ def test_roaming_edge_cases(tmp_path):
     lines: list[dict] = []
 
     def ev(msisdn, imsi, minutes, vlr=None, etype="location_update"):
-        rec = {"event_id": f"r{next(n)}", "event_type": etype, "ts": T0 + round(minutes * MIN), "msisdn": msisdn,
-               "imsi": imsi}
+        rec = {
+            "event_id": f"r{next(n)}",
+            "event_type": etype,
+            "ts": T0 + round(minutes * MIN),
+            "msisdn": msisdn,
+            "imsi": imsi,
+        }
         if vlr is not None:
             rec["vlr_plmn"] = vlr
         lines.append(rec)
@@ -98,23 +103,37 @@ def test_roaming_edge_cases(tmp_path):
     got = sorted(((x["msisdn"], x["kind"], (x["ts"] - T0) / MIN, x["context"]) for x in triggers), key=str)
     uk_ctx = {"plmn": "23415", "province": None, "country": "United Kingdom", "operator": "Vodafone"}
     china_mobile = {"country": "China", "operator": "China Mobile"}
-    assert got == sorted([
-        (uk[0], "roam_in", 0, uk_ctx),
-        (uk[0], "roam_in", 10 + 48 * 60 - 1, uk_ctx),
-        ("12065550002", "roam_in", 5,
-         {"plmn": "31026", "province": None, "country": "United States", "operator": "T-Mobile US"}),
-        ("99912345", "roam_in", 6, {"plmn": "80000", "province": None, "country": None, "operator": None}),
-        (dom[0], "roam_in", 7, {"plmn": "46000", "province": other_province, **china_mobile}),
-        (trip[0], "roam_out", 120,
-         {"vlr_plmn": "45412", "country": "Hong Kong", "operator": "China Mobile Hong Kong Company Limited"}),
-        (trip[0], "roam_out", 800, {"vlr_plmn": "310260", "country": "United States", "operator": "T-Mobile US"}),
-    ], key=str)
+    assert got == sorted(
+        [
+            (uk[0], "roam_in", 0, uk_ctx),
+            (uk[0], "roam_in", 10 + 48 * 60 - 1, uk_ctx),
+            (
+                "12065550002",
+                "roam_in",
+                5,
+                {"plmn": "31026", "province": None, "country": "United States", "operator": "T-Mobile US"},
+            ),
+            ("99912345", "roam_in", 6, {"plmn": "80000", "province": None, "country": None, "operator": None}),
+            (dom[0], "roam_in", 7, {"plmn": "46000", "province": other_province, **china_mobile}),
+            (
+                trip[0],
+                "roam_out",
+                120,
+                {"vlr_plmn": "45412", "country": "Hong Kong", "operator": "China Mobile Hong Kong Company Limited"},
+            ),
+            (trip[0], "roam_out", 800, {"vlr_plmn": "310260", "country": "United States", "operator": "T-Mobile US"}),
+        ],
+        key=str,
+    )
 
     # the reference detector agrees on everything but the fields the job adds
     from touchpoint.simulator.lookups import Reference
     from touchpoint.simulator.truth import Params, detect
 
     truth = detect(lines, [], [], Reference.load(inp / "reference"), Params.from_settings(settings))
-    assert sorted((t["msisdn"], t["kind"], t["ts"], t["context"]) for t in truth if t["kind"].startswith("roam_")) == \
-        sorted((x["msisdn"], x["kind"], x["ts"], {k: v for k, v in x["context"].items()
-                                                   if k not in ("country", "operator")}) for x in triggers)
+    assert sorted(
+        (t["msisdn"], t["kind"], t["ts"], t["context"]) for t in truth if t["kind"].startswith("roam_")
+    ) == sorted(
+        (x["msisdn"], x["kind"], x["ts"], {k: v for k, v in x["context"].items() if k not in ("country", "operator")})
+        for x in triggers
+    )

@@ -16,8 +16,9 @@ def key(msisdn: str, kind: str, ts: int, context: dict) -> tuple:
     return msisdn, kind, ts, json.dumps(context, sort_keys=True)
 
 
-def replay_and_detect(settings, inp: Path, out: Path, signaling: list[dict], xdrs: list[dict],
-                      kinds: list[str]) -> tuple[list[dict], list[dict]]:
+def replay_and_detect(
+    settings, inp: Path, out: Path, signaling: list[dict], xdrs: list[dict], kinds: list[str]
+) -> tuple[list[dict], list[dict]]:
     """(triggers the Flink job wrote, rows the reference detector finds for ``kinds``)."""
     replay("triggers", settings, inp, out)
     got = [json.loads(line) for line in (out / "triggers.jsonl").read_text().splitlines() if line.strip()]
@@ -33,5 +34,6 @@ def assert_case(got: list[dict], msisdn: str, expected: list[tuple]) -> None:
 
 def assert_matches_detector(got: list[dict], want: list[dict]) -> None:
     """The job's triggers equal the reference detector's rows, as a multiset."""
-    assert Counter(key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got) == \
-        Counter(key(r["msisdn"], r["kind"], r["ts"], r["context"]) for r in want)
+    assert Counter(key(t["msisdn"], t["kind"], t["ts"], t["context"]) for t in got) == Counter(
+        key(r["msisdn"], r["kind"], r["ts"], r["context"]) for r in want
+    )

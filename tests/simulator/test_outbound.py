@@ -6,8 +6,16 @@ from touchpoint.simulator.outbound import outcomes
 
 
 def _lead(i: int, control: bool) -> dict:
-    return {"lead_id": f"l-{i:020x}", "trigger_id": f"t-{i}", "msisdn": f"1390000{i:04d}", "campaign_id": "c",
-            "offer_id": "o", "channel": "sms", "deliver_at": 1_794_000_000_000 + i, "control": control}
+    return {
+        "lead_id": f"l-{i:020x}",
+        "trigger_id": f"t-{i}",
+        "msisdn": f"1390000{i:04d}",
+        "campaign_id": "c",
+        "offer_id": "o",
+        "channel": "sms",
+        "deliver_at": 1_794_000_000_000 + i,
+        "control": control,
+    }
 
 
 def test_outcomes_follow_the_rates_and_never_deliver_control_leads():
@@ -17,7 +25,10 @@ def test_outcomes_follow_the_rates_and_never_deliver_control_leads():
     out = list(outcomes(settings, treatment + control))
     assert out == list(outcomes(settings, treatment + control))  # deterministic
     assert all(errors(topic, r) == [] for topic, r in out)
-    status = lambda ids, s: sum(1 for t, r in out if t == "outcomes" and r["status"] == s and r["lead_id"] in ids)
+
+    def status(ids, s):
+        return sum(1 for t, r in out if t == "outcomes" and r["status"] == s and r["lead_id"] in ids)
+
     t_ids, c_ids = {x["lead_id"] for x in treatment}, {x["lead_id"] for x in control}
     assert status(c_ids, "delivered") == 0
     assert abs(status(t_ids, "delivered") / 4000 - settings.simulator.delivery_rate) < 0.02

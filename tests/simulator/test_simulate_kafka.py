@@ -6,8 +6,8 @@ import subprocess
 import pytest
 
 from touchpoint import ROOT
-from touchpoint.infra import stack
 from touchpoint.clients.kafka_io import read_topics
+from touchpoint.infra import stack
 
 pytestmark = pytest.mark.slow
 
@@ -21,8 +21,13 @@ def test_simulate_to_kafka_equals_files(broker, tmp_path):
     env_topics = {f"TOUCHPOINT_TOPICS__{k.upper()}": v for k, v in topics.items()}
     import os
 
-    out = subprocess.run([exe, "simulate", *args, "--kafka", broker, "--rate", "20000", "--out", str(tmp_path / "k")],
-                         check=True, capture_output=True, text=True, env={**os.environ, **env_topics})
+    out = subprocess.run(
+        [exe, "simulate", *args, "--kafka", broker, "--rate", "20000", "--out", str(tmp_path / "k")],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env_topics},
+    )
     assert "signaling" in out.stdout  # the summary is printed
     got = read_topics(broker, list(topics.values()), idle_s=3)
     for key, topic in topics.items():

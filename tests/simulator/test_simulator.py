@@ -12,8 +12,7 @@ from jsonschema import Draft202012Validator
 from touchpoint import ROOT
 from touchpoint.config import load_settings
 from touchpoint.reference import REFERENCE_NAMES, read_reference_csv
-from touchpoint.simulator import MALFORMED_REASONS, TOPICS, simulate
-from touchpoint.simulator import truth
+from touchpoint.simulator import MALFORMED_REASONS, TOPICS, simulate, truth
 from touchpoint.simulator.lookups import Reference
 from touchpoint.simulator.subscriber import luhn
 
@@ -76,8 +75,7 @@ def test_same_seed_same_bytes_other_seed_other_city(tmp_path):
     for d in ("a", "b"):
         simulate(s, seed=3, subscribers=60, hours=6, out_dir=tmp_path / d)
     simulate(s, seed=4, subscribers=60, hours=6, out_dir=tmp_path / "c")
-    simulate(load_settings(simulator={"chunk_subscribers": 7}), seed=3, subscribers=60, hours=6,
-             out_dir=tmp_path / "d")
+    simulate(load_settings(simulator={"chunk_subscribers": 7}), seed=3, subscribers=60, hours=6, out_dir=tmp_path / "d")
     names = [str(p.relative_to(tmp_path / "a")) for p in sorted((tmp_path / "a").rglob("*")) if p.is_file()]
     assert {"signaling.jsonl", "xdr.jsonl", "orders.jsonl", "ground_truth.jsonl", "summary.json"} <= set(names)
     assert {f"reference/{n}.csv" for n in REFERENCE_NAMES} <= set(names)
@@ -106,8 +104,9 @@ def test_valid_records_validate_and_defects_match_the_summary(city):
                 assert not rec.get("event_id", "").startswith("m-")
             elif rec is not None:
                 assert rec["event_id"].startswith("m-")
-    assert summary["malformed"] == {r: sum(summary["malformed_by_topic"][t][r] for t in ("signaling", "xdr"))
-                                    for r in MALFORMED_REASONS}
+    assert summary["malformed"] == {
+        r: sum(summary["malformed_by_topic"][t][r] for t in ("signaling", "xdr")) for r in MALFORMED_REASONS
+    }
     assert set(summary["malformed"]) == set(MALFORMED_REASONS)
     # the scenario is big enough to show every defect kind
     assert all(summary["malformed"].values()), summary["malformed"]
@@ -219,8 +218,13 @@ def test_ground_truth_equals_detector_over_the_emitted_files(city):
     """Recompute the truth from what a consumer sees: valid lines only, duplicates included, arrival order."""
     out, settings, summary, parsed, _ = city
     ref = Reference.load(out / "reference")
-    got = truth.detect(_valid(parsed, "signaling"), _valid(parsed, "xdr"), _valid(parsed, "orders"), ref,
-                       truth.Params.from_settings(settings))
+    got = truth.detect(
+        _valid(parsed, "signaling"),
+        _valid(parsed, "xdr"),
+        _valid(parsed, "orders"),
+        ref,
+        truth.Params.from_settings(settings),
+    )
     rows = [json.loads(line) for line in (out / "ground_truth.jsonl").read_bytes().splitlines()]
     for r in rows:
         del r["planted"]
@@ -243,7 +247,8 @@ def test_sink_gets_the_file_records_in_arrival_order(tmp_path):
         assert not (tmp_path / "sink" / f"{t}.jsonl").exists()
     assert all(keys_ok)
     assert (tmp_path / "sink" / "ground_truth.jsonl").read_bytes() == (
-        tmp_path / "files" / "ground_truth.jsonl").read_bytes()
+        tmp_path / "files" / "ground_truth.jsonl"
+    ).read_bytes()
 
 
 def test_reference_files_validate_and_make_a_city(city):
@@ -263,8 +268,9 @@ def test_reference_files_validate_and_make_a_city(city):
     assert len({c["cell_id"] for c in cells}) == len(cells) >= 100
     assert set(Counter(c["rat"] for c in cells)) == {"GSM", "G3", "LTE", "NR"}
     kinds = Counter(r["kind"] for r in regions)
-    assert kinds["handset_store"] >= 2 and kinds["mall"] >= 3 and all(kinds[k] for k in
-                                                                         ("campus", "transport", "scenic"))
+    assert (
+        kinds["handset_store"] >= 2 and kinds["mall"] >= 3 and all(kinds[k] for k in ("campus", "transport", "scenic"))
+    )
     size = Counter(c["region_id"] for c in cells if c["region_id"])
     for r in regions:
         assert 1 <= size[r["region_id"]] <= 4
@@ -289,10 +295,12 @@ def test_read_reference_csv_types(tmp_path):
         {"cell_id": 1002, "lac": 1, "lat": 32.5, "lon": 118.2, "rat": "NR", "region_id": "mall-001"},
     ]
     p = tmp_path / "profiles.csv"
-    p.write_text("msisdn,imsi,brand,plan,data_quota_mb,data_used_mb,arpu_band,age_band,consent_marketing,"
-                 "consent_location,do_not_disturb,products\n"
-                 "01390000001,460000000000001,mzone,mzone_18,0,0,low,18-24,true,false,false,\n"
-                 "13900000002,460000000000002,gotone,gotone_88,100,3,high,25-34,false,true,true,12580;fetion\n")
+    p.write_text(
+        "msisdn,imsi,brand,plan,data_quota_mb,data_used_mb,arpu_band,age_band,consent_marketing,"
+        "consent_location,do_not_disturb,products\n"
+        "01390000001,460000000000001,mzone,mzone_18,0,0,low,18-24,true,false,false,\n"
+        "13900000002,460000000000002,gotone,gotone_88,100,3,high,25-34,false,true,true,12580;fetion\n"
+    )
     a, b = read_reference_csv(p)
     assert a["msisdn"] == "01390000001" and a["products"] == [] and a["consent_location"] is False
     assert b["products"] == ["12580", "fetion"] and b["data_quota_mb"] == 100 and b["do_not_disturb"] is True
@@ -309,9 +317,13 @@ HOME_IMSI = "460001234567890"
 
 def _ref() -> Reference:
     cells = [
-        {"cell_id": 1, "region_id": "mall-1"}, {"cell_id": 2, "region_id": "mall-1"}, {"cell_id": 3, "region_id": None},
-        {"cell_id": 4, "region_id": "store-1"}, {"cell_id": 5, "region_id": "store-2"},
-        {"cell_id": 6, "region_id": "res-1"}, {"cell_id": 7, "region_id": None},
+        {"cell_id": 1, "region_id": "mall-1"},
+        {"cell_id": 2, "region_id": "mall-1"},
+        {"cell_id": 3, "region_id": None},
+        {"cell_id": 4, "region_id": "store-1"},
+        {"cell_id": 5, "region_id": "store-2"},
+        {"cell_id": 6, "region_id": "res-1"},
+        {"cell_id": 7, "region_id": None},
     ]
     regions = [
         {"region_id": "mall-1", "kind": "mall", "watched": True},
@@ -330,10 +342,21 @@ REF = _ref()
 _n = iter(range(10**6))
 
 
-def ev(minute: float, event_type: str = "location_update", cell: int | None = None, msisdn: str = "13900000001",
-       imsi: str = HOME_IMSI, **kw) -> dict:
-    e = {"event_id": f"e{next(_n)}", "event_type": event_type, "ts": T0 + round(minute * MIN), "msisdn": msisdn,
-         "imsi": imsi}
+def ev(
+    minute: float,
+    event_type: str = "location_update",
+    cell: int | None = None,
+    msisdn: str = "13900000001",
+    imsi: str = HOME_IMSI,
+    **kw,
+) -> dict:
+    e = {
+        "event_id": f"e{next(_n)}",
+        "event_type": event_type,
+        "ts": T0 + round(minute * MIN),
+        "msisdn": msisdn,
+        "imsi": imsi,
+    }
     if cell is not None:
         e["cell_id"] = cell
     e.update(kw)
@@ -341,8 +364,15 @@ def ev(minute: float, event_type: str = "location_update", cell: int | None = No
 
 
 def xdr(minute: float, mb: float, msisdn: str = "13900000001") -> dict:
-    return {"event_id": f"x{next(_n)}", "ts": T0 + round(minute * MIN), "msisdn": msisdn, "imsi": HOME_IMSI,
-            "rat": "LTE", "bytes_up": 0, "bytes_down": round(mb * MB)}
+    return {
+        "event_id": f"x{next(_n)}",
+        "ts": T0 + round(minute * MIN),
+        "msisdn": msisdn,
+        "imsi": HOME_IMSI,
+        "rat": "LTE",
+        "bytes_up": 0,
+        "bytes_down": round(mb * MB),
+    }
 
 
 def kinds_at(rows, kind):
@@ -354,9 +384,18 @@ def run(sig=(), xdrs=(), orders=()):
 
 
 def test_region_entry_ping_pong_does_not_retrigger():
-    sig = [ev(0, cell=7), ev(10, cell=1), ev(12, cell=3), ev(14, cell=2), ev(16, cell=3), ev(18, cell=1),
-           ev(30, cell=7), ev(37, cell=1),  # 19 min after the last event in the mall: no entry
-           ev(55, cell=7), ev(80, cell=2)]  # 25 min outside: entry
+    sig = [
+        ev(0, cell=7),
+        ev(10, cell=1),
+        ev(12, cell=3),
+        ev(14, cell=2),
+        ev(16, cell=3),
+        ev(18, cell=1),
+        ev(30, cell=7),
+        ev(37, cell=1),  # 19 min after the last event in the mall: no entry
+        ev(55, cell=7),
+        ev(80, cell=2),
+    ]  # 25 min outside: entry
     rows = run(sig)
     assert kinds_at(rows, "region_entry") == [10, 80]
     assert rows[0]["context"] == {"region_id": "mall-1", "region_kind": "mall"}
@@ -373,14 +412,27 @@ def test_region_entry_needs_a_previous_location_event():
 
 def test_dwell_fires_once_per_stay_and_not_for_short_stays():
     T = P.dwell_minutes
-    sig = [ev(0, cell=3), ev(10, cell=1), ev(20, cell=2), ev(10 + T - 0.5, cell=1), ev(10 + T - 0.1, cell=3),
-           # next stay: exactly T later fires, and only once
-           ev(100, cell=1), ev(100 + T, cell=2), ev(100 + T + 5, cell=1), ev(200, cell=7)]
+    sig = [
+        ev(0, cell=3),
+        ev(10, cell=1),
+        ev(20, cell=2),
+        ev(10 + T - 0.5, cell=1),
+        ev(10 + T - 0.1, cell=3),
+        # next stay: exactly T later fires, and only once
+        ev(100, cell=1),
+        ev(100 + T, cell=2),
+        ev(100 + T + 5, cell=1),
+        ev(200, cell=7),
+    ]
     rows = run(sig)
     assert kinds_at(rows, "dwell") == [100 + T]
     d = [r for r in rows if r["kind"] == "dwell"][0]
-    assert d["context"] == {"region_id": "mall-1", "region_kind": "mall", "stay_start": T0 + 100 * MIN,
-                            "dwell_minutes": T}
+    assert d["context"] == {
+        "region_id": "mall-1",
+        "region_kind": "mall",
+        "stay_start": T0 + 100 * MIN,
+        "dwell_minutes": T,
+    }
 
 
 def test_dwell_restarts_after_ping_pong():
@@ -406,8 +458,14 @@ def test_duplicates_count_once():
 
 def test_handset_store_visits_window_is_inclusive():
     days = P.handset_store_window_ms // MIN
-    sig = [ev(0, cell=7), ev(10, cell=4), ev(20, cell=7), ev(days / 2, cell=4), ev(days / 2 + 10, cell=7),
-           ev(days + 10, cell=4)]  # exactly N days after the first visit: still counted
+    sig = [
+        ev(0, cell=7),
+        ev(10, cell=4),
+        ev(20, cell=7),
+        ev(days / 2, cell=4),
+        ev(days / 2 + 10, cell=7),
+        ev(days + 10, cell=4),
+    ]  # exactly N days after the first visit: still counted
     assert kinds_at(run(sig), "handset_store_visits") == [days + 10]
     sig[-1] = ev(days + 10.01, cell=4)
     assert kinds_at(run(sig), "handset_store_visits") == []
@@ -446,8 +504,14 @@ def test_abnormal_usage_once_per_utc_hour():
 
 def test_zero_usage_window_and_end_of_data():
     w = P.zero_usage_window_ms // MIN
-    order = {"order_id": "o1", "ts": T0 + 10 * MIN, "msisdn": "13900000001", "product_id": "data_package_50",
-             "product_kind": "data_package", "action": "subscribe"}
+    order = {
+        "order_id": "o1",
+        "ts": T0 + 10 * MIN,
+        "msisdn": "13900000001",
+        "product_id": "data_package_50",
+        "product_kind": "data_package",
+        "action": "subscribe",
+    }
     other = dict(order, order_id="o2", product_kind="value_added", product_id="12580")
     late = [ev(w + 20, cell=7)]
     rows = run(late, [xdr(5, 1)], [order, other])
@@ -459,17 +523,32 @@ def test_zero_usage_window_and_end_of_data():
 
 
 def test_power_on_roaming_call_triggers():
-    sig = [ev(0, cell=7), ev(10, "detach", cell=7), ev(10 + 4 * 60, "attach", cell=7),
-           ev(300, "detach", cell=7), ev(300 + 4 * 60 - 1, "attach", cell=7),
-           ev(600, "mo_call", cell=7, called_number="114"), ev(601, "mo_call", cell=7, called_number="10086"),
-           ev(602, "mo_call", cell=7, called_number="13900000002"), ev(603, "mt_call", cell=7, calling_number="114"),
-           ev(604, "call_forward_set", cell=7, forward_to="13900000003"),
-           ev(700, vlr_plmn="45400"), ev(710, vlr_plmn="45400"), ev(800, cell=7), ev(900, vlr_plmn="46002"),
-           ev(901, vlr_plmn="44010")]
+    sig = [
+        ev(0, cell=7),
+        ev(10, "detach", cell=7),
+        ev(10 + 4 * 60, "attach", cell=7),
+        ev(300, "detach", cell=7),
+        ev(300 + 4 * 60 - 1, "attach", cell=7),
+        ev(600, "mo_call", cell=7, called_number="114"),
+        ev(601, "mo_call", cell=7, called_number="10086"),
+        ev(602, "mo_call", cell=7, called_number="13900000002"),
+        ev(603, "mt_call", cell=7, calling_number="114"),
+        ev(604, "call_forward_set", cell=7, forward_to="13900000003"),
+        ev(700, vlr_plmn="45400"),
+        ev(710, vlr_plmn="45400"),
+        ev(800, cell=7),
+        ev(900, vlr_plmn="46002"),
+        ev(901, vlr_plmn="44010"),
+    ]
     rows = run(sig)
     assert [(r["kind"], (r["ts"] - T0) // MIN) for r in rows] == [
-        ("power_on", 250), ("dial_114", 600), ("dial_hotline", 601), ("call_forward_set", 604),
-        ("roam_out", 700), ("roam_out", 901)]
+        ("power_on", 250),
+        ("dial_114", 600),
+        ("dial_hotline", 601),
+        ("call_forward_set", 604),
+        ("roam_out", 700),
+        ("roam_out", 901),
+    ]
     assert rows[0]["context"] == {"off_minutes": 240}
     assert rows[3]["context"] == {"forward_to": "13900000003"}
     assert kinds_at(run([ev(0, vlr_plmn="45400")]), "roam_out") == []  # the first event never fires
@@ -479,25 +558,46 @@ def test_roam_in_first_event_and_after_a_long_silence():
     gap = P.roam_in_gap_ms // MIN
     foreign = dict(msisdn="447700900001", imsi="234150000000001")
     national = dict(msisdn="13810001234", imsi="460000000000042")
-    sig = [ev(0, cell=7, **foreign), ev(gap - 1, cell=7, **foreign), ev(2 * gap, cell=7, **foreign),
-           ev(5, cell=7, **national), ev(6, cell=7)]
+    sig = [
+        ev(0, cell=7, **foreign),
+        ev(gap - 1, cell=7, **foreign),
+        ev(2 * gap, cell=7, **foreign),
+        ev(5, cell=7, **national),
+        ev(6, cell=7),
+    ]
     rows = run(sig)
     got = [(r["msisdn"], (r["ts"] - T0) // MIN, r["context"]) for r in rows if r["kind"] == "roam_in"]
-    assert got == [("447700900001", 0, {"plmn": "23415", "province": None}),
-                   ("13810001234", 5, {"plmn": "46000", "province": "BJ"}),
-                   ("447700900001", 2 * gap, {"plmn": "23415", "province": None})]
+    assert got == [
+        ("447700900001", 0, {"plmn": "23415", "province": None}),
+        ("13810001234", 5, {"plmn": "46000", "province": "BJ"}),
+        ("447700900001", 2 * gap, {"plmn": "23415", "province": None}),
+    ]
     # roamers never "roam out" from our network's point of view
     assert kinds_at(run([ev(0, cell=7, **foreign), ev(1, vlr_plmn="45400", **foreign)]), "roam_out") == []
 
 
 def test_handset_change_by_imsi_with_catalogue_lookup():
     known, unknown = "860000010000018", "351234560000014"
-    sig = [ev(0, cell=7, imei=known), ev(5, "mo_sms", cell=7, called_number="1"), ev(10, "attach", cell=7, imei=known),
-           ev(20, "attach", cell=7, imei=unknown), ev(30, "imei_check", cell=7, imei=unknown)]
+    sig = [
+        ev(0, cell=7, imei=known),
+        ev(5, "mo_sms", cell=7, called_number="1"),
+        ev(10, "attach", cell=7, imei=known),
+        ev(20, "attach", cell=7, imei=unknown),
+        ev(30, "imei_check", cell=7, imei=unknown),
+    ]
     rows = [r for r in run(sig) if r["kind"] == "handset_change"]
     assert len(rows) == 1 and rows[0]["ts"] == T0 + 20 * MIN
     assert rows[0]["context"] == {
-        "old_imei": known, "new_imei": unknown, "old_tac": "86000001", "new_tac": "35123456",
-        "old_brand": "Huawei", "old_model": "T2211", "old_tier": "low", "old_g3_capable": True,
-        "new_brand": None, "new_model": None, "new_tier": None, "new_g3_capable": None,
+        "old_imei": known,
+        "new_imei": unknown,
+        "old_tac": "86000001",
+        "new_tac": "35123456",
+        "old_brand": "Huawei",
+        "old_model": "T2211",
+        "old_tier": "low",
+        "old_g3_capable": True,
+        "new_brand": None,
+        "new_model": None,
+        "new_tier": None,
+        "new_g3_capable": None,
     }

@@ -6,23 +6,35 @@ import json
 import pickle
 
 from touchpoint import ROOT
+from touchpoint.reference import COLUMNS, read_reference_csv
 from touchpoint.tools import state_size as ss
-from touchpoint.reference import read_reference_csv
 from udfs.behaviour import KEEP_HOURS, compact
 from udfs.contact_policy import Contacts
 
-PROFILES = """msisdn,imsi,brand,plan,data_quota_mb,data_used_mb,arpu_band,age_band,consent_marketing,consent_location,do_not_disturb,products
-13900000001,460001234500001,gotone,g-88,1024,100,high,25-34,true,true,false,music_club
+#: the header of profiles.csv
+PROFILES_HEADER = ",".join(c for c, _ in COLUMNS["profiles"]) + "\n"
+PROFILES = (
+    PROFILES_HEADER
+    + """13900000001,460001234500001,gotone,g-88,1024,100,high,25-34,true,true,false,music_club
 13900000002,460001234500002,mzone,m-18,0,0,low,18-24,false,true,false,
 13900000005,460001234500005,gotone,g-58,500,10,mid,35-44,true,true,false,data_package_50;fetion
 """
+)
 START = 1_793_548_800_000  # 2026-11-02T00:00+08:00
 
 
 def _pool() -> list:
     example = json.loads((ROOT / "schemas" / "examples" / "behaviour.json").read_text())
-    records = [example | {"calls_mo": i, "bytes_down": 10_000 * i ** 3, "regions": ["mall-001"] * (i % 2),
-                          "last_tac": None if i % 3 else "35693803"} for i in range(20)]
+    records = [
+        example
+        | {
+            "calls_mo": i,
+            "bytes_down": 10_000 * i**3,
+            "regions": ["mall-001"] * (i % 2),
+            "last_tac": None if i % 3 else "35693803",
+        }
+        for i in range(20)
+    ]
     records.append({"msisdn": "10000", "hour_start": START})  # an event-time marker is not a bucket
     return ss.bucket_pool(records)
 
@@ -45,9 +57,11 @@ def test_model_pickles_every_value_as_the_job_stores_it(tmp_path):
     assert fast.subscribers == 100 and fast.bucket_entries == 100 * KEEP_HOURS
 
     one = subs[0]
-    payload = (len(pickle.dumps(ss.profile_state(one.profile_row)))
-               + sum(len(pickle.dumps(tuple(pool[i]))) for _, i in one.hours)
-               + len(pickle.dumps(ss.contacts_state(one))))
+    payload = (
+        len(pickle.dumps(ss.profile_state(one.profile_row)))
+        + sum(len(pickle.dumps(tuple(pool[i]))) for _, i in one.hours)
+        + len(pickle.dumps(ss.contacts_state(one)))
+    )
     assert ss.model([one], pool).payload == payload
     # framing: 3 states x (namespace, row mask, length, 11 msisdn chars) + byte[] lengths, TTL stamps, map entries
     assert ss.FRAMING.subscriber(one.msisdn, KEEP_HOURS) == (3 * 14 + 4 + (4 + 48 * 21) + 12)

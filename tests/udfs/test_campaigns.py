@@ -76,8 +76,9 @@ def test_valid_campaign_parses_to_typed_fields():
 
 
 def test_optional_fields_default():
-    minimal = {k: v for k, v in BASE.items() if k not in ("audience", "cooldown_hours", "daily_budget",
-                                                          "control_percent")}
+    minimal = {
+        k: v for k, v in BASE.items() if k not in ("audience", "cooldown_hours", "daily_budget", "control_percent")
+    }
     minimal = with_("trigger", {"kind": "dial_114"}, minimal)
     minimal = with_("offer.message", "Try 12580.", minimal)
     c = parse_campaign(minimal)
@@ -88,36 +89,39 @@ def test_optional_fields_default():
 # --- the JSON Schema: required, enum, types, unknown fields ----------------------------------------
 
 
-@pytest.mark.parametrize("path, value, field", [
-    # required
-    ("name", ..., "name"),
-    ("trigger", ..., "trigger"),
-    ("trigger.kind", ..., "trigger.kind"),
-    ("offer.message", ..., "offer.message"),
-    ("audience.static.0.value", ..., "audience.static[0].value"),
-    # enum
-    ("status", "running", "status"),
-    ("trigger.kind", "teleport", "trigger.kind"),
-    ("channels", ["sms", "fax"], "channels[1]"),
-    ("audience.dynamic.0.op", "like", "audience.dynamic[0].op"),
-    # types and bounds
-    ("priority", "high", "priority"),
-    ("priority", 1.5, "priority"),
-    ("id", "Mall Visit", "id"),
-    ("name", "", "name"),
-    ("channels", [], "channels"),
-    ("control_percent", 150, "control_percent"),
-    ("cooldown_hours", -1, "cooldown_hours"),
-    ("daily_budget", 2.5, "daily_budget"),
-    ("trigger.params", ["region_kind"], "trigger.params"),
-    ("start", 1793462400000, "start"),
-    # unknown fields, at every level
-    ("colour", "red", "colour"),
-    ("trigger.region", "r1", "trigger.region"),
-    ("offer.url", "http://x", "offer.url"),
-    ("audience.everyone", True, "audience.everyone"),
-    ("audience.static.0.negate", True, "audience.static[0].negate"),
-])
+@pytest.mark.parametrize(
+    "path, value, field",
+    [
+        # required
+        ("name", ..., "name"),
+        ("trigger", ..., "trigger"),
+        ("trigger.kind", ..., "trigger.kind"),
+        ("offer.message", ..., "offer.message"),
+        ("audience.static.0.value", ..., "audience.static[0].value"),
+        # enum
+        ("status", "running", "status"),
+        ("trigger.kind", "teleport", "trigger.kind"),
+        ("channels", ["sms", "fax"], "channels[1]"),
+        ("audience.dynamic.0.op", "like", "audience.dynamic[0].op"),
+        # types and bounds
+        ("priority", "high", "priority"),
+        ("priority", 1.5, "priority"),
+        ("id", "Mall Visit", "id"),
+        ("name", "", "name"),
+        ("channels", [], "channels"),
+        ("control_percent", 150, "control_percent"),
+        ("cooldown_hours", -1, "cooldown_hours"),
+        ("daily_budget", 2.5, "daily_budget"),
+        ("trigger.params", ["region_kind"], "trigger.params"),
+        ("start", 1793462400000, "start"),
+        # unknown fields, at every level
+        ("colour", "red", "colour"),
+        ("trigger.region", "r1", "trigger.region"),
+        ("offer.url", "http://x", "offer.url"),
+        ("audience.everyone", True, "audience.everyone"),
+        ("audience.static.0.negate", True, "audience.static[0].negate"),
+    ],
+)
 def test_schema_rules_name_the_field(path, value, field):
     assert error_field(with_(path, value)) == field
 
@@ -133,15 +137,18 @@ def test_channels_must_not_repeat():
 # --- start / end ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path, value", [
-    ("start", "soon"),
-    ("start", "2026-11-01"),                  # no time
-    ("start", "2026-11-01T00:00:00"),         # no UTC offset
-    ("end", "2027-13-01T00:00:00+08:00"),
-    ("end", "2026-11-01T00:00:00+08:00"),     # equal to start
-    ("end", "2026-10-31T16:00:00Z"),          # the same instant as start, written in UTC
-    ("end", "2026-10-31T23:59:59+08:00"),     # before start
-])
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        ("start", "soon"),
+        ("start", "2026-11-01"),  # no time
+        ("start", "2026-11-01T00:00:00"),  # no UTC offset
+        ("end", "2027-13-01T00:00:00+08:00"),
+        ("end", "2026-11-01T00:00:00+08:00"),  # equal to start
+        ("end", "2026-10-31T16:00:00Z"),  # the same instant as start, written in UTC
+        ("end", "2026-10-31T23:59:59+08:00"),  # before start
+    ],
+)
 def test_start_and_end(path, value):
     assert error_field(with_(path, value)) == path
 
@@ -157,21 +164,35 @@ def test_offsets_are_honoured():
 # --- audience: field catalog, operator vs type, value domain, list operators -----------------------
 
 
-@pytest.mark.parametrize("path, value, field", [
-    ("audience.static.0.field", "colour", "audience.static[0].field"),
-    ("audience.static.0.field", "data_mb_24h", "audience.static[0].field"),   # dynamic field in static
-    ("audience.dynamic.0.field", "brand", "audience.dynamic[0].field"),       # static field in dynamic
-    ("audience.dynamic.0.field", "data_mb_72h", "audience.dynamic[0].field"),  # no 72 h horizon
-    ("audience.dynamic.0.field", "data_mb", "audience.dynamic[0].field"),
-])
+@pytest.mark.parametrize(
+    "path, value, field",
+    [
+        ("audience.static.0.field", "colour", "audience.static[0].field"),
+        ("audience.static.0.field", "data_mb_24h", "audience.static[0].field"),  # dynamic field in static
+        ("audience.dynamic.0.field", "brand", "audience.dynamic[0].field"),  # static field in dynamic
+        ("audience.dynamic.0.field", "data_mb_72h", "audience.dynamic[0].field"),  # no 72 h horizon
+        ("audience.dynamic.0.field", "data_mb", "audience.dynamic[0].field"),
+    ],
+)
 def test_field_catalog(path, value, field):
     assert error_field(with_(path, value)) == field
 
 
 def test_catalogs():
-    assert set(static_fields()) == {"brand", "plan", "arpu_band", "age_band", "data_quota_mb", "products",
-                                    "g3_subscriber", "handset_brand", "handset_model", "handset_tier",
-                                    "g3_capable", "tags"}
+    assert set(static_fields()) == {
+        "brand",
+        "plan",
+        "arpu_band",
+        "age_band",
+        "data_quota_mb",
+        "products",
+        "g3_subscriber",
+        "handset_brand",
+        "handset_model",
+        "handset_tier",
+        "g3_capable",
+        "tags",
+    }
     assert "g3_data_share_1h" in dynamic_fields() and "hotline_dials_48h" in dynamic_fields()
     assert len(dynamic_fields()) == 15 * 4
 
@@ -184,15 +205,18 @@ def _dynamic(field, op, value) -> dict:
     return with_("audience.dynamic", [{"field": field, "op": op, "value": value}])
 
 
-@pytest.mark.parametrize("cond", [
-    ("products", "gte", 3),            # list field, numeric op
-    ("products", "eq", "fetion"),
-    ("g3_capable", "in", [True]),      # bool field: eq / ne only
-    ("g3_capable", "gt", False),
-    ("brand", "contains", "go"),       # string field, list op
-    ("brand", "lt", "m"),
-    ("tags", "in", ["roamer"]),
-])
+@pytest.mark.parametrize(
+    "cond",
+    [
+        ("products", "gte", 3),  # list field, numeric op
+        ("products", "eq", "fetion"),
+        ("g3_capable", "in", [True]),  # bool field: eq / ne only
+        ("g3_capable", "gt", False),
+        ("brand", "contains", "go"),  # string field, list op
+        ("brand", "lt", "m"),
+        ("tags", "in", ["roamer"]),
+    ],
+)
 def test_operator_must_fit_static_type(cond):
     assert error_field(_static(*cond)) == "audience.static[0].op"
 
@@ -202,21 +226,24 @@ def test_operator_must_fit_dynamic_type(op):
     assert error_field(_dynamic("data_mb_24h", op, 1)) == "audience.dynamic[0].op"
 
 
-@pytest.mark.parametrize("cond", [
-    ("brand", "eq", "vodafone"),              # enum from reference/profiles
-    ("arpu_band", "in", ["high", "platinum"]),
-    ("age_band", "ne", "16-17"),
-    ("handset_tier", "eq", "ultra"),          # enum from reference/handsets
-    ("tags", "contains", "astronaut"),        # the tag library
-    ("tags", "contains_any", ["roamer", "astronaut"]),
-    ("plan", "eq", 58),                       # type of the value
-    ("data_quota_mb", "gte", "100"),
-    ("data_quota_mb", "eq", True),            # a bool is not a number
-    ("g3_capable", "eq", "true"),
-    ("g3_subscriber", "eq", 1),
-    ("products", "contains", 12580),
-    ("brand", "eq", None),
-])
+@pytest.mark.parametrize(
+    "cond",
+    [
+        ("brand", "eq", "vodafone"),  # enum from reference/profiles
+        ("arpu_band", "in", ["high", "platinum"]),
+        ("age_band", "ne", "16-17"),
+        ("handset_tier", "eq", "ultra"),  # enum from reference/handsets
+        ("tags", "contains", "astronaut"),  # the tag library
+        ("tags", "contains_any", ["roamer", "astronaut"]),
+        ("plan", "eq", 58),  # type of the value
+        ("data_quota_mb", "gte", "100"),
+        ("data_quota_mb", "eq", True),  # a bool is not a number
+        ("g3_capable", "eq", "true"),
+        ("g3_subscriber", "eq", 1),
+        ("products", "contains", 12580),
+        ("brand", "eq", None),
+    ],
+)
 def test_static_value_domain(cond):
     assert error_field(_static(*cond)) == "audience.static[0].value"
 
@@ -226,44 +253,55 @@ def test_dynamic_value_is_a_number(value):
     assert error_field(_dynamic("data_mb_24h", "gte", value)) == "audience.dynamic[0].value"
 
 
-@pytest.mark.parametrize("cond", [
-    ("brand", "in", "gotone"),                 # in needs a list
-    ("brand", "not_in", []),                   # ... a non-empty one
-    ("products", "contains", ["a", "b"]),      # contains takes one value
-    ("products", "contains_any", []),
-    ("products", "contains_any", ["fetion", 7]),
-    ("products", "not_contains", ["fetion", None]),
-])
+@pytest.mark.parametrize(
+    "cond",
+    [
+        ("brand", "in", "gotone"),  # in needs a list
+        ("brand", "not_in", []),  # ... a non-empty one
+        ("products", "contains", ["a", "b"]),  # contains takes one value
+        ("products", "contains_any", []),
+        ("products", "contains_any", ["fetion", 7]),
+        ("products", "not_contains", ["fetion", None]),
+    ],
+)
 def test_list_operators(cond):
     assert error_field(_static(*cond)) == "audience.static[0].value"
 
 
-@pytest.mark.parametrize("cond", [
-    ("products", "contains_any", "fetion"),    # one value is fine for the any/none operators
-    ("products", "not_contains", ["12580", "fetion"]),
-    ("tags", "contains", "commuter"),
-    ("data_quota_mb", "in", [0, 100]),
-    ("g3_capable", "ne", False),
-])
+@pytest.mark.parametrize(
+    "cond",
+    [
+        ("products", "contains_any", "fetion"),  # one value is fine for the any/none operators
+        ("products", "not_contains", ["12580", "fetion"]),
+        ("tags", "contains", "commuter"),
+        ("data_quota_mb", "in", [0, 100]),
+        ("g3_capable", "ne", False),
+    ],
+)
 def test_valid_conditions(cond):
     assert parse_campaign(_static(*cond)).static == (Condition(*cond),)
 
 
 def test_second_condition_is_named_by_index():
-    obj = with_("audience.dynamic", [{"field": "calls_1h", "op": "gte", "value": 1},
-                                     {"field": "sms_12h", "op": "gte", "value": "x"}])
+    obj = with_(
+        "audience.dynamic",
+        [{"field": "calls_1h", "op": "gte", "value": 1}, {"field": "sms_12h", "op": "gte", "value": "x"}],
+    )
     assert error_field(obj) == "audience.dynamic[1].value"
 
 
 # --- trigger params against the kind's context fields --------------------------------------------------------
 
 
-@pytest.mark.parametrize("params, expected", [
-    ({"region_kind": "mall"}, (Condition("region_kind", "eq", "mall"),)),
-    ({"region_kind": ["mall", "campus"]}, (Condition("region_kind", "in", ["mall", "campus"]),)),
-    ({"region_id": {"not_in": ["r1"]}}, (Condition("region_id", "not_in", ["r1"]),)),
-    ({}, ()),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"region_kind": "mall"}, (Condition("region_kind", "eq", "mall"),)),
+        ({"region_kind": ["mall", "campus"]}, (Condition("region_kind", "in", ["mall", "campus"]),)),
+        ({"region_id": {"not_in": ["r1"]}}, (Condition("region_id", "not_in", ["r1"]),)),
+        ({}, ()),
+    ],
+)
 def test_trigger_params_forms(params, expected):
     assert parse_campaign(with_("trigger.params", params)).params == expected
 
@@ -273,15 +311,18 @@ def test_trigger_params_numeric_operator():
     assert parse_campaign(obj).params == (Condition("dwell_minutes", "gte", 30),)
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"called_number": "114"}, "trigger.params.called_number"),   # not a region_entry context field
-    ({"region": "r1"}, "trigger.params.region"),
-    ({"region_id": {"gte": 1, "lte": 5}}, "trigger.params.region_id"),   # one operator per object
-    ({"region_id": {"contains": "r"}}, "trigger.params.region_id"),
-    ({"region_id": {}}, "trigger.params.region_id"),
-    ({"region_id": []}, "trigger.params.region_id"),
-    ({"region_id": {"in": "r1"}}, "trigger.params.region_id"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"called_number": "114"}, "trigger.params.called_number"),  # not a region_entry context field
+        ({"region": "r1"}, "trigger.params.region"),
+        ({"region_id": {"gte": 1, "lte": 5}}, "trigger.params.region_id"),  # one operator per object
+        ({"region_id": {"contains": "r"}}, "trigger.params.region_id"),
+        ({"region_id": {}}, "trigger.params.region_id"),
+        ({"region_id": []}, "trigger.params.region_id"),
+        ({"region_id": {"in": "r1"}}, "trigger.params.region_id"),
+    ],
+)
 def test_trigger_params_errors(params, field):
     assert error_field(with_("trigger.params", params)) == field
 
@@ -311,28 +352,34 @@ def test_unknown_kind_is_named_with_the_known_ones(kind):
 # --- message placeholders -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("message", [
-    "Hello {name}",              # not a message field
-    "Call {called_number}",      # a dial_114 context field, not region_entry's
-    "Hi {brand!r}",              # conversions are not allowed
-    "Hi {brand:>10}",            # nor format specs
-    "Hi {brand.upper}",          # nor attribute access
-    "Hi {0}",
-    "Hi {}",
-    "Unbalanced { brace",
-    "Unbalanced } brace",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Hello {name}",  # not a message field
+        "Call {called_number}",  # a dial_114 context field, not region_entry's
+        "Hi {brand!r}",  # conversions are not allowed
+        "Hi {brand:>10}",  # nor format specs
+        "Hi {brand.upper}",  # nor attribute access
+        "Hi {0}",
+        "Hi {}",
+        "Unbalanced { brace",
+        "Unbalanced } brace",
+    ],
+)
 def test_message_placeholders(message):
     assert error_field(with_("offer.message", message)) == "offer.message"
 
 
-@pytest.mark.parametrize("message", [
-    "{brand} {plan} {handset_brand} {handset_model} {offer_id} {campaign_name} {msisdn_tail} {expires_local} "
-    "{region_name}",
-    "In {region_id} ({region_kind})",
-    "Braces {{like this}}",
-    "No placeholders at all",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "{brand} {plan} {handset_brand} {handset_model} {offer_id} {campaign_name} {msisdn_tail} {expires_local} "
+        "{region_name}",
+        "In {region_id} ({region_kind})",
+        "Braces {{like this}}",
+        "No placeholders at all",
+    ],
+)
 def test_valid_messages(message):
     assert parse_campaign(with_("offer.message", message)).message == message
 
@@ -345,34 +392,63 @@ def test_first_error_is_the_shallowest():
 # --- evaluation -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("op, value, actual, holds", [
-    ("eq", "gotone", "gotone", True), ("eq", "gotone", "mzone", False),
-    ("ne", "gotone", "mzone", True), ("ne", "gotone", "gotone", False),
-    ("eq", True, True, True), ("eq", False, True, False),
-    ("in", ["a", "b"], "b", True), ("in", ["a", "b"], "c", False),
-    ("not_in", ["a", "b"], "c", True), ("not_in", ["a", "b"], "a", False),
-    ("gt", 10, 10.5, True), ("gt", 10, 10, False),
-    ("gte", 10, 10, True), ("gte", 10, 9.99, False),
-    ("lt", 10, 9, True), ("lt", 10, 10, False),
-    ("lte", 10, 10, True), ("lte", 10, 11, False),
-    ("gt", 0, True, False),                     # a bool is not a number
-    ("gte", 0, "5", False),                     # nor a string
-    ("contains", "fetion", ["fetion", "12580"], True), ("contains", "fetion", ["12580"], False),
-    ("contains", "fetion", [], False),
-    ("contains_any", ["a", "b"], ["x", "b"], True), ("contains_any", ["a", "b"], ["x"], False),
-    ("contains_any", "a", ["a"], True),
-    ("not_contains", "a", ["b"], True), ("not_contains", "a", ["a", "b"], False),
-    ("not_contains", ["a", "b"], ["c"], True), ("not_contains", ["a", "b"], ["b"], False),
-    ("not_contains", "a", [], True),
-])
+@pytest.mark.parametrize(
+    "op, value, actual, holds",
+    [
+        ("eq", "gotone", "gotone", True),
+        ("eq", "gotone", "mzone", False),
+        ("ne", "gotone", "mzone", True),
+        ("ne", "gotone", "gotone", False),
+        ("eq", True, True, True),
+        ("eq", False, True, False),
+        ("in", ["a", "b"], "b", True),
+        ("in", ["a", "b"], "c", False),
+        ("not_in", ["a", "b"], "c", True),
+        ("not_in", ["a", "b"], "a", False),
+        ("gt", 10, 10.5, True),
+        ("gt", 10, 10, False),
+        ("gte", 10, 10, True),
+        ("gte", 10, 9.99, False),
+        ("lt", 10, 9, True),
+        ("lt", 10, 10, False),
+        ("lte", 10, 10, True),
+        ("lte", 10, 11, False),
+        ("gt", 0, True, False),  # a bool is not a number
+        ("gte", 0, "5", False),  # nor a string
+        ("contains", "fetion", ["fetion", "12580"], True),
+        ("contains", "fetion", ["12580"], False),
+        ("contains", "fetion", [], False),
+        ("contains_any", ["a", "b"], ["x", "b"], True),
+        ("contains_any", ["a", "b"], ["x"], False),
+        ("contains_any", "a", ["a"], True),
+        ("not_contains", "a", ["b"], True),
+        ("not_contains", "a", ["a", "b"], False),
+        ("not_contains", ["a", "b"], ["c"], True),
+        ("not_contains", ["a", "b"], ["b"], False),
+        ("not_contains", "a", [], True),
+    ],
+)
 def test_condition_holds(op, value, actual, holds):
     assert Condition("f", op, value).holds(actual) is holds
 
 
-@pytest.mark.parametrize("op, value", [
-    ("eq", None), ("eq", "x"), ("ne", "x"), ("in", ["x"]), ("not_in", ["x"]), ("gt", 0), ("gte", 0), ("lt", 0),
-    ("lte", 0), ("contains", "x"), ("contains_any", ["x"]), ("not_contains", "x"),
-])
+@pytest.mark.parametrize(
+    "op, value",
+    [
+        ("eq", None),
+        ("eq", "x"),
+        ("ne", "x"),
+        ("in", ["x"]),
+        ("not_in", ["x"]),
+        ("gt", 0),
+        ("gte", 0),
+        ("lt", 0),
+        ("lte", 0),
+        ("contains", "x"),
+        ("contains_any", ["x"]),
+        ("not_contains", "x"),
+    ],
+)
 def test_unknown_value_never_holds(op, value):
     assert Condition("f", op, value).holds(None) is False
 
@@ -390,7 +466,7 @@ def test_trigger_matches_kind_and_params():
     assert c.trigger_matches("region_entry", {"region_kind": "mall", "region_id": "r2"})
     assert not c.trigger_matches("region_entry", {"region_kind": "campus", "region_id": "r2"})
     assert not c.trigger_matches("region_entry", {"region_kind": "mall", "region_id": "r3"})
-    assert not c.trigger_matches("region_entry", {"region_kind": "mall"})      # missing field: no match
+    assert not c.trigger_matches("region_entry", {"region_kind": "mall"})  # missing field: no match
     assert not c.trigger_matches("dwell", {"region_kind": "mall", "region_id": "r1"})
 
 

@@ -9,9 +9,17 @@ from datetime import datetime, time
 import pytest
 
 from touchpoint.config import Decisions
+from udfs.contact_policy import (
+    Contacts,
+    Policy,
+    decision_id,
+    in_control_group,
+    in_quiet_hours,
+    lead_id,
+    local_day,
+    next_allowed,
+)
 from udfs.units import HOUR_MS
-from udfs.contact_policy import (Contacts, Policy, decision_id, in_control_group, in_quiet_hours,
-                                 lead_id, local_day, next_allowed)
 
 P = Policy()  # Asia/Shanghai, quiet 21:00-08:00, 3 leads per 48 h
 
@@ -27,24 +35,41 @@ def test_policy_from_settings():
     d = Decisions()
     p = Policy.from_settings(d)
     assert p == Policy(location_kinds=frozenset(d.location_kinds))
-    p = Policy.from_settings(Decisions(lead_validity_hours=1.5, contact_window_hours=24, max_leads_per_subscriber=2,
-                                       quiet_start=time(22, 30), quiet_end=time(7, 0), timezone="UTC"))
+    p = Policy.from_settings(
+        Decisions(
+            lead_validity_hours=1.5,
+            contact_window_hours=24,
+            max_leads_per_subscriber=2,
+            quiet_start=time(22, 30),
+            quiet_end=time(7, 0),
+            timezone="UTC",
+        )
+    )
     assert (p.lead_validity_ms, p.window_ms, p.max_leads, p.quiet_start, p.quiet_end, p.timezone) == (
-        5_400_000, 24 * HOUR_MS, 2, time(22, 30), time(7, 0), "UTC")
+        5_400_000,
+        24 * HOUR_MS,
+        2,
+        time(22, 30),
+        time(7, 0),
+        "UTC",
+    )
 
 
 # --- quiet hours ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("local, quiet", [
-    ("2026-11-02T12:00:00", False),
-    ("2026-11-02T20:59:59.999", False),
-    ("2026-11-02T21:00:00", True),       # the start is quiet
-    ("2026-11-02T23:59:59", True),
-    ("2026-11-03T00:00:00", True),       # wraps midnight
-    ("2026-11-03T07:59:59.999", True),
-    ("2026-11-03T08:00:00", False),      # the end is not
-])
+@pytest.mark.parametrize(
+    "local, quiet",
+    [
+        ("2026-11-02T12:00:00", False),
+        ("2026-11-02T20:59:59.999", False),
+        ("2026-11-02T21:00:00", True),  # the start is quiet
+        ("2026-11-02T23:59:59", True),
+        ("2026-11-03T00:00:00", True),  # wraps midnight
+        ("2026-11-03T07:59:59.999", True),
+        ("2026-11-03T08:00:00", False),  # the end is not
+    ],
+)
 def test_in_quiet_hours_shanghai(local, quiet):
     assert in_quiet_hours(ms(local), P) is quiet
 
@@ -58,25 +83,30 @@ def test_quiet_hours_are_local_time():
 
 def test_quiet_hours_not_wrapping_and_disabled():
     lunch = Policy(quiet_start=time(12, 0), quiet_end=time(14, 0))
-    assert [in_quiet_hours(ms(f"2026-11-02T{t}"), lunch) for t in ("11:59:59", "12:00:00", "13:59:59", "14:00:00",
-                                                                   "23:00:00")] == [False, True, True, False, False]
+    assert [
+        in_quiet_hours(ms(f"2026-11-02T{t}"), lunch)
+        for t in ("11:59:59", "12:00:00", "13:59:59", "14:00:00", "23:00:00")
+    ] == [False, True, True, False, False]
     assert next_allowed(ms("2026-11-02T13:00:00"), lunch) == ms("2026-11-02T14:00:00")
     off = Policy(quiet_start=time(0, 0), quiet_end=time(0, 0))
     assert not in_quiet_hours(ms("2026-11-02T03:00:00"), off)
 
 
-@pytest.mark.parametrize("local, allowed", [
-    ("2026-11-02T12:00:00", "2026-11-02T12:00:00"),
-    ("2026-11-02T20:59:59.999", "2026-11-02T20:59:59.999"),
-    ("2026-11-02T21:00:00", "2026-11-03T08:00:00"),
-    ("2026-11-02T22:00:00", "2026-11-03T08:00:00"),
-    ("2026-11-02T23:59:59.999", "2026-11-03T08:00:00"),
-    ("2026-11-03T00:00:00", "2026-11-03T08:00:00"),
-    ("2026-11-03T03:17:42.5", "2026-11-03T08:00:00"),
-    ("2026-11-03T07:59:59.999", "2026-11-03T08:00:00"),
-    ("2026-11-03T08:00:00", "2026-11-03T08:00:00"),
-    ("2026-12-31T23:30:00", "2027-01-01T08:00:00"),   # across a year end
-])
+@pytest.mark.parametrize(
+    "local, allowed",
+    [
+        ("2026-11-02T12:00:00", "2026-11-02T12:00:00"),
+        ("2026-11-02T20:59:59.999", "2026-11-02T20:59:59.999"),
+        ("2026-11-02T21:00:00", "2026-11-03T08:00:00"),
+        ("2026-11-02T22:00:00", "2026-11-03T08:00:00"),
+        ("2026-11-02T23:59:59.999", "2026-11-03T08:00:00"),
+        ("2026-11-03T00:00:00", "2026-11-03T08:00:00"),
+        ("2026-11-03T03:17:42.5", "2026-11-03T08:00:00"),
+        ("2026-11-03T07:59:59.999", "2026-11-03T08:00:00"),
+        ("2026-11-03T08:00:00", "2026-11-03T08:00:00"),
+        ("2026-12-31T23:30:00", "2027-01-01T08:00:00"),  # across a year end
+    ],
+)
 def test_next_allowed(local, allowed):
     assert next_allowed(ms(local), P) == ms(allowed)
 
@@ -96,12 +126,15 @@ def test_next_allowed_with_seconds():
     assert next_allowed(ms("2026-11-02T22:00:00"), p) == ms("2026-11-03T08:00:30")
 
 
-@pytest.mark.parametrize("when, day", [
-    ("2026-11-02T00:00:00", "2026-11-02"),
-    ("2026-11-02T23:59:59.999", "2026-11-02"),
-    ("2026-11-02T16:00:00Z", "2026-11-03"),  # midnight in Shanghai
-    ("2026-11-02T15:59:59Z", "2026-11-02"),
-])
+@pytest.mark.parametrize(
+    "when, day",
+    [
+        ("2026-11-02T00:00:00", "2026-11-02"),
+        ("2026-11-02T23:59:59.999", "2026-11-02"),
+        ("2026-11-02T16:00:00Z", "2026-11-03"),  # midnight in Shanghai
+        ("2026-11-02T15:59:59Z", "2026-11-02"),
+    ],
+)
 def test_local_day(when, day):
     assert local_day(ms(when), "Asia/Shanghai") == day
 
@@ -135,8 +168,17 @@ def test_control_group_extremes_and_nesting():
 def test_lead_and_decision_ids_are_deterministic():
     a = lead_id("13900000001", "camp-a", "t-1")
     assert a == lead_id("13900000001", "camp-a", "t-1") and re.fullmatch(r"l-[0-9a-f]{20}", a)
-    assert len({a, lead_id("13900000002", "camp-a", "t-1"), lead_id("13900000001", "camp-b", "t-1"),
-                lead_id("13900000001", "camp-a", "t-2")}) == 4
+    assert (
+        len(
+            {
+                a,
+                lead_id("13900000002", "camp-a", "t-1"),
+                lead_id("13900000001", "camp-b", "t-1"),
+                lead_id("13900000001", "camp-a", "t-2"),
+            }
+        )
+        == 4
+    )
     d = decision_id("t-1", "camp-a")
     assert d == decision_id("t-1", "camp-a") and re.fullmatch(r"d-[0-9a-f]{20}", d)
     assert d != decision_id("t-1", "camp-b") and d != decision_id("t-2", "camp-a")
@@ -152,9 +194,9 @@ def test_cap_at_exactly_three_within_48h():
     for i in range(3):
         assert not c.cap_reached(T0 + i * HOUR_MS, P)
         c.record(f"t{i}", T0 + i * HOUR_MS, "camp", delivered=True)
-    assert c.cap_reached(T0 + 3 * HOUR_MS, P)                # a 4th is suppressed
-    assert c.cap_reached(T0 + 48 * HOUR_MS - 1, P)           # the first is still inside the window
-    assert not c.cap_reached(T0 + 48 * HOUR_MS, P)           # ... and falls out exactly 48 h later
+    assert c.cap_reached(T0 + 3 * HOUR_MS, P)  # a 4th is suppressed
+    assert c.cap_reached(T0 + 48 * HOUR_MS - 1, P)  # the first is still inside the window
+    assert not c.cap_reached(T0 + 48 * HOUR_MS, P)  # ... and falls out exactly 48 h later
     c.record("t3", T0 + 48 * HOUR_MS, "camp", delivered=True)
     assert c.cap_reached(T0 + 48 * HOUR_MS, P)
 
@@ -189,9 +231,9 @@ def test_cooldown_boundary():
 def test_record_keeps_the_latest_lead_per_campaign():
     c = Contacts()
     c.record("t1", T0 + HOUR_MS, "camp", delivered=False)  # control leads count for the cooldown
-    c.record("t0", T0, "camp", delivered=True)              # an older trigger decided later
+    c.record("t0", T0, "camp", delivered=True)  # an older trigger decided later
     assert c.last_lead == {"camp": T0 + HOUR_MS}
-    c.record("t2", T0 + 2 * HOUR_MS)                        # decided without a lead
+    c.record("t2", T0 + 2 * HOUR_MS)  # decided without a lead
     assert c.last_lead == {"camp": T0 + HOUR_MS} and c.decided == {"t0": T0, "t1": T0 + HOUR_MS, "t2": T0 + 2 * HOUR_MS}
 
 

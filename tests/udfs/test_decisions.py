@@ -13,11 +13,11 @@ import pytest
 from touchpoint.config import Decisions, Tags
 from touchpoint.schemas import errors
 from udfs.behaviour import Bucket, compact, rollup
-from udfs.units import HOUR_MS, MB
 from udfs.campaigns import parse_campaign
 from udfs.contact_policy import Contacts, Policy, decision_id, lead_id
 from udfs.decisions import Decision, Reference, charge_daily_budget, decide, subscriber_fields
 from udfs.tags import TAGS, is_g3_subscriber, tags
+from udfs.units import HOUR_MS, MB
 
 MSISDN = "13951234567"
 NOW = 1_800_000_000_000  # decided_at / created_at: the wall clock, irrelevant to the rules
@@ -26,24 +26,51 @@ TAG_CFG = Tags()
 
 G3_TAC, OLD_TAC = "86012345", "35000002"
 REF = Reference(
-    handsets={G3_TAC: {"tac": G3_TAC, "brand": "Huawei", "model": "T8300", "tier": "mid", "g3_capable": True},
-              OLD_TAC: {"tac": OLD_TAC, "brand": "Nokia", "model": "1110", "tier": "low", "g3_capable": False}},
-    regions={r: {"region_id": r, "name": name, "kind": kind, "watched": True, "lat": 32.0, "lon": 118.8}
-             for r, name, kind in [("r-mall", "Xinjiekou Mall", "mall"),
-                                   ("r-campus", "Nanjing University", "campus"),
-                                   ("r-home", "Gulou Residences", "residential"),
-                                   ("r-office", "Hexi Towers", "office")]},
+    handsets={
+        G3_TAC: {"tac": G3_TAC, "brand": "Huawei", "model": "T8300", "tier": "mid", "g3_capable": True},
+        OLD_TAC: {"tac": OLD_TAC, "brand": "Nokia", "model": "1110", "tier": "low", "g3_capable": False},
+    },
+    regions={
+        r: {"region_id": r, "name": name, "kind": kind, "watched": True, "lat": 32.0, "lon": 118.8}
+        for r, name, kind in [
+            ("r-mall", "Xinjiekou Mall", "mall"),
+            ("r-campus", "Nanjing University", "campus"),
+            ("r-home", "Gulou Residences", "residential"),
+            ("r-office", "Hexi Towers", "office"),
+        ]
+    },
 )
-PROFILE = {"msisdn": MSISDN, "imsi": "460001234567890", "brand": "gotone", "plan": "gotone-58", "data_quota_mb": 500,
-           "data_used_mb": 100, "arpu_band": "mid", "age_band": "25-34", "consent_marketing": True,
-           "consent_location": True, "do_not_disturb": False, "products": ["fetion", "data_package_50"]}
+PROFILE = {
+    "msisdn": MSISDN,
+    "imsi": "460001234567890",
+    "brand": "gotone",
+    "plan": "gotone-58",
+    "data_quota_mb": 500,
+    "data_used_mb": 100,
+    "arpu_band": "mid",
+    "age_band": "25-34",
+    "consent_marketing": True,
+    "consent_location": True,
+    "do_not_disturb": False,
+    "products": ["fetion", "data_package_50"],
+}
 CONTEXT = {
     "dial_114": {"called_number": "114"},
     "region_entry": {"region_id": "r-mall", "region_kind": "mall"},
-    "handset_change": {"old_imei": "350000020000011", "new_imei": "860123450000012", "old_tac": OLD_TAC,
-                       "new_tac": G3_TAC, "old_brand": "Nokia", "old_model": "1110", "old_tier": "low",
-                       "old_g3_capable": False, "new_brand": "Huawei", "new_model": "T8300", "new_tier": "mid",
-                       "new_g3_capable": True},
+    "handset_change": {
+        "old_imei": "350000020000011",
+        "new_imei": "860123450000012",
+        "old_tac": OLD_TAC,
+        "new_tac": G3_TAC,
+        "old_brand": "Nokia",
+        "old_model": "1110",
+        "old_tier": "low",
+        "old_g3_capable": False,
+        "new_brand": "Huawei",
+        "new_model": "T8300",
+        "new_tier": "mid",
+        "new_g3_capable": True,
+    },
     "quota_0mb": {"threshold_mb": 0, "remaining_bytes": -1000},
 }
 
@@ -56,17 +83,30 @@ def ms(local: str) -> int:
 
 
 def campaign(cid: str = "c-114", kind: str = "dial_114", priority: int = 10, **fields):
-    obj = {"id": cid, "name": f"Campaign {cid}", "status": "active", "start": "2026-11-01T00:00:00+08:00",
-           "end": "2027-01-31T23:59:59+08:00", "trigger": {"kind": kind},
-           "offer": {"id": f"{cid}-offer", "message": "Dear {brand} customer, try {offer_id}."},
-           "channels": ["sms"], "priority": priority}
+    obj = {
+        "id": cid,
+        "name": f"Campaign {cid}",
+        "status": "active",
+        "start": "2026-11-01T00:00:00+08:00",
+        "end": "2027-01-31T23:59:59+08:00",
+        "trigger": {"kind": kind},
+        "offer": {"id": f"{cid}-offer", "message": "Dear {brand} customer, try {offer_id}."},
+        "channels": ["sms"],
+        "priority": priority,
+    }
     return parse_campaign(obj | fields)
 
 
 def trigger(local: str = "2026-11-02T10:20:00", kind: str = "dial_114", msisdn: str = MSISDN, **context) -> dict:
     ts = ms(local)
-    return {"trigger_id": f"t-{kind}-{msisdn}-{ts}", "msisdn": msisdn, "kind": kind, "ts": ts,
-            "detected_at": ts + 1000, "context": CONTEXT.get(kind, {}) | context}
+    return {
+        "trigger_id": f"t-{kind}-{msisdn}-{ts}",
+        "msisdn": msisdn,
+        "kind": kind,
+        "ts": ts,
+        "detected_at": ts + 1000,
+        "context": CONTEXT.get(kind, {}) | context,
+    }
 
 
 class Subscriber:
@@ -108,29 +148,69 @@ HOUR = ms("2026-11-02T10:00:00")
 
 def test_compact_defaults():
     assert compact({"msisdn": MSISDN, "hour_start": HOUR, "regions": ["b", "a"]}) == Bucket(
-        0, 0, 0, 0, 0, 0, 0, 0, 0, ("a", "b"), False, None)
+        0, 0, 0, 0, 0, 0, 0, 0, 0, ("a", "b"), False, None
+    )
 
 
 def test_rollup_horizons():
     buckets = {
         HOUR: bucket(calls_mo=100, bytes_down=100 * MB, regions=["r-campus"], last_tac="OWN"),  # trigger's own hour
-        HOUR - 1 * HOUR_MS: bucket(calls_mo=1, call_seconds=90, sms=1, bytes_up=MB, bytes_down=3 * MB, g3_bytes=2 * MB,
-                                   hotline_dials=1, distinct_cells=2, regions=["r-mall"]),
+        HOUR - 1 * HOUR_MS: bucket(
+            calls_mo=1,
+            call_seconds=90,
+            sms=1,
+            bytes_up=MB,
+            bytes_down=3 * MB,
+            g3_bytes=2 * MB,
+            hotline_dials=1,
+            distinct_cells=2,
+            regions=["r-mall"],
+        ),
         HOUR - 10 * HOUR_MS: bucket(calls_mt=2, regions=["r-home", "r-mall"], distinct_cells=1, last_tac="B"),
         HOUR - 22 * HOUR_MS: bucket(sms=5, roaming=True, regions=["r-office"], last_tac="C"),
-        HOUR - 48 * HOUR_MS: bucket(calls_mo=1, bytes_down=MB, last_tac="D"),                  # the 48th hour back
+        HOUR - 48 * HOUR_MS: bucket(calls_mo=1, bytes_down=MB, last_tac="D"),  # the 48th hour back
         HOUR - 49 * HOUR_MS: bucket(calls_mo=1000, bytes_down=1000 * MB, regions=["r-campus"]),  # too old
-        HOUR + HOUR_MS: bucket(calls_mo=1000),                                                  # the future
+        HOUR + HOUR_MS: bucket(calls_mo=1000),  # the future
     }
     b = rollup(buckets, TRIG_TS)
     t = b.totals
     assert len(t) == 15 * 4
-    assert {k: t[f"{k}_1h"] for k in ("calls_mo", "calls_mt", "calls", "call_minutes", "sms", "data_mb", "data_mb_up",
-                                      "data_mb_down", "g3_data_mb", "g3_data_share", "hotline_dials", "cell_hours",
-                                      "distinct_regions", "roaming_hours", "active_hours")} == {
-        "calls_mo": 1, "calls_mt": 0, "calls": 1, "call_minutes": 1.5, "sms": 1, "data_mb": 4.0, "data_mb_up": 1.0,
-        "data_mb_down": 3.0, "g3_data_mb": 2.0, "g3_data_share": 0.5, "hotline_dials": 1, "cell_hours": 2,
-        "distinct_regions": 1, "roaming_hours": 0, "active_hours": 1}
+    assert {
+        k: t[f"{k}_1h"]
+        for k in (
+            "calls_mo",
+            "calls_mt",
+            "calls",
+            "call_minutes",
+            "sms",
+            "data_mb",
+            "data_mb_up",
+            "data_mb_down",
+            "g3_data_mb",
+            "g3_data_share",
+            "hotline_dials",
+            "cell_hours",
+            "distinct_regions",
+            "roaming_hours",
+            "active_hours",
+        )
+    } == {
+        "calls_mo": 1,
+        "calls_mt": 0,
+        "calls": 1,
+        "call_minutes": 1.5,
+        "sms": 1,
+        "data_mb": 4.0,
+        "data_mb_up": 1.0,
+        "data_mb_down": 3.0,
+        "g3_data_mb": 2.0,
+        "g3_data_share": 0.5,
+        "hotline_dials": 1,
+        "cell_hours": 2,
+        "distinct_regions": 1,
+        "roaming_hours": 0,
+        "active_hours": 1,
+    }
     assert (t["calls_12h"], t["distinct_regions_12h"], t["cell_hours_12h"], t["active_hours_12h"]) == (3, 2, 3, 2)
     assert (t["sms_24h"], t["roaming_hours_24h"], t["distinct_regions_24h"], t["active_hours_24h"]) == (6, 1, 3, 3)
     assert (t["calls_48h"], t["data_mb_48h"], t["active_hours_48h"], t["distinct_regions_48h"]) == (4, 5.0, 4, 3)
@@ -193,19 +273,33 @@ def test_tags_from_profile_and_handset():
 
 
 def test_every_tag_can_hold():
-    everything = tags(PROFILE | {"arpu_band": "vip", "data_quota_mb": 0}, REF.handsets[G3_TAC],
-                      {"data_mb_48h": 1e6, "calls_48h": 99, "hotline_dials_48h": 9, "roaming_hours_48h": 9},
-                      {"residential", "office"}, TAG_CFG)
+    everything = tags(
+        PROFILE | {"arpu_band": "vip", "data_quota_mb": 0},
+        REF.handsets[G3_TAC],
+        {"data_mb_48h": 1e6, "calls_48h": 99, "hotline_dials_48h": 9, "roaming_hours_48h": 9},
+        {"residential", "office"},
+        TAG_CFG,
+    )
     assert set(everything) | {"g3_subscriber"} == set(TAGS)
 
 
 def test_subscriber_fields():
     behaviour = rollup({HOUR - HOUR_MS: bucket(regions=["r-home", "r-office", "r-unknown"])}, TRIG_TS)
     f = subscriber_fields(PROFILE, REF.handsets[G3_TAC], behaviour, REF, TAG_CFG)
-    assert f == {"brand": "gotone", "plan": "gotone-58", "arpu_band": "mid", "age_band": "25-34", "data_quota_mb": 500,
-                 "products": ["fetion", "data_package_50"], "g3_subscriber": False, "handset_brand": "Huawei",
-                 "handset_model": "T8300", "handset_tier": "mid", "g3_capable": True,
-                 "tags": ["commuter", "g3_capable_non_g3"]}
+    assert f == {
+        "brand": "gotone",
+        "plan": "gotone-58",
+        "arpu_band": "mid",
+        "age_band": "25-34",
+        "data_quota_mb": 500,
+        "products": ["fetion", "data_package_50"],
+        "g3_subscriber": False,
+        "handset_brand": "Huawei",
+        "handset_model": "T8300",
+        "handset_tier": "mid",
+        "g3_capable": True,
+        "tags": ["commuter", "g3_capable_non_g3"],
+    }
     unknown = subscriber_fields(None, None, behaviour, REF, TAG_CFG)  # behaviour-derived tags need no profile
     assert {k: v for k, v in unknown.items() if v is not None} == {"tags": ["commuter"]}
 
@@ -219,22 +313,40 @@ def test_a_lead_exactly():
     (d,) = Subscriber().decide(trig, [c])
     ts = trig["ts"]
     assert d.lead == {
-        "lead_id": lead_id(MSISDN, "c-114", trig["trigger_id"]), "msisdn": MSISDN, "campaign_id": "c-114",
-        "offer_id": "c-114-offer", "channel": "sms", "channels": ["sms", "outbound_call"],
-        "message": "Dear gotone customer, try c-114-offer.", "trigger_id": trig["trigger_id"],
-        "trigger_kind": "dial_114", "trigger_ts": ts, "deliver_at": ts, "expires_at": ts + 48 * HOUR_MS,
-        "control": False, "reasons": ["trigger:dial_114", "priority:10"]}
+        "lead_id": lead_id(MSISDN, "c-114", trig["trigger_id"]),
+        "msisdn": MSISDN,
+        "campaign_id": "c-114",
+        "offer_id": "c-114-offer",
+        "channel": "sms",
+        "channels": ["sms", "outbound_call"],
+        "message": "Dear gotone customer, try c-114-offer.",
+        "trigger_id": trig["trigger_id"],
+        "trigger_kind": "dial_114",
+        "trigger_ts": ts,
+        "deliver_at": ts,
+        "expires_at": ts + 48 * HOUR_MS,
+        "control": False,
+        "reasons": ["trigger:dial_114", "priority:10"],
+    }
     assert d.record(NOW) == {
-        "decision_id": decision_id(trig["trigger_id"], "c-114"), "trigger_id": trig["trigger_id"],
-        "trigger_kind": "dial_114", "msisdn": MSISDN, "campaign_id": "c-114", "trigger_ts": ts, "decided_at": NOW,
-        "result": "lead", "deliver_at": ts, "lead_id": d.lead["lead_id"]}
+        "decision_id": decision_id(trig["trigger_id"], "c-114"),
+        "trigger_id": trig["trigger_id"],
+        "trigger_kind": "dial_114",
+        "msisdn": MSISDN,
+        "campaign_id": "c-114",
+        "trigger_ts": ts,
+        "decided_at": NOW,
+        "result": "lead",
+        "deliver_at": ts,
+        "lead_id": d.lead["lead_id"],
+    }
     assert d.id == decision_id(trig["trigger_id"], "c-114")
 
 
 def test_no_matching_campaign_records_nothing():
     sub = Subscriber()
     mall = campaign("c-mall", "region_entry", trigger={"kind": "region_entry", "params": {"region_kind": "mall"}})
-    assert sub.decide(trigger(), [mall]) == []                                           # other kind
+    assert sub.decide(trigger(), [mall]) == []  # other kind
     assert sub.decide(trigger(kind="region_entry", region_kind="campus"), [mall]) == []  # params do not match
     assert sub.decide(trigger(), []) == []
     assert sub.contacts == Contacts()
@@ -245,26 +357,33 @@ def test_inactive_campaigns():
     later = campaign("c-later", start="2026-12-01T00:00:00+08:00")
     expired = campaign("c-expired", start="2026-10-01T00:00:00+08:00", end="2026-11-02T10:00:00+08:00")
     ds = Subscriber().decide(trigger(), [paused, ended, later, expired])
-    assert outcome(ds) == [("c-ended", "suppressed", "campaign_inactive", "ended"),
-                           ("c-expired", "suppressed", "campaign_inactive", "outside start/end"),
-                           ("c-later", "suppressed", "campaign_inactive", "outside start/end"),
-                           ("c-paused", "suppressed", "campaign_inactive", "paused")]
+    assert outcome(ds) == [
+        ("c-ended", "suppressed", "campaign_inactive", "ended"),
+        ("c-expired", "suppressed", "campaign_inactive", "outside start/end"),
+        ("c-later", "suppressed", "campaign_inactive", "outside start/end"),
+        ("c-paused", "suppressed", "campaign_inactive", "paused"),
+    ]
 
 
-@pytest.mark.parametrize("profile, kind, reason", [
-    (None, "dial_114", "no_profile"),
-    (PROFILE | {"consent_marketing": False}, "dial_114", "no_consent"),
-    (PROFILE | {"consent_marketing": False, "consent_location": False}, "region_entry", "no_consent"),
-    (PROFILE | {"consent_location": False}, "region_entry", "no_location_consent"),
-    (PROFILE | {"do_not_disturb": True}, "dial_114", "do_not_disturb"),
-    (PROFILE | {"consent_location": False, "do_not_disturb": True}, "region_entry", "no_location_consent"),
-])
+@pytest.mark.parametrize(
+    "profile, kind, reason",
+    [
+        (None, "dial_114", "no_profile"),
+        (PROFILE | {"consent_marketing": False}, "dial_114", "no_consent"),
+        (PROFILE | {"consent_marketing": False, "consent_location": False}, "region_entry", "no_consent"),
+        (PROFILE | {"consent_location": False}, "region_entry", "no_location_consent"),
+        (PROFILE | {"do_not_disturb": True}, "dial_114", "do_not_disturb"),
+        (PROFILE | {"consent_location": False, "do_not_disturb": True}, "region_entry", "no_location_consent"),
+    ],
+)
 def test_subscriber_blocks(profile, kind, reason):
     c = campaign("c-x", kind)
     paused = campaign("c-paused", kind, status="paused")
     ds = Subscriber(profile).decide(trigger(kind=kind), [c, paused])
-    assert outcome(ds) == [("c-paused", "suppressed", "campaign_inactive", "paused"),
-                           ("c-x", "suppressed", reason, None)]
+    assert outcome(ds) == [
+        ("c-paused", "suppressed", "campaign_inactive", "paused"),
+        ("c-x", "suppressed", reason, None),
+    ]
 
 
 def test_location_consent_only_for_location_kinds():
@@ -275,11 +394,18 @@ def test_location_consent_only_for_location_kinds():
 
 
 def test_audience_static_failure_names_the_condition():
-    c = campaign(audience={"static": [{"field": "brand", "op": "eq", "value": "gotone"},
-                                      {"field": "products", "op": "not_contains", "value": "fetion"}]})
+    c = campaign(
+        audience={
+            "static": [
+                {"field": "brand", "op": "eq", "value": "gotone"},
+                {"field": "products", "op": "not_contains", "value": "fetion"},
+            ]
+        }
+    )
     ds = Subscriber().decide(trigger(), [c])
-    assert outcome(ds) == [("c-114", "suppressed", "audience",
-                            "products not_contains 'fetion' (is ['fetion', 'data_package_50'])")]
+    assert outcome(ds) == [
+        ("c-114", "suppressed", "audience", "products not_contains 'fetion' (is ['fetion', 'data_package_50'])")
+    ]
 
 
 def test_audience_dynamic_failure_names_the_condition():
@@ -291,35 +417,58 @@ def test_audience_dynamic_failure_names_the_condition():
 
 
 def test_audience_pass_is_listed_in_the_lead_reasons():
-    c = campaign(audience={"static": [{"field": "tags", "op": "contains", "value": "g3_capable_non_g3"}],
-                           "dynamic": [{"field": "calls_24h", "op": "gte", "value": 1}]})
+    c = campaign(
+        audience={
+            "static": [{"field": "tags", "op": "contains", "value": "g3_capable_non_g3"}],
+            "dynamic": [{"field": "calls_24h", "op": "gte", "value": 1}],
+        }
+    )
     sub = Subscriber(buckets={HOUR - HOUR_MS: bucket(calls_mo=1, last_tac=G3_TAC)})
     (d,) = sub.decide(trigger(), [c])
     assert d.result == "lead"
-    assert d.lead["reasons"] == ["trigger:dial_114", "priority:10", "audience:tags contains g3_capable_non_g3",
-                                 "audience:calls_24h gte 1"]
+    assert d.lead["reasons"] == [
+        "trigger:dial_114",
+        "priority:10",
+        "audience:tags contains g3_capable_non_g3",
+        "audience:calls_24h gte 1",
+    ]
     sub.buckets = {HOUR - HOUR_MS: bucket(calls_mo=1, last_tac=OLD_TAC)}
     assert outcome(sub.decide(trigger("2026-11-02T10:30:00"), [c]))[0][1:3] == ("suppressed", "audience")
 
 
 def test_handset_change_uses_the_new_handset():
-    c = campaign("c-handset", "handset_change",
-                 trigger={"kind": "handset_change", "params": {"new_g3_capable": True}},
-                 audience={"static": [{"field": "g3_capable", "op": "eq", "value": True},
-                                      {"field": "g3_subscriber", "op": "eq", "value": False}]},
-                 offer={"id": "g3-sim", "message": "Your new {handset_brand} {handset_model} is G3-ready."})
+    c = campaign(
+        "c-handset",
+        "handset_change",
+        trigger={"kind": "handset_change", "params": {"new_g3_capable": True}},
+        audience={
+            "static": [
+                {"field": "g3_capable", "op": "eq", "value": True},
+                {"field": "g3_subscriber", "op": "eq", "value": False},
+            ]
+        },
+        offer={"id": "g3-sim", "message": "Your new {handset_brand} {handset_model} is G3-ready."},
+    )
     sub = Subscriber(buckets={HOUR - HOUR_MS: bucket(last_tac=OLD_TAC)})  # the behaviour still has the old TAC
     (d,) = sub.decide(trigger(kind="handset_change"), [c])
     assert d.result == "lead" and d.lead["message"] == "Your new Huawei T8300 is G3-ready."
     unknown = trigger("2026-11-02T11:00:00", "handset_change", new_tac="99999999")
     assert outcome(sub.decide(unknown, [c])) == [
-        ("c-handset", "suppressed", "audience", "g3_capable eq True (is None)")]
+        ("c-handset", "suppressed", "audience", "g3_capable eq True (is None)")
+    ]
 
 
 def test_region_message_and_context_placeholders():
-    c = campaign("c-mall", "region_entry", trigger={"kind": "region_entry", "params": {"region_kind": "mall"}},
-                 offer={"id": "mall-10", "message": "Welcome to {region_name} ({region_id}), ends {expires_local}. "
-                                                    "{campaign_name} for *{msisdn_tail}"})
+    c = campaign(
+        "c-mall",
+        "region_entry",
+        trigger={"kind": "region_entry", "params": {"region_kind": "mall"}},
+        offer={
+            "id": "mall-10",
+            "message": "Welcome to {region_name} ({region_id}), ends {expires_local}. "
+            "{campaign_name} for *{msisdn_tail}",
+        },
+    )
     (d,) = Subscriber().decide(trigger("2026-11-02T15:00:00", "region_entry"), [c])
     assert d.lead["message"] == "Welcome to Xinjiekou Mall (r-mall), ends 2026-11-04 15:00. Campaign c-mall for *4567"
     unknown_region = trigger("2026-11-02T16:00:00", "region_entry", region_id="r-new")
@@ -333,28 +482,35 @@ def test_cooldown():
     first = sub.decide(trigger("2026-11-02T10:00:00"), [c])
     assert outcome(first) == [("c-114", "lead", None, None)]
     assert outcome(sub.decide(trigger("2026-11-03T09:59:59"), [c])) == [
-        ("c-114", "suppressed", "cooldown", f"last lead at {ms('2026-11-02T10:00:00')}")]
+        ("c-114", "suppressed", "cooldown", f"last lead at {ms('2026-11-02T10:00:00')}")
+    ]
     assert outcome(sub.decide(trigger("2026-11-03T10:00:00"), [c])) == [("c-114", "lead", None, None)]
 
 
 def test_highest_priority_wins():
     low, high = campaign("c-low", priority=10), campaign("c-high", priority=20)
     assert outcome(Subscriber().decide(trigger(), [low, high])) == [
-        ("c-high", "lead", None, None), ("c-low", "suppressed", "lower_priority", "c-high")]
+        ("c-high", "lead", None, None),
+        ("c-low", "suppressed", "lower_priority", "c-high"),
+    ]
 
 
 def test_priority_tie_lowest_id_wins():
     b, a, c = campaign("c-b"), campaign("c-a"), campaign("c-c")
     assert outcome(Subscriber().decide(trigger(), [b, c, a])) == [
-        ("c-a", "lead", None, None), ("c-b", "suppressed", "lower_priority", "c-a"),
-        ("c-c", "suppressed", "lower_priority", "c-a")]
+        ("c-a", "lead", None, None),
+        ("c-b", "suppressed", "lower_priority", "c-a"),
+        ("c-c", "suppressed", "lower_priority", "c-a"),
+    ]
 
 
 def test_priority_among_eligible_campaigns_only():
     high = campaign("c-high", priority=20, audience={"static": [{"field": "brand", "op": "eq", "value": "mzone"}]})
     low = campaign("c-low", priority=10)
     assert outcome(Subscriber().decide(trigger(), [high, low])) == [
-        ("c-high", "suppressed", "audience", "brand eq 'mzone' (is 'gotone')"), ("c-low", "lead", None, None)]
+        ("c-high", "suppressed", "audience", "brand eq 'mzone' (is 'gotone')"),
+        ("c-low", "lead", None, None),
+    ]
 
 
 def test_contact_cap():
@@ -363,7 +519,8 @@ def test_contact_cap():
     for hour in (10, 11, 12):
         assert outcome(sub.decide(trigger(f"2026-11-02T{hour}:00:00"), [c]))[0][1] == "lead"
     assert outcome(sub.decide(trigger("2026-11-02T13:00:00"), [c])) == [
-        ("c-114", "suppressed", "contact_cap", "3 leads in 48 h")]
+        ("c-114", "suppressed", "contact_cap", "3 leads in 48 h")
+    ]
     assert outcome(sub.decide(trigger("2026-11-04T09:59:59"), [c]))[0][2] == "contact_cap"
     # exactly 48 h after the first lead it leaves the window: one more is allowed
     assert outcome(sub.decide(trigger("2026-11-04T10:00:00"), [c])) == [("c-114", "lead", None, None)]
@@ -471,7 +628,10 @@ def test_daily_budget():
     spent: dict[str, int] = {}
     day1 = [_charge(spent, _lead_for(f"1390000000{i}", f"2026-11-02T1{i}:00:00", c)) for i in range(3)]
     assert [(r["result"], r.get("reason"), r.get("detail")) for r, _ in day1] == [
-        ("lead", None, None), ("lead", None, None), ("suppressed", "budget", "2 leads on 2026-11-02")]
+        ("lead", None, None),
+        ("lead", None, None),
+        ("suppressed", "budget", "2 leads on 2026-11-02"),
+    ]
     assert [lead is None for _, lead in day1] == [False, False, True]
     assert "lead_id" not in day1[2][0] and "deliver_at" not in day1[2][0]
     assert errors("decisions", day1[2][0]) == []

@@ -9,13 +9,33 @@ from touchpoint.schemas import enum
 from udfs.ingest_rules import SIGNALING_FIELDS, XDR_FIELDS, IngestRules
 
 S = load_settings()
-RULES = IngestRules(S.ingest.ts_min_ms, S.ingest.ts_max_ms, frozenset(enum("signaling", "event_type")),
-                    frozenset(enum("signaling", "rat")))
-GOOD = {"event_id": "s1", "event_type": "mo_call", "ts": 1762012800000, "msisdn": "13900000001",
-        "imsi": "460001234567890", "imei": "356938031234567", "lac": 4101, "cell_id": 4101001, "rat": " g3",
-        "called_number": "114"}
-GOOD_XDR = {"event_id": "x1", "ts": 1762012800000, "msisdn": "13900000001", "imsi": "460001234567890",
-            "rat": "LTE", "bytes_up": 1, "bytes_down": 2}
+RULES = IngestRules(
+    S.ingest.ts_min_ms,
+    S.ingest.ts_max_ms,
+    frozenset(enum("signaling", "event_type")),
+    frozenset(enum("signaling", "rat")),
+)
+GOOD = {
+    "event_id": "s1",
+    "event_type": "mo_call",
+    "ts": 1762012800000,
+    "msisdn": "13900000001",
+    "imsi": "460001234567890",
+    "imei": "356938031234567",
+    "lac": 4101,
+    "cell_id": 4101001,
+    "rat": " g3",
+    "called_number": "114",
+}
+GOOD_XDR = {
+    "event_id": "x1",
+    "ts": 1762012800000,
+    "msisdn": "13900000001",
+    "imsi": "460001234567890",
+    "rat": "LTE",
+    "bytes_up": 1,
+    "bytes_down": 2,
+}
 
 
 def sig(**changes):

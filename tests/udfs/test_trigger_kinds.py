@@ -32,8 +32,14 @@ def test_schemas_accept_exactly_the_catalogue(name):
 
 
 def test_a_trigger_of_any_threshold_is_schema_valid():
-    record = {"trigger_id": "t-1", "msisdn": "13900000001", "kind": "quota_10mb", "ts": 1, "detected_at": 2,
-              "context": {"threshold_mb": 10, "remaining_bytes": 0}}
+    record = {
+        "trigger_id": "t-1",
+        "msisdn": "13900000001",
+        "kind": "quota_10mb",
+        "ts": 1,
+        "detected_at": 2,
+        "context": {"threshold_mb": 10, "remaining_bytes": 0},
+    }
     assert errors("triggers", record) == []
     assert errors("triggers", record | {"kind": "quota"}) != []
 
@@ -50,7 +56,9 @@ def test_the_quota_recipe_is_parameterised_by_threshold():
 
 
 def test_docs_define_every_kind():
-    table = {m.group(1) for m in re.finditer(r"^\| `([a-z0-9_<>]+)`", (ROOT / "docs" / "triggers.md").read_text(), re.M)}
+    table = {
+        m.group(1) for m in re.finditer(r"^\| `([a-z0-9_<>]+)`", (ROOT / "docs" / "triggers.md").read_text(), re.M)
+    }
     assert table == set(trigger_kinds.describe_names())
 
 

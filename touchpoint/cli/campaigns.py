@@ -27,8 +27,12 @@ def cmd_campaigns(args: argparse.Namespace) -> int:
 def register(commands: Commands) -> None:
     group = commands.group("campaigns", "validate campaign files and publish them to the campaigns topic")
     paths_help = "files holding a campaign or a list of them; a directory means its *.yaml, *.yml and *.json files"
-    p = group.add("publish", cmd_campaigns, "validate every campaign, then publish them all (keyed by id, the latest "
-                                            "version wins); one invalid campaign publishes nothing")
+    p = group.add(
+        "publish",
+        cmd_campaigns,
+        "validate every campaign, then publish them all (keyed by id, the latest "
+        "version wins); one invalid campaign publishes nothing",
+    )
     p.add_argument("paths", nargs="+", metavar="FILE|DIR", help=paths_help)
     p.add_argument("--dry-run", action="store_true", help="validate only, publish nothing")
     p = group.add("validate", cmd_campaigns, "validate campaign files, naming the first bad field of each")

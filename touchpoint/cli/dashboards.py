@@ -26,8 +26,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         end = parse_time(args.end) if args.end else None
     except DashboardError as e:
         raise UsageError(str(e)) from None
-    report = check(settings(args), url=args.url, start=start, end=end, require_data=args.require_data,
-                   schema_path=schema, directory=directory)
+    report = check(
+        settings(args),
+        url=args.url,
+        start=start,
+        end=end,
+        require_data=args.require_data,
+        schema_path=schema,
+        directory=directory,
+    )
     return 0 if report.ok else 1
 
 
@@ -52,18 +59,35 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def register(commands: Commands) -> None:
     group = commands.group("dashboards", "the Grafana dashboards in grafana/: check them here, push them to a Grafana")
-    p = group.add("check", cmd_check, "validate the dashboards (Grafana's schema, structure, provisioning) and run "
-                                      "every panel query against ClickHouse, one line per panel",
-                  parents=(CLICKHOUSE, DASHBOARD_FILES))
-    p.add_argument("--from", dest="start", metavar="TIME",
-                   help="time range start, ISO-8601 UTC or Unix seconds (default: the earliest data)")
+    p = group.add(
+        "check",
+        cmd_check,
+        "validate the dashboards (Grafana's schema, structure, provisioning) and run "
+        "every panel query against ClickHouse, one line per panel",
+        parents=(CLICKHOUSE, DASHBOARD_FILES),
+    )
+    p.add_argument(
+        "--from",
+        dest="start",
+        metavar="TIME",
+        help="time range start, ISO-8601 UTC or Unix seconds (default: the earliest data)",
+    )
     p.add_argument("--to", dest="end", metavar="TIME", help="time range end (default: the latest data)")
     p.add_argument("--require-data", action="store_true", help="an empty panel result is a failure")
-    p = group.add("push", cmd_push, "create or update the ClickHouse datasource, the Touchpoint folder and every "
-                                    "dashboard in a Grafana, through its HTTP API", parents=(DASHBOARD_FILES,))
+    p = group.add(
+        "push",
+        cmd_push,
+        "create or update the ClickHouse datasource, the Touchpoint folder and every "
+        "dashboard in a Grafana, through its HTTP API",
+        parents=(DASHBOARD_FILES,),
+    )
     p.add_argument("--grafana-url", required=True, metavar="URL", help="the Grafana, e.g. https://grafana.example.com")
     p.add_argument("--token", help="a Grafana service-account token (default: $GRAFANA_TOKEN)")
 
-    p = commands.add("report", cmd_report, "write a self-contained HTML report: micro-region G3 map, top opportunity "
-                                           "regions, campaign funnel", parents=(CLICKHOUSE,))
+    p = commands.add(
+        "report",
+        cmd_report,
+        "write a self-contained HTML report: micro-region G3 map, top opportunity regions, campaign funnel",
+        parents=(CLICKHOUSE,),
+    )
     p.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")

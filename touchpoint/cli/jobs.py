@@ -66,8 +66,12 @@ def register(commands: Commands) -> None:
 
     p = commands.add("replay", cmd_replay, "run a job bounded over JSON-lines files, as a backfill or a test does")
     p.add_argument("job", choices=[*JOBS, "all"], metavar="JOB", help=_job_help(with_all=True))
-    p.add_argument("--input", required=True, metavar="DIR",
-                   help="laid out like `touchpoint simulate --out`: <topic>.jsonl files, reference/, campaigns/")
+    p.add_argument(
+        "--input",
+        required=True,
+        metavar="DIR",
+        help="laid out like `touchpoint simulate --out`: <topic>.jsonl files, reference/, campaigns/",
+    )
     p.add_argument("--output", required=True, metavar="DIR", help="one <topic>.jsonl per output topic is written here")
 
     p = commands.add("run", cmd_run, "run a job streaming, Kafka to Kafka, until Ctrl-C or SIGTERM", parents=(GROUP,))

@@ -50,21 +50,38 @@ def _parent(*add: Callable[[argparse.ArgumentParser], object]) -> argparse.Argum
 
 
 #: ``--config FILE``: every command.
-CONFIG = _parent(lambda p: p.add_argument(
-    "--config", metavar="FILE", help="settings YAML (default: $TOUCHPOINT_CONFIG; environment variables override it)"))
+CONFIG = _parent(
+    lambda p: p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings YAML (default: $TOUCHPOINT_CONFIG; environment variables override it)",
+    )
+)
 #: ``--url URL``: the ClickHouse a command reads or writes.
-CLICKHOUSE = _parent(lambda p: p.add_argument(
-    "--url", metavar="URL", help="ClickHouse: chdb: (embedded), chdb:///PATH or clickhouse://HOST:PORT "
-                                 "(default: clickhouse.url)"))
+CLICKHOUSE = _parent(
+    lambda p: p.add_argument(
+        "--url",
+        metavar="URL",
+        help="ClickHouse: chdb: (embedded), chdb:///PATH or clickhouse://HOST:PORT (default: clickhouse.url)",
+    )
+)
 #: ``--group NAME``: the Kafka consumer group whose committed offsets say where a command resumes.
-GROUP = _parent(lambda p: p.add_argument(
-    "--group", metavar="NAME", help="Kafka consumer group whose committed offsets say where to resume (default: one per job or "
-                                  "command, <kafka.group_prefix>-<name>)"))
+GROUP = _parent(
+    lambda p: p.add_argument(
+        "--group",
+        metavar="NAME",
+        help="Kafka consumer group whose committed offsets say where to resume (default: one per job or "
+        "command, <kafka.group_prefix>-<name>)",
+    )
+)
 #: ``--dashboards DIR`` and ``--schema FILE``: the dashboards a command validates.
 DASHBOARD_FILES = _parent(
     lambda p: p.add_argument("--dashboards", metavar="DIR", help="dashboard JSON files (default: grafana/dashboards)"),
-    lambda p: p.add_argument("--schema", metavar="FILE", help="Grafana's dashboard JSON Schema (default: "
-                                                              "work/grafana/dashboard.schema.json, built by make setup)"),
+    lambda p: p.add_argument(
+        "--schema",
+        metavar="FILE",
+        help="Grafana's dashboard JSON Schema (default: work/grafana/dashboard.schema.json, built by make setup)",
+    ),
 )
 #: ``--quiet``: no progress lines.
 QUIET = _parent(lambda p: p.add_argument("--quiet", action="store_true", help="no progress lines"))
@@ -91,17 +108,24 @@ class Commands:
     def __init__(self, subparsers):
         self._sub = subparsers
 
-    def add(self, name: str, func: Callable[[argparse.Namespace], int] | None, help_text: str,
-            parents: tuple[argparse.ArgumentParser, ...] = ()) -> argparse.ArgumentParser:
+    def add(
+        self,
+        name: str,
+        func: Callable[[argparse.Namespace], int] | None,
+        help_text: str,
+        parents: tuple[argparse.ArgumentParser, ...] = (),
+    ) -> argparse.ArgumentParser:
         """A command; ``func(args)`` returns the exit code."""
-        p = self._sub.add_parser(name, help=help_text, description=help_text,
-                                 parents=[CONFIG, *parents] if func else list(parents))
+        p = self._sub.add_parser(
+            name, help=help_text, description=help_text, parents=[CONFIG, *parents] if func else list(parents)
+        )
         if func:
             p.set_defaults(func=func)
         return p
 
-    def group(self, name: str, help_text: str, required: bool = True) -> "Commands":
+    def group(self, name: str, help_text: str, required: bool = True) -> Commands:
         """A command whose subcommands are added to the returned :class:`Commands` (``touchpoint db migrate``)."""
         p = self._sub.add_parser(name, help=help_text, description=help_text)
-        return Commands(p.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=required,
-                                         parser_class=Parser))
+        return Commands(
+            p.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=required, parser_class=Parser)
+        )

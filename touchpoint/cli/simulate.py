@@ -16,26 +16,44 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise UsageError("simulate needs --out DIR or --kafka HOST:PORT")
     out = Path(args.out) if args.out else s.paths.work_dir / "city"
     if args.kafka is None:
-        summary = simulate(s, seed=args.seed, subscribers=args.subscribers, hours=args.hours, out_dir=out,
-                           progress=not args.quiet)
+        summary = simulate(
+            s, seed=args.seed, subscribers=args.subscribers, hours=args.hours, out_dir=out, progress=not args.quiet
+        )
     else:
         from touchpoint.clients.kafka_io import RateLimitedProducer
 
         s.kafka.bootstrap = args.kafka
         with RateLimitedProducer(s, rate=args.rate, progress=not args.quiet) as producer:
-            summary = simulate(s, seed=args.seed, subscribers=args.subscribers, hours=args.hours, out_dir=out,
-                               sink=producer.send, progress=False)
+            summary = simulate(
+                s,
+                seed=args.seed,
+                subscribers=args.subscribers,
+                hours=args.hours,
+                out_dir=out,
+                sink=producer.send,
+                progress=False,
+            )
     print(summary)
     return 0
 
 
 def register(commands: Commands) -> None:
-    p = commands.add("simulate", cmd_simulate, "write a deterministic synthetic city with its ground truth, to files "
-                                               "or to Kafka", parents=(QUIET,))
+    p = commands.add(
+        "simulate",
+        cmd_simulate,
+        "write a deterministic synthetic city with its ground truth, to files or to Kafka",
+        parents=(QUIET,),
+    )
     p.add_argument("--seed", type=int, default=1, metavar="N", help="same seed, same bytes (default: 1)")
-    p.add_argument("--subscribers", type=positive_int, default=1000, metavar="N", help="home subscribers (default: 1000)")
+    p.add_argument(
+        "--subscribers", type=positive_int, default=1000, metavar="N", help="home subscribers (default: 1000)"
+    )
     p.add_argument("--hours", type=positive_float, default=24.0, metavar="H", help="hours of event time (default: 24)")
     p.add_argument("--out", metavar="DIR", help="write JSON-lines files, reference data and ground truth here")
-    p.add_argument("--kafka", metavar="HOST:PORT", help="produce the events to Kafka instead (reference data and "
-                                                        "ground truth still go to --out, default work/city)")
+    p.add_argument(
+        "--kafka",
+        metavar="HOST:PORT",
+        help="produce the events to Kafka instead (reference data and "
+        "ground truth still go to --out, default work/city)",
+    )
     p.add_argument("--rate", type=positive_float, metavar="EV/S", help="with --kafka: target events per second")

@@ -23,25 +23,44 @@ def cmd_bench_loader(args: argparse.Namespace) -> int:
     from touchpoint.tools.loader_bench import measure
 
     r = measure(settings(args), args.url, records=args.records, batch_rows=args.batch_rows, progress=not args.quiet)
-    print(f"{r['backend']}: {r['rows']:,} rows in {r['seconds']:.1f} s, {r['rows_per_s']:,} rows/s "
-          f"(batches of {r['batch_rows']:,}; first record read -> last commit)")
+    print(
+        f"{r['backend']}: {r['rows']:,} rows in {r['seconds']:.1f} s, {r['rows_per_s']:,} rows/s "
+        f"(batches of {r['batch_rows']:,}; first record read -> last commit)"
+    )
     return 0
 
 
 def register(commands: Commands) -> None:
-    p = commands.add("demo", cmd_demo, "the whole pipeline on the local stack, narrated: simulate, run every job, "
-                                       "leads, ClickHouse, dashboards, report")
-    p.add_argument("--subscribers", type=positive_int, default=2000, metavar="N", help="home subscribers (default: 2000)")
+    p = commands.add(
+        "demo",
+        cmd_demo,
+        "the whole pipeline on the local stack, narrated: simulate, run every job, "
+        "leads, ClickHouse, dashboards, report",
+    )
+    p.add_argument(
+        "--subscribers", type=positive_int, default=2000, metavar="N", help="home subscribers (default: 2000)"
+    )
     p.add_argument("--hours", type=positive_float, default=9.0, metavar="H", help="hours of event time (default: 9)")
     p.add_argument("--seed", type=int, default=7, metavar="N", help="simulation seed (default: 7)")
 
-    p = commands.add("bench", cmd_bench, "throughput, latency and state size of the jobs over the same Kafka data, "
-                                         "against a passthrough baseline measured in the same run")
-    p.add_argument("--events", type=positive_int, default=300_000, metavar="N", help="approximate raw events (default: 300000)")
+    p = commands.add(
+        "bench",
+        cmd_bench,
+        "throughput, latency and state size of the jobs over the same Kafka data, "
+        "against a passthrough baseline measured in the same run",
+    )
+    p.add_argument(
+        "--events", type=positive_int, default=300_000, metavar="N", help="approximate raw events (default: 300000)"
+    )
     p.add_argument("--seed", type=int, default=11, metavar="N", help="simulation seed (default: 11)")
-    parts = Commands(p.add_subparsers(dest="bench_command", metavar="PART", required=False,
-                                      parser_class=type(p)))
-    p = parts.add("loader", cmd_bench_loader, "only the loader: synthetic records of every loaded topic through "
-                                              "kafka.bootstrap into one ClickHouse, rows/s", parents=(CLICKHOUSE, QUIET))
-    p.add_argument("--records", type=positive_int, default=200_000, metavar="N", help="records to load (default: 200000)")
+    parts = Commands(p.add_subparsers(dest="bench_command", metavar="PART", required=False, parser_class=type(p)))
+    p = parts.add(
+        "loader",
+        cmd_bench_loader,
+        "only the loader: synthetic records of every loaded topic through kafka.bootstrap into one ClickHouse, rows/s",
+        parents=(CLICKHOUSE, QUIET),
+    )
+    p.add_argument(
+        "--records", type=positive_int, default=200_000, metavar="N", help="records to load (default: 200000)"
+    )
     p.add_argument("--batch-rows", type=positive_int, metavar="N", help="rows per insert (default: loader.batch_rows)")

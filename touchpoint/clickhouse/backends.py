@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from touchpoint.config import Settings
 
 #: Feature -> first ClickHouse version that has it (without experimental settings). chdb is always modern.
 FEATURES: dict[str, tuple[int, int]] = {
-    "ttl": (19, 6),                # column/table TTL
-    "skip_indexes": (20, 1),       # data-skipping indexes incl. bloom_filter, no experimental setting
-    "low_cardinality": (19, 1),    # LowCardinality without allow_experimental_low_cardinality_type
+    "ttl": (19, 6),  # column/table TTL
+    "skip_indexes": (20, 1),  # data-skipping indexes incl. bloom_filter, no experimental setting
+    "low_cardinality": (19, 1),  # LowCardinality without allow_experimental_low_cardinality_type
     "datetime64": (20, 1),
     "map": (21, 8),
     "window_functions": (21, 9),
@@ -101,9 +102,9 @@ def _utc_naive(text: str) -> datetime:
 def _converter(ch_type: str):
     t = ch_type
     if t.startswith("Nullable("):
-        t = t[len("Nullable("):-1]
+        t = t[len("Nullable(") : -1]
     if t.startswith("LowCardinality("):
-        t = t[len("LowCardinality("):-1]
+        t = t[len("LowCardinality(") : -1]
     if t == "DateTime" or t.startswith("DateTime("):
         return lambda v: None if v is None else _utc_naive(v)
     if t == "Date":
@@ -127,10 +128,18 @@ def _check_chdb_free(path: Path) -> None:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = next((ln.split(":", 1)[1].strip() for ln in status.read_text(errors="replace").splitlines()
-                           if ln.startswith("PID:")), "?")
-            raise ClickHouseError(f"chdb data directory {path} is in use by process {holder} (one process per "
-                                  "chdb directory: stop it, or use a ClickHouse server)") from None
+            holder = next(
+                (
+                    ln.split(":", 1)[1].strip()
+                    for ln in status.read_text(errors="replace").splitlines()
+                    if ln.startswith("PID:")
+                ),
+                "?",
+            )
+            raise ClickHouseError(
+                f"chdb data directory {path} is in use by process {holder} (one process per "
+                "chdb directory: stop it, or use a ClickHouse server)"
+            ) from None
         fcntl.flock(f, fcntl.LOCK_UN)
 
 
@@ -149,11 +158,15 @@ class ChdbBackend(Backend):
         if _CHDB_OPEN.get(self.path, 0) == 0:
             _check_chdb_free(self.path)
         try:
-            self._session = Session(f"{self.path}?session_timezone=UTC&output_format_json_quote_64bit_integers=0"
-                                    "&output_format_json_quote_denormals=0")
+            self._session = Session(
+                f"{self.path}?session_timezone=UTC&output_format_json_quote_64bit_integers=0"
+                "&output_format_json_quote_denormals=0"
+            )
         except Exception as e:
-            raise ClickHouseError(f"chdb: cannot open {self.path}: {_one_line(e)} (a chdb data directory is "
-                                  "used by one process at a time; is a loader running on it?)") from None
+            raise ClickHouseError(
+                f"chdb: cannot open {self.path}: {_one_line(e)} (a chdb data directory is "
+                "used by one process at a time; is a loader running on it?)"
+            ) from None
         _CHDB_OPEN[self.path] = _CHDB_OPEN.get(self.path, 0) + 1
         self._detect()
 
@@ -186,8 +199,9 @@ class ChdbBackend(Backend):
             return 0
         data = b"\n".join(map(orjson.dumps, rows))
         try:
-            ins = self._session.send_insert(f"INSERT INTO {self.database}.{table} ({', '.join(columns)})",
-                                            "JSONCompactEachRow")
+            ins = self._session.send_insert(
+                f"INSERT INTO {self.database}.{table} ({', '.join(columns)})", "JSONCompactEachRow"
+            )
             try:
                 ins.append(data)
                 ins.finish()
@@ -210,8 +224,16 @@ class ServerBackend(Backend):
 
     kind = "server"
 
-    def __init__(self, host: str, port: int, database: str, user: str = "default", password: str = "",
-                 connect_timeout: float = 3.0, send_receive_timeout: float = 60.0):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        database: str,
+        user: str = "default",
+        password: str = "",
+        connect_timeout: float = 3.0,
+        send_receive_timeout: float = 60.0,
+    ):
         super().__init__(database)
         import logging
 
@@ -222,8 +244,15 @@ class ServerBackend(Backend):
 
         self.host, self.port = host, port
         self.where = f"{host}:{port}"
-        self._client = Client(host, port=port, user=user, password=password, connect_timeout=connect_timeout,
-                              send_receive_timeout=send_receive_timeout, sync_request_timeout=connect_timeout)
+        self._client = Client(
+            host,
+            port=port,
+            user=user,
+            password=password,
+            connect_timeout=connect_timeout,
+            send_receive_timeout=send_receive_timeout,
+            sync_request_timeout=connect_timeout,
+        )
         self._detect()
         if self.version_tuple[:2] < FEATURES["low_cardinality"]:
             self._client.settings["allow_experimental_low_cardinality_type"] = 1
@@ -245,8 +274,12 @@ class ServerBackend(Backend):
         if not rows:
             return 0
         # columnar: ~20 % faster than rows through clickhouse-driver
-        self._run(f"INSERT INTO {self.database}.{table} ({', '.join(columns)}) VALUES", list(zip(*rows)),
-                  columnar=True, types_check=False)
+        self._run(
+            f"INSERT INTO {self.database}.{table} ({', '.join(columns)}) VALUES",
+            list(zip(*rows)),
+            columnar=True,
+            types_check=False,
+        )
         return len(rows)
 
     def close(self) -> None:
@@ -263,7 +296,7 @@ def _one_line(e: BaseException) -> str:
 def parse_url(url: str, settings: Settings) -> dict[str, Any]:
     """``chdb:``, ``chdb:///abs/path``, ``chdb:rel/path`` or ``clickhouse://[user[:pw]@]host[:port]``."""
     if url.startswith("chdb:"):
-        rest = url[len("chdb:"):]
+        rest = url[len("chdb:") :]
         if rest.startswith("//"):
             rest = rest[2:]
         path = Path(rest) if rest else settings.paths.work_dir / "chdb"
@@ -272,11 +305,16 @@ def parse_url(url: str, settings: Settings) -> dict[str, Any]:
         u = urllib.parse.urlsplit(url)
         if not u.hostname:
             raise ClickHouseError(f"clickhouse.url {url!r} has no host; expected clickhouse://HOST:PORT")
-        return {"kind": "server", "host": u.hostname, "port": u.port or 9000,
-                "user": urllib.parse.unquote(u.username or "default"),
-                "password": urllib.parse.unquote(u.password or "")}
-    raise ClickHouseError(f"clickhouse.url {url!r} not understood; expected chdb:, chdb:///PATH or "
-                          "clickhouse://HOST:PORT")
+        return {
+            "kind": "server",
+            "host": u.hostname,
+            "port": u.port or 9000,
+            "user": urllib.parse.unquote(u.username or "default"),
+            "password": urllib.parse.unquote(u.password or ""),
+        }
+    raise ClickHouseError(
+        f"clickhouse.url {url!r} not understood; expected chdb:, chdb:///PATH or clickhouse://HOST:PORT"
+    )
 
 
 def connect(settings: Settings, url: str | None = None, database: str | None = None) -> Backend:

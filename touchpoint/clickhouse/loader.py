@@ -17,12 +17,14 @@ high watermark lags what was written (README), so there the lag is a lower bound
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from touchpoint.clickhouse.backends import Backend, ClickHouseError, connect
 from touchpoint.clickhouse.migrations import MigrationError, migrate
@@ -34,15 +36,15 @@ from touchpoint.config import Settings
 
 @dataclass
 class LoadStats:
-    rows: Counter = field(default_factory=Counter)        # table -> rows inserted
-    bad: Counter = field(default_factory=Counter)         # topic key -> records sent to dlq by the loader
+    rows: Counter = field(default_factory=Counter)  # table -> rows inserted
+    bad: Counter = field(default_factory=Counter)  # topic key -> records sent to dlq by the loader
     markers: int = 0
     retries: int = 0
     commits: int = 0
     commit_failures: int = 0
-    unloaded: int = 0                                      # rows read but not inserted when it stopped
-    error: str | None = None                               # the last ClickHouse failure it gave up on
-    first_record_at: float | None = None                   # monotonic
+    unloaded: int = 0  # rows read but not inserted when it stopped
+    error: str | None = None  # the last ClickHouse failure it gave up on
+    first_record_at: float | None = None  # monotonic
     last_commit_at: float | None = None
     started_at: float = field(default_factory=time.monotonic)
     backend: str = ""
@@ -59,9 +61,19 @@ class LoadStats:
 
 
 class Loader:
-    def __init__(self, settings: Settings, url: str | None = None, *, database: str | None = None,
-                 max_seconds: float | None = None, until_idle: float | None = None, progress: bool = True,
-                 progress_interval_s: float = 2.0, out=sys.stderr, stop: threading.Event | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        url: str | None = None,
+        *,
+        database: str | None = None,
+        max_seconds: float | None = None,
+        until_idle: float | None = None,
+        progress: bool = True,
+        progress_interval_s: float = 2.0,
+        out=sys.stderr,
+        stop: threading.Event | None = None,
+    ):
         self.settings = settings
         self.url = url or settings.clickhouse.url
         self.database = database or settings.clickhouse.database
@@ -143,10 +155,8 @@ class Loader:
     def _close_backend(self) -> None:
         b, self._backend = self._backend, None
         if b is not None:
-            try:
+            with contextlib.suppress(Exception):
                 b.close()
-            except Exception:
-                pass
 
     def _insert(self, table: str, rows: list) -> None:
         self._open_backend()
@@ -172,8 +182,8 @@ class Loader:
             return True
         for table in list(self._rows):
             rows = self._rows[table]
-            if not self._retrying(f"insert {len(rows)} rows into {table}", lambda: self._insert(table, rows),
-                                  deadline):
+            what = f"insert {len(rows)} rows into {table}"
+            if not self._retrying(what, lambda table=table, rows=rows: self._insert(table, rows), deadline):
                 return False
             del self._rows[table]
             self.stats.rows[table] += len(rows)
@@ -211,8 +221,9 @@ class Loader:
         rows = []
         for (t, p), off in sorted(self._offsets.items()):
             hw = self._high_watermark(t, p)
-            rows.append((now, t, p, off, hw, max(hw - off, 0) if hw >= 0 else -1, self._rows_by_tp[(t, p)],
-                         self.cfg.group_id))
+            rows.append(
+                (now, t, p, off, hw, max(hw - off, 0) if hw >= 0 else -1, self._rows_by_tp[(t, p)], self.cfg.group_id)
+            )
         try:
             self._backend.insert("loader_progress", PROGRESS_COLUMNS, rows)
         except ClickHouseError as e:  # monitoring only: never worth a retry
@@ -239,9 +250,11 @@ class Loader:
         rate = (total - self._reported_total) / max(dt, 1e-9)
         lags = " ".join(f"{t}={'?' if v is None else v}" for t, v in self.lag().items())
         bad = sum(self.stats.bad.values())
-        self._say(f"{total:,} rows, {rate:,.0f} rows/s, lag {lags or '-'}"
-                  + (f", {bad} bad -> dlq" if bad else "") + (f", {self.stats.retries} retries"
-                                                               if self.stats.retries else ""))
+        self._say(
+            f"{total:,} rows, {rate:,.0f} rows/s, lag {lags or '-'}"
+            + (f", {bad} bad -> dlq" if bad else "")
+            + (f", {self.stats.retries} retries" if self.stats.retries else "")
+        )
         self._last_report, self._reported_total = now, total
 
     # -- main loop
@@ -275,8 +288,9 @@ class Loader:
         deadline = time.monotonic() + self.max_seconds if self.max_seconds else None
         if not self._retrying(f"connect to ClickHouse ({self.url})", self._open_backend, deadline):
             return self.stats
-        self._say(f"{', '.join(self.table_of)} -> {self.stats.backend} database {self.database}, "
-                  f"group {self.cfg.group_id}")
+        self._say(
+            f"{', '.join(self.table_of)} -> {self.stats.backend} database {self.database}, group {self.cfg.group_id}"
+        )
         self._consumer = Consumer(self._consumer_config())
         self._consumer.subscribe(list(self.table_of), on_assign=self._on_assign, on_revoke=self._on_revoke)
         last_record = time.monotonic()
@@ -295,16 +309,21 @@ class Loader:
                 now = time.monotonic()
                 if msgs:
                     last_record = now
-                if self._offsets and (self._pending >= self.cfg.batch_rows
-                                      or now - self._batch_started >= self.cfg.batch_seconds):
+                if self._offsets and (
+                    self._pending >= self.cfg.batch_rows or now - self._batch_started >= self.cfg.batch_seconds
+                ):
                     if not self._flush(deadline):
                         break
                     # idle time counts from the end of a flush (which may have waited long for ClickHouse)
                     now = last_record = max(last_record, time.monotonic())
                 self._report()
                 quiet = now - max(last_record, self._assigned_at or started)
-                if (self.until_idle is not None and not self._offsets and quiet >= self.until_idle
-                        and (self._assigned or now - started >= self.until_idle + 30)):
+                if (
+                    self.until_idle is not None
+                    and not self._offsets
+                    and quiet >= self.until_idle
+                    and (self._assigned or now - started >= self.until_idle + 30)
+                ):
                     break
             if self._offsets and not self.stopping:
                 self._flush(deadline)
@@ -313,8 +332,10 @@ class Loader:
         finally:
             self.stats.unloaded = sum(map(len, self._rows.values()))
             if self.stats.unloaded:
-                self._say(f"stopped with {self.stats.unloaded} rows read but not loaded; their offsets are not "
-                          "committed, so the next run loads them")
+                self._say(
+                    f"stopped with {self.stats.unloaded} rows read but not loaded; their offsets are not "
+                    "committed, so the next run loads them"
+                )
             self._rows.clear()
             self._offsets.clear()
             self._report(force=True)

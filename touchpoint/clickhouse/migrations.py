@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable
 
 from touchpoint import ROOT
 from touchpoint.clickhouse.backends import FEATURES, Backend, ClickHouseError
@@ -33,10 +33,12 @@ MIGRATIONS_DIR = ROOT / "sql" / "clickhouse"
 class MigrationError(ClickHouseError):
     """The migrations cannot be applied (a changed or unknown migration, a bad file, a failing statement)."""
 
+
 _FILE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 TTL_MARKER = re.compile(r"\$\{ttl\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:,\s*(\d+)\s*)?\)\}")
-CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?\$\{db\}\.([A-Za-z_][A-Za-z0-9_]*)",
-                           re.IGNORECASE)
+CREATE_TABLE = re.compile(
+    r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?\$\{db\}\.([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def render(text: str, *, database: str, features: Iterable[str], retention_days:
 
     out = TTL_MARKER.sub(ttl, out).replace("${db}", database)
     if "${" in out:
-        raise MigrationError(f"{name}: unknown placeholder {out[out.index('${'):].split('}')[0]}}}")
+        raise MigrationError(f"{name}: unknown placeholder {out[out.index('${') :].split('}')[0]}}}")
     return out
 
 
@@ -148,14 +150,16 @@ def _ensure_bookkeeping(backend: Backend) -> None:
     backend.execute(f"CREATE DATABASE IF NOT EXISTS {db}")
     backend.execute(
         f"CREATE TABLE IF NOT EXISTS {db}.schema_migrations (version UInt32, name String, checksum String, "
-        f"applied_at DateTime) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version")
+        f"applied_at DateTime) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version"
+    )
 
 
 def applied(backend: Backend) -> dict[int, tuple[str, str, datetime]]:
     """version -> (name, checksum, applied_at) of the migrations recorded in ``schema_migrations``."""
     _ensure_bookkeeping(backend)
-    rows = backend.query(f"SELECT version, name, checksum, applied_at FROM {backend.database}.schema_migrations "
-                         "FINAL ORDER BY version")
+    rows = backend.query(
+        f"SELECT version, name, checksum, applied_at FROM {backend.database}.schema_migrations FINAL ORDER BY version"
+    )
     return {int(v): (n, c, a) for v, n, c, a in rows}
 
 
@@ -166,12 +170,16 @@ def check(backend: Backend, migrations: list[Migration], directory: Path = MIGRA
     for v, (name, checksum, _) in sorted(done.items()):
         m = files.get(v)
         if m is None:
-            raise MigrationError(f"migration {v:03d} ({name}) is applied in {backend.database} but not in "
-                                 f"{directory}: the database is newer than this code")
+            raise MigrationError(
+                f"migration {v:03d} ({name}) is applied in {backend.database} but not in "
+                f"{directory}: the database is newer than this code"
+            )
         if m.checksum != checksum:
-            raise MigrationError(f"migration {m.path.name} was changed after it was applied to {backend.database} "
-                                 f"(checksum {m.checksum[:12]}, applied {checksum[:12]}): restore it and put the "
-                                 "change in a new migration")
+            raise MigrationError(
+                f"migration {m.path.name} was changed after it was applied to {backend.database} "
+                f"(checksum {m.checksum[:12]}, applied {checksum[:12]}): restore it and put the "
+                "change in a new migration"
+            )
     return [m for m in migrations if m.version not in done]
 
 
@@ -179,14 +187,22 @@ def migrate(backend: Backend, settings: Settings, directory: Path = MIGRATIONS_D
     """Apply the pending migrations in order; returns them (empty: nothing to do)."""
     pending = check(backend, discover(directory), directory)
     for m in pending:
-        sql = render(m.text, database=backend.database, features=backend.features,
-                     retention_days=settings.clickhouse.retention_days, name=m.path.name)
+        sql = render(
+            m.text,
+            database=backend.database,
+            features=backend.features,
+            retention_days=settings.clickhouse.retention_days,
+            name=m.path.name,
+        )
         for stmt in split_statements(sql):
             try:
                 backend.execute(stmt)
             except ClickHouseError as e:
                 first = " ".join(stmt.split())[:80]
                 raise MigrationError(f"migration {m.path.name} failed at `{first}...`: {e}") from None
-        backend.insert("schema_migrations", ["version", "name", "checksum", "applied_at"],
-                       [(m.version, m.name, m.checksum, int(datetime.now(timezone.utc).timestamp()))])
+        backend.insert(
+            "schema_migrations",
+            ["version", "name", "checksum", "applied_at"],
+            [(m.version, m.name, m.checksum, int(datetime.now(UTC).timestamp()))],
+        )
     return pending

@@ -123,14 +123,21 @@ def publish(settings: Settings, items: list[Item], timeout_s: float = 30.0, unre
         elif err.code() not in (KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT):  # our own purge below
             problems.append(f"{msg.key().decode()}: {err.str()}")
 
-    producer = Producer({"bootstrap.servers": settings.kafka.bootstrap, "acks": "all",
-                         # fail within the timeout instead of librdkafka's 5-minute default
-                         "message.timeout.ms": int(timeout_s * 1000),
-                         # connection errors reach our one-line error through error_cb, not as log spam
-                         "log_level": 0, "error_cb": on_error})
+    producer = Producer(
+        {
+            "bootstrap.servers": settings.kafka.bootstrap,
+            "acks": "all",
+            # fail within the timeout instead of librdkafka's 5-minute default
+            "message.timeout.ms": int(timeout_s * 1000),
+            # connection errors reach our one-line error through error_cb, not as log spam
+            "log_level": 0,
+            "error_cb": on_error,
+        }
+    )
     for item in items:
-        producer.produce(settings.topics.campaigns, encode(item.record), key=item.campaign.id.encode(),
-                         on_delivery=on_delivery)
+        producer.produce(
+            settings.topics.campaigns, encode(item.record), key=item.campaign.id.encode(), on_delivery=on_delivery
+        )
     deadline = time.monotonic() + timeout_s
     while producer.flush(0.2) and time.monotonic() < deadline:
         if down_since and time.monotonic() - down_since[0] > unreachable_s:
@@ -139,6 +146,8 @@ def publish(settings: Settings, items: list[Item], timeout_s: float = 30.0, unre
     producer.flush(0)
     if delivered < len(items):
         why = problems[-1] if problems else f"no acknowledgement in {timeout_s:.0f} s"
-        raise PublishError(f"campaigns: {len(items) - delivered} of {len(items)} campaigns not published to "
-                           f"{settings.topics.campaigns} at {settings.kafka.bootstrap} ({why}); "
-                           "publishing again is safe")
+        raise PublishError(
+            f"campaigns: {len(items) - delivered} of {len(items)} campaigns not published to "
+            f"{settings.topics.campaigns} at {settings.kafka.bootstrap} ({why}); "
+            "publishing again is safe"
+        )

@@ -27,13 +27,15 @@ class RateLimitedProducer:
         self.sent_per_topic: dict[str, int] = defaultdict(int)
         self.end_offsets: dict[str, dict[int, int]] = defaultdict(dict)
         self._errors: list[str] = []
-        self._producer = Producer({
-            "bootstrap.servers": settings.kafka.bootstrap,
-            "linger.ms": 20,
-            "batch.num.messages": 10000,
-            "queue.buffering.max.messages": 500000,
-            "acks": "all",
-        })
+        self._producer = Producer(
+            {
+                "bootstrap.servers": settings.kafka.bootstrap,
+                "linger.ms": 20,
+                "batch.num.messages": 10000,
+                "queue.buffering.max.messages": 500000,
+                "acks": "all",
+            }
+        )
         self._t0 = time.monotonic()
         self._last_report = 0.0
 
@@ -73,8 +75,12 @@ class RateLimitedProducer:
                 time.sleep(ahead)
         if self.progress and elapsed - self._last_report >= 1:
             self._last_report = elapsed
-            print(f"\r  produced {self.sent:>10,} events  {self.sent / max(elapsed, 1e-9):>9,.0f} ev/s",
-                  end="", file=sys.stderr, flush=True)
+            print(
+                f"\r  produced {self.sent:>10,} events  {self.sent / max(elapsed, 1e-9):>9,.0f} ev/s",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def flush(self) -> None:
         self._producer.flush()
@@ -84,10 +90,17 @@ class RateLimitedProducer:
             raise RuntimeError(f"{len(self._errors)} records were not delivered: {self._errors[0]}")
 
 
-def consume(bootstrap: str, topics: Iterable[str], *, until: Callable[[dict[str, list]], bool] | None = None,
-            idle_s: float | None = None, timeout_s: float = 120.0, with_timestamps: bool = False,
-            with_offsets: bool = False,
-            on_batch: Callable[[dict[str, list]], None] | None = None) -> dict[str, list]:
+def consume(
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    until: Callable[[dict[str, list]], bool] | None = None,
+    idle_s: float | None = None,
+    timeout_s: float = 120.0,
+    with_timestamps: bool = False,
+    with_offsets: bool = False,
+    on_batch: Callable[[dict[str, list]], None] | None = None,
+) -> dict[str, list]:
     """Read ``topics`` from the beginning with a fresh consumer group.
 
     Stops when ``until(records)`` is true, or when nothing new arrived for ``idle_s`` seconds (Tansu answers
@@ -96,13 +109,15 @@ def consume(bootstrap: str, topics: Iterable[str], *, until: Callable[[dict[str,
     ``(partition, offset, kafka_timestamp_ms, value)`` with ``with_offsets``.
     """
     topics = list(topics)
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap,
-        "group.id": f"touchpoint-reader-{time.time_ns()}",
-        "auto.offset.reset": "earliest",
-        "enable.auto.commit": False,
-        "session.timeout.ms": 6000,
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"touchpoint-reader-{time.time_ns()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "session.timeout.ms": 6000,
+        }
+    )
     consumer.subscribe(topics)
     out: dict[str, list] = {t: [] for t in topics}
     deadline = time.monotonic() + timeout_s
@@ -128,21 +143,25 @@ def consume(bootstrap: str, topics: Iterable[str], *, until: Callable[[dict[str,
     return out
 
 
-def read_topics(bootstrap: str, topics: Iterable[str], idle_s: float = 3.0, timeout_s: float = 120.0) -> dict[str, list]:
+def read_topics(
+    bootstrap: str, topics: Iterable[str], idle_s: float = 3.0, timeout_s: float = 120.0
+) -> dict[str, list]:
     """Everything on ``topics``, read until they have been quiet for ``idle_s``."""
     return consume(bootstrap, topics, idle_s=idle_s, timeout_s=timeout_s)
 
 
-def wait_for_total(bootstrap: str, topics: Iterable[str], total: int, timeout_s: float = 300.0,
-                   progress: bool = False) -> dict[str, list]:
+def wait_for_total(
+    bootstrap: str, topics: Iterable[str], total: int, timeout_s: float = 300.0, progress: bool = False
+) -> dict[str, list]:
     """Read ``topics`` until they hold at least ``total`` records together (or time runs out)."""
 
     def report(out):
         if progress:
             print(f"\r    {sum(map(len, out.values())):>10,} / {total:,}", end="", file=sys.stderr, flush=True)
 
-    out = consume(bootstrap, topics, until=lambda o: sum(map(len, o.values())) >= total,
-                  timeout_s=timeout_s, on_batch=report)
+    out = consume(
+        bootstrap, topics, until=lambda o: sum(map(len, o.values())) >= total, timeout_s=timeout_s, on_batch=report
+    )
     if progress:
         print(file=sys.stderr)
     return out
@@ -162,10 +181,19 @@ def advance_event_time(settings: Settings, topic_key: str, ts: int) -> None:
     elif topic_key == "behaviour":
         record = {"hour_start": ts - ts % 3_600_000}
     else:  # fields of both normalised shapes (signaling and xDR); each reader ignores the others
-        record = {"event_type": "location_update", "imsi": "460000000000000", "rat": "LTE", "bytes_up": 0,
-                  "bytes_down": 0}
+        record = {
+            "event_type": "location_update",
+            "imsi": "460000000000000",
+            "rat": "LTE",
+            "bytes_up": 0,
+            "bytes_down": 0,
+        }
     with RateLimitedProducer(settings) as producer:
         for part in range(settings.kafka.partitions):
-            producer.send(topic_key, json.dumps(
-                {"event_id": f"event-time-marker-{part}", "ts": ts, "msisdn": EVENT_TIME_MARKER} | record
-            ).encode(), partition=part)
+            producer.send(
+                topic_key,
+                json.dumps(
+                    {"event_id": f"event-time-marker-{part}", "ts": ts, "msisdn": EVENT_TIME_MARKER} | record
+                ).encode(),
+                partition=part,
+            )

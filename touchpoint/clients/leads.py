@@ -18,6 +18,7 @@ still go to the group, so two tails with the same group each print everything (u
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -45,19 +46,31 @@ def _local(ts_ms: Any, tz: ZoneInfo, sep: str = " ") -> str:
 
 def format_line(lead: dict[str, Any], tz: ZoneInfo) -> str:
     """``<created> <lead_id> <msisdn> <campaign_id> <channel> control=<bool> deliver_at=<local> "<message>"``."""
-    return (f"{_local(lead.get('created_at'), tz)} {lead['lead_id']} {lead['msisdn']} {lead['campaign_id']} "
-            f"{lead['channel']} control={str(bool(lead['control'])).lower()} "
-            f"deliver_at={_local(lead['deliver_at'], tz, 'T')} "
-            f"{json.dumps(str(lead['message']), ensure_ascii=False)}")  # quoted and escaped: one line per lead
+    return (
+        f"{_local(lead.get('created_at'), tz)} {lead['lead_id']} {lead['msisdn']} {lead['campaign_id']} "
+        f"{lead['channel']} control={str(bool(lead['control'])).lower()} "
+        f"deliver_at={_local(lead['deliver_at'], tz, 'T')} "
+        f"{json.dumps(str(lead['message']), ensure_ascii=False)}"
+    )  # quoted and escaped: one line per lead
 
 
 #: Bound on every commit and on closing: a stop request ends the tail within a few seconds, whatever the broker does.
 CLIENT_TIMEOUT_MS = 5_000
 
 
-def tail(settings: Settings, *, group: str, from_beginning: bool = False, include_control: bool = False,
-         as_json: bool = False, max_leads: int | None = None, timeout_s: float | None = None,
-         stop: threading.Event | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def tail(
+    settings: Settings,
+    *,
+    group: str,
+    from_beginning: bool = False,
+    include_control: bool = False,
+    as_json: bool = False,
+    max_leads: int | None = None,
+    timeout_s: float | None = None,
+    stop: threading.Event | None = None,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
     """Print leads until ``max_leads`` were printed, ``timeout_s`` passed or ``stop`` is set; returns how many.
 
     ``stop`` is how the CLI ends a tail on SIGINT/SIGTERM: the loop sees it within one poll (0.5 s), commits what
@@ -74,9 +87,13 @@ def tail(settings: Settings, *, group: str, from_beginning: bool = False, includ
     started_ms = int(time.time() * 1000)
     deadline = time.monotonic() + timeout_s if timeout_s else None
     try:
-        consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap, group_id=group,
-                                 enable_auto_commit=False, auto_offset_reset="earliest",
-                                 bootstrap_timeout_ms=int(1000 * min(10.0, timeout_s or 10.0)))
+        consumer = KafkaConsumer(
+            bootstrap_servers=settings.kafka.bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            bootstrap_timeout_ms=int(1000 * min(10.0, timeout_s or 10.0)),
+        )
     except KafkaTimeoutError:
         raise TailError(f"leads: no Kafka broker answers at {settings.kafka.bootstrap}") from None
     printed = 0
@@ -85,8 +102,9 @@ def tail(settings: Settings, *, group: str, from_beginning: bool = False, includ
 
     def commit():
         if next_offsets != committed:
-            consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in next_offsets.items()},
-                            timeout_ms=CLIENT_TIMEOUT_MS)
+            consumer.commit(
+                {tp: OffsetAndMetadata(o, "", -1) for tp, o in next_offsets.items()}, timeout_ms=CLIENT_TIMEOUT_MS
+            )
             committed.update(next_offsets)
 
     try:
@@ -109,8 +127,13 @@ def tail(settings: Settings, *, group: str, from_beginning: bool = False, includ
             elif consumer.committed(tp, timeout_ms=CLIENT_TIMEOUT_MS) is None:
                 consumer.seek_to_beginning(tp)
                 fresh.add(tp)
-        start = ("from the beginning" if from_beginning else "new leads only" if len(fresh) == len(tps)
-                 else "from the group's committed offsets")
+        start = (
+            "from the beginning"
+            if from_beginning
+            else "new leads only"
+            if len(fresh) == len(tps)
+            else "from the group's committed offsets"
+        )
         print(f"leads: following {topic} at {settings.kafka.bootstrap} as group {group}, {start}", file=err, flush=True)
         while not stop.is_set() and (max_leads is None or printed < max_leads):
             wait_ms = 500 if deadline is None else max(0, min(500, int((deadline - time.monotonic()) * 1000)))
@@ -131,16 +154,15 @@ def tail(settings: Settings, *, group: str, from_beginning: bool = False, includ
     except KafkaError as e:
         raise TailError(f"leads: Kafka error on {topic}: {e}") from None
     finally:
-        try:
+        with contextlib.suppress(KafkaError):  # best effort on the way out: the loop committed all but the last batch
             commit()
-        except KafkaError:
-            pass  # best effort on the way out; the loop committed all but the last batch
         consumer.close(autocommit=False, timeout_ms=CLIENT_TIMEOUT_MS)
     return printed
 
 
-def _render(r, tz: ZoneInfo, as_json: bool, include_control: bool, not_before_ms: int | None,
-            err: TextIO) -> str | None:
+def _render(
+    r, tz: ZoneInfo, as_json: bool, include_control: bool, not_before_ms: int | None, err: TextIO
+) -> str | None:
     """The line to print for one record, or None to skip it."""
     try:
         lead = json.loads(r.value)

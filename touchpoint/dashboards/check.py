@@ -13,17 +13,27 @@ One output line per dashboard, variable and panel.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from touchpoint.config import Settings
 from touchpoint.dashboards.lint import load_schema, provisioning_errors, schema_errors, schema_source, structure_errors
 from touchpoint.dashboards.macros import TimeRange, Variable, expand, referenced_variables
-from touchpoint.dashboards.model import (DASHBOARDS_DIR, QUERY_PANEL_TYPES, SCHEMA_FILE, Dashboard, DashboardError,
-                                         load_dashboards, one_line, variable_sql)
+from touchpoint.dashboards.model import (
+    DASHBOARDS_DIR,
+    QUERY_PANEL_TYPES,
+    SCHEMA_FILE,
+    Dashboard,
+    DashboardError,
+    load_dashboards,
+    one_line,
+    variable_sql,
+)
 from touchpoint.dashboards.queries import Queries, Result, open_queries
+
 
 @dataclass
 class Outcome:
@@ -33,7 +43,6 @@ class Outcome:
     ok: bool
     detail: str
     empty: bool = False
-
 
 
 @dataclass
@@ -46,7 +55,6 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return self.failed == 0
-
 
 
 def _panel_field_errors(panel: dict[str, Any], result: Result) -> list[str]:
@@ -66,19 +74,22 @@ def _panel_field_errors(panel: dict[str, Any], result: Result) -> list[str]:
                     wanted.append((f"style.{key}", fld))
             for what, fld in wanted:
                 if fld not in names:
-                    errs.append(f"layer {layer.get('name')!r} {what} field {fld!r} is not a column "
-                                f"(columns: {', '.join(result.names)})")
+                    errs.append(
+                        f"layer {layer.get('name')!r} {what} field {fld!r} is not a column "
+                        f"(columns: {', '.join(result.names)})"
+                    )
     if opts.get("xField") and opts["xField"] not in names:
         errs.append(f"xField {opts['xField']!r} is not a column (columns: {', '.join(result.names)})")
-    if panel.get("type") == "timeseries" and not any(t.startswith(("DateTime", "Nullable(DateTime"))
-                                                     for _, t in result.columns):
+    if panel.get("type") == "timeseries" and not any(
+        t.startswith(("DateTime", "Nullable(DateTime")) for _, t in result.columns
+    ):
         errs.append("a time-series query must return a DateTime column")
     return errs
 
 
-
-def resolve_variables(queries: Queries, dashboard: Dashboard, rng: TimeRange,
-                      on_result: Callable[[Outcome], None] | None = None) -> dict[str, Variable]:
+def resolve_variables(
+    queries: Queries, dashboard: Dashboard, rng: TimeRange, on_result: Callable[[Outcome], None] | None = None
+) -> dict[str, Variable]:
     """Run each query variable (in order, so one may use another) and select All."""
     variables: dict[str, Variable] = {}
     for v in dashboard.variables():
@@ -105,9 +116,9 @@ def resolve_variables(queries: Queries, dashboard: Dashboard, rng: TimeRange,
     return variables
 
 
-
-def run_panel(queries: Queries, panel: dict[str, Any], rng: TimeRange,
-              variables: dict[str, Variable]) -> tuple[Outcome, Result | None]:
+def run_panel(
+    queries: Queries, panel: dict[str, Any], rng: TimeRange, variables: dict[str, Variable]
+) -> tuple[Outcome, Result | None]:
     """Run a panel's queries with All selected (and again with each variable's first value, if it uses any)."""
     label = f"#{panel.get('id')} {panel.get('type')} {panel.get('title', '')!r}"
     t0 = time.perf_counter()
@@ -133,10 +144,17 @@ def run_panel(queries: Queries, panel: dict[str, Any], rng: TimeRange,
     return Outcome(label, True, f"{', '.join(runs)} ({ms:.0f} ms)", empty=first is None or not first.rows), first
 
 
-
-def check(settings: Settings, *, url: str | None = None, start: datetime | None = None, end: datetime | None = None,
-          require_data: bool = False, schema_path: Path | None = None, directory: Path = DASHBOARDS_DIR,
-          out: Callable[[str], None] = print) -> CheckReport:
+def check(
+    settings: Settings,
+    *,
+    url: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    require_data: bool = False,
+    schema_path: Path | None = None,
+    directory: Path = DASHBOARDS_DIR,
+    out: Callable[[str], None] = print,
+) -> CheckReport:
     """Validate every dashboard and run every query; one line per dashboard, variable and panel."""
     report = CheckReport()
 
@@ -160,7 +178,7 @@ def check(settings: Settings, *, url: str | None = None, start: datetime | None 
         if start is None or end is None:
             data = queries.data_range()
             if data is None:
-                now = datetime.now(timezone.utc)
+                now = datetime.now(UTC)
                 data = TimeRange.of(now - timedelta(hours=6), now)
             rng = TimeRange.of(start or data.start, end or data.end)
         else:
@@ -171,15 +189,17 @@ def check(settings: Settings, *, url: str | None = None, start: datetime | None 
             serrs = structure_errors(d)
             more = f" (+{len(errs) - 1} more)" if len(errs) > 1 else ""
             smore = f" (+{len(serrs) - 1} more)" if len(serrs) > 1 else ""
-            emit(f"{d.uid} ({d.path.name}): schema {'ok' if not errs else 'FAIL ' + errs[0] + more}, "
-                 f"structure {'ok' if not serrs else 'FAIL ' + serrs[0] + smore}; "
-                 f"{len(d.panels())} panels, {len(d.variables())} variables")
+            emit(
+                f"{d.uid} ({d.path.name}): schema {'ok' if not errs else 'FAIL ' + errs[0] + more}, "
+                f"structure {'ok' if not serrs else 'FAIL ' + serrs[0] + smore}; "
+                f"{len(d.panels())} panels, {len(d.variables())} variables"
+            )
             report.failed += bool(errs or serrs)
 
-            def show(o: Outcome) -> None:
+            def show(o: Outcome, uid: str = d.uid) -> None:
                 bad = not o.ok or (require_data and o.empty)
                 word = "FAIL " if not o.ok else ("EMPTY" if o.empty else "ok   ")
-                emit(f"  {word} {d.uid} {o.label}: {o.detail}")
+                emit(f"  {word} {uid} {o.label}: {o.detail}")
                 report.failed += bad
                 report.empty += o.empty
 
@@ -192,8 +212,10 @@ def check(settings: Settings, *, url: str | None = None, start: datetime | None 
                 show(outcome)
     finally:
         queries.backend.close()
-    emit(f"{report.panels} panels in {len(dashboards)} dashboards: "
-         f"{'all ok' if report.ok else f'{report.failed} failed'}"
-         f"{f', {report.empty} empty' if report.empty else ''}"
-         f"{' (empty results fail: --require-data)' if require_data and report.empty else ''}")
+    emit(
+        f"{report.panels} panels in {len(dashboards)} dashboards: "
+        f"{'all ok' if report.ok else f'{report.failed} failed'}"
+        f"{f', {report.empty} empty' if report.empty else ''}"
+        f"{' (empty results fail: --require-data)' if require_data and report.empty else ''}"
+    )
     return report

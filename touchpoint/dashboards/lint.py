@@ -8,20 +8,33 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
 from touchpoint.dashboards.macros import GLOBAL_VARIABLES, PLUGIN_MACROS, referenced_variables
-from touchpoint.dashboards.model import (DATASOURCE_FILE, DATASOURCE_TYPE, DATASOURCE_UID, PROVIDER_FILE,
-                                         QUERY_PANEL_TYPES, SCHEMA_FILE, Dashboard, DashboardError, variable_sql)
+from touchpoint.dashboards.model import (
+    DATASOURCE_FILE,
+    DATASOURCE_TYPE,
+    DATASOURCE_UID,
+    PROVIDER_FILE,
+    QUERY_PANEL_TYPES,
+    SCHEMA_FILE,
+    Dashboard,
+    DashboardError,
+    variable_sql,
+)
+
 
 def load_schema(path: Path | None = None) -> dict[str, Any]:
     path = Path(path or SCHEMA_FILE)
     if not path.is_file():
-        raise DashboardError(f"Grafana dashboard schema {path} not found: run `make setup` (it builds the schema "
-                             "from the npm package @grafana/schema) or pass --schema FILE")
+        raise DashboardError(
+            f"Grafana dashboard schema {path} not found: run `make setup` (it builds the schema "
+            "from the npm package @grafana/schema) or pass --schema FILE"
+        )
     try:
         schema = json.loads(path.read_text())
     except json.JSONDecodeError as e:
@@ -29,11 +42,9 @@ def load_schema(path: Path | None = None) -> dict[str, Any]:
     return schema
 
 
-
 def schema_source(schema: dict[str, Any]) -> str:
     v = schema.get("x-grafana-schema-version")
     return f"@grafana/schema {v}" if v else "a dashboard JSON Schema"
-
 
 
 def schema_errors(dashboard: Dashboard, schema: dict[str, Any]) -> list[str]:
@@ -45,7 +56,6 @@ def schema_errors(dashboard: Dashboard, schema: dict[str, Any]) -> list[str]:
         for leaf in _leaves(e):
             out.append(f"{_json_path(leaf.absolute_path)}: {leaf.message[:300]}")
     return out
-
 
 
 def _leaves(error) -> list:
@@ -60,13 +70,11 @@ def _leaves(error) -> list:
     return [leaf for sub in best for leaf in _leaves(sub)]
 
 
-
 def _json_path(parts: Iterable[Any]) -> str:
     out = ""
     for p in parts:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
     return out or "(root)"
-
 
 
 def structure_errors(dashboard: Dashboard, datasource_uid: str = DATASOURCE_UID) -> list[str]:
@@ -122,7 +130,9 @@ def structure_errors(dashboard: Dashboard, datasource_uid: str = DATASOURCE_UID)
         for t in targets:
             ds = t.get("datasource") or p.get("datasource") or {}
             if ds.get("uid") != datasource_uid or ds.get("type") != DATASOURCE_TYPE:
-                errs.append(f"{label}: query {t.get('refId')} is not on datasource {datasource_uid} ({DATASOURCE_TYPE})")
+                errs.append(
+                    f"{label}: query {t.get('refId')} is not on datasource {datasource_uid} ({DATASOURCE_TYPE})"
+                )
             sql = t.get("rawSql") or ""
             if not sql.strip():
                 errs.append(f"{label}: query {t.get('refId')} has no rawSql")
@@ -140,9 +150,9 @@ def structure_errors(dashboard: Dashboard, datasource_uid: str = DATASOURCE_UID)
     return errs
 
 
-
-def provisioning_errors(datasource_file: Path = DATASOURCE_FILE, provider_file: Path = PROVIDER_FILE,
-                        datasource_uid: str = DATASOURCE_UID) -> list[str]:
+def provisioning_errors(
+    datasource_file: Path = DATASOURCE_FILE, provider_file: Path = PROVIDER_FILE, datasource_uid: str = DATASOURCE_UID
+) -> list[str]:
     errs = []
     try:
         ds_doc = yaml.safe_load(Path(datasource_file).read_text())

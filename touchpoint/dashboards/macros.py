@@ -11,20 +11,42 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from touchpoint.dashboards.model import DashboardError
 
 #: Backend macros of the ClickHouse plugin (pkg/macros) and sqlds' conditionalAll (applied in the frontend).
-PLUGIN_MACROS = {"timeFilter", "timeFilter_ms", "dateFilter", "dateTimeFilter", "dt", "fromTime", "toTime",
-                 "fromTime_ms", "toTime_ms", "timeInterval", "timeInterval_ms", "interval_s", "conditionalAll"}
+PLUGIN_MACROS = {
+    "timeFilter",
+    "timeFilter_ms",
+    "dateFilter",
+    "dateTimeFilter",
+    "dt",
+    "fromTime",
+    "toTime",
+    "fromTime_ms",
+    "toTime_ms",
+    "timeInterval",
+    "timeInterval_ms",
+    "interval_s",
+    "conditionalAll",
+}
 
 #: Grafana's global variables (frontend), substituted before the plugin's macros.
-GLOBAL_VARIABLES = {"__from", "__to", "__interval", "__interval_ms", "__range", "__range_s", "__range_ms",
-                    "__dashboard", "__org", "__user"}
+GLOBAL_VARIABLES = {
+    "__from",
+    "__to",
+    "__interval",
+    "__interval_ms",
+    "__range",
+    "__range_s",
+    "__range_ms",
+    "__dashboard",
+    "__org",
+    "__user",
+}
 
 _VAR_REF = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\[\[(\w+)(?::[^\]]*)?\]\]|\$(\w+)")
-
 
 
 def referenced_variables(sql: str) -> set[str]:
@@ -37,7 +59,6 @@ def referenced_variables(sql: str) -> set[str]:
     return names
 
 
-
 @dataclass(frozen=True)
 class TimeRange:
     start: datetime
@@ -45,23 +66,26 @@ class TimeRange:
     interval_s: int
 
     @classmethod
-    def of(cls, start: datetime, end: datetime, max_points: int = 1000) -> "TimeRange":
+    def of(cls, start: datetime, end: datetime, max_points: int = 1000) -> TimeRange:
         if start.tzinfo is None:
-            start = start.replace(tzinfo=timezone.utc)
+            start = start.replace(tzinfo=UTC)
         if end.tzinfo is None:
-            end = end.replace(tzinfo=timezone.utc)
+            end = end.replace(tzinfo=UTC)
         if end <= start:
-            raise DashboardError(f"time range ends ({end:%Y-%m-%dT%H:%M:%SZ}) before it starts "
-                                 f"({start:%Y-%m-%dT%H:%M:%SZ})")
+            raise DashboardError(
+                f"time range ends ({end:%Y-%m-%dT%H:%M:%SZ}) before it starts ({start:%Y-%m-%dT%H:%M:%SZ})"
+            )
         return cls(start, end, nice_interval((end - start).total_seconds() / max_points))
 
     def __str__(self) -> str:
-        return (f"{self.start.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ} .. "
-                f"{self.end.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ} (interval {self.interval_s}s)")
+        return (
+            f"{self.start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ} .. "
+            f"{self.end.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ} (interval {self.interval_s}s)"
+        )
+
 
 #: Grafana rounds the panel interval to one of these (seconds).
 _NICE = [1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
-
 
 
 def nice_interval(seconds: float) -> int:
@@ -69,7 +93,6 @@ def nice_interval(seconds: float) -> int:
         if seconds <= step:
             return step
     return int(math.ceil(seconds / 86400) * 86400)
-
 
 
 @dataclass(frozen=True)
@@ -86,10 +109,8 @@ class Variable:
         return f"{self.name}=All" if self.all else f"{self.name}={','.join(self.values)}"
 
 
-
 def _sql_quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
 
 
 def _format(var: Variable, fmt: str | None) -> str:
@@ -116,7 +137,6 @@ def _format(var: Variable, fmt: str | None) -> str:
     return vals[0]
 
 
-
 def _macro_args(sql: str, open_paren: int) -> tuple[list[str], int]:
     """Arguments of a macro call whose ``(`` is at ``open_paren``: (args, index after the closing paren)."""
     depth, start, args, i, quote = 0, open_paren + 1, [], open_paren, None
@@ -141,8 +161,7 @@ def _macro_args(sql: str, open_paren: int) -> tuple[list[str], int]:
             args.append(sql[start:i])
             start = i + 1
         i += 1
-    raise DashboardError(f"unbalanced parentheses after {sql[max(0, open_paren - 20):open_paren + 1]!r}")
-
+    raise DashboardError(f"unbalanced parentheses after {sql[max(0, open_paren - 20) : open_paren + 1]!r}")
 
 
 def _conditional_all(sql: str, variables: dict[str, Variable]) -> str:
@@ -153,7 +172,7 @@ def _conditional_all(sql: str, variables: dict[str, Variable]) -> str:
         if len(args) != 2:
             raise DashboardError(f"$__conditionalAll needs 2 arguments, got {len(args)}")
         m = re.search(r"\$\{(\w+)\}|\$(\w+)", args[1])
-        var = variables.get((m.group(1) or m.group(2))) if m else None
+        var = variables.get(m.group(1) or m.group(2)) if m else None
         phrase = args[0]
         if var is not None and (var.all or not var.values or var.values == ("",)):
             phrase = "1=1"
@@ -161,15 +180,12 @@ def _conditional_all(sql: str, variables: dict[str, Variable]) -> str:
     return sql
 
 
-
 def _epoch_s(dt: datetime) -> int:
     return int(dt.timestamp())
 
 
-
 def _epoch_ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
-
 
 
 def _backend_macro(name: str, args: list[str], rng: TimeRange) -> str:
@@ -192,17 +208,23 @@ def _backend_macro(name: str, args: list[str], rng: TimeRange) -> str:
         return f"{args[0]} >= toDateTime({_epoch_s(frm)}) AND {args[0]} <= toDateTime({_epoch_s(to)})"
     if name == "timeFilter_ms":
         need(1)
-        return (f"{args[0]} >= fromUnixTimestamp64Milli({_epoch_ms(frm)}) AND "
-                f"{args[0]} <= fromUnixTimestamp64Milli({_epoch_ms(to)})")
+        return (
+            f"{args[0]} >= fromUnixTimestamp64Milli({_epoch_ms(frm)}) AND "
+            f"{args[0]} <= fromUnixTimestamp64Milli({_epoch_ms(to)})"
+        )
     if name == "dateFilter":
         need(1)
-        return (f"{args[0]} >= toDate('{frm.astimezone(timezone.utc):%Y-%m-%d}') AND "
-                f"{args[0]} <= toDate('{to.astimezone(timezone.utc):%Y-%m-%d}')")
+        return (
+            f"{args[0]} >= toDate('{frm.astimezone(UTC):%Y-%m-%d}') AND "
+            f"{args[0]} <= toDate('{to.astimezone(UTC):%Y-%m-%d}')"
+        )
     if name in ("dateTimeFilter", "dt"):
         need(2)
-        return (f"({args[0]} >= toDate('{frm.astimezone(timezone.utc):%Y-%m-%d}') AND "
-                f"{args[0]} <= toDate('{to.astimezone(timezone.utc):%Y-%m-%d}')) AND "
-                f"({args[1]} >= toDateTime({_epoch_s(frm)}) AND {args[1]} <= toDateTime({_epoch_s(to)}))")
+        return (
+            f"({args[0]} >= toDate('{frm.astimezone(UTC):%Y-%m-%d}') AND "
+            f"{args[0]} <= toDate('{to.astimezone(UTC):%Y-%m-%d}')) AND "
+            f"({args[1]} >= toDateTime({_epoch_s(frm)}) AND {args[1]} <= toDateTime({_epoch_s(to)}))"
+        )
     if name == "timeInterval":
         need(1)
         return f"toStartOfInterval(toDateTime({args[0]}), INTERVAL {max(rng.interval_s, 1)} second)"
@@ -214,15 +236,16 @@ def _backend_macro(name: str, args: list[str], rng: TimeRange) -> str:
     raise DashboardError(f"unknown macro $__{name}")
 
 
-
 def expand(sql: str, rng: TimeRange, variables: dict[str, Variable] | None = None) -> str:
     """The SQL the plugin sends to ClickHouse for ``rng`` and ``variables``: Grafana's variable substitution
     (frontend), then the plugin's macros (backend)."""
     variables = variables or {}
     sql = _conditional_all(sql, variables)
     globals_ = {
-        "__from": str(_epoch_ms(rng.start)), "__to": str(_epoch_ms(rng.end)),
-        "__interval": f"{rng.interval_s}s", "__interval_ms": str(rng.interval_s * 1000),
+        "__from": str(_epoch_ms(rng.start)),
+        "__to": str(_epoch_ms(rng.end)),
+        "__interval": f"{rng.interval_s}s",
+        "__interval_ms": str(rng.interval_s * 1000),
         "__range_s": str(int((rng.end - rng.start).total_seconds())),
         "__range_ms": str(int((rng.end - rng.start).total_seconds() * 1000)),
         "__range": f"{int((rng.end - rng.start).total_seconds())}s",
@@ -246,11 +269,14 @@ def expand(sql: str, rng: TimeRange, variables: dict[str, Variable] | None = Non
         if m.start() < i:
             continue
         name = m.group(1)
-        out.append(sql[i:m.start()])
+        out.append(sql[i : m.start()])
         end = m.end()
         args: list[str] = []
-        if end < len(sql) and sql[end] == "(" and name not in ("fromTime", "toTime", "fromTime_ms", "toTime_ms",
-                                                                 "interval_s"):
+        if (
+            end < len(sql)
+            and sql[end] == "("
+            and name not in ("fromTime", "toTime", "fromTime_ms", "toTime_ms", "interval_s")
+        ):
             args, end = _macro_args(sql, end)
         out.append(_backend_macro(name, args, rng))
         i = end
@@ -258,14 +284,13 @@ def expand(sql: str, rng: TimeRange, variables: dict[str, Variable] | None = Non
     return "".join(out)
 
 
-
 def parse_time(text: str) -> datetime:
     """ISO-8601 (a naive value is UTC) or Unix seconds."""
     t = text.strip()
     if re.fullmatch(r"\d{9,11}", t):
-        return datetime.fromtimestamp(int(t), timezone.utc)
+        return datetime.fromtimestamp(int(t), UTC)
     try:
         dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
     except ValueError:
         raise DashboardError(f"time {text!r}: expected ISO-8601 (2026-11-02T08:00:00Z) or Unix seconds") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

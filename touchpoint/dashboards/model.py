@@ -31,20 +31,31 @@ FOLDER_UID = "touchpoint"
 FOLDER_TITLE = "Touchpoint"
 
 #: Panel types that query the datasource; others (text, row) have no targets.
-QUERY_PANEL_TYPES = {"geomap", "table", "stat", "timeseries", "barchart", "bargauge", "gauge", "piechart",
-                     "histogram", "heatmap", "state-timeline", "status-history", "xychart", "logs"}
-
+QUERY_PANEL_TYPES = {
+    "geomap",
+    "table",
+    "stat",
+    "timeseries",
+    "barchart",
+    "bargauge",
+    "gauge",
+    "piechart",
+    "histogram",
+    "heatmap",
+    "state-timeline",
+    "status-history",
+    "xychart",
+    "logs",
+}
 
 
 class DashboardError(RuntimeError):
     """A dashboard, the provisioning or Grafana failed us; the message is one line."""
 
 
-
 def one_line(e: BaseException) -> str:
     text = str(e).strip()
     return text.splitlines()[0][:400] if text else type(e).__name__
-
 
 
 @dataclass
@@ -80,7 +91,6 @@ class Dashboard:
         raise DashboardError(f"dashboard {self.uid} has no panel {panel_id}")
 
 
-
 def load_dashboards(directory: Path = DASHBOARDS_DIR) -> list[Dashboard]:
     directory = Path(directory)
     files = sorted(directory.glob("*.json"))
@@ -98,7 +108,6 @@ def load_dashboards(directory: Path = DASHBOARDS_DIR) -> list[Dashboard]:
     return out
 
 
-
 def dashboard_by_uid(uid: str, directory: Path = DASHBOARDS_DIR) -> Dashboard:
     for d in load_dashboards(directory):
         if d.uid == uid:
@@ -106,13 +115,11 @@ def dashboard_by_uid(uid: str, directory: Path = DASHBOARDS_DIR) -> Dashboard:
     raise DashboardError(f"no dashboard with uid {uid} in {directory}")
 
 
-
 def panel_sql(panel: dict[str, Any]) -> str:
     targets = panel.get("targets") or []
     if len(targets) != 1:
         raise DashboardError(f"panel {panel.get('id')} has {len(targets)} queries, expected 1")
     return targets[0].get("rawSql", "")
-
 
 
 def variable_sql(var: dict[str, Any]) -> str:

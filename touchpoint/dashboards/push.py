@@ -10,28 +10,42 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
 from touchpoint.config import Settings
 from touchpoint.dashboards.lint import load_schema, schema_errors, structure_errors
-from touchpoint.dashboards.model import (DASHBOARDS_DIR, DATASOURCE_FILE, DATASOURCE_TYPE, DATASOURCE_UID, FOLDER_TITLE,
-                                         FOLDER_UID, SCHEMA_FILE, DashboardError, load_dashboards, one_line)
+from touchpoint.dashboards.model import (
+    DASHBOARDS_DIR,
+    DATASOURCE_FILE,
+    DATASOURCE_TYPE,
+    DATASOURCE_UID,
+    FOLDER_TITLE,
+    FOLDER_UID,
+    SCHEMA_FILE,
+    DashboardError,
+    load_dashboards,
+    one_line,
+)
 
 _ENV_REF = re.compile(r"\$\{(\w+)\}|\$(\w+)")
-
 
 
 def datasource_env(settings: Settings) -> dict[str, str]:
     """The variables the datasource provisioning file uses: the environment, else touchpoint's settings."""
     ch = settings.clickhouse
-    defaults = {"CLICKHOUSE_HOST": ch.host, "CLICKHOUSE_NATIVE_PORT": str(ch.native_port),
-                "CLICKHOUSE_DATABASE": ch.database, "CLICKHOUSE_USER": "default", "CLICKHOUSE_PASSWORD": "",
-                "CLICKHOUSE_SECURE": "false"}
+    defaults = {
+        "CLICKHOUSE_HOST": ch.host,
+        "CLICKHOUSE_NATIVE_PORT": str(ch.native_port),
+        "CLICKHOUSE_DATABASE": ch.database,
+        "CLICKHOUSE_USER": "default",
+        "CLICKHOUSE_PASSWORD": "",
+        "CLICKHOUSE_SECURE": "false",
+    }
     return {k: os.environ.get(k, v) for k, v in defaults.items()}
-
 
 
 def datasource_payload(settings: Settings, datasource_file: Path = DATASOURCE_FILE) -> dict[str, Any]:
@@ -44,7 +58,9 @@ def datasource_payload(settings: Settings, datasource_file: Path = DATASOURCE_FI
 
     def sub(v: Any) -> Any:
         if isinstance(v, str):
-            return _ENV_REF.sub(lambda m: env.get(m.group(1) or m.group(2), os.environ.get(m.group(1) or m.group(2), "")), v)
+            return _ENV_REF.sub(
+                lambda m: env.get(m.group(1) or m.group(2), os.environ.get(m.group(1) or m.group(2), "")), v
+            )
         if isinstance(v, dict):
             return {k: sub(x) for k, x in v.items()}
         if isinstance(v, list):
@@ -63,14 +79,20 @@ def datasource_payload(settings: Settings, datasource_file: Path = DATASOURCE_FI
     return body
 
 
-
 def _status(e: BaseException) -> int | None:
     return getattr(e, "status_code", None)
 
 
-
-def push(settings: Settings, url: str, token: str, *, directory: Path = DASHBOARDS_DIR,
-         schema_path: Path | None = None, out: Callable[[str], None] = print, timeout: float = 15.0) -> int:
+def push(
+    settings: Settings,
+    url: str,
+    token: str,
+    *,
+    directory: Path = DASHBOARDS_DIR,
+    schema_path: Path | None = None,
+    out: Callable[[str], None] = print,
+    timeout: float = 15.0,
+) -> int:
     """Create/update the datasource, the folder and every dashboard; returns the number of dashboards pushed."""
     from grafana_client import GrafanaApi
     from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaUnauthorizedError
@@ -102,8 +124,10 @@ def push(settings: Settings, url: str, token: str, *, directory: Path = DASHBOAR
         else:
             api.datasource.create_datasource(body)
         jd = body["jsonData"]
-        out(f"datasource {DATASOURCE_UID} {'updated' if exists else 'created'}: {DATASOURCE_TYPE}, native "
-            f"{jd.get('host')}:{jd.get('port')}, database {jd.get('defaultDatabase')}")
+        out(
+            f"datasource {DATASOURCE_UID} {'updated' if exists else 'created'}: {DATASOURCE_TYPE}, native "
+            f"{jd.get('host')}:{jd.get('port')}, database {jd.get('defaultDatabase')}"
+        )
         try:
             api.folder.get_folder(FOLDER_UID)
         except GrafanaClientError as e:
@@ -114,8 +138,14 @@ def push(settings: Settings, url: str, token: str, *, directory: Path = DASHBOAR
         for d in dashboards:
             model = dict(d.model)
             model["id"] = None  # Grafana matches on uid; a numeric id from another instance would be refused
-            res = api.dashboard.update_dashboard({"dashboard": model, "folderUid": FOLDER_UID, "overwrite": True,
-                                                  "message": "touchpoint dashboards push"})
+            res = api.dashboard.update_dashboard(
+                {
+                    "dashboard": model,
+                    "folderUid": FOLDER_UID,
+                    "overwrite": True,
+                    "message": "touchpoint dashboards push",
+                }
+            )
             out(f"dashboard {d.uid} -> {where}{res.get('url', '')} (version {res.get('version', '?')})")
     except GrafanaUnauthorizedError:
         raise DashboardError(f"Grafana at {where} refused the token (401 Unauthorized)") from None

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from touchpoint.config import Settings
@@ -12,10 +12,18 @@ from touchpoint.dashboards.macros import TimeRange
 from touchpoint.dashboards.model import DashboardError
 
 #: Time columns whose extent is the default range of `check` and of the report.
-TIME_COLUMNS = [("region_metrics", "window_start"), ("decisions", "trigger_ts"), ("decisions", "decided_at"),
-                ("leads", "created_at"), ("triggers", "ts"), ("triggers", "detected_at"), ("outcomes", "ts"),
-                ("traffic", "window_start"), ("dlq_counts", "minute"), ("loader_progress", "ts")]
-
+TIME_COLUMNS = [
+    ("region_metrics", "window_start"),
+    ("decisions", "trigger_ts"),
+    ("decisions", "decided_at"),
+    ("leads", "created_at"),
+    ("triggers", "ts"),
+    ("triggers", "detected_at"),
+    ("outcomes", "ts"),
+    ("traffic", "window_start"),
+    ("dlq_counts", "minute"),
+    ("loader_progress", "ts"),
+]
 
 
 @dataclass
@@ -30,7 +38,6 @@ class Result:
     def dicts(self) -> list[dict[str, Any]]:
         names = self.names
         return [dict(zip(names, r)) for r in self.rows]
-
 
 
 class Queries:
@@ -53,19 +60,25 @@ class Queries:
     def data_range(self) -> TimeRange | None:
         """From the earliest to one second past the latest time in the Touchpoint tables (None: no data)."""
         have = self.tables()
-        parts = [f"SELECT min({c}) AS lo, max({c}) AS hi FROM {self.database}.{t} WHERE {c} > toDateTime(0)"
-                 for t, c in TIME_COLUMNS if t in have]
+        parts = [
+            f"SELECT min({c}) AS lo, max({c}) AS hi FROM {self.database}.{t} WHERE {c} > toDateTime(0)"
+            for t, c in TIME_COLUMNS
+            if t in have
+        ]
         if not parts:
-            raise DashboardError(f"ClickHouse database {self.database} has none of the Touchpoint tables "
-                                 f"({self.backend.describe()}): run `touchpoint db migrate` and `touchpoint load`")
+            raise DashboardError(
+                f"ClickHouse database {self.database} has none of the Touchpoint tables "
+                f"({self.backend.describe()}): run `touchpoint db migrate` and `touchpoint load`"
+            )
         rows = self.backend.query(
-            "SELECT toUnixTimestamp(min(lo)), toUnixTimestamp(max(hi)) FROM (" + " UNION ALL ".join(parts) +
-            ") WHERE lo > toDateTime(0)")
+            "SELECT toUnixTimestamp(min(lo)), toUnixTimestamp(max(hi)) FROM ("
+            + " UNION ALL ".join(parts)
+            + ") WHERE lo > toDateTime(0)"
+        )
         if not rows or rows[0][0] in (None, 0):
             return None
-        lo, hi = (datetime.fromtimestamp(int(v), timezone.utc) for v in rows[0])
+        lo, hi = (datetime.fromtimestamp(int(v), UTC) for v in rows[0])
         return TimeRange.of(lo, hi + timedelta(seconds=1))
-
 
 
 def open_queries(settings: Settings, url: str | None = None) -> Queries:
@@ -80,6 +93,8 @@ def open_queries(settings: Settings, url: str | None = None) -> Queries:
     if backend.database not in names:
         where = backend.describe()
         backend.close()
-        raise DashboardError(f"ClickHouse database {settings.clickhouse.database} not found ({where}): "
-                             "run `touchpoint db migrate` and `touchpoint load`")
+        raise DashboardError(
+            f"ClickHouse database {settings.clickhouse.database} not found ({where}): "
+            "run `touchpoint db migrate` and `touchpoint load`"
+        )
     return Queries(backend)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +88,11 @@ def save(data: ReportData, out: Path) -> str:
     tmp.replace(out)
     if data.range is None:
         return f"wrote {out}: no data in ClickHouse yet ({data.where})"
-    return (f"wrote {out}: {len(data.regions)} regions, {len(data.top)} opportunity regions, "
-            f"{len(data.funnel)} campaigns; data {data.range.start:%Y-%m-%d %H:%M} .. "
-            f"{data.range.end:%Y-%m-%d %H:%M} UTC from {data.where}")
+    return (
+        f"wrote {out}: {len(data.regions)} regions, {len(data.top)} opportunity regions, "
+        f"{len(data.funnel)} campaigns; data {data.range.start:%Y-%m-%d %H:%M} .. "
+        f"{data.range.end:%Y-%m-%d %H:%M} UTC from {data.where}"
+    )
 
 
 # --- rendering ------------------------------------------------------------------------------------------------------
@@ -106,8 +108,8 @@ def coverage_colour(x: float | None) -> str:
     for (a, ca), (b, cb) in zip(_STOPS, _STOPS[1:]):
         if x <= b:
             t = (x - a) / (b - a)
-            return "#%02x%02x%02x" % tuple(round(p + (q - p) * t) for p, q in zip(ca, cb))
-    return "#%02x%02x%02x" % _STOPS[-1][1]
+            return "#{:02x}{:02x}{:02x}".format(*tuple(round(p + (q - p) * t) for p, q in zip(ca, cb)))
+    return "#{:02x}{:02x}{:02x}".format(*_STOPS[-1][1])
 
 
 def _e(v: Any) -> str:
@@ -156,8 +158,7 @@ class Projection:
         self.cx0, self.cy0 = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
 
     def __call__(self, lat: float, lon: float) -> tuple[float, float]:
-        return (MAP_W / 2 + (lon * self.k - self.cx0) * self.scale,
-                MAP_H / 2 - (lat - self.cy0) * self.scale)
+        return (MAP_W / 2 + (lon * self.k - self.cx0) * self.scale, MAP_H / 2 - (lat - self.cy0) * self.scale)
 
     def inverse(self, x: float, y: float) -> tuple[float, float]:
         return (self.cy0 - (y - MAP_H / 2) / self.scale, ((x - MAP_W / 2) / self.scale + self.cx0) / self.k)
@@ -166,9 +167,11 @@ class Projection:
 def render_map(regions: list[dict[str, Any]]) -> str:
     pts = [(float(r["lat"]), float(r["lon"])) for r in regions]
     proj = Projection(pts)
-    parts = [f'<svg id="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {MAP_W} {MAP_H}" role="img" '
-             f'aria-label="Micro-region map: G3 coverage by region">',
-             f'<rect class="sea" x="0" y="0" width="{MAP_W}" height="{MAP_H}"/>']
+    parts = [
+        f'<svg id="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {MAP_W} {MAP_H}" role="img" '
+        f'aria-label="Micro-region map: G3 coverage by region">',
+        f'<rect class="sea" x="0" y="0" width="{MAP_W}" height="{MAP_H}"/>',
+    ]
     # graticule with degree labels
     lat_top, lon_left = proj.inverse(0, 0)
     lat_bottom, lon_right = proj.inverse(MAP_W, MAP_H)
@@ -178,14 +181,18 @@ def render_map(regions: list[dict[str, Any]]) -> str:
     lon = math.ceil(lon_left / step) * step
     while lon < lon_right:
         x, _ = proj(lat_top, lon)
-        g.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{MAP_H}"/>'
-                 f'<text x="{x + 3:.1f}" y="{MAP_H - 6}">{lon:.{digits}f}°E</text>')
+        g.append(
+            f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{MAP_H}"/>'
+            f'<text x="{x + 3:.1f}" y="{MAP_H - 6}">{lon:.{digits}f}°E</text>'
+        )
         lon += step
     lat = math.ceil(lat_bottom / step) * step
     while lat < lat_top:
         _, y = proj(lat, lon_left)
-        g.append(f'<line x1="0" y1="{y:.1f}" x2="{MAP_W}" y2="{y:.1f}"/>'
-                 f'<text x="4" y="{y - 3:.1f}">{lat:.{digits}f}°N</text>')
+        g.append(
+            f'<line x1="0" y1="{y:.1f}" x2="{MAP_W}" y2="{y:.1f}"/>'
+            f'<text x="4" y="{y - 3:.1f}">{lat:.{digits}f}°N</text>'
+        )
         lat += step
     g.append("</g>")
     parts += g
@@ -193,10 +200,12 @@ def render_map(regions: list[dict[str, Any]]) -> str:
     km_per_px = 111.32 / proj.scale
     bar_km = next((k for k in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if k / km_per_px >= 70), 100)
     bar_px = bar_km / km_per_px
-    parts.append(f'<g class="scalebar" transform="translate({MAP_W - bar_px - 24:.1f},{MAP_H - 28})">'
-                 f'<rect x="0" y="0" width="{bar_px:.1f}" height="5"/>'
-                 f'<text x="{bar_px / 2:.1f}" y="-5" text-anchor="middle">{bar_km:g} km</text></g>'
-                 f'<text class="north" x="{MAP_W - 24}" y="30" text-anchor="middle">N ↑</text>')
+    parts.append(
+        f'<g class="scalebar" transform="translate({MAP_W - bar_px - 24:.1f},{MAP_H - 28})">'
+        f'<rect x="0" y="0" width="{bar_px:.1f}" height="5"/>'
+        f'<text x="{bar_px / 2:.1f}" y="-5" text-anchor="middle">{bar_km:g} km</text></g>'
+        f'<text class="north" x="{MAP_W - 24}" y="30" text-anchor="middle">N ↑</text>'
+    )
     # regions, biggest first so small ones stay visible on top
     max_subs = max([int(r["subscribers"]) for r in regions] or [1]) or 1
     circles, labels = ['<g class="regions">'], ['<g class="labels">']
@@ -210,36 +219,55 @@ def render_map(regions: list[dict[str, Any]]) -> str:
     for i, r in enumerate(ordered):
         x, y, rad = geo[i]
         cov = r.get("g3_coverage")
-        title = (f'{r["region_name"]} ({str(r["region_kind"]).replace("_", " ")}) — G3 coverage {_pct(cov)}, '
-                 f'{_int(r["subscribers"])} subscribers present, {_int(r["g3_subscribers"])} with G3, '
-                 f'{_int(r["opportunities"])} G3 opportunities; window {_when(r["window_start"])} UTC')
+        title = (
+            f"{r['region_name']} ({str(r['region_kind']).replace('_', ' ')}) — G3 coverage {_pct(cov)}, "
+            f"{_int(r['subscribers'])} subscribers present, {_int(r['g3_subscribers'])} with G3, "
+            f"{_int(r['opportunities'])} G3 opportunities; window {_when(r['window_start'])} UTC"
+        )
         circles.append(
             f'<circle class="region" data-id="{_e(r["region_id"])}" data-name="{_e(r["region_name"])}" '
             f'data-coverage="{float(cov or 0):.4f}" data-subscribers="{int(r["subscribers"])}" '
             f'cx="{x:.1f}" cy="{y:.1f}" r="{rad:.1f}" fill="{coverage_colour(cov)}">'
-            f'<title>{_e(title)}</title></circle>')
-        lx, ly, anchor = _place_label(placed, discs[:i] + discs[i + 1:], str(r["region_name"]), x, y, rad)
-        labels.append(f'<text class="label" x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}">'
-                      f'{_e(r["region_name"])}</text>')
+            f"<title>{_e(title)}</title></circle>"
+        )
+        lx, ly, anchor = _place_label(placed, discs[:i] + discs[i + 1 :], str(r["region_name"]), x, y, rad)
+        labels.append(
+            f'<text class="label" x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}">{_e(r["region_name"])}</text>'
+        )
     parts += circles + ["</g>"] + labels + ["</g>"]
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _place_label(placed: list[tuple[float, float, float, float]], discs: list[tuple[float, float, float, float]],
-                 text: str, x: float, y: float, rad: float) -> tuple[float, float, str]:
+def _place_label(
+    placed: list[tuple[float, float, float, float]],
+    discs: list[tuple[float, float, float, float]],
+    text: str,
+    x: float,
+    y: float,
+    rad: float,
+) -> tuple[float, float, str]:
     """Below, above, right or left of the circle (then further out): the first spot whose box overlaps no label
     placed so far and no other circle (below when all do). Boxes are estimated from the text length (11 px)."""
     w, h = 6.3 * len(text) + 4, 13.0
     options = []
     for extra in (0, 14, 28):
-        options += [(x, y + rad + 12 + extra, "middle"), (x, y - rad - 5 - extra, "middle"),
-                    (x + rad + 4 + extra, y + 4, "start"), (x - rad - 4 - extra, y + 4, "end")]
+        options += [
+            (x, y + rad + 12 + extra, "middle"),
+            (x, y - rad - 5 - extra, "middle"),
+            (x + rad + 4 + extra, y + 4, "start"),
+            (x - rad - 4 - extra, y + 4, "end"),
+        ]
     for lx, ly, anchor in options:
         left = lx - w / 2 if anchor == "middle" else (lx if anchor == "start" else lx - w)
         box = (left, ly - h + 3, left + w, ly + 3)
-        if box[0] >= 0 and box[2] <= MAP_W and box[1] >= 0 and box[3] <= MAP_H and not any(
-                box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed + discs):
+        if (
+            box[0] >= 0
+            and box[2] <= MAP_W
+            and box[1] >= 0
+            and box[3] <= MAP_H
+            and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed + discs)
+        ):
             placed.append(box)
             return lx, ly, anchor
     lx, ly, anchor = options[0]
@@ -256,16 +284,24 @@ def render_legend(regions: list[dict[str, Any]]) -> str:
         n = max(1, round(max_subs * frac)) if max_subs else 0
         rad = R_MIN + (R_MAX - R_MIN) * math.sqrt(frac)
         x += rad
-        sizes.append(f'<circle cx="{x:.0f}" cy="{80 - rad:.1f}" r="{rad:.1f}" class="size-sample"/>'
-                     f'<text x="{x:.0f}" y="96" text-anchor="middle">{_int(n)}</text>')
+        sizes.append(
+            f'<circle cx="{x:.0f}" cy="{80 - rad:.1f}" r="{rad:.1f}" class="size-sample"/>'
+            f'<text x="{x:.0f}" y="96" text-anchor="middle">{_int(n)}</text>'
+        )
         x += rad + 24
-    return (f'<svg class="legend" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {int(x) + 40} 100">'
-            f'<defs><linearGradient id="cov">{stops}</linearGradient></defs>'
-            f'<text x="12" y="12">G3 coverage</text>'
-            f'<rect x="12" y="22" width="220" height="14" rx="2" fill="url(#cov)"/>'
-            + "".join(f'<text x="{12 + 220 * p:.0f}" y="52" text-anchor="middle">{int(p * 100)}%</text>'
-                      for p in (0, 0.25, 0.5, 0.75, 1))
-            + '<text x="300" y="12">subscribers present</text>' + "".join(sizes) + "</svg>")
+    return (
+        f'<svg class="legend" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {int(x) + 40} 100">'
+        f'<defs><linearGradient id="cov">{stops}</linearGradient></defs>'
+        f'<text x="12" y="12">G3 coverage</text>'
+        f'<rect x="12" y="22" width="220" height="14" rx="2" fill="url(#cov)"/>'
+        + "".join(
+            f'<text x="{12 + 220 * p:.0f}" y="52" text-anchor="middle">{int(p * 100)}%</text>'
+            for p in (0, 0.25, 0.5, 0.75, 1)
+        )
+        + '<text x="300" y="12">subscribers present</text>'
+        + "".join(sizes)
+        + "</svg>"
+    )
 
 
 def render_funnel(funnel: list[dict[str, Any]]) -> str:
@@ -275,19 +311,26 @@ def render_funnel(funnel: list[dict[str, Any]]) -> str:
     for row in funnel:
         base = max(int(row["triggers"]), 1)
         out.append(f'<div class="campaign" data-campaign="{_e(row["campaign"])}"><h3>{_e(row["campaign"])}</h3>')
-        for key, label in (("triggers", "triggers"), ("leads", "leads"), ("delivered", "delivered"),
-                           ("converted", "converted")):
+        for key, label in (
+            ("triggers", "triggers"),
+            ("leads", "leads"),
+            ("delivered", "delivered"),
+            ("converted", "converted"),
+        ):
             n = int(row[key])
-            out.append(f'<div class="step {key}"><span class="name">{label}</span>'
-                       f'<span class="bar"><span style="width:{100 * n / base:.1f}%"></span></span>'
-                       f'<span class="num">{_int(n)} <small>{_pct(n / base, 0)}</small></span></div>')
+            out.append(
+                f'<div class="step {key}"><span class="name">{label}</span>'
+                f'<span class="bar"><span style="width:{100 * n / base:.1f}%"></span></span>'
+                f'<span class="num">{_int(n)} <small>{_pct(n / base, 0)}</small></span></div>'
+            )
         out.append("</div>")
     out.append("</div>")
     return "".join(out)
 
 
-def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, str]], cls: str, empty: str,
-           row_attr: str | None = None) -> str:
+def _table(
+    rows: list[dict[str, Any]], columns: list[tuple[str, str, str]], cls: str, empty: str, row_attr: str | None = None
+) -> str:
     if not rows:
         return f'<p class="empty">{_e(empty)}</p>'
     head = "".join(f'<th class="{kind}">{_e(label)}</th>' for _, label, kind in columns)
@@ -298,8 +341,10 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, str]], cls:
             v = r.get(key)
             text = {"pct": _pct, "int": _int, "when": _when}.get(kind, str)(v)
             if kind == "pct" and key.endswith("coverage"):
-                cells.append(f'<td class="pct"><span class="swatch" style="background:{coverage_colour(v)}"></span>'
-                             f'{_e(text)}</td>')
+                cells.append(
+                    f'<td class="pct"><span class="swatch" style="background:{coverage_colour(v)}"></span>'
+                    f"{_e(text)}</td>"
+                )
             else:
                 cells.append(f'<td class="{kind}">{_e(text)}</td>')
         attr = f' data-id="{_e(r.get(row_attr))}"' if row_attr else ""
@@ -309,7 +354,8 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, str]], cls:
 
 _CSS = """
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;
-color:#1f2933;background:#f4f6f8}header{background:#16324f;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}
+color:#1f2933;background:#f4f6f8}
+header{background:#16324f;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}
 header p{margin:4px 0 0;color:#c9d6e3;font-size:13px}main{padding:18px 28px;max-width:1280px}
 section{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08);padding:16px 20px;margin-bottom:18px}
 h2{margin:0 0 10px;font-size:17px}h3{margin:0 0 6px;font-size:14px}.kpis{display:flex;gap:14px;flex-wrap:wrap}
@@ -322,8 +368,10 @@ h2{margin:0 0 10px;font-size:17px}h3{margin:0 0 6px;font-size:14px}.kpis{display
 .scalebar rect{fill:#1f2933}.scalebar text,.north{font-size:11px;fill:#1f2933}
 .legend{height:100px;margin-top:8px}.legend text{font-size:11px;fill:#52606d}.size-sample{fill:#b8c4ce;stroke:#fff}
 .cols{display:grid;grid-template-columns:1fr 1fr;gap:18px}@media(max-width:1000px){.cols{grid-template-columns:1fr}}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:5px 8px;border-bottom:1px solid #e4e7eb;text-align:left}
-th{color:#52606d;font-weight:600}td.int,td.pct,th.int,th.pct{text-align:right}td.when,td.pct{white-space:nowrap}tbody tr:hover,tr.hl{background:#fff7d6}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{padding:5px 8px;border-bottom:1px solid #e4e7eb;text-align:left}
+th{color:#52606d;font-weight:600}td.int,td.pct,th.int,th.pct{text-align:right}td.when,td.pct{white-space:nowrap}
+tbody tr:hover,tr.hl{background:#fff7d6}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:6px;vertical-align:-1px}
 .funnel{display:grid;grid-template-columns:1fr 1fr;gap:12px 22px}.campaign{padding:6px 0}
 .step{display:grid;grid-template-columns:80px 1fr 92px;align-items:center;gap:8px;font-size:12px;margin:2px 0}
@@ -359,34 +407,59 @@ _JS = """
 
 
 def render(data: ReportData, generated: datetime | None = None) -> str:
-    generated = generated or datetime.now(timezone.utc)
-    span = (f"data {data.range.start:%Y-%m-%d %H:%M} – {data.range.end:%Y-%m-%d %H:%M} UTC" if data.range
-            else "no data yet")
+    generated = generated or datetime.now(UTC)
+    span = (
+        f"data {data.range.start:%Y-%m-%d %H:%M} – {data.range.end:%Y-%m-%d %H:%M} UTC" if data.range else "no data yet"
+    )
     regions = data.regions
     present = sum(int(r["subscribers"]) for r in regions)
     g3 = sum(int(r["g3_subscribers"]) for r in regions)
     opp = sum(int(r["opportunities"]) for r in regions)
     leads = sum(int(r["leads"]) for r in data.funnel)
     converted = sum(int(r["converted"]) for r in data.funnel)
-    kpis = [(f"{len(regions)}", "micro-regions with a published window"), (_int(present), "subscribers present"),
-            (_pct(g3 / present) if present else "–", "G3 coverage (all regions)"), (_int(opp), "G3 opportunities"),
-            (_int(leads), "leads sent"), (_int(converted), "converted")]
-    top_cols = [("region", "region", "text"), ("kind", "kind", "text"), ("opportunities", "opportunities", "int"),
-                ("subscribers", "present", "int"), ("g3_capable", "G3-capable", "int"),
-                ("g3_subscribers", "with G3", "int"), ("g3_coverage", "G3 coverage", "pct"),
-                ("window_start", "window (UTC)", "when")]
+    kpis = [
+        (f"{len(regions)}", "micro-regions with a published window"),
+        (_int(present), "subscribers present"),
+        (_pct(g3 / present) if present else "–", "G3 coverage (all regions)"),
+        (_int(opp), "G3 opportunities"),
+        (_int(leads), "leads sent"),
+        (_int(converted), "converted"),
+    ]
+    top_cols = [
+        ("region", "region", "text"),
+        ("kind", "kind", "text"),
+        ("opportunities", "opportunities", "int"),
+        ("subscribers", "present", "int"),
+        ("g3_capable", "G3-capable", "int"),
+        ("g3_subscribers", "with G3", "int"),
+        ("g3_coverage", "G3 coverage", "pct"),
+        ("window_start", "window (UTC)", "when"),
+    ]
     by_name = {r["region_name"]: r["region_id"] for r in regions}
     top = [{**r, "region_id": by_name.get(r["region"], "")} for r in data.top]
-    all_cols = [("region_name", "region", "text"), ("region_kind", "kind", "text"),
-                ("subscribers", "present", "int"), ("g3_subscribers", "with G3", "int"),
-                ("g3_coverage", "G3 coverage", "pct"), ("opportunities", "opportunities", "int"),
-                ("window_start", "window (UTC)", "when")]
-    ctrl_cols = [("campaign", "campaign", "text"), ("treatment_leads", "treatment leads", "int"),
-                 ("treatment_conversion", "converted", "pct"), ("control_leads", "control", "int"),
-                 ("control_conversion", "converted", "pct"), ("uplift", "uplift", "pct")]
+    all_cols = [
+        ("region_name", "region", "text"),
+        ("region_kind", "kind", "text"),
+        ("subscribers", "present", "int"),
+        ("g3_subscribers", "with G3", "int"),
+        ("g3_coverage", "G3 coverage", "pct"),
+        ("opportunities", "opportunities", "int"),
+        ("window_start", "window (UTC)", "when"),
+    ]
+    ctrl_cols = [
+        ("campaign", "campaign", "text"),
+        ("treatment_leads", "treatment leads", "int"),
+        ("treatment_conversion", "converted", "pct"),
+        ("control_leads", "control", "int"),
+        ("control_conversion", "converted", "pct"),
+        ("uplift", "uplift", "pct"),
+    ]
     supp_cols = [("reason", "reason", "text"), ("suppressed", "decisions", "int")]
-    map_html = (render_map(regions) + render_legend(regions) if regions
-                else '<p class="empty">No region metrics in ClickHouse yet.</p>')
+    map_html = (
+        render_map(regions) + render_legend(regions)
+        if regions
+        else '<p class="empty">No region metrics in ClickHouse yet.</p>'
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -401,8 +474,11 @@ def render(data: ReportData, generated: datetime | None = None) -> str:
 <p>Each circle is a micro-region at its centroid: colour = G3 coverage (share of the subscribers present who hold a
 G3 product), area ~ subscribers present, each region's latest published 15-minute window. Hover for details.</p>
 {map_html}
-<details><summary>All regions</summary>{_table(sorted(regions, key=lambda r: str(r["region_name"])), all_cols,
-                                                   "all-regions", "No regions.", "region_id")}</details>
+<details><summary>All regions</summary>{
+        _table(
+            sorted(regions, key=lambda r: str(r["region_name"])), all_cols, "all-regions", "No regions.", "region_id"
+        )
+    }</details>
 </section>
 <section id="opportunities"><h2>Top G3 opportunity regions</h2>
 <p>Subscribers present with a G3-capable handset but no G3 product: market G3 there first.</p>

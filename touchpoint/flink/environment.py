@@ -15,8 +15,9 @@ from touchpoint.infra.jars import jar_paths, jars_ok
 Mode = Literal["replay", "streaming"]
 
 
-def table_environment(settings: Settings, mode: Mode, job_name: str, datastream: bool = False,
-                      extra_options: dict[str, str] | None = None):
+def table_environment(
+    settings: Settings, mode: Mode, job_name: str, datastream: bool = False, extra_options: dict[str, str] | None = None
+):
     """A streaming TableEnvironment configured from settings (one JVM per Python process); with
     ``datastream`` a StreamTableEnvironment, whose ``to_data_stream``/``from_data_stream`` mix in Python
     DataStream operators."""

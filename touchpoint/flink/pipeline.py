@@ -113,8 +113,9 @@ class Pipeline:
     def _parts_dir(self, key: str) -> Path:
         return self.output_dir / "_parts" / key
 
-    def create_source(self, table_file: str, key: str, fmt: str = "raw", optional: bool = False,
-                      **params: object) -> None:
+    def create_source(
+        self, table_file: str, key: str, fmt: str = "raw", optional: bool = False, **params: object
+    ) -> None:
         """A table over a topic (streaming) or ``INPUT/<topic>.jsonl`` (replay; empty if ``optional`` and absent)."""
         self.execute(table_file, connector=self.source_options(key, fmt, optional), **params)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,8 @@ def build(name: str, settings: Settings, **pipeline_args) -> Pipeline:
 
 
 def replay(name: str, settings: Settings, input_dir: Path, output_dir: Path) -> dict[str, Path]:
-    """Run job ``name`` (or ``all``: the pipeline's jobs in order, each reading what the earlier ones wrote) bounded over
-    ``input_dir``; returns output topic key -> written file."""
+    """Run job ``name`` (or ``all``: the pipeline's jobs in order, each reading what the earlier ones wrote)
+    bounded over ``input_dir``; returns output topic key -> written file."""
     input_dir, output_dir = Path(input_dir), Path(output_dir)
     if not input_dir.is_dir():
         raise FileNotFoundError(f"input directory {input_dir} not found")
@@ -70,18 +71,28 @@ class StreamingJob:
                 time.sleep(1)
 
     def cancel(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already finished or cancelled
             self.client.cancel().result()
-        except Exception:  # already finished or cancelled
-            pass
 
 
-def start(name: str, settings: Settings, *, group_id: str | None = None,
-          bounded_offsets: dict[str, dict[int, int]] | None = None, restore: str | None = None) -> StreamingJob:
+def start(
+    name: str,
+    settings: Settings,
+    *,
+    group_id: str | None = None,
+    bounded_offsets: dict[str, dict[int, int]] | None = None,
+    restore: str | None = None,
+) -> StreamingJob:
     """Submit job ``name`` streaming (resuming from the savepoint ``restore`` if given); returns while it runs."""
     options = {"execution.state-recovery.path": restore} if restore else {}
-    p = build(name, settings, mode="streaming", group_id=group_id, bounded_offsets=bounded_offsets or {},
-              flink_options=options)
+    p = build(
+        name,
+        settings,
+        mode="streaming",
+        group_id=group_id,
+        bounded_offsets=bounded_offsets or {},
+        flink_options=options,
+    )
     return StreamingJob(name, p.submit())
 
 

@@ -62,8 +62,15 @@ def rows_from_tables(mnc: dict[str, Any], mcc: dict[str, Any]) -> list[dict[str,
         primary = _primary_cc2(mcc.get(plmn[:3]))
         net = next((n for n in nets if primary in (n.get("cc2s") or [])), nets[0])
         operator = _clean(net.get("operator")) or _clean(net.get("brand"))
-        rows.append({"plmn": plmn, "mcc": plmn[:3], "mnc": plmn[3:], "country": _clean(net.get("country")) or None,
-                     "operator": operator or None})
+        rows.append(
+            {
+                "plmn": plmn,
+                "mcc": plmn[:3],
+                "mnc": plmn[3:],
+                "country": _clean(net.get("country")) or None,
+                "operator": operator or None,
+            }
+        )
     return rows
 
 

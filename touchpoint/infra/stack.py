@@ -105,9 +105,19 @@ def start_tansu(run_dir: Path, port: int) -> Service:
     log = run_dir / "tansu.log"
     url = f"tcp://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--storage-engine", "memory://tansu/"],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            tansu_binary(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     svc = _record(run_dir, Service("tansu", proc.pid, port, str(log)))
     _wait(lambda: port_open(port) and kafka_healthy(svc.address), "Tansu", log)
@@ -197,7 +207,10 @@ def start_clickhouse(run_dir: Path, data_dir: Path, tcp_port: int, http_port: in
     log = data_dir / "log" / "stdout.log"
     proc = subprocess.Popen(
         [CLICKHOUSE_SERVER, f"--config-file={data_dir / 'config.xml'}"],
-        cwd=data_dir, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=data_dir,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     svc = _record(run_dir, Service("clickhouse", proc.pid, tcp_port, str(data_dir / "log" / "error.log")))
     _wait(lambda: port_open(tcp_port) and port_open(http_port), "ClickHouse server", data_dir / "log" / "error.log", 60)

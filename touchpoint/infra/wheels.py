@@ -25,8 +25,9 @@ def fetch_pinned_wheel(requirement: str, filename: str, expected_sha256: str, ca
     wheel = cache_dir / filename
     if not wheel.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(cache_dir), requirement],
-                       check=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(cache_dir), requirement], check=True
+        )
     if not wheel.exists():
         raise WheelError(f"pip did not produce {filename} for {requirement}")
     if sha256(wheel) != expected_sha256:

@@ -19,52 +19,113 @@ RAT_WEIGHTS = (25, 25, 40, 10)
 REGION_KINDS = ("mall", "campus", "handset_store", "transport", "residential", "office", "scenic")
 WATCHED_KINDS = frozenset({"mall", "handset_store", "transport", "campus", "scenic"})
 #: Share of regions per kind, and the minimum number of each.
-REGION_SHARE = {"residential": 30, "office": 22, "mall": 12, "handset_store": 10, "campus": 7, "transport": 7, "scenic": 12}
+REGION_SHARE = {
+    "residential": 30,
+    "office": 22,
+    "mall": 12,
+    "handset_store": 10,
+    "campus": 7,
+    "transport": 7,
+    "scenic": 12,
+}
 REGION_MIN = {"residential": 4, "office": 3, "mall": 4, "handset_store": 3, "campus": 2, "transport": 2, "scenic": 2}
 REGION_SIZE = {  # (min, max) cells
-    "residential": (2, 4), "office": (1, 3), "mall": (1, 3), "handset_store": (1, 1),
-    "campus": (2, 4), "transport": (1, 2), "scenic": (2, 4),
+    "residential": (2, 4),
+    "office": (1, 3),
+    "mall": (1, 3),
+    "handset_store": (1, 1),
+    "campus": (2, 4),
+    "transport": (1, 2),
+    "scenic": (2, 4),
 }
 KIND_LABEL = {
-    "mall": "Mall", "campus": "Campus", "handset_store": "Handset Store", "transport": "Station",
-    "residential": "Residences", "office": "Office Tower", "scenic": "Scenic Area",
+    "mall": "Mall",
+    "campus": "Campus",
+    "handset_store": "Handset Store",
+    "transport": "Station",
+    "residential": "Residences",
+    "office": "Office Tower",
+    "scenic": "Scenic Area",
 }
 DISTRICTS = (
-    "Xinjiekou", "Gulou", "Hexi", "Xianlin", "Jiangning", "Pukou", "Qinhuai", "Xuanwu", "Jianye", "Yuhuatai",
-    "Qixia", "Liuhe", "Zhujiang Road", "Hunan Road", "Confucius Temple", "Olympic Park",
+    "Xinjiekou",
+    "Gulou",
+    "Hexi",
+    "Xianlin",
+    "Jiangning",
+    "Pukou",
+    "Qinhuai",
+    "Xuanwu",
+    "Jianye",
+    "Yuhuatai",
+    "Qixia",
+    "Liuhe",
+    "Zhujiang Road",
+    "Hunan Road",
+    "Confucius Temple",
+    "Olympic Park",
 )
 #: The first transport regions get these names; the first is where planted trips abroad depart.
 TRANSPORT_NAMES = ("Lukou Airport", "Nanjing South Station", "Nanjing Railway Station")
 
 #: (brand, model, tier, g3_capable) — G3 = TD-SCDMA.
 HANDSET_MODELS: tuple[tuple[str, str, str, bool], ...] = (
-    ("Nokia", "1208", "low", False), ("Nokia", "2610", "low", False), ("Nokia", "5230", "mid", False),
-    ("Nokia", "6120c", "mid", False), ("Nokia", "N97", "high", False), ("Nokia", "C5-00", "mid", False),
+    ("Nokia", "1208", "low", False),
+    ("Nokia", "2610", "low", False),
+    ("Nokia", "5230", "mid", False),
+    ("Nokia", "6120c", "mid", False),
+    ("Nokia", "N97", "high", False),
+    ("Nokia", "C5-00", "mid", False),
     ("Nokia", "T7-00", "mid", True),
-    ("Samsung", "E2652", "low", False), ("Samsung", "S5230", "mid", False), ("Samsung", "i8910", "high", False),
-    ("Samsung", "B7702", "high", True), ("Samsung", "i6410", "mid", True),
-    ("Motorola", "MT710", "high", True), ("Motorola", "A1210", "mid", True), ("Motorola", "W230", "low", False),
+    ("Samsung", "E2652", "low", False),
+    ("Samsung", "S5230", "mid", False),
+    ("Samsung", "i8910", "high", False),
+    ("Samsung", "B7702", "high", True),
+    ("Samsung", "i6410", "mid", True),
+    ("Motorola", "MT710", "high", True),
+    ("Motorola", "A1210", "mid", True),
+    ("Motorola", "W230", "low", False),
     ("Motorola", "E8", "mid", False),
-    ("Huawei", "T2211", "low", True), ("Huawei", "C5600", "low", False), ("Huawei", "T8300", "mid", True),
+    ("Huawei", "T2211", "low", True),
+    ("Huawei", "C5600", "low", False),
+    ("Huawei", "T8300", "mid", True),
     ("Huawei", "U8800", "mid", False),
-    ("ZTE", "U230", "low", True), ("ZTE", "U880", "mid", True), ("ZTE", "F160", "low", False),
+    ("ZTE", "U230", "low", True),
+    ("ZTE", "U880", "mid", True),
+    ("ZTE", "F160", "low", False),
     ("ZTE", "U215", "low", True),
-    ("Lenovo", "TD30t", "mid", True), ("Lenovo", "O1", "high", True), ("Lenovo", "i906", "mid", False),
+    ("Lenovo", "TD30t", "mid", True),
+    ("Lenovo", "O1", "high", True),
+    ("Lenovo", "i906", "mid", False),
     ("Lenovo", "P70", "low", False),
-    ("Apple", "iPhone 3GS", "high", False), ("Apple", "iPhone 4", "high", False), ("Apple", "iPhone 4S", "high", False),
-    ("Xiaomi", "MI-ONE", "mid", False), ("Xiaomi", "MI-2S TD", "high", True), ("Xiaomi", "Redmi 1", "low", True),
-    ("Coolpad", "8510", "mid", True), ("Coolpad", "8710", "low", True), ("Coolpad", "5820", "mid", False),
+    ("Apple", "iPhone 3GS", "high", False),
+    ("Apple", "iPhone 4", "high", False),
+    ("Apple", "iPhone 4S", "high", False),
+    ("Xiaomi", "MI-ONE", "mid", False),
+    ("Xiaomi", "MI-2S TD", "high", True),
+    ("Xiaomi", "Redmi 1", "low", True),
+    ("Coolpad", "8510", "mid", True),
+    ("Coolpad", "8710", "low", True),
+    ("Coolpad", "5820", "mid", False),
     ("Coolpad", "7260", "low", True),
-    ("Samsung", "Galaxy S3", "high", False), ("Huawei", "Ascend P1", "high", False),
+    ("Samsung", "Galaxy S3", "high", False),
+    ("Huawei", "Ascend P1", "high", False),
 )
 CHINESE_BRANDS = frozenset({"Huawei", "ZTE", "Lenovo", "Xiaomi", "Coolpad"})
 
 #: product_id -> product_kind (orders schema enum)
 PRODUCTS: dict[str, str] = {
-    "g3_basic": "g3_plan", "g3_data_100": "g3_plan",
-    "12580": "value_added", "music_club": "value_added", "mobile_paper": "value_added", "fetion": "value_added",
-    "data_package_50": "data_package", "data_package_100": "data_package", "data_package_300": "data_package",
-    "g3_handset_bundle": "handset_bundle", "music_trial_15d": "trial",
+    "g3_basic": "g3_plan",
+    "g3_data_100": "g3_plan",
+    "12580": "value_added",
+    "music_club": "value_added",
+    "mobile_paper": "value_added",
+    "fetion": "value_added",
+    "data_package_50": "data_package",
+    "data_package_100": "data_package",
+    "data_package_300": "data_package",
+    "g3_handset_bundle": "handset_bundle",
+    "music_trial_15d": "trial",
 }
 DATA_PACKAGES = ("data_package_50", "data_package_100", "data_package_300")
 
@@ -122,7 +183,10 @@ class City:
     def cell_rows(self) -> list[dict[str, Any]]:
         return [
             {
-                "cell_id": self.cell_id[i], "lac": self.lac[i], "lat": self.lat[i], "lon": self.lon[i],
+                "cell_id": self.cell_id[i],
+                "lac": self.lac[i],
+                "lat": self.lat[i],
+                "lon": self.lon[i],
                 "rat": self.rat[i],
                 "region_id": self.regions[self.region_of[i]].region_id if self.region_of[i] >= 0 else None,
             }
@@ -159,8 +223,9 @@ def n_cells_for(subscribers: int) -> int:
     return min(MAX_CELLS, max(100, subscribers // 40))
 
 
-def build_city(seed: int, subscribers: int, center_lat: float, center_lon: float, home_province: str,
-               roamers: int = 0) -> City:
+def build_city(
+    seed: int, subscribers: int, center_lat: float, center_lon: float, home_province: str, roamers: int = 0
+) -> City:
     rng = random.Random(f"{seed}/city")
     side = math.ceil(math.sqrt(n_cells_for(subscribers)))
     n = side * side
@@ -220,10 +285,17 @@ def build_city(seed: int, subscribers: int, center_lat: float, center_lon: float
             name = TRANSPORT_NAMES[no - 1]
         else:
             name = f"{DISTRICTS[(no - 1 + REGION_KINDS.index(kind) * 3) % len(DISTRICTS)]} {KIND_LABEL[kind]} {no}"
-        regions.append(Region(
-            region_id=f"{kind}-{no:03d}", name=name, kind=kind, watched=kind in WATCHED_KINDS, cells=sorted(cells),
-            lat=round(sum(lat[c] for c in cells) / len(cells), 6), lon=round(sum(lon[c] for c in cells) / len(cells), 6),
-        ))
+        regions.append(
+            Region(
+                region_id=f"{kind}-{no:03d}",
+                name=name,
+                kind=kind,
+                watched=kind in WATCHED_KINDS,
+                cells=sorted(cells),
+                lat=round(sum(lat[c] for c in cells) / len(cells), 6),
+                lon=round(sum(lon[c] for c in cells) / len(cells), 6),
+            )
+        )
     by_kind: dict[str, list[int]] = {k: [] for k in REGION_KINDS}
     for i, r in enumerate(regions):
         by_kind[r.kind].append(i)
@@ -240,5 +312,18 @@ def build_city(seed: int, subscribers: int, center_lat: float, center_lon: float
             other.append((f"{MOBILE_P3[(k * 7 + base) % len(MOBILE_P3)]}{base + k:04d}", prov))
     number_ranges = sorted([(p, home_province) for p in home_prefixes] + other)
     assert len({p for p, _ in number_ranges}) == len(number_ranges), "number range prefixes collide"
-    return City(side, cell_id, lac, lat, lon, rat, region_of, regions, handset_catalogue(), number_ranges,
-                home_prefixes, other, by_kind)
+    return City(
+        side,
+        cell_id,
+        lac,
+        lat,
+        lon,
+        rat,
+        region_of,
+        regions,
+        handset_catalogue(),
+        number_ranges,
+        home_prefixes,
+        other,
+        by_kind,
+    )

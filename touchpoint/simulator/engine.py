@@ -19,15 +19,16 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from touchpoint.simulator.city import build_city
 from touchpoint.reference import ReferenceWriter, write_reference_csv
+from touchpoint.simulator.city import build_city
 from touchpoint.simulator.lookups import Reference
 from touchpoint.simulator.subscriber import PLANT_KINDS, PLANT_LEAD_MS, PLANT_TAIL_MS, Generator
 from touchpoint.simulator.truth import Params, detect_subscriber
@@ -158,8 +159,12 @@ class _EventBuffer:
         arr = np.array(self.arrival, dtype=np.int64)
         order = np.argsort(arr, kind="stable")
         lines = self.lines
-        out = (arr[order], np.array(self.topic, dtype=np.int8)[order], np.array(self.idx, dtype=np.int32)[order],
-               [lines[i] for i in order.tolist()])
+        out = (
+            arr[order],
+            np.array(self.topic, dtype=np.int8)[order],
+            np.array(self.idx, dtype=np.int32)[order],
+            [lines[i] for i in order.tolist()],
+        )
         self.__init__()
         return out
 
@@ -216,15 +221,15 @@ class _EventRuns:
                 if not lines:
                     continue
                 order = np.argsort(np.concatenate(arrs), kind="stable")
-                yield (np.concatenate(tops)[order], np.concatenate(idxs)[order],
-                       [lines[i] for i in order.tolist()])
+                yield (np.concatenate(tops)[order], np.concatenate(idxs)[order], [lines[i] for i in order.tolist()])
         finally:
             for h in handles:
                 h.close()
 
 
-def plan_plants(seed: int, n_home: int, hours: float, gen: Generator, settings: Any, n_roamers: int
-                ) -> tuple[dict[int, list[str]], dict[str, int], dict[str, str]]:
+def plan_plants(
+    seed: int, n_home: int, hours: float, gen: Generator, settings: Any, n_roamers: int
+) -> tuple[dict[int, list[str]], dict[str, int], dict[str, str]]:
     """Which home subscribers get which planted situation: ``max(1, plant_fraction * subscribers)`` per kind
     (none when ``plant_fraction`` is 0), kinds that do not fit in the scenario are listed in ``not_planted``."""
     frac = settings.simulator.plant_fraction
@@ -252,8 +257,9 @@ def plan_plants(seed: int, n_home: int, hours: float, gen: Generator, settings: 
         for q in settings.triggers.quota_thresholds_mb:
             not_planted[quota_kind(q)] = reason
     if n_roamers == 0:
-        not_planted["roam_in"] = ("no inbound roamers (simulator.roamer_fraction is 0)" if frac_r <= 0
-                                  else "no inbound roamers")
+        not_planted["roam_in"] = (
+            "no inbound roamers (simulator.roamer_fraction is 0)" if frac_r <= 0 else "no inbound roamers"
+        )
     elif hours < 1:
         not_planted["roam_in"] = f"needs 1.0 h, scenario has {hours:g} h"
     if not kinds:
@@ -274,9 +280,11 @@ def check_billing_month(settings: Any) -> None:
     t = settings.triggers
     month = settings.simulator.start.astimezone(ZoneInfo(t.timezone)).strftime("%Y-%m")
     if month != t.billing_month:
-        raise ValueError(f"simulator.start {settings.simulator.start.isoformat()} is in billing month {month} "
-                         f"({t.timezone}), but triggers.billing_month is {t.billing_month}; set "
-                         f"triggers.billing_month: '{month}'")
+        raise ValueError(
+            f"simulator.start {settings.simulator.start.isoformat()} is in billing month {month} "
+            f"({t.timezone}), but triggers.billing_month is {t.billing_month}; set "
+            f"triggers.billing_month: '{month}'"
+        )
 
 
 def simulate(
@@ -309,8 +317,16 @@ def simulate(
             gc.enable()
 
 
-def _simulate(settings: Any, seed: int, subscribers: int, hours: float, out: Path, sink: Sink | None,
-              progress: bool, t_start: float) -> SimulationSummary:
+def _simulate(
+    settings: Any,
+    seed: int,
+    subscribers: int,
+    hours: float,
+    out: Path,
+    sink: Sink | None,
+    progress: bool,
+    t_start: float,
+) -> SimulationSummary:
     if subscribers < 0 or hours <= 0:
         raise ValueError("subscribers must be >= 0 and hours > 0")
     ref_dir = out / "reference"
@@ -332,7 +348,8 @@ def _simulate(settings: Any, seed: int, subscribers: int, hours: float, out: Pat
         "reference/regions.csv": write_reference_csv(ref_dir / "regions.csv", "regions", city.region_rows()),
         "reference/handsets.csv": write_reference_csv(ref_dir / "handsets.csv", "handsets", city.handset_rows()),
         "reference/number_ranges.csv": write_reference_csv(
-            ref_dir / "number_ranges.csv", "number_ranges", city.number_range_rows()),
+            ref_dir / "number_ranges.csv", "number_ranges", city.number_range_rows()
+        ),
     }
     ref = Reference.from_rows(city.cell_rows(), city.region_rows(), city.handset_rows(), [], city.number_range_rows())
     params = Params.from_settings(settings)
@@ -444,9 +461,13 @@ def _simulate(settings: Any, seed: int, subscribers: int, hours: float, out: Pat
         if progress:
             el = time.perf_counter() - t_start
             n_ev = sum(clean)
-            print(f"simulate: {c1}/{total} subscribers, {n_ev:,} events, {el:.1f} s "
-                  f"({n_ev / max(el, 1e-9):,.0f} events/s; generate {tm[0]:.1f} s, truth {tm[1]:.1f} s, "
-                  f"emit {tm[2]:.1f} s)", file=sys.stderr, flush=True)
+            print(
+                f"simulate: {c1}/{total} subscribers, {n_ev:,} events, {el:.1f} s "
+                f"({n_ev / max(el, 1e-9):,.0f} events/s; generate {tm[0]:.1f} s, truth {tm[1]:.1f} s, "
+                f"emit {tm[2]:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
     profiles.close()
     ref_counts["reference/profiles.csv"] = profiles.rows
     mal_total: Counter[str] = Counter()
@@ -515,7 +536,11 @@ def _simulate(settings: Any, seed: int, subscribers: int, hours: float, out: Pat
     summary = {
         "seed": seed,
         "params": {
-            "subscribers": subscribers, "roamers": n_roamers, "hours": hours, "start_ts": S, "end_ts": E,
+            "subscribers": subscribers,
+            "roamers": n_roamers,
+            "hours": hours,
+            "start_ts": S,
+            "end_ts": E,
             "max_delay_ms": B,
             "simulator": json.loads(sim.model_dump_json()),
             "triggers": json.loads(settings.triggers.model_dump_json()),
@@ -530,7 +555,9 @@ def _simulate(settings: Any, seed: int, subscribers: int, hours: float, out: Pat
         "valid_lines": {t: clean[i] + dup[i] for i, t in enumerate(TOPICS)},
         "events": {
             "signaling": dict(sorted(ev_types.items())),
-            "signaling_total": clean[0], "xdr": clean[1], "orders": clean[2],
+            "signaling_total": clean[0],
+            "xdr": clean[1],
+            "orders": clean[2],
         },
         "duplicates": {t: dup[i] for i, t in enumerate(TOPICS)},
         "malformed": {r: mal_total.get(r, 0) for r in MALFORMED_REASONS},
@@ -544,10 +571,20 @@ def _simulate(settings: Any, seed: int, subscribers: int, hours: float, out: Pat
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return SimulationSummary(
-        seed=seed, subscribers=subscribers, roamers=n_roamers, hours=hours,
-        signaling=lines[0], xdr=lines[1], orders=lines[2], clean_events=sum(clean), duplicates=sum(dup),
-        malformed=sum(mal_total.values()), truth=n_truth, planted=sum(planted.values()),
-        elapsed_s=time.perf_counter() - t_start, not_planted=dict(not_planted),
+        seed=seed,
+        subscribers=subscribers,
+        roamers=n_roamers,
+        hours=hours,
+        signaling=lines[0],
+        xdr=lines[1],
+        orders=lines[2],
+        clean_events=sum(clean),
+        duplicates=sum(dup),
+        malformed=sum(mal_total.values()),
+        truth=n_truth,
+        planted=sum(planted.values()),
+        elapsed_s=time.perf_counter() - t_start,
+        not_planted=dict(not_planted),
     )
 
 

@@ -3,9 +3,10 @@ view of cells, regions, handsets, profiles and number ranges."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from touchpoint.reference import REFERENCE_NAMES, read_reference_csv
 
@@ -33,7 +34,7 @@ class Reference:
         handsets: Iterable[dict[str, Any]],
         profiles: Iterable[dict[str, Any]],
         number_ranges: Iterable[dict[str, Any]],
-    ) -> "Reference":
+    ) -> Reference:
         return cls(
             cell_region={c["cell_id"]: c["region_id"] for c in cells},
             regions={r["region_id"]: (r["kind"], r["watched"]) for r in regions},
@@ -43,6 +44,6 @@ class Reference:
         )
 
     @classmethod
-    def load(cls, reference_dir: str | Path) -> "Reference":
+    def load(cls, reference_dir: str | Path) -> Reference:
         d = Path(reference_dir)
         return cls.from_rows(*(read_reference_csv(d / f"{n}.csv") for n in REFERENCE_NAMES))

@@ -28,8 +28,15 @@ def outcomes(settings: Settings, leads: Iterable[dict]) -> Iterator[tuple[str, d
     """(topic key, record) pairs: ``outcomes`` records and the ``orders`` of converted leads."""
     sim = settings.simulator
     for lead in leads:
-        lid, base = lead["lead_id"], {"lead_id": lead["lead_id"], "trigger_id": lead["trigger_id"],
-                                      "msisdn": lead["msisdn"], "campaign_id": lead["campaign_id"]}
+        lid, base = (
+            lead["lead_id"],
+            {
+                "lead_id": lead["lead_id"],
+                "trigger_id": lead["trigger_id"],
+                "msisdn": lead["msisdn"],
+                "campaign_id": lead["campaign_id"],
+            },
+        )
         t = lead["deliver_at"]
         if not lead["control"]:
             if _draw(lid, "delivered") >= sim.delivery_rate:
@@ -41,8 +48,20 @@ def outcomes(settings: Settings, leads: Iterable[dict]) -> Iterator[tuple[str, d
             continue
         t += 60_000 + int(_draw(lid, "think") * 3_600_000)
         order_id = f"ord-{lid[2:]}"
-        yield "outcomes", base | {"outcome_id": f"o-{lid[2:]}-converted", "status": "converted", "ts": t,
-                                  "order_id": order_id}
-        yield "orders", {"order_id": order_id, "ts": t, "msisdn": lead["msisdn"], "product_id": lead["offer_id"],
-                         "product_kind": "value_added", "action": "subscribe", "channel": lead["channel"],
-                         "lead_id": None if lead["control"] else lid}
+        yield (
+            "outcomes",
+            base | {"outcome_id": f"o-{lid[2:]}-converted", "status": "converted", "ts": t, "order_id": order_id},
+        )
+        yield (
+            "orders",
+            {
+                "order_id": order_id,
+                "ts": t,
+                "msisdn": lead["msisdn"],
+                "product_id": lead["offer_id"],
+                "product_kind": "value_added",
+                "action": "subscribe",
+                "channel": lead["channel"],
+                "lead_id": None if lead["control"] else lid,
+            },
+        )

@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from touchpoint.simulator.city import DATA_PACKAGES, PRODUCTS, City
 from touchpoint.simulator.truth import Params, billing_month
@@ -26,8 +27,18 @@ FLIGHT = -2
 
 #: Plants assigned to home subscribers (roam_in comes from the inbound roamers).
 PLANT_KINDS = (
-    "region_entry", "dwell", "dial_114", "dial_hotline", "handset_change", "handset_store_visits", "roam_out",
-    "power_on", "call_forward_set", "quota", "zero_usage", "abnormal_usage",
+    "region_entry",
+    "dwell",
+    "dial_114",
+    "dial_hotline",
+    "handset_change",
+    "handset_store_visits",
+    "roam_out",
+    "power_on",
+    "call_forward_set",
+    "quota",
+    "zero_usage",
+    "abnormal_usage",
 )
 #: Plants start this long after the scenario start and end this long before its end.
 PLANT_LEAD_MS = 60 * MINUTE_MS
@@ -53,8 +64,58 @@ AGES = ("18-24", "25-34", "35-44", "45-54", "55+")
 CHANNELS = ("sms", "app", "web", "shop", "hotline")
 
 # local-hour activity profiles
-_VOICE = (0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.4, 1.0, 1.5, 1.6, 1.6, 1.5, 1.5, 1.4, 1.5, 1.5, 1.6, 1.7, 1.8, 1.8, 1.7, 1.5, 1.1, 0.5)
-_DATA = (0.6, 0.3, 0.15, 0.1, 0.1, 0.15, 0.5, 1.2, 1.4, 1.2, 1.1, 1.2, 1.6, 1.4, 1.1, 1.1, 1.2, 1.4, 1.6, 1.8, 2.0, 2.2, 2.0, 1.3)
+_VOICE = (
+    0.2,
+    0.1,
+    0.05,
+    0.05,
+    0.05,
+    0.1,
+    0.4,
+    1.0,
+    1.5,
+    1.6,
+    1.6,
+    1.5,
+    1.5,
+    1.4,
+    1.5,
+    1.5,
+    1.6,
+    1.7,
+    1.8,
+    1.8,
+    1.7,
+    1.5,
+    1.1,
+    0.5,
+)
+_DATA = (
+    0.6,
+    0.3,
+    0.15,
+    0.1,
+    0.1,
+    0.15,
+    0.5,
+    1.2,
+    1.4,
+    1.2,
+    1.1,
+    1.2,
+    1.6,
+    1.4,
+    1.1,
+    1.1,
+    1.2,
+    1.4,
+    1.6,
+    1.8,
+    2.0,
+    2.2,
+    2.0,
+    1.3,
+)
 _HOURS = tuple(range(24))
 
 
@@ -123,9 +184,9 @@ class Timeline:
     def crop(self, start: int, end: int) -> None:
         i = bisect_right(self.ts, start) - 1
         j = bisect_left(self.ts, end)
-        self.ts = [start] + self.ts[i + 1:j]
+        self.ts = [start] + self.ts[i + 1 : j]
         self.st = self.st[i:j]
-        self.tg = [None] + self.tg[i + 1:j]
+        self.tg = [None] + self.tg[i + 1 : j]
 
     def overlay(self, t0: int, t1: int, new: list[tuple[int, Any, Any]]) -> None:
         """Replace [t0, t1) by ``new`` (first at t0); at t1 the natural state resumes."""
@@ -187,8 +248,16 @@ class SubResult:
 
 
 class Generator:
-    def __init__(self, city: City, settings: Any, seed: int, start_ms: int, end_ms: int, n_home: int,
-                 plants: dict[int, list[str]]):
+    def __init__(
+        self,
+        city: City,
+        settings: Any,
+        seed: int,
+        start_ms: int,
+        end_ms: int,
+        n_home: int,
+        plants: dict[int, list[str]],
+    ):
         self.city = city
         self.seed = seed
         self.S = start_ms
@@ -199,8 +268,9 @@ class Generator:
         self.tr = settings.triggers
         self.hotlines = list(settings.triggers.hotline_numbers)
         self.home_plmns = list(settings.network.home_plmns)
-        from zoneinfo import ZoneInfo
         from datetime import datetime, timedelta
+        from zoneinfo import ZoneInfo
+
         tz = ZoneInfo(settings.simulator.timezone)
         # local days that overlap [start, end); the night before the first one only decides the initial state
         first = datetime.fromtimestamp(start_ms / 1000, tz).date()
@@ -222,13 +292,16 @@ class Generator:
         # cell lookups
         c = city
         self.CID, self.LAC, self.RAT, self.REG = c.cell_id, c.lac, c.rat, c.region_of
-        self.residential_cells = [x for ri in c.by_kind["residential"] for x in c.regions[ri].cells] or list(range(c.n_cells))
+        self.residential_cells = [x for ri in c.by_kind["residential"] for x in c.regions[ri].cells] or list(
+            range(c.n_cells)
+        )
         self.work_cells = [x for ri in c.by_kind["office"] for x in c.regions[ri].cells] or list(range(c.n_cells))
         self.campus_cells = [x for ri in c.by_kind["campus"] for x in c.regions[ri].cells] or self.work_cells
         self.outing_kinds = ("mall", "scenic", "transport", "campus", "handset_store", "office", "residential")
         self.outing_weights = (45, 20, 8, 5, 4, 8, 10)
         self.watched_malls = [i for i in c.by_kind["mall"] if c.regions[i].watched] or [
-            i for i, r in enumerate(c.regions) if r.watched]
+            i for i, r in enumerate(c.regions) if r.watched
+        ]
         self.stores = c.by_kind["handset_store"]
         self.store_cells = frozenset(x for ri in self.stores for x in c.regions[ri].cells)
         tr = c.by_kind["transport"]
@@ -366,20 +439,40 @@ class Generator:
         products = []
         if g3 and rng.random() < 0.4:
             products.append(rng.choice(("g3_basic", "g3_data_100")))
-        for prod, pr in (("12580", 0.15), ("music_club", 0.2), ("mobile_paper", 0.1), ("fetion", 0.35), ("data_package_50", 0.1)):
+        for prod, pr in (
+            ("12580", 0.15),
+            ("music_club", 0.2),
+            ("mobile_paper", 0.1),
+            ("fetion", 0.35),
+            ("data_package_50", 0.1),
+        ):
             if rng.random() < pr:
                 products.append(prod)
         sub.profile = {
-            "msisdn": sub.msisdn, "imsi": imsi, "brand": brand, "plan": plan, "data_quota_mb": q, "data_used_mb": used,
-            "arpu_band": arpu, "age_band": age, "consent_marketing": rng.random() < 0.85,
-            "consent_location": rng.random() < 0.8, "do_not_disturb": rng.random() < 0.08, "products": products,
+            "msisdn": sub.msisdn,
+            "imsi": imsi,
+            "brand": brand,
+            "plan": plan,
+            "data_quota_mb": q,
+            "data_used_mb": used,
+            "arpu_band": arpu,
+            "age_band": age,
+            "consent_marketing": rng.random() < 0.85,
+            "consent_location": rng.random() < 0.8,
+            "do_not_disturb": rng.random() < 0.08,
+            "products": products,
         }
         sub.has_data = q > 0 or rng.random() < 0.4
         mult = rng.lognormvariate(0, 0.5)
         sub.rates = {
-            "mo_call": 2.5 * mult, "mt_call": 2.2 * mult, "mo_sms": 2.5 * rng.lognormvariate(0, 0.6),
-            "mt_sms": 3.0 * rng.lognormvariate(0, 0.4), "imei_check": 0.1, "call_forward_set": 0.003,
-            "xdr": rng.uniform(10, 35) if sub.has_data else 0.0, "order": 0.015,
+            "mo_call": 2.5 * mult,
+            "mt_call": 2.2 * mult,
+            "mo_sms": 2.5 * rng.lognormvariate(0, 0.6),
+            "mt_sms": 3.0 * rng.lognormvariate(0, 0.4),
+            "imei_check": 0.1,
+            "call_forward_set": 0.003,
+            "xdr": rng.uniform(10, 35) if sub.has_data else 0.0,
+            "order": 0.015,
         }
         sub.usage_bytes = daily_mb * MB / max(1.0, sub.rates["xdr"]) / 2.0
         plants = self.plants.get(i, [])
@@ -462,8 +555,14 @@ class Generator:
             tac = self.random_handset(rng)
         sub = Sub(idx=idx, rng=rng, msisdn=msisdn, imsi=imsi, imei=make_imei(tac, rng), home=0, roamer=True)
         sub.rates = {
-            "mo_call": 2.0, "mt_call": 1.5, "mo_sms": 2.0, "mt_sms": 2.0, "imei_check": 0.05, "call_forward_set": 0.0,
-            "xdr": rng.uniform(5, 25), "order": 0.0,
+            "mo_call": 2.0,
+            "mt_call": 1.5,
+            "mo_sms": 2.0,
+            "mt_sms": 2.0,
+            "imei_check": 0.05,
+            "call_forward_set": 0.0,
+            "xdr": rng.uniform(5, 25),
+            "order": 0.0,
         }
         sub.usage_bytes = rng.lognormvariate(math.log(15), 0.8) * MB / max(1.0, sub.rates["xdr"]) / 2.0
         sub.has_data = True
@@ -591,7 +690,9 @@ class Generator:
         return self._simple_event(sub, lo, hi, "mo_call", extra, "dial_hotline")
 
     def plant_call_forward_set(self, sub: Sub, lo: int, hi: int) -> bool:
-        return self._simple_event(sub, lo, hi, "call_forward_set", {"forward_to": self.number(sub.rng.random)}, "call_forward_set")
+        return self._simple_event(
+            sub, lo, hi, "call_forward_set", {"forward_to": self.number(sub.rng.random)}, "call_forward_set"
+        )
 
     def plant_handset_change(self, sub: Sub, lo: int, hi: int) -> bool:
         rng = sub.rng
@@ -655,7 +756,10 @@ class Generator:
             return False
         segs: list[tuple[int, Any, Any]] = []
         t = self._approach(sub, segs, t0, n, rcells)
-        t_e = max(t + int(rng.uniform(3, 8) * MINUTE_MS), t0 + p.region_entry_min_outside_ms + int(rng.uniform(5, 10) * MINUTE_MS))
+        t_e = max(
+            t + int(rng.uniform(3, 8) * MINUTE_MS),
+            t0 + p.region_entry_min_outside_ms + int(rng.uniform(5, 10) * MINUTE_MS),
+        )
         is_dwell = variant != "short"
         if variant == "pingpong":
             segs.append((t_e, b, ["region_entry"]))
@@ -804,8 +908,19 @@ class Generator:
         if t0 is None:
             return False
         prod = rng.choice(DATA_PACKAGES)
-        sub.forced.append((t0, "order", {"product_id": prod, "product_kind": "data_package", "action": "subscribe",
-                                         "channel": rng.choice(CHANNELS)}, ["zero_usage"]))
+        sub.forced.append(
+            (
+                t0,
+                "order",
+                {
+                    "product_id": prod,
+                    "product_kind": "data_package",
+                    "action": "subscribe",
+                    "channel": rng.choice(CHANNELS),
+                },
+                ["zero_usage"],
+            )
+        )
         sub.masks.append((t0 - 5000, t0 + w + 5000))
         # make sure the data set's last event is not before the end of the window
         t_end = self.E - int(rng.uniform(1, 8) * MINUTE_MS)
@@ -859,13 +974,37 @@ class Generator:
         def sig(t: int, et: str, s: Any, with_imei: bool) -> dict[str, Any]:
             if type(s) is int:
                 if with_imei:
-                    return {"event_id": "", "event_type": et, "ts": t, "msisdn": msisdn, "imsi": imsi,
-                            "imei": imei_at(t), "lac": LAC[s], "cell_id": CID[s], "rat": RAT[s]}
-                return {"event_id": "", "event_type": et, "ts": t, "msisdn": msisdn, "imsi": imsi,
-                        "lac": LAC[s], "cell_id": CID[s], "rat": RAT[s]}
+                    return {
+                        "event_id": "",
+                        "event_type": et,
+                        "ts": t,
+                        "msisdn": msisdn,
+                        "imsi": imsi,
+                        "imei": imei_at(t),
+                        "lac": LAC[s],
+                        "cell_id": CID[s],
+                        "rat": RAT[s],
+                    }
+                return {
+                    "event_id": "",
+                    "event_type": et,
+                    "ts": t,
+                    "msisdn": msisdn,
+                    "imsi": imsi,
+                    "lac": LAC[s],
+                    "cell_id": CID[s],
+                    "rat": RAT[s],
+                }
             if with_imei:
-                return {"event_id": "", "event_type": et, "ts": t, "msisdn": msisdn, "imsi": imsi,
-                        "imei": imei_at(t), "vlr_plmn": s}
+                return {
+                    "event_id": "",
+                    "event_type": et,
+                    "ts": t,
+                    "msisdn": msisdn,
+                    "imsi": imsi,
+                    "imei": imei_at(t),
+                    "vlr_plmn": s,
+                }
             return {"event_id": "", "event_type": et, "ts": t, "msisdn": msisdn, "imsi": imsi, "vlr_plmn": s}
 
         # protos: (t, rank, n, record, tags, topic); rank orders records with the same t (state changes first)
@@ -935,7 +1074,7 @@ class Generator:
                             n += 1
                         continue
                     s = st[bisect_right(ts, t) - 1]
-                    if s == OFF or s == FLIGHT:
+                    if s in (OFF, FLIGHT):
                         continue
                     if et == "xdr":
                         if type(s) is not int or (masks and any(lo <= t <= hi for lo, hi in masks)):
@@ -946,8 +1085,9 @@ class Generator:
                     d = sig(t, et, s, et == "imei_check")
                     if et == "mo_call":
                         r = rnd()
-                        d["called_number"] = (directory if r < 0.003 else hotline if r < 0.008 and hotline
-                                              else number(rnd))
+                        d["called_number"] = (
+                            directory if r < 0.003 else hotline if r < 0.008 and hotline else number(rnd)
+                        )
                         d["duration_s"] = int(math.exp(rng.gauss(3.8, 0.9)))
                     elif et == "mt_call":
                         d["calling_number"] = number(rnd)
@@ -976,7 +1116,7 @@ class Generator:
                     extra["_record"] = d
                 add((t, 1, n, d, tags, 1))
             else:
-                if s == OFF or s == FLIGHT:
+                if s in (OFF, FLIGHT):
                     continue
                 d = sig(t, et, s, et in ("imei_check", "location_update", "attach"))
                 d.update(extra)
@@ -992,15 +1132,13 @@ class Generator:
         tagged: list[tuple[int, Any, int]] = []
         pre = f"-{self.seed}-{sub.idx}-"
         sp, xp, op = "s" + pre, "x" + pre, "o" + pre
-        k = 0
-        for t, _r, _n, d, tags, topic in protos:
+        for k, (t, _r, _n, d, tags, topic) in enumerate(protos, 1):
             if t <= last:
                 t = last + 1
             if t >= E:
                 break
             last = t
             d["ts"] = t
-            k += 1
             if topic == 0:
                 d["event_id"] = sp + str(k)
                 out_sig.append(d)
@@ -1025,7 +1163,7 @@ class Generator:
         out: list[tuple[str, int, int]] = []
         dwell_start = None
         w = self.p.zero_usage_window_ms
-        for t, tags, topic in tagged:
+        for t, tags, _topic in tagged:
             for tag in tags:
                 if tag == "inner":
                     continue
@@ -1055,8 +1193,11 @@ class Generator:
         ok = len(recs) == len(groups)
         if ok:
             first_ts = recs[0]["ts"]
-            ns = sum(x["bytes_up"] + x["bytes_down"] for x in xdrs
-                     if x["ts"] < first_ts and billing_month(x["ts"], self.p.timezone) == self.start_month)
+            ns = sum(
+                x["bytes_up"] + x["bytes_down"]
+                for x in xdrs
+                if x["ts"] < first_ts and billing_month(x["ts"], self.p.timezone) == self.start_month
+            )
             a = th[0] + 1 + -(-ns // MB)
             q = next((q for q in QUOTAS if q > a), None)
             ok = q is not None
@@ -1092,13 +1233,34 @@ class Generator:
             app = APPS[bisect_right(APP_CUM, rnd() * APP_TOTAL)]
             b = int(sub.usage_bytes * APP_SCALE[app] * RAT_SCALE[rat] * math.exp(rng.gauss(0.0, 1.0)))
             up = int(b * (0.04 + rnd() * 0.12))
-            return {"event_id": "", "ts": t, "msisdn": sub.msisdn, "imsi": sub.imsi, "lac": self.LAC[s],
-                    "cell_id": self.CID[s], "rat": rat, "apn": "cmnet" if rnd() < 0.85 else "cmwap", "app": app,
-                    "bytes_up": up, "bytes_down": b - up, "duration_s": int(5 + rnd() * 900)}
-        return {"event_id": "", "ts": t, "msisdn": sub.msisdn, "imsi": sub.imsi, "lac": self.LAC[s],
-                "cell_id": self.CID[s], "rat": rat, "apn": "cmnet", "app": extra.get("app", "video"),
-                "bytes_up": extra["bytes_up"], "bytes_down": extra["bytes_down"],
-                "duration_s": extra.get("duration_s", 60 + int(rnd() * 1740))}
+            return {
+                "event_id": "",
+                "ts": t,
+                "msisdn": sub.msisdn,
+                "imsi": sub.imsi,
+                "lac": self.LAC[s],
+                "cell_id": self.CID[s],
+                "rat": rat,
+                "apn": "cmnet" if rnd() < 0.85 else "cmwap",
+                "app": app,
+                "bytes_up": up,
+                "bytes_down": b - up,
+                "duration_s": int(5 + rnd() * 900),
+            }
+        return {
+            "event_id": "",
+            "ts": t,
+            "msisdn": sub.msisdn,
+            "imsi": sub.imsi,
+            "lac": self.LAC[s],
+            "cell_id": self.CID[s],
+            "rat": rat,
+            "apn": "cmnet",
+            "app": extra.get("app", "video"),
+            "bytes_up": extra["bytes_up"],
+            "bytes_down": extra["bytes_down"],
+            "duration_s": extra.get("duration_s", 60 + int(rnd() * 1740)),
+        }
 
     def natural_order(self, sub: Sub, t: int) -> dict[str, Any] | None:
         if sub.profile is None:
@@ -1109,5 +1271,12 @@ class Generator:
             prod, action = rng.choice(held), "unsubscribe"
         else:
             prod, action = rng.choice(list(PRODUCTS)), "subscribe"
-        return {"order_id": "", "ts": t, "msisdn": sub.msisdn, "product_id": prod, "product_kind": PRODUCTS[prod],
-                "action": action, "channel": rng.choice(CHANNELS)}
+        return {
+            "order_id": "",
+            "ts": t,
+            "msisdn": sub.msisdn,
+            "product_id": prod,
+            "product_kind": PRODUCTS[prod],
+            "action": action,
+            "channel": rng.choice(CHANNELS),
+        }

@@ -39,11 +39,12 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from touchpoint.simulator.lookups import Reference
@@ -79,7 +80,7 @@ class Params:
         return self.dwell_minutes * MINUTE_MS
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "Params":
+    def from_settings(cls, settings: Any) -> Params:
         t, n = settings.triggers, settings.network
         return cls(
             region_entry_min_outside_ms=t.region_entry_min_outside_ms,
@@ -173,14 +174,21 @@ def dwell(loc: list[tuple[dict[str, Any], str | None]], ref: Reference, p: Param
                 stay_region, stay_start, fired = r, ts, False
         if stay_region is not None and not fired and ts - stay_start >= t_ms:
             fired = True
-            ctx = {"region_id": r, "region_kind": ref.regions[r][0], "stay_start": stay_start, "dwell_minutes": p.dwell_minutes}
+            ctx = {
+                "region_id": r,
+                "region_kind": ref.regions[r][0],
+                "stay_start": stay_start,
+                "dwell_minutes": p.dwell_minutes,
+            }
             out.append(_row(e, "dwell", ts, ctx))
         prev_region = r
         have_prev = True
     return out
 
 
-def handset_store_visits(loc: list[tuple[dict[str, Any], str | None]], ref: Reference, p: Params) -> list[dict[str, Any]]:
+def handset_store_visits(
+    loc: list[tuple[dict[str, Any], str | None]], ref: Reference, p: Params
+) -> list[dict[str, Any]]:
     """``handset_store_visits``: a *visit* is an entry (the ``region_entry`` rule) into any region of kind
     ``handset_store``, watched or not. Fires on the visit that makes the number of visits within the trailing
     ``handset_store_days`` days (inclusive) equal to ``handset_store_visits``.
@@ -196,7 +204,9 @@ def handset_store_visits(loc: list[tuple[dict[str, Any], str | None]], ref: Refe
         visits.append((ts, r))
         visits = [v for v in visits if ts - v[0] <= p.handset_store_window_ms]
         if len(visits) == p.handset_store_visits:
-            out.append(_row(e, "handset_store_visits", ts, {"visits": len(visits), "region_ids": [v[1] for v in visits]}))
+            out.append(
+                _row(e, "handset_store_visits", ts, {"visits": len(visits), "region_ids": [v[1] for v in visits]})
+            )
     return out
 
 
@@ -341,9 +351,7 @@ def call_forward_set(signaling: Iterable[dict[str, Any]]) -> list[dict[str, Any]
 @lru_cache(maxsize=8)
 def _month_starts(tz: str) -> tuple[int, ...]:
     z = ZoneInfo(tz)
-    return tuple(
-        int(datetime(y, m, 1, tzinfo=z).timestamp() * 1000) for y in range(1969, 2302) for m in range(1, 13)
-    )
+    return tuple(int(datetime(y, m, 1, tzinfo=z).timestamp() * 1000) for y in range(1969, 2302) for m in range(1, 13))
 
 
 def billing_month(ts: int, tz: str) -> int:
@@ -358,12 +366,12 @@ def month_index(month: str, tz: str) -> int:
 
 
 def quota(xdrs: Iterable[dict[str, Any]], profile: tuple[int, int] | None, p: Params) -> list[dict[str, Any]]:
-    """``quota_20mb``, ``quota_5mb``, ``quota_0mb``: for a subscriber with ``data_quota_mb > 0`` in
-    ``profiles.csv``: remaining = ``(data_quota_mb - data_used_mb) * 1048576 - sum(bytes_up + bytes_down)`` of the
-    subscriber's xDRs so far in the billing month (calendar month in ``triggers.timezone``; ``data_used_mb`` is
-    the usage of ``triggers.billing_month``, the profile snapshot's month, before it). Fires on the xDR that takes remaining from above
-    the threshold to at or below it (thresholds ``quota_thresholds_mb`` [20, 5, 0], one kind each). Starting
-    already at or below a threshold never fires it.
+    """``quota_<n>mb`` (``quota_20mb``, ``quota_5mb``, ``quota_0mb`` by default): for a subscriber with
+    ``data_quota_mb > 0`` in ``profiles.csv``: remaining = ``(data_quota_mb - data_used_mb) * 1048576 -
+    sum(bytes_up + bytes_down)`` of the subscriber's xDRs so far in the billing month (calendar month in
+    ``triggers.timezone``; ``data_used_mb`` is the usage of ``triggers.billing_month``, the profile snapshot's
+    month, before it). Fires on the xDR that takes remaining from above the threshold to at or below it
+    (thresholds ``quota_thresholds_mb``, one kind each). Starting already at or below a threshold never fires it.
 
     ``profile`` is ``(data_quota_mb, data_used_mb)``. In any other month ``data_used_mb`` is 0. One
     xDR crossing several thresholds fires each of them. Context: ``threshold_mb``, ``remaining_bytes`` (after the
@@ -515,7 +523,7 @@ def detect(
         o_by[o["msisdn"]].append(o)
 
     out: list[dict[str, Any]] = []
-    for m, evs in by_msisdn.items():
+    for evs in by_msisdn.values():
         loc = location_events(evs, ref)
         out += region_entry(loc, ref, p)
         out += dwell(loc, ref, p)

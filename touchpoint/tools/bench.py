@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobs import job, upstream
-from touchpoint.infra import stack
-from touchpoint.config import Settings
 from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, consume
+from touchpoint.config import Settings
+from touchpoint.infra import stack
 from udfs.units import HOUR_MS
 
 #: events per simulated subscriber-day, to size the city for a requested event count
@@ -46,8 +46,9 @@ _EVENTS_PER_SUBSCRIBER_DAY = 100
 #: the jobs of the whole pipeline, upstream first: every job whose output reaches the decisions
 PIPELINE = tuple(upstream("decisions"))
 #: topics the pipeline jobs write or read besides the raw ones
-_PIPELINE_TOPICS = tuple(sorted({k for name in PIPELINE for k in job(name).inputs + job(name).outputs}
-                                - {"signaling", "xdr"}))
+_PIPELINE_TOPICS = tuple(
+    sorted({k for name in PIPELINE for k in job(name).inputs + job(name).outputs} - {"signaling", "xdr"})
+)
 
 
 def _simulate(settings: Settings, events: int, seed: int, out_dir: Path, sink) -> None:
@@ -98,8 +99,16 @@ def _city_end_ms(settings: Settings) -> int:
     return int(settings.simulator.start.timestamp() * 1000) + 24 * HOUR_MS
 
 
-def run_bench(settings: Settings, events: int, seed: int, repeats: int = 2, latency_rate: float = 2000,
-              latency_seconds: float = 20, state_subscribers: int = 1000, model_subscribers: int = 100_000) -> int:
+def run_bench(
+    settings: Settings,
+    events: int,
+    seed: int,
+    repeats: int = 2,
+    latency_rate: float = 2000,
+    latency_seconds: float = 20,
+    state_subscribers: int = 1000,
+    model_subscribers: int = 100_000,
+) -> int:
     from touchpoint.flink.runner import start, wait_running
 
     bench_t0 = time.perf_counter()
@@ -120,8 +129,10 @@ def run_bench(settings: Settings, events: int, seed: int, repeats: int = 2, late
         # keyed by topic name in the delivery reports; the pipeline wants topic keys
         offsets = {k: dict(producer.end_offsets[getattr(settings.topics, k)]) for k in ("signaling", "xdr")}
         n = sum(sum(v.values()) for v in offsets.values())
-        print(f"loaded {n:,} events (signaling + xdr) in {load_s:.1f} s "
-              f"({producer.sent / load_s:,.0f} ev/s simulate+produce); {_load_average()}")
+        print(
+            f"loaded {n:,} events (signaling + xdr) in {load_s:.1f} s "
+            f"({producer.sent / load_s:,.0f} ev/s simulate+produce); {_load_average()}"
+        )
 
         best: dict[str, float] = {}
         t = settings.topics
@@ -132,49 +143,72 @@ def run_bench(settings: Settings, events: int, seed: int, repeats: int = 2, late
                 print(f"  run {r + 1}/{repeats} {job:<12} {secs:6.1f} s  {n / secs:>9,.0f} ev/s", flush=True)
             if r == 0:
                 # what one ingest run wrote: the slice the triggers job reads (later runs append copies of it)
-                normalised = consume(settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised],
-                                     idle_s=3, with_offsets=True)
-                trig_offsets = {key: _ends(normalised[getattr(t, key)])
-                                for key in ("signaling_normalised", "xdr_normalised")}
+                normalised = consume(
+                    settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised], idle_s=3, with_offsets=True
+                )
+                trig_offsets = {
+                    key: _ends(normalised[getattr(t, key)]) for key in ("signaling_normalised", "xdr_normalised")
+                }
                 n_normalised = sum(map(len, normalised.values()))
         for r in range(repeats):
             secs = _timed_run("triggers", settings, trig_offsets, group=f"bench-triggers-{r}-{time.time_ns()}")
             best["triggers"] = min(best.get("triggers", secs), secs)
-            print(f"  run {r + 1}/{repeats} triggers     {secs:6.1f} s  {n_normalised / secs:>9,.0f} ev/s "
-                  f"(normalised signaling + xDR)", flush=True)
-        bounded_triggers = {json.loads(v)["trigger_id"] for v in
-                            consume(settings.kafka.bootstrap, [t.triggers], idle_s=2)[t.triggers]}
+            print(
+                f"  run {r + 1}/{repeats} triggers     {secs:6.1f} s  {n_normalised / secs:>9,.0f} ev/s "
+                f"(normalised signaling + xDR)",
+                flush=True,
+            )
+        bounded_triggers = {
+            json.loads(v)["trigger_id"] for v in consume(settings.kafka.bootstrap, [t.triggers], idle_s=2)[t.triggers]
+        }
 
         run = _pipeline(settings, offsets, start)
         last = ", ".join(f"{k} {v:.0f} s" for k, v in run.done.items() if k != "ingest")
-        print(f"  pipeline     {run.seconds:6.1f} s  {n / run.seconds:>9,.0f} ev/s  (ingest finished at "
-              f"{run.done['ingest']:.0f} s; last record: {last})\n"
-              f"               {run.counts['triggers']:,} triggers (bounded triggers run: {len(bounded_triggers):,}), "
-              f"{run.counts['behaviour']:,} behaviour buckets, {run.counts['decisions']:,} decisions, "
-              f"{run.counts['leads']:,} leads", flush=True)
+        print(
+            f"  pipeline     {run.seconds:6.1f} s  {n / run.seconds:>9,.0f} ev/s  (ingest finished at "
+            f"{run.done['ingest']:.0f} s; last record: {last})\n"
+            f"               {run.counts['triggers']:,} triggers (bounded triggers run: {len(bounded_triggers):,}), "
+            f"{run.counts['behaviour']:,} behaviour buckets, {run.counts['decisions']:,} decisions, "
+            f"{run.counts['leads']:,} leads",
+            flush=True,
+        )
 
-        print(f"\nthroughput over {n:,} raw events (bounded Kafka slice, best of {repeats}, "
-              "includes ~2 s job start-up per job; whole pipeline: one run)")
+        print(
+            f"\nthroughput over {n:,} raw events (bounded Kafka slice, best of {repeats}, "
+            "includes ~2 s job start-up per job; whole pipeline: one run)"
+        )
         base = n / best["passthrough"]
-        rows = {"passthrough": best["passthrough"], "ingest": best["ingest"],
-                "ingest+triggers": best["ingest"] + best["triggers"], "whole pipeline": run.seconds}
+        rows = {
+            "passthrough": best["passthrough"],
+            "ingest": best["ingest"],
+            "ingest+triggers": best["ingest"] + best["triggers"],
+            "whole pipeline": run.seconds,
+        }
         for job, secs in rows.items():
             print(f"  {job:<16} {n / secs:>9,.0f} ev/s   ratio vs passthrough {n / secs / base:5.2f}")
-        print("  (ingest+triggers: sequential bounded stages, times summed; whole pipeline: ingest -> triggers +\n"
-              "   behaviour -> decisions running concurrently, one run, first job submitted -> last decision "
-              "written)")
+        print(
+            "  (ingest+triggers: sequential bounded stages, times summed; whole pipeline: ingest -> triggers +\n"
+            "   behaviour -> decisions running concurrently, one run, first job submitted -> last decision "
+            "written)"
+        )
 
         lat = _latency(settings, seed + 1, latency_rate, latency_seconds, start, wait_running)
-        print(f"\nlatency while {latency_rate:,.0f} ev/s are produced, whole pipeline streaming "
-              "(Kafka timestamp in -> out):")
+        print(
+            f"\nlatency while {latency_rate:,.0f} ev/s are produced, whole pipeline streaming "
+            "(Kafka timestamp in -> out):"
+        )
         for name, values in lat.items():
             if values:
-                print(f"  {name:<17} n={len(values):>6,}  p50 {percentile(values, 50):6.0f} ms   "
-                      f"p95 {percentile(values, 95):6.0f} ms   p99 {percentile(values, 99):6.0f} ms")
+                print(
+                    f"  {name:<17} n={len(values):>6,}  p50 {percentile(values, 50):6.0f} ms   "
+                    f"p95 {percentile(values, 95):6.0f} ms   p99 {percentile(values, 99):6.0f} ms"
+                )
             else:
                 print(f"  {name:<17} n=     0")
-        print(f"  (decisions.reorder_ms = {settings.decisions.reorder_ms} ms is in every trigger -> decision/lead "
-              "figure on purpose; leads deferred by quiet hours are left out)")
+        print(
+            f"  (decisions.reorder_ms = {settings.decisions.reorder_ms} ms is in every trigger -> decision/lead "
+            "figure on purpose; leads deferred by quiet hours are left out)"
+        )
 
         _state_size(settings, run.behaviour, state_subscribers, model_subscribers, start)
         _loader(settings, work)
@@ -227,28 +261,37 @@ def _pipeline(settings: Settings, offsets: dict[str, dict[int, int]], start, qui
         # the stream "goes on": event time passes the city's end, so the last windows and patterns close
         for key in ("signaling_normalised", "xdr_normalised"):
             advance_event_time(ps, key, _city_end_ms(ps) + 2 * HOUR_MS)
-        outs = consume(ps.kafka.bootstrap, [t.triggers, t.behaviour, t.decisions, t.leads], idle_s=quiet_s,
-                       timeout_s=900, with_timestamps=True)
+        outs = consume(
+            ps.kafka.bootstrap,
+            [t.triggers, t.behaviour, t.decisions, t.leads],
+            idle_s=quiet_s,
+            timeout_s=900,
+            with_timestamps=True,
+        )
     finally:
         for job in jobs:
             job.cancel()
     if not outs[t.decisions]:
         raise RuntimeError("bench: the whole pipeline wrote no decisions")
-    done = {"ingest": ingest_s} | {name: (max((ts for ts, _ in outs[topic]), default=t0_ms) - t0_ms) / 1000
-                                   for name, topic in (("triggers", t.triggers), ("behaviour", t.behaviour),
-                                                       ("decisions", t.decisions))}
+    done = {"ingest": ingest_s} | {
+        name: (max((ts for ts, _ in outs[topic]), default=t0_ms) - t0_ms) / 1000
+        for name, topic in (("triggers", t.triggers), ("behaviour", t.behaviour), ("decisions", t.decisions))
+    }
     triggers = {json.loads(v)["trigger_id"] for _, v in outs[t.triggers]} - {"event-time-marker"}
     behaviour = [json.loads(v) for _, v in outs[t.behaviour]]
-    counts = {"triggers": len(triggers), "behaviour": len(behaviour), "decisions": len(outs[t.decisions]),
-              "leads": len(outs[t.leads])}
+    counts = {
+        "triggers": len(triggers),
+        "behaviour": len(behaviour),
+        "decisions": len(outs[t.decisions]),
+        "leads": len(outs[t.leads]),
+    }
     return PipelineRun(done["decisions"], done, counts, behaviour)
 
 
 # --- latency -----------------------------------------------------------------------------------------
 
 
-def _latency(settings: Settings, seed: int, rate: float, seconds: float, start,
-             wait_running) -> dict[str, list[float]]:
+def _latency(settings: Settings, seed: int, rate: float, seconds: float, start, wait_running) -> dict[str, list[float]]:
     """Per-record latency (ms) of each step while the whole pipeline streams a paced city on fresh topics."""
     keys = ("signaling", "xdr") + _PIPELINE_TOPICS
     lat_settings = _renamed(settings, "latency-", keys)
@@ -275,15 +318,27 @@ def _latency(settings: Settings, seed: int, rate: float, seconds: float, start,
                 producer.send(topic_key, line, key)
         total = producer.sent_per_topic.get("signaling", 0) + producer.sent_per_topic.get("xdr", 0)
         print(f"  latency city: {total:,} events produced in {time.perf_counter() - t0:.1f} s", flush=True)
-        outs = consume(lat_settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised],
-                       until=lambda o: sum(map(len, o.values())) >= total * 0.97, idle_s=10,
-                       timeout_s=120, with_timestamps=True)
-        triggers = consume(lat_settings.kafka.bootstrap, [t.triggers], idle_s=8, timeout_s=120,
-                           with_timestamps=True)[t.triggers]
-        decided = consume(lat_settings.kafka.bootstrap, [t.decisions, t.leads], idle_s=4, timeout_s=60,
-                          with_timestamps=True)
-        ins = consume(lat_settings.kafka.bootstrap, [t.signaling, t.xdr], timeout_s=60, with_timestamps=True,
-                      until=lambda o: sum(map(len, o.values())) >= total)
+        outs = consume(
+            lat_settings.kafka.bootstrap,
+            [t.signaling_normalised, t.xdr_normalised],
+            until=lambda o: sum(map(len, o.values())) >= total * 0.97,
+            idle_s=10,
+            timeout_s=120,
+            with_timestamps=True,
+        )
+        triggers = consume(lat_settings.kafka.bootstrap, [t.triggers], idle_s=8, timeout_s=120, with_timestamps=True)[
+            t.triggers
+        ]
+        decided = consume(
+            lat_settings.kafka.bootstrap, [t.decisions, t.leads], idle_s=4, timeout_s=60, with_timestamps=True
+        )
+        ins = consume(
+            lat_settings.kafka.bootstrap,
+            [t.signaling, t.xdr],
+            timeout_s=60,
+            with_timestamps=True,
+            until=lambda o: sum(map(len, o.values())) >= total,
+        )
     finally:
         for job in jobs:
             job.cancel()
@@ -297,16 +352,23 @@ def _latency(settings: Settings, seed: int, rate: float, seconds: float, start,
                 by_moment.setdefault((rec["msisdn"], rec["ts"]), ts)
             except (ValueError, KeyError, TypeError):
                 continue  # malformed on purpose: it went to the DLQ
-    ingest = [ts - by_id[rec["event_id"]] for recs in outs.values() for ts, v in recs
-              if (rec := json.loads(v))["event_id"] in by_id]
+    ingest = [
+        ts - by_id[rec["event_id"]]
+        for recs in outs.values()
+        for ts, v in recs
+        if (rec := json.loads(v))["event_id"] in by_id
+    ]
     trig, trigger_at = [], {}
     for ts, v in triggers:
         rec = json.loads(v)
         trigger_at.setdefault(rec["trigger_id"], ts)
         if (rec["msisdn"], rec["ts"]) in by_moment:
             trig.append(ts - by_moment[(rec["msisdn"], rec["ts"])])
-    decisions = [ts - trigger_at[d["trigger_id"]] for ts, v in decided[t.decisions]
-                 if (d := json.loads(v))["trigger_id"] in trigger_at]
+    decisions = [
+        ts - trigger_at[d["trigger_id"]]
+        for ts, v in decided[t.decisions]
+        if (d := json.loads(v))["trigger_id"] in trigger_at
+    ]
     leads, event_lead = [], []
     for ts, v in decided[t.leads]:
         lead = json.loads(v)
@@ -315,8 +377,13 @@ def _latency(settings: Settings, seed: int, rate: float, seconds: float, start,
         leads.append(ts - trigger_at[lead["trigger_id"]])
         if (lead["msisdn"], lead["trigger_ts"]) in by_moment:
             event_lead.append(ts - by_moment[(lead["msisdn"], lead["trigger_ts"])])
-    return {"ingest": ingest, "event->trigger": trig, "trigger->decision": decisions, "trigger->lead": leads,
-            "event->lead": event_lead}
+    return {
+        "ingest": ingest,
+        "event->trigger": trig,
+        "trigger->decision": decisions,
+        "trigger->lead": leads,
+        "event->lead": event_lead,
+    }
 
 
 # --- state size --------------------------------------------------------------------------------------
@@ -324,8 +391,8 @@ def _latency(settings: Settings, seed: int, rate: float, seconds: float, start,
 
 def _state_size(settings: Settings, behaviour: list[dict], n_flink: int, n_model: int, start) -> None:
     """The decision job's keyed state per subscriber: modelled in Python, then measured in a checkpoint."""
-    from touchpoint.tools import state_size as ss
     from touchpoint.reference import read_reference_csv
+    from touchpoint.tools import state_size as ss
 
     pool = ss.bucket_pool(behaviour)
     if not pool:
@@ -343,25 +410,39 @@ def _state_size(settings: Settings, behaviour: list[dict], n_flink: int, n_model
 
     per = big.per_subscriber()
     measured = chk.size / n_flink
-    print(f"\nkeyed state per subscriber, decision job (profile + {ss.KEEP_HOURS} hourly buckets + contact record "
-          f"of {len(ss.TRIGGERS)} decided triggers, 1 lead)")
-    rows = [(f"model, {n_model:,} subscribers", per,
-             f"pickled as the job stores them + Flink's framing ({model_s:.0f} s)"),
-            (f"model, {n_flink:,} subscribers", small.per_subscriber(), "the population fed to Flink below"),
-            (f"checkpoint, {n_flink:,} subscribers", measured,
-             f"{chk.size / 1e6:.1f} MB in {chk.name} / {n_flink:,} (heap backend, full snapshot, whole job)")]
+    print(
+        f"\nkeyed state per subscriber, decision job (profile + {ss.KEEP_HOURS} hourly buckets + contact record "
+        f"of {len(ss.TRIGGERS)} decided triggers, 1 lead)"
+    )
+    rows = [
+        (f"model, {n_model:,} subscribers", per, f"pickled as the job stores them + Flink's framing ({model_s:.0f} s)"),
+        (f"model, {n_flink:,} subscribers", small.per_subscriber(), "the population fed to Flink below"),
+        (
+            f"checkpoint, {n_flink:,} subscribers",
+            measured,
+            f"{chk.size / 1e6:.1f} MB in {chk.name} / {n_flink:,} (heap backend, full snapshot, whole job)",
+        ),
+    ]
     for name, value, note in rows:
         print(f"  {name:<30} {value:>7,.0f} B   {note}")
-    print(f"    model per subscriber: profile {big.profile / big.subscribers:,.0f} B, "
-          f"{big.bucket_entries // big.subscribers} buckets x {big.buckets / big.bucket_entries:,.0f} B, "
-          f"contacts {big.contacts / big.subscribers:,.0f} B, Flink framing {big.framing / big.subscribers:,.0f} B")
+    print(
+        f"    model per subscriber: profile {big.profile / big.subscribers:,.0f} B, "
+        f"{big.bucket_entries // big.subscribers} buckets x {big.buckets / big.bucket_entries:,.0f} B, "
+        f"contacts {big.contacts / big.subscribers:,.0f} B, Flink framing {big.framing / big.subscribers:,.0f} B"
+    )
     for count in (100_000, 10_000_000):
-        print(f"  {count:>10,} subscribers: model {per * count / 1e9:6.2f} GB, checkpoint-based "
-              f"{measured * count / 1e9:6.2f} GB (serialised)")
-    print(f"  (bucket values drawn from the {len(pool):,} buckets of the pipeline run above; a subscriber there has "
-          f"a bucket in {buckets / max(1, subs):.1f} of 24 h)")
-    print(f"  the decision job absorbed those {chk.records:,} behaviour + trigger records in {chk.absorbed_s:.0f} s: "
-          f"{chk.records / chk.absorbed_s:,.0f} records/s")
+        print(
+            f"  {count:>10,} subscribers: model {per * count / 1e9:6.2f} GB, checkpoint-based "
+            f"{measured * count / 1e9:6.2f} GB (serialised)"
+        )
+    print(
+        f"  (bucket values drawn from the {len(pool):,} buckets of the pipeline run above; a subscriber there has "
+        f"a bucket in {buckets / max(1, subs):.1f} of 24 h)"
+    )
+    print(
+        f"  the decision job absorbed those {chk.records:,} behaviour + trigger records in {chk.absorbed_s:.0f} s: "
+        f"{chk.records / chk.absorbed_s:,.0f} records/s"
+    )
 
 
 @dataclass
@@ -372,12 +453,13 @@ class Checkpoint:
     absorbed_s: float  # from RUNNING until a checkpoint covered them (offsets committed; +- one interval)
 
 
-def _checkpoint_size(settings: Settings, subs, pool, start, interval_ms: int = 2000,
-                     timeout_s: float = 300) -> Checkpoint:
+def _checkpoint_size(
+    settings: Settings, subs, pool, start, interval_ms: int = 2000, timeout_s: float = 300
+) -> Checkpoint:
     """Feed ``subs`` to a streaming decision job; size in bytes of a completed checkpoint holding all of it."""
-    from touchpoint.tools import state_size as ss
     from touchpoint.flink.runner import wait_running
     from touchpoint.reference import write_reference_csv
+    from touchpoint.tools import state_size as ss
 
     keys = ("triggers", "behaviour", "campaigns", "profiles", "leads", "decisions", "dlq")
     s = _renamed(settings, "state-", keys)
@@ -409,8 +491,9 @@ def _checkpoint_size(settings: Settings, subs, pool, start, interval_ms: int = 2
     try:
         wait_running(job, timeout=120)
         t0 = time.perf_counter()
-        got = consume(s.kafka.bootstrap, [t.decisions], until=lambda o: len(o[t.decisions]) >= expected,
-                      timeout_s=timeout_s)[t.decisions]
+        got = consume(
+            s.kafka.bootstrap, [t.decisions], until=lambda o: len(o[t.decisions]) >= expected, timeout_s=timeout_s
+        )[t.decisions]
         if len(got) < expected:
             raise RuntimeError(f"bench: state phase got {len(got):,} of {expected:,} decisions")
         # Offsets are committed when a checkpoint completes: once they reach the ends, a completed checkpoint
@@ -469,5 +552,7 @@ def _loader(settings: Settings, work: Path, records: int = 200_000) -> None:
         finally:
             stack.stop(run, "clickhouse", "clickhouse")
     for r in results:
-        print(f"  {r['backend'].split(' at ')[0]:<16} {r['rows']:>9,} rows in {r['seconds']:6.1f} s  {r['rows_per_s']:>9,} rows/s  "
-              f"(batches of {r['batch_rows']:,})")
+        print(
+            f"  {r['backend'].split(' at ')[0]:<16} {r['rows']:>9,} rows in {r['seconds']:6.1f} s  "
+            f"{r['rows_per_s']:>9,} rows/s  (batches of {r['batch_rows']:,})"
+        )

@@ -17,12 +17,15 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from touchpoint.infra import stack
+from touchpoint.clients.kafka_io import (
+    EVENT_TIME_MARKER,
+    RateLimitedProducer,
+    advance_event_time,
+    read_topics,
+    wait_for_total,
+)
 from touchpoint.config import Settings
-from touchpoint.clients.kafka_io import (EVENT_TIME_MARKER, RateLimitedProducer, advance_event_time, read_topics,
-                                 wait_for_total)
-
-
+from touchpoint.infra import stack
 
 
 def _step(n: int, text: str) -> None:
@@ -38,7 +41,9 @@ def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> i
     tz = ZoneInfo(settings.simulator.timezone)
     settings.simulator.start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
     # the simulated profiles are a snapshot of that month (what a production profile feed states with its snapshot)
-    settings.triggers.billing_month = settings.simulator.start.astimezone(ZoneInfo(settings.triggers.timezone)).strftime("%Y-%m")
+    settings.triggers.billing_month = settings.simulator.start.astimezone(
+        ZoneInfo(settings.triggers.timezone)
+    ).strftime("%Y-%m")
     _step(1, "Starting the local stack (fresh in-memory Kafka broker + ClickHouse server)")
     stack.stop(settings.paths.run, "tansu", "tansu")  # in-memory broker: a restart is a clean slate
     for svc in stack.up(settings):
@@ -59,8 +64,7 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     city = settings.paths.work_dir / "demo" / "city"
     _step(2, f"Simulating {subscribers:,} subscribers for {hours:g} h of event time into Kafka (seed {seed})")
     with RateLimitedProducer(settings, progress=True) as producer:
-        summary = simulate(settings, seed=seed, subscribers=subscribers, hours=hours, out_dir=city,
-                           sink=producer.send)
+        summary = simulate(settings, seed=seed, subscribers=subscribers, hours=hours, out_dir=city, sink=producer.send)
     print(f"    {summary}")
     sent = dict(producer.sent_per_topic)
     print("    produced: " + ", ".join(f"{getattr(topics, k)}={v:,}" for k, v in sorted(sent.items())))
@@ -91,8 +95,7 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         for key in ("signaling_normalised", "xdr_normalised"):
             advance_event_time(settings, key, data_end + 24 * 3_600_000)
         print("    waiting for the triggers:")
-        wait_for_total(settings.kafka.bootstrap, [topics.triggers], sum(truth.values()), progress=True,
-                       timeout_s=180)
+        wait_for_total(settings.kafka.bootstrap, [topics.triggers], sum(truth.values()), progress=True, timeout_s=180)
         print("    waiting for the decisions to settle:")
         read_topics(settings.kafka.bootstrap, [topics.decisions], idle_s=3 + settings.decisions.reorder_ms / 1000)
     finally:
@@ -101,8 +104,11 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     print("    jobs cancelled")
 
     _step(4, "What is on each topic now")
-    counts = read_topics(settings.kafka.bootstrap, [topics.signaling_normalised, topics.xdr_normalised,
-                                                    topics.dlq, topics.traffic], idle_s=2)
+    counts = read_topics(
+        settings.kafka.bootstrap,
+        [topics.signaling_normalised, topics.xdr_normalised, topics.dlq, topics.traffic],
+        idle_s=2,
+    )
     for name in (topics.signaling, topics.xdr, topics.orders):
         key = next(k for k, v in topics.model_dump().items() if v == name)
         print(f"    {name:<22} {sent.get(key, 0):>10,}  (input)")
@@ -111,8 +117,10 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     reasons = Counter(json.loads(r)["reason"] for r in counts[topics.dlq])
     print("    dead letters by reason: " + ", ".join(f"{k}={v}" for k, v in sorted(reasons.items())))
     ok = accounted == raw_in
-    print(f"\n    every raw record accounted for: {'yes' if ok else 'NO'} "
-          f"({accounted:,} of {raw_in:,} = valid + dead letters)")
+    print(
+        f"\n    every raw record accounted for: {'yes' if ok else 'NO'} "
+        f"({accounted:,} of {raw_in:,} = valid + dead letters)"
+    )
 
     _step(5, "Triggers found by Flink vs the simulator's ground truth")
     found = read_topics(settings.kafka.bootstrap, [topics.triggers], idle_s=2)[topics.triggers]
@@ -137,8 +145,10 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         print(f"    {cid:<28} {n:>9} {per_campaign[(cid, 'lead')]:>6} {per_campaign[(cid, 'control')]:>7}")
     why = Counter(d["reason"] for d in decisions if d["result"] == "suppressed")
     print("    suppressed by reason: " + ", ".join(f"{k}={v}" for k, v in why.most_common()))
-    print(f"    {len(leads):,} leads on {topics.leads} ({sum(x['control'] for x in leads)} control, not to deliver); "
-          f"e.g.\n    {json.dumps(next((x for x in leads if not x['control']), {}), ensure_ascii=False)}")
+    print(
+        f"    {len(leads):,} leads on {topics.leads} ({sum(x['control'] for x in leads)} control, not to deliver); "
+        f"e.g.\n    {json.dumps(next((x for x in leads if not x['control']), {}), ensure_ascii=False)}"
+    )
     if len(leads) != sum(per_campaign[(c, r)] for c, r in per_campaign if r in ("lead", "control")):
         print("    leads and lead decisions differ  <-- check")
         ok = False
@@ -157,8 +167,8 @@ def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
     from touchpoint.clickhouse.loader import load
     from touchpoint.clickhouse.migrations import migrate
     from touchpoint.clickhouse.reference import load_reference
-    from touchpoint.dashboards.check import check
     from touchpoint.dashboards import report as html_report
+    from touchpoint.dashboards.check import check
     from touchpoint.simulator.outbound import outcomes
 
     _step(7, "Outbound systems answer (simulated), then every output topic goes into ClickHouse")
@@ -167,25 +177,33 @@ def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
         for key, record in answers:
             producer.send(key, json.dumps(record).encode())
     status = Counter(r.get("status", "order") for _, r in answers)
-    print(f"    outcomes: {status['delivered']} delivered, {status['converted']} converted "
-          f"({status['order']} orders carry the lead id)")
+    print(
+        f"    outcomes: {status['delivered']} delivered, {status['converted']} converted "
+        f"({status['order']} orders carry the lead id)"
+    )
     data_dir = settings.paths.work_dir / "demo" / "chdb"
     shutil.rmtree(data_dir, ignore_errors=True)
     url = f"chdb://{data_dir}"
     with connect(settings, url) as backend:
         applied = migrate(backend, settings)
         counts = load_reference(backend, settings.paths.reference_dir)
-        print(f"    {backend.describe()}: {len(applied)} migrations applied, reference "
-              + ", ".join(f"{k}={v}" for k, v in counts.items()))
+        print(
+            f"    {backend.describe()}: {len(applied)} migrations applied, reference "
+            + ", ".join(f"{k}={v}" for k, v in counts.items())
+        )
     stats = load(settings, url, until_idle=5, progress=False)
-    print(f"    loaded {stats.total:,} rows ({stats.rows_per_s:,.0f} rows/s): "
-          + ", ".join(f"{k}={v:,}" for k, v in sorted(stats.rows.items()) if v))
+    print(
+        f"    loaded {stats.total:,} rows ({stats.rows_per_s:,.0f} rows/s): "
+        + ", ".join(f"{k}={v:,}" for k, v in sorted(stats.rows.items()) if v)
+    )
 
     _step(8, "Dashboards and the report, from ClickHouse")
     lines: list[str] = []
     report = check(settings, url=url, require_data=True, out=lines.append)
-    print(f"    dashboards check: {report.panels} panels and variables queried, {report.failed} failed, "
-          f"{report.empty} empty" + "".join(f"\n      {line}" for line in lines if "FAIL" in line or "EMPTY" in line))
+    print(
+        f"    dashboards check: {report.panels} panels and variables queried, {report.failed} failed, "
+        f"{report.empty} empty" + "".join(f"\n      {line}" for line in lines if "FAIL" in line or "EMPTY" in line)
+    )
     out = settings.paths.work_dir / "demo" / "report.html"
     data = html_report.read_data(settings, url)
     print("    " + html_report.save(data, out))
@@ -194,8 +212,9 @@ def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
     print("    top G3 opportunity regions (latest window of each region):")
     print(f"    {'region':<32} {'kind':<12} {'present':>7} {'G3 subs':>7} {'coverage':>8} {'opportunities':>13}")
     for r in top:
-        print(f"    {r['region']:<32} {r['kind']:<12} {r['subscribers']:>7} {r['g3_subscribers']:>7} "
-              f"{r['g3_coverage']:>8.1%} {r['opportunities']:>13}")
+        print(
+            f"    {r['region']:<32} {r['kind']:<12} {r['subscribers']:>7} {r['g3_subscribers']:>7} "
+            f"{r['g3_coverage']:>8.1%} {r['opportunities']:>13}"
+        )
     print(f"    open {out} in a browser; Grafana: touchpoint dashboards push --grafana-url URL --token TOKEN")
     return report.ok and bool(top)
-

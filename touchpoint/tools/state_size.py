@@ -27,17 +27,29 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from udfs.behaviour import KEEP_HOURS, Bucket, compact
-from udfs.units import HOUR_MS, MINUTE_MS
 from udfs.contact_policy import Contacts
+from udfs.units import HOUR_MS, MINUTE_MS
 
 #: The profile fields the decision job keeps (sql/decisions/subscriber_inputs.sql, JSON_OBJECT of the row).
-PROFILE_FIELDS = ("msisdn", "brand", "plan", "data_quota_mb", "arpu_band", "age_band", "consent_marketing",
-                  "consent_location", "do_not_disturb", "products")
+PROFILE_FIELDS = (
+    "msisdn",
+    "brand",
+    "plan",
+    "data_quota_mb",
+    "arpu_band",
+    "age_band",
+    "consent_marketing",
+    "consent_location",
+    "do_not_disturb",
+    "products",
+)
 
 #: Per subscriber, the triggers a contact record remembers: (kind, context, campaign that matches it).
-TRIGGERS = (("dial_114", {"called_number": "114"}, "dial-114-12580"),
-            ("power_on", {"off_minutes": 600}, "power-on-welcome"),
-            ("dial_hotline", {"called_number": "10086"}, "hotline-promo"))
+TRIGGERS = (
+    ("dial_114", {"called_number": "114"}, "dial-114-12580"),
+    ("power_on", {"off_minutes": 600}, "power-on-welcome"),
+    ("dial_hotline", {"called_number": "10086"}, "hotline-promo"),
+)
 
 
 class Framing(NamedTuple):
@@ -83,14 +95,32 @@ def profile_state(row: dict[str, Any]) -> dict[str, Any]:
 
 def bucket_record(msisdn: str, hour: int, b: Bucket) -> dict[str, Any]:
     """A ``behaviour`` record carrying exactly a bucket's values (what the job's ``compact`` reads back)."""
-    return {"msisdn": msisdn, "hour_start": hour, "calls_mo": b.calls_mo, "calls_mt": b.calls_mt,
-            "call_seconds": b.call_seconds, "sms": b.sms, "bytes_up": b.bytes_up, "bytes_down": b.bytes_down,
-            "g3_bytes": b.g3_bytes, "hotline_dials": b.hotline_dials, "distinct_cells": b.distinct_cells,
-            "regions": list(b.regions), "roaming": b.roaming, "last_tac": b.last_tac}
+    return {
+        "msisdn": msisdn,
+        "hour_start": hour,
+        "calls_mo": b.calls_mo,
+        "calls_mt": b.calls_mt,
+        "call_seconds": b.call_seconds,
+        "sms": b.sms,
+        "bytes_up": b.bytes_up,
+        "bytes_down": b.bytes_down,
+        "g3_bytes": b.g3_bytes,
+        "hotline_dials": b.hotline_dials,
+        "distinct_cells": b.distinct_cells,
+        "regions": list(b.regions),
+        "roaming": b.roaming,
+        "last_tac": b.last_tac,
+    }
 
 
-def subscribers(n: int, pool: list[Bucket], profile_rows: list[dict[str, Any]], start_ms: int, seed: int = 1,
-                hours: int = KEEP_HOURS) -> Iterator[Subscriber]:
+def subscribers(
+    n: int,
+    pool: list[Bucket],
+    profile_rows: list[dict[str, Any]],
+    start_ms: int,
+    seed: int = 1,
+    hours: int = KEEP_HOURS,
+) -> Iterator[Subscriber]:
     """``n`` synthetic subscribers, each with a profile (cycled from ``profile_rows``, new msisdn), a bucket in
     each of ``hours`` hours from ``start_ms`` (drawn from ``pool``) and the :data:`TRIGGERS` half an hour
     after the last of them."""
@@ -103,9 +133,17 @@ def subscribers(n: int, pool: list[Bucket], profile_rows: list[dict[str, Any]], 
         msisdn = f"138{i:08d}"
         row = profile_rows[i % len(profile_rows)] | {"msisdn": msisdn}
         picks = [(first + h * HOUR_MS, rng.randrange(len(pool))) for h in range(hours)]
-        triggers = [{"trigger_id": f"t-{i:08x}{j:08x}", "msisdn": msisdn, "kind": kind, "ts": trigger_ts + j * MINUTE_MS,
-                     "detected_at": trigger_ts + j * MINUTE_MS, "context": ctx}
-                    for j, (kind, ctx, _) in enumerate(TRIGGERS)]
+        triggers = [
+            {
+                "trigger_id": f"t-{i:08x}{j:08x}",
+                "msisdn": msisdn,
+                "kind": kind,
+                "ts": trigger_ts + j * MINUTE_MS,
+                "detected_at": trigger_ts + j * MINUTE_MS,
+                "context": ctx,
+            }
+            for j, (kind, ctx, _) in enumerate(TRIGGERS)
+        ]
         yield Subscriber(msisdn, row, picks, triggers)
 
 
