@@ -39,6 +39,12 @@ def test_config_env_var_names_the_file(tmp_path, monkeypatch):
         ("decisions:\n  timezone: Mars/Base\n", "decisions.timezone"),
         ("decisions:\n  quiet_start: '25:00'\n", "decisions.quiet_start"),
         ("region_metrics:\n  min_subscribers: 0\n", "region_metrics.min_subscribers"),
+        ("triggers:\n  timezone: Mars/Base\n", "triggers.timezone"),
+        ("triggers:\n  billing_month: '2026-13'\n", "triggers.billing_month"),
+        ("triggers:\n  quota_thresholds_mb: [5, 5]\n", "triggers.quota_thresholds_mb"),
+        ("triggers:\n  kinds: [teleport]\n", "triggers.kinds"),
+        ("triggers:\n  kinds: [zero_usage]\n", "triggers.kinds"),  # defined, not detected yet
+        ("triggers:\n  kinds: [quota_10mb]\n", "triggers.kinds"),  # 10 is not a threshold
     ],
 )
 def test_bad_values_name_the_field(tmp_path, text, field):
@@ -55,3 +61,19 @@ def test_missing_and_broken_files(tmp_path):
     bad.write_text("kafka: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_settings(bad)
+
+
+def test_the_simulated_profile_snapshot_must_be_in_the_billing_month(tmp_path):
+    """The quota triggers read triggers.billing_month; the simulator's profiles are a snapshot of its start month,
+    so a start outside that month is refused with the setting to change."""
+    from touchpoint.simulator import simulate
+
+    s = load_settings(paths={"work_dir": str(tmp_path)}, simulator={"start": "2026-12-01T00:00:00+08:00"})
+    with pytest.raises(ValueError, match=r"triggers\.billing_month: '2026-12'"):
+        simulate(s, seed=1, subscribers=5, hours=1, out_dir=tmp_path / "city")
+    s = load_settings(
+        paths={"work_dir": str(tmp_path)},
+        simulator={"start": "2026-12-01T00:00:00+08:00"},
+        triggers={"billing_month": "2026-12"},
+    )
+    assert simulate(s, seed=1, subscribers=5, hours=1, out_dir=tmp_path / "city").signaling > 0

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from touchpoint import ROOT
@@ -31,6 +31,10 @@ def known_zone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {name!r}, e.g. Asia/Shanghai") from None
     return name
+
+
+#: An IANA time zone name, checked when the settings load.
+TimeZone = Annotated[str, AfterValidator(known_zone)]
 
 
 class _Section(BaseModel):
@@ -150,15 +154,13 @@ class Triggers(_Section):
     abnormal_usage_mb: int = Field(500, ge=1)
     roam_in_gap_hours: float = Field(24.0, gt=0)
     #: The operator's local time: a billing month (quota kinds) is a calendar month in this zone.
-    timezone: str = "Asia/Shanghai"
+    timezone: TimeZone = "Asia/Shanghai"
     #: The billing month (yyyy-MM) whose usage the profiles' ``data_used_mb`` holds, i.e. the month of the profile
     #: snapshot; a later month starts from zero usage. Set it with each profile snapshot you load.
     billing_month: str = Field("2026-11", pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
     #: Kinds the triggers job detects (recipes in sql/triggers/kinds/). Default: every kind it has a recipe for,
     #: with one quota kind per threshold.
     kinds: list[str] | None = Field(None, validate_default=True)
-
-    _zone = field_validator("timezone")(classmethod(lambda cls, v: known_zone(v)))
 
     @field_validator("quota_thresholds_mb")
     @classmethod
@@ -216,7 +218,7 @@ class Decisions(_Section):
     """The decision job and its contact policy (docs/decisions.md)."""
 
     #: Quiet hours, the budget day and message times are local to this zone.
-    timezone: str = "Asia/Shanghai"
+    timezone: TimeZone = "Asia/Shanghai"
     #: A lead is worth nothing this long after its trigger: it expires (``expires_at``).
     lead_validity_hours: float = Field(48.0, gt=0)
     #: At most this many marketing leads (control-group leads excluded) per subscriber per window.
@@ -230,8 +232,6 @@ class Decisions(_Section):
     #: Streaming: a trigger waits this long (processing time) so that a subscriber's triggers arriving close
     #: together are decided in ts order. Replay always decides in exact ts order.
     reorder_ms: int = Field(1_000, ge=0)
-
-    _zone = field_validator("timezone")(classmethod(lambda cls, v: known_zone(v)))
 
 
 class Tags(_Section):
@@ -248,7 +248,7 @@ class Tags(_Section):
 
 class Simulator(_Section):
     start: datetime = datetime.fromisoformat("2026-11-02T00:00:00+08:00")
-    timezone: str = "Asia/Shanghai"
+    timezone: TimeZone = "Asia/Shanghai"
     center_lat: float = 32.0603
     center_lon: float = 118.7969
     #: Share of subscribers that get each planted situation (at least one per kind when it fits).

@@ -3,8 +3,8 @@
 1. :class:`SubscriberDecisions`, keyed by msisdn, with the campaigns as broadcast state: keeps the profile,
    the hourly behaviour buckets and the contact record, and decides each trigger with
    :func:`udfs.decisions.decide`, a subscriber's triggers in ts order.
-2. :class:`CampaignBudgets`, keyed by campaign id: the daily budget, then emits the decision record and
-   the lead; a lead deferred by quiet hours is held until its ``deliver_at``.
+2. :class:`CampaignBudgets`, keyed by campaign id: the daily budget (:func:`udfs.decisions.charge_daily_budget`),
+   then emits the decision record and the lead; a lead deferred by quiet hours is held until its ``deliver_at``.
 
 Ordering differs by mode, on purpose. A replay has no watermarks: every trigger waits for an event-time
 timer, and all timers fire at end of input in ts order, with all behaviour and campaigns loaded — exact and

@@ -42,7 +42,7 @@ CAMPAIGNS = {
 REASONS = ["audience", "cooldown", "contact_cap", "quiet_hours", "no_consent", "budget", "lower_priority"]
 
 
-def _s(dt: datetime) -> int:
+def _epoch_s(dt: datetime) -> int:
     return int(dt.timestamp())
 
 
@@ -69,8 +69,8 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                 kind,
                 lat,
                 lon,
-                _s(start),
-                _s(start + timedelta(minutes=15)),
+                _epoch_s(start),
+                _epoch_s(start + timedelta(minutes=15)),
                 present,
                 g3,
                 capable,
@@ -100,10 +100,10 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                     tid,
                     msisdn,
                     kind,
-                    _s(ts),
-                    _s(ts) * 1000,
-                    _s(detected),
-                    _s(detected) * 1000,
+                    _epoch_s(ts),
+                    _epoch_s(ts) * 1000,
+                    _epoch_s(detected),
+                    _epoch_s(detected) * 1000,
                     json.dumps({"campaign_hint": cid}, sort_keys=True),
                 )
             )
@@ -119,14 +119,14 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                 kind,
                 msisdn,
                 cid,
-                _s(ts),
-                _s(decided),
-                _s(decided) * 1000,
+                _epoch_s(ts),
+                _epoch_s(decided),
+                _epoch_s(decided) * 1000,
                 result,
                 reason,
                 f"data_mb_24h gte 200 (is {rnd.uniform(0, 150):.1f})" if reason == "audience" else "",
                 lead_id,
-                _s(decided) if lead_id else 0,
+                _epoch_s(decided) if lead_id else 0,
             )
             rows["decisions"].append(drow)
             if i % 7 == 0:
@@ -147,12 +147,12 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                     f"Hello from {cid}",
                     tid,
                     kind,
-                    _s(ts),
-                    _s(ts) * 1000,
-                    _s(decided),
-                    _s(decided) * 1000,
-                    _s(decided),
-                    _s(ts + timedelta(hours=48)),
+                    _epoch_s(ts),
+                    _epoch_s(ts) * 1000,
+                    _epoch_s(decided),
+                    _epoch_s(decided) * 1000,
+                    _epoch_s(decided),
+                    _epoch_s(ts + timedelta(hours=48)),
                     int(control),
                     [f"trigger:{kind}", "priority:5"] + (["control_group"] if control else []),
                 )
@@ -169,7 +169,18 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                     f["delivered"] += 1
                     at = decided + timedelta(seconds=5)
                     rows["outcomes"].append(
-                        (f"o-{lead_id}-d", lead_id, tid, msisdn, cid, "delivered", "", _s(at), _s(at) * 1000, "")
+                        (
+                            f"o-{lead_id}-d",
+                            lead_id,
+                            tid,
+                            msisdn,
+                            cid,
+                            "delivered",
+                            "",
+                            _epoch_s(at),
+                            _epoch_s(at) * 1000,
+                            "",
+                        )
                     )
                     converted = rnd.random() < 0.3
                     f["converted"] += converted
@@ -178,10 +189,21 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                 at = decided + timedelta(minutes=rnd.randint(5, 90))
                 order = f"ord-{lead_id}"
                 rows["outcomes"].append(
-                    (f"o-{lead_id}-c", lead_id, tid, msisdn, cid, "converted", "order", _s(at), _s(at) * 1000, order)
+                    (
+                        f"o-{lead_id}-c",
+                        lead_id,
+                        tid,
+                        msisdn,
+                        cid,
+                        "converted",
+                        "order",
+                        _epoch_s(at),
+                        _epoch_s(at) * 1000,
+                        order,
+                    )
                 )
                 rows["orders"].append(
-                    (order, msisdn, "g3-pack", "data", "subscribe", "sms", lead_id, _s(at), _s(at) * 1000)
+                    (order, msisdn, "g3-pack", "data", "subscribe", "sms", lead_id, _epoch_s(at), _epoch_s(at) * 1000)
                 )
         expected["funnel"][cid] = f
         expected["control"][cid] = c
@@ -196,13 +218,19 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
             ("xdr", "data_session", 600),
         ]:
             rows["traffic"].append(
-                (_s(start), _s(start + timedelta(minutes=1)), source, etype, int(base * rnd.uniform(0.8, 1.2)))
+                (
+                    _epoch_s(start),
+                    _epoch_s(start + timedelta(minutes=1)),
+                    source,
+                    etype,
+                    int(base * rnd.uniform(0.8, 1.2)),
+                )
             )
         if minute % 4 == 0:
             for topic, end in [("triggers", 200), ("decisions", 260), ("region_metrics", 90)]:
                 lag = rnd.randint(0, 40)
                 rows["loader_progress"].append(
-                    (_s(start), topic, 0, end * minute - lag, end * minute, lag, 100, "touchpoint-loader")
+                    (_epoch_s(start), topic, 0, end * minute - lag, end * minute, lag, 100, "touchpoint-loader")
                 )
     for k in range(40):
         ts = T0 + timedelta(minutes=rnd.randint(0, WINDOWS * 15 - 1))
@@ -213,8 +241,8 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                 reason,
                 "field ts" if reason != "bad_json" else "",
                 f"e{k}",
-                _s(ts),
-                _s(ts) * 1000,
+                _epoch_s(ts),
+                _epoch_s(ts) * 1000,
                 "{broken",
                 f"dlq-{k}",
             )

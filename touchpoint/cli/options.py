@@ -87,6 +87,31 @@ DASHBOARD_FILES = _parent(
 QUIET = _parent(lambda p: p.add_argument("--quiet", action="store_true", help="no progress lines"))
 
 
+def city(*, seed: int, subscribers: int | None = None, hours: float | None = None) -> argparse.ArgumentParser:
+    """``--seed`` (and ``--subscribers``, ``--hours``) of a simulated city, with one command's defaults."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=seed,
+        metavar="N",
+        help=f"simulation seed: same seed, same city, byte for byte (default: {seed})",
+    )
+    if subscribers is not None:
+        p.add_argument(
+            "--subscribers",
+            type=positive_int,
+            default=subscribers,
+            metavar="N",
+            help=f"home subscribers (default: {subscribers})",
+        )
+    if hours is not None:
+        p.add_argument(
+            "--hours", type=positive_float, default=hours, metavar="H", help=f"hours of event time (default: {hours:g})"
+        )
+    return p
+
+
 def settings(args: argparse.Namespace) -> Settings:
     from touchpoint.config import load_settings
 

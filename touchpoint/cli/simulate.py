@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from touchpoint.cli.options import QUIET, Commands, UsageError, positive_float, positive_int, settings
+from touchpoint.cli.options import QUIET, Commands, UsageError, city, positive_float, settings
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -42,13 +42,8 @@ def register(commands: Commands) -> None:
         "simulate",
         cmd_simulate,
         "write a deterministic synthetic city with its ground truth, to files or to Kafka",
-        parents=(QUIET,),
+        parents=(QUIET, city(seed=1, subscribers=1000, hours=24.0)),
     )
-    p.add_argument("--seed", type=int, default=1, metavar="N", help="same seed, same bytes (default: 1)")
-    p.add_argument(
-        "--subscribers", type=positive_int, default=1000, metavar="N", help="home subscribers (default: 1000)"
-    )
-    p.add_argument("--hours", type=positive_float, default=24.0, metavar="H", help="hours of event time (default: 24)")
     p.add_argument("--out", metavar="DIR", help="write JSON-lines files, reference data and ground truth here")
     p.add_argument(
         "--kafka",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from touchpoint.cli.options import CLICKHOUSE, QUIET, Commands, positive_float, positive_int, settings
+from touchpoint.cli.options import CLICKHOUSE, QUIET, Commands, city, positive_int, settings
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -36,23 +36,19 @@ def register(commands: Commands) -> None:
         cmd_demo,
         "the whole pipeline on the local stack, narrated: simulate, run every job, "
         "leads, ClickHouse, dashboards, report",
+        parents=(city(seed=7, subscribers=2000, hours=9.0),),
     )
-    p.add_argument(
-        "--subscribers", type=positive_int, default=2000, metavar="N", help="home subscribers (default: 2000)"
-    )
-    p.add_argument("--hours", type=positive_float, default=9.0, metavar="H", help="hours of event time (default: 9)")
-    p.add_argument("--seed", type=int, default=7, metavar="N", help="simulation seed (default: 7)")
 
     p = commands.add(
         "bench",
         cmd_bench,
         "throughput, latency and state size of the jobs over the same Kafka data, "
         "against a passthrough baseline measured in the same run",
+        parents=(city(seed=11),),
     )
     p.add_argument(
         "--events", type=positive_int, default=300_000, metavar="N", help="approximate raw events (default: 300000)"
     )
-    p.add_argument("--seed", type=int, default=11, metavar="N", help="simulation seed (default: 11)")
     parts = Commands(p.add_subparsers(dest="bench_command", metavar="PART", required=False, parser_class=type(p)))
     p = parts.add(
         "loader",

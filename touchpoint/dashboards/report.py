@@ -112,7 +112,7 @@ def coverage_colour(x: float | None) -> str:
     return "#{:02x}{:02x}{:02x}".format(*_STOPS[-1][1])
 
 
-def _e(v: Any) -> str:
+def _html(v: Any) -> str:
     return html.escape(str(v), quote=True)
 
 
@@ -225,14 +225,14 @@ def render_map(regions: list[dict[str, Any]]) -> str:
             f"{_int(r['opportunities'])} G3 opportunities; window {_when(r['window_start'])} UTC"
         )
         circles.append(
-            f'<circle class="region" data-id="{_e(r["region_id"])}" data-name="{_e(r["region_name"])}" '
+            f'<circle class="region" data-id="{_html(r["region_id"])}" data-name="{_html(r["region_name"])}" '
             f'data-coverage="{float(cov or 0):.4f}" data-subscribers="{int(r["subscribers"])}" '
             f'cx="{x:.1f}" cy="{y:.1f}" r="{rad:.1f}" fill="{coverage_colour(cov)}">'
-            f"<title>{_e(title)}</title></circle>"
+            f"<title>{_html(title)}</title></circle>"
         )
         lx, ly, anchor = _place_label(placed, discs[:i] + discs[i + 1 :], str(r["region_name"]), x, y, rad)
         labels.append(
-            f'<text class="label" x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}">{_e(r["region_name"])}</text>'
+            f'<text class="label" x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}">{_html(r["region_name"])}</text>'
         )
     parts += circles + ["</g>"] + labels + ["</g>"]
     parts.append("</svg>")
@@ -310,7 +310,7 @@ def render_funnel(funnel: list[dict[str, Any]]) -> str:
     out = ['<div class="funnel">']
     for row in funnel:
         base = max(int(row["triggers"]), 1)
-        out.append(f'<div class="campaign" data-campaign="{_e(row["campaign"])}"><h3>{_e(row["campaign"])}</h3>')
+        out.append(f'<div class="campaign" data-campaign="{_html(row["campaign"])}"><h3>{_html(row["campaign"])}</h3>')
         for key, label in (
             ("triggers", "triggers"),
             ("leads", "leads"),
@@ -332,8 +332,8 @@ def _table(
     rows: list[dict[str, Any]], columns: list[tuple[str, str, str]], cls: str, empty: str, row_attr: str | None = None
 ) -> str:
     if not rows:
-        return f'<p class="empty">{_e(empty)}</p>'
-    head = "".join(f'<th class="{kind}">{_e(label)}</th>' for _, label, kind in columns)
+        return f'<p class="empty">{_html(empty)}</p>'
+    head = "".join(f'<th class="{kind}">{_html(label)}</th>' for _, label, kind in columns)
     body = []
     for r in rows:
         cells = []
@@ -343,11 +343,11 @@ def _table(
             if kind == "pct" and key.endswith("coverage"):
                 cells.append(
                     f'<td class="pct"><span class="swatch" style="background:{coverage_colour(v)}"></span>'
-                    f"{_e(text)}</td>"
+                    f"{_html(text)}</td>"
                 )
             else:
-                cells.append(f'<td class="{kind}">{_e(text)}</td>')
-        attr = f' data-id="{_e(r.get(row_attr))}"' if row_attr else ""
+                cells.append(f'<td class="{kind}">{_html(text)}</td>')
+        attr = f' data-id="{_html(r.get(row_attr))}"' if row_attr else ""
         body.append(f"<tr{attr}>{''.join(cells)}</tr>")
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
@@ -467,9 +467,9 @@ def render(data: ReportData, generated: datetime | None = None) -> str:
 <style>{_CSS}</style></head>
 <body>
 <header><h1>Touchpoint — micro-region G3 view and campaign funnel</h1>
-<p>{_e(span)} · generated {generated:%Y-%m-%d %H:%M} UTC · ClickHouse {_e(data.where)}</p></header>
+<p>{_html(span)} · generated {generated:%Y-%m-%d %H:%M} UTC · ClickHouse {_html(data.where)}</p></header>
 <main>
-<div class="kpis">{"".join(f'<div class="kpi"><b>{_e(v)}</b><span>{_e(k)}</span></div>' for v, k in kpis)}</div>
+<div class="kpis">{"".join(f'<div class="kpi"><b>{_html(v)}</b><span>{_html(k)}</span></div>' for v, k in kpis)}</div>
 <section id="regions"><h2>G3 coverage by micro-region</h2>
 <p>Each circle is a micro-region at its centroid: colour = G3 coverage (share of the subscribers present who hold a
 G3 product), area ~ subscribers present, each region's latest published 15-minute window. Hover for details.</p>

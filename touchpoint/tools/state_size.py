@@ -1,6 +1,6 @@
 """Bytes per subscriber of the decision job's keyed state, without Flink.
 
-:class:`~touchpoint.decision_operators.SubscriberDecisions` keeps, per msisdn, three states of
+:class:`~jobs.decisions.operators.SubscriberDecisions` keeps, per msisdn, three states of
 ``Types.PICKLED_BYTE_ARRAY`` (in thread mode a value is ``pickle.dumps(value)``, stored by Flink as a byte array):
 
 - ``profile``: ValueState, the profile dict built from the reference row (no TTL);
