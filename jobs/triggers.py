@@ -8,6 +8,7 @@ from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
 from touchpoint.schemas import sql_list
 from udfs import trigger_kinds
+from udfs.units import HOUR_MS, MB, MINUTE_MS
 
 DESCRIPTION = "patterns over signaling- and xdr-normalised -> triggers (late events -> dlq)"
 INPUTS = ("signaling_normalised", "xdr_normalised")
@@ -40,13 +41,17 @@ def parameters(settings: Settings) -> dict[str, object]:
         "timezone": t.timezone,
         "billing_month": t.billing_month,
         "abnormal_usage_bytes": t.abnormal_usage_bytes,
+        # units (udfs/units.py), so that no recipe writes a number of its own
+        "mb": MB,
+        "hour_ms": HOUR_MS,
+        "minute_ms": MINUTE_MS,
     }
 
 
 def recipe(kind: str) -> tuple[str, dict[str, object]]:
     """The recipe file of ``kind`` and the placeholders it adds (a quota kind: its threshold)."""
     threshold = trigger_kinds.quota_threshold(kind)
-    extra = {"threshold_mb": threshold} if threshold is not None else {}
+    extra = {"threshold_mb": threshold, "threshold_bytes": threshold * MB} if threshold is not None else {}
     return f"triggers/kinds/{trigger_kinds.spec(kind).name}.sql", {"kind": kind, **extra}
 
 

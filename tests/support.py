@@ -8,6 +8,7 @@ from pathlib import Path
 
 from touchpoint import ROOT
 from touchpoint.config import Settings, load_settings
+from touchpoint.reference import COLUMNS
 
 #: The installed command, as a user runs it.
 TOUCHPOINT = str(ROOT / ".venv" / "bin" / "touchpoint")
@@ -33,3 +34,8 @@ def replay_after_ingest(job: str, city: Path, tmp_path_factory) -> tuple[Setting
 def run_cli(*args: str, timeout: float = 300, **kw) -> subprocess.CompletedProcess:
     """The installed ``touchpoint`` command with ``args``; output captured as text."""
     return subprocess.run([TOUCHPOINT, *args], capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def csv_header(name: str) -> str:
+    """The header line of reference file ``name`` (cells, regions, handsets, profiles, number_ranges)."""
+    return ",".join(c for c, _ in COLUMNS[name]) + "\n"

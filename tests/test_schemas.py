@@ -6,6 +6,7 @@ import json
 import pytest
 
 from touchpoint.config import Topics
+from touchpoint.reference import REFERENCE_NAMES
 from touchpoint.schemas import SCHEMA_DIR, errors, schema
 
 #: topic key -> schema name (normalised topics keep their input schema; profiles CDC uses the reference row)
@@ -16,7 +17,8 @@ TOPIC_SCHEMAS = {
     "profiles": "reference/profiles",
 }
 NOT_CONTRACTS = {"passthrough"}  # benchmark scratch topic
-REFERENCE = ["cells", "regions", "handsets", "profiles", "number_ranges", "plmn"]
+#: every reference file, and the global PLMN table
+REFERENCE = [*REFERENCE_NAMES, "plmn"]
 ALL_SCHEMAS = sorted(
     {TOPIC_SCHEMAS.get(k, k) for k in Topics.model_fields if k not in NOT_CONTRACTS}
     | {f"reference/{r}" for r in REFERENCE}

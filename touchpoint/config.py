@@ -153,7 +153,8 @@ class Triggers(_Section):
     zero_usage_hours: float = Field(24.0, gt=0)
     abnormal_usage_mb: int = Field(500, ge=1)
     roam_in_gap_hours: float = Field(24.0, gt=0)
-    #: The operator's local time: a billing month (quota kinds) is a calendar month in this zone.
+    #: The billing calendar's zone: a billing month (quota kinds) is a calendar month here. (Quiet hours and budget
+    #: days follow decisions.timezone, the subscribers' local time; both are usually the operator's zone.)
     timezone: TimeZone = "Asia/Shanghai"
     #: The billing month (yyyy-MM) whose usage the profiles' ``data_used_mb`` holds, i.e. the month of the profile
     #: snapshot; a later month starts from zero usage. Set it with each profile snapshot you load.
@@ -294,19 +295,11 @@ class ClickHouse(_Section):
 class Loader(_Section):
     """`touchpoint load`: output topics -> ClickHouse."""
 
-    group_id: str = "touchpoint-loader"
-    #: Topic keys loaded (each into the table of the same name).
-    topics: list[str] = [
-        "triggers",
-        "leads",
-        "decisions",
-        "behaviour",
-        "region_metrics",
-        "outcomes",
-        "dlq",
-        "traffic",
-        "orders",
-    ]
+    #: Consumer group (default: <kafka.group_prefix>-loader).
+    group_id: str | None = None
+    #: Topic keys loaded, each into the table of the same name (default: every topic the loader has a table for,
+    #: touchpoint/clickhouse/rows.py).
+    topics: list[str] | None = None
     batch_rows: int = Field(50_000, ge=1)
     batch_seconds: float = Field(2.0, gt=0)
     retry_initial_s: float = Field(0.5, gt=0)

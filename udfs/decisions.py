@@ -35,6 +35,7 @@ from udfs.contact_policy import (
     next_allowed,
 )
 from udfs.tags import is_g3_subscriber, tags
+from udfs.units import HOUR_MS
 
 
 @dataclass
@@ -172,7 +173,7 @@ def decide(
     deliver_at = next_allowed(ts, policy)
     expires_at = ts + policy.lead_validity_ms
     if contacts.cap_reached(ts, policy):
-        winner.suppress("contact_cap", f"{policy.max_leads} leads in {policy.window_ms // 3_600_000} h")
+        winner.suppress("contact_cap", f"{policy.max_leads} leads in {policy.window_ms // HOUR_MS} h")
     elif deliver_at >= expires_at:
         winner.suppress("quiet_hours", "expires before quiet hours end")
     else:

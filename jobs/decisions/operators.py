@@ -67,6 +67,9 @@ def _ttl(hours: float) -> StateTtlConfig:
 
 
 class SubscriberDecisions(KeyedBroadcastProcessFunction):
+    """Keyed by msisdn, campaigns broadcast: keeps the subscriber's profile, hourly buckets and contact record and
+    decides each trigger with :func:`udfs.decisions.decide`, in ts order."""
+
     def __init__(
         self, policy: Policy, reference: Reference, tag_settings, state_ttl_hours: float, reorder_ms: int | None
     ):
@@ -191,6 +194,9 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
 
 
 class CampaignBudgets(KeyedProcessFunction):
+    """Keyed by campaign id: the daily budget on each decision, then the decision record and the lead (held until
+    ``deliver_at`` when quiet hours deferred it)."""
+
     def __init__(self, timezone: str, streaming: bool):
         self.timezone, self.streaming = timezone, streaming
 

@@ -21,7 +21,7 @@ SELECT msisdn, ts, rowtime,
 FROM (
   SELECT u.msisdn, u.ts, u.rowtime, u.xdr_bytes, u.month_bytes,
          (p.data_quota_mb - CASE WHEN u.billing_month = '${billing_month}' THEN p.data_used_mb ELSE 0 END)
-           * 1048576 AS allowance
+           * ${mb} AS allowance
   FROM xdr_month_usage AS u
   JOIN profiles FOR SYSTEM_TIME AS OF u.rowtime AS p ON u.msisdn = p.msisdn
   WHERE p.data_quota_mb > 0
@@ -33,6 +33,6 @@ SELECT msisdn, ts, rowtime, xdr_bytes, hour_start,
        SUM(xdr_bytes) OVER (PARTITION BY msisdn, hour_start ORDER BY rowtime
                             RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS hour_bytes
 FROM (
-  SELECT msisdn, ts, rowtime, bytes_up + bytes_down AS xdr_bytes, ts / 3600000 * 3600000 AS hour_start
+  SELECT msisdn, ts, rowtime, bytes_up + bytes_down AS xdr_bytes, ts / ${hour_ms} * ${hour_ms} AS hour_start
   FROM xdr_unique
 );

@@ -71,7 +71,8 @@ def test_every_option_has_help_and_config_is_everywhere(path):
                 "bench loader",
             },
         ),
-        ("--group", {"run", "leads tail"}),
+        ("--group", {"run", "leads tail", "load"}),
+        ("--max-seconds", {"run", "load"}),
     ],
 )
 def test_shared_options_mean_one_thing(option, commands):
@@ -139,3 +140,16 @@ def test_runtime_errors_exit_1_with_one_line(tmp_path):
     out = run("simulate", "--config", str(bad), "--out", str(tmp_path / "c"))
     assert out.returncode == 1
     assert "invalid setting triggers.dwell_minutes" in out.stderr and out.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "argv, config",
+    [
+        (["bench", "--config", "x.yaml", "loader"], "x.yaml"),  # given to the parent, kept by the subcommand
+        (["bench", "loader", "--config", "y.yaml"], "y.yaml"),
+        (["db", "migrate", "--config", "z.yaml"], "z.yaml"),
+        (["db", "migrate"], None),
+    ],
+)
+def test_config_reaches_the_command_wherever_it_is_given(argv, config):
+    assert getattr(build_parser().parse_args(argv), "config", None) == config

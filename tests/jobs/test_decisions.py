@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import make_settings
+from tests.support import csv_header, make_settings
 from touchpoint.flink.runner import replay
-from touchpoint.reference import COLUMNS
 from touchpoint.schemas import errors
 from udfs.contact_policy import lead_id
 
@@ -26,10 +25,8 @@ def t(day: int, hh: int, mm: int = 0) -> int:
     return int(datetime(2026, 11, 2 + day, hh, mm, tzinfo=CST).timestamp() * 1000)
 
 
-#: the header of profiles.csv
-PROFILES_HEADER = ",".join(c for c, _ in COLUMNS["profiles"]) + "\n"
 PROFILES = (
-    PROFILES_HEADER
+    csv_header("profiles")
     + """13900000001,460001234500001,gotone,g-88,1024,100,high,25-34,true,true,false,music_club
 13900000002,460001234500002,mzone,m-18,0,0,low,18-24,false,true,false,
 13900000003,460001234500003,mzone,m-18,0,0,low,18-24,true,false,false,

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from tests.jobs.trigger_cases import assert_case, assert_matches_detector, replay_and_detect
-from tests.support import make_settings
+from tests.support import csv_header, make_settings
 from touchpoint.simulator import simulate
 
 pytestmark = pytest.mark.slow
@@ -24,10 +24,7 @@ MONTH_END = T0 + 24 * 3_600_000  # 2026-12-01T00:00:00+08:00
 MIN, HOUR = 60_000, 3_600_000
 MB = 1_048_576
 
-PROFILE_HEADER = (
-    "msisdn,imsi,brand,plan,data_quota_mb,data_used_mb,arpu_band,age_band,consent_marketing,"
-    "consent_location,do_not_disturb,products\n"
-)
+PROFILE_HEADER = csv_header("profiles")
 _profiles: list[str] = []
 _xdrs: list[dict] = []
 EXPECTED: dict[str, list[tuple[str, int, dict]]] = {}

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.jobs.trigger_cases import assert_case, assert_matches_detector, replay_and_detect
-from tests.support import make_settings
+from tests.support import csv_header, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -18,19 +18,16 @@ T0 = 1_793_548_800_000  # 2026-11-02T00:00:00+08:00
 MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 
 REFERENCE = {
-    "cells": "cell_id,lac,lat,lon,rat,region_id\n"
-    "1001,10,32.0,118.0,LTE,store-A\n"  # watched handset store
+    "cells": csv_header("cells") + "1001,10,32.0,118.0,LTE,store-A\n"  # watched handset store
     "1002,10,32.0,118.1,LTE,store-B\n"  # unwatched handset store: still a visit
     "1003,10,32.0,118.2,LTE,\n"  # in no region
     "1004,10,32.0,118.3,LTE,mall-1\n",  # a region that is not a store
-    "regions": "region_id,name,kind,watched,lat,lon\n"
-    "store-A,Store A,handset_store,true,32.0,118.0\n"
+    "regions": csv_header("regions") + "store-A,Store A,handset_store,true,32.0,118.0\n"
     "store-B,Store B,handset_store,false,32.0,118.1\n"
     "mall-1,Mall 1,mall,true,32.0,118.3\n",
-    "handsets": "tac,brand,model,tier,g3_capable\n35000001,Nokia,N73,mid,false\n86000002,Huawei,C8500,low,true\n",
-    "number_ranges": "prefix,province\n1380000,JS\n",
-    "profiles": "msisdn,imsi,brand,plan,data_quota_mb,data_used_mb,arpu_band,age_band,consent_marketing,"
-    "consent_location,do_not_disturb,products\n",
+    "handsets": csv_header("handsets") + "35000001,Nokia,N73,mid,false\n86000002,Huawei,C8500,low,true\n",
+    "number_ranges": csv_header("number_ranges") + "1380000,JS\n",
+    "profiles": csv_header("profiles"),
 }
 NOKIA, HUAWEI, UNKNOWN = "350000011111111", "860000022222222", "999999993333333"
 HANDSET = {

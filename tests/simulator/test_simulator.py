@@ -287,28 +287,6 @@ def test_reference_files_validate_and_make_a_city(city):
     assert products["g3_basic"] + products["g3_data_100"] > 0
 
 
-def test_read_reference_csv_types(tmp_path):
-    p = tmp_path / "cells.csv"
-    p.write_text("cell_id,lac,lat,lon,rat,region_id\n1001,1,32.5,118.1,LTE,\n1002,1,32.5,118.2,NR,mall-001\n")
-    assert read_reference_csv(p) == [
-        {"cell_id": 1001, "lac": 1, "lat": 32.5, "lon": 118.1, "rat": "LTE", "region_id": None},
-        {"cell_id": 1002, "lac": 1, "lat": 32.5, "lon": 118.2, "rat": "NR", "region_id": "mall-001"},
-    ]
-    p = tmp_path / "profiles.csv"
-    p.write_text(
-        "msisdn,imsi,brand,plan,data_quota_mb,data_used_mb,arpu_band,age_band,consent_marketing,"
-        "consent_location,do_not_disturb,products\n"
-        "01390000001,460000000000001,mzone,mzone_18,0,0,low,18-24,true,false,false,\n"
-        "13900000002,460000000000002,gotone,gotone_88,100,3,high,25-34,false,true,true,12580;fetion\n"
-    )
-    a, b = read_reference_csv(p)
-    assert a["msisdn"] == "01390000001" and a["products"] == [] and a["consent_location"] is False
-    assert b["products"] == ["12580", "fetion"] and b["data_quota_mb"] == 100 and b["do_not_disturb"] is True
-    p.write_text("msisdn,imsi\n1,2\n")
-    with pytest.raises(ValueError, match="columns"):
-        read_reference_csv(p)
-
-
 # ------------------------------------------------------------------------------------- the reference detector
 
 T0 = 1_793_548_800_000  # 2026-11-02T00:00+08:00, the default simulator.start

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import pickle
 
+from tests.support import csv_header
 from touchpoint import ROOT
-from touchpoint.reference import COLUMNS, read_reference_csv
+from touchpoint.reference import read_reference_csv
 from touchpoint.tools import state_size as ss
 from udfs.behaviour import KEEP_HOURS, compact
 from udfs.contact_policy import Contacts
 
-#: the header of profiles.csv
-PROFILES_HEADER = ",".join(c for c, _ in COLUMNS["profiles"]) + "\n"
 PROFILES = (
-    PROFILES_HEADER
+    csv_header("profiles")
     + """13900000001,460001234500001,gotone,g-88,1024,100,high,25-34,true,true,false,music_club
 13900000002,460001234500002,mzone,m-18,0,0,low,18-24,false,true,false,
 13900000005,460001234500005,gotone,g-58,500,10,mid,35-44,true,true,false,data_package_50;fetion

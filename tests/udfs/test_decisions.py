@@ -1,5 +1,5 @@
 """The decision engine without Flink: behaviour rollup (udfs/behaviour.py), tags (udfs/tags.py), and
-``decide`` / ``Budgets`` (udfs/decisions.py) scenario by scenario, with exact expected results. Every lead
+``decide`` / ``charge_daily_budget`` (udfs/decisions.py) scenario by scenario, with exact expected results. Every lead
 and decision record is checked against its topic schema."""
 
 from __future__ import annotations

@@ -19,16 +19,35 @@ from udfs.trigger_kinds import KINDS, QUOTA_PATTERN, quota_kind, quota_threshold
 DEFAULT_THRESHOLDS = [20, 5, 0]
 
 
-def _kind_schema(name: str) -> dict:
-    props = schema(name)["properties"]
-    return props["kind"] if name == "triggers" else props["trigger"]["properties"]["kind"]
+def _kind_properties(node, path=""):
+    """(path, property schema) of every place in a JSON Schema that holds a trigger kind."""
+    if isinstance(node, dict):
+        values = [*node.get("enum", []), *(v for a in node.get("anyOf", []) for v in a.get("enum", []))]
+        if "region_entry" in values:
+            yield path, node
+            return
+        for k, v in node.items():
+            yield from _kind_properties(v, f"{path}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _kind_properties(v, f"{path}[{i}]")
 
 
-@pytest.mark.parametrize("name", ["triggers", "campaigns"])
-def test_schemas_accept_exactly_the_catalogue(name):
-    fixed, family = _kind_schema(name)["anyOf"]
-    assert fixed["enum"] == trigger_kinds.fixed_names()
-    assert family["pattern"] == QUOTA_PATTERN
+def test_every_schema_copy_of_the_kinds_is_the_catalogue():
+    found = {}
+    for path in sorted((ROOT / "schemas").rglob("*.schema.json")):
+        name = str(path.relative_to(ROOT / "schemas")).removesuffix(".schema.json")
+        found |= {f"{name}{where}": node for where, node in _kind_properties(schema(name))}
+    assert set(found) == {
+        "triggers/properties/kind",
+        "campaigns/properties/trigger/properties/kind",
+        "leads/properties/trigger_kind",
+        "decisions/properties/trigger_kind",
+    }
+    for where, node in found.items():
+        fixed, family = node["anyOf"]
+        assert fixed["enum"] == trigger_kinds.fixed_names(), where
+        assert family["pattern"] == QUOTA_PATTERN, where
 
 
 def test_a_trigger_of_any_threshold_is_schema_valid():

@@ -6,7 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from touchpoint.cli.options import CLICKHOUSE, QUIET, Commands, positive_float, settings, stop_on_signals
+from touchpoint.cli.options import (
+    CLICKHOUSE,
+    GROUP,
+    MAX_SECONDS,
+    QUIET,
+    Commands,
+    positive_float,
+    settings,
+    stop_on_signals,
+)
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -20,6 +29,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         until_idle=args.until_idle,
         progress=not args.quiet,
         stop=stop,
+        group=args.group,
     )
     stats = loader.run()
     per_table = ", ".join(f"{t} {n:,}" for t, n in sorted(stats.rows.items()))
@@ -113,9 +123,8 @@ def register(commands: Commands) -> None:
         cmd_load,
         "load the output topics into ClickHouse (at least once, de-duplicated by id); "
         "Ctrl-C or SIGTERM commit what was loaded",
-        parents=(CLICKHOUSE, QUIET),
+        parents=(CLICKHOUSE, QUIET, GROUP, MAX_SECONDS),
     )
-    p.add_argument("--max-seconds", type=positive_float, metavar="S", help="stop after S seconds")
     p.add_argument("--until-idle", type=positive_float, metavar="S", help="stop after S seconds without new records")
 
     db = commands.group("db", "the ClickHouse schema: migrations, retention, reference data")

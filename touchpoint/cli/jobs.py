@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from touchpoint.cli.options import GROUP, Commands, positive_float, settings, stop_on_signals
+from touchpoint.cli.options import GROUP, MAX_SECONDS, Commands, settings, stop_on_signals
 
 #: Commands a later release implements: name -> what it will do.
 PLANNED = {"submit": "submit a job to a Flink cluster"}
@@ -74,9 +74,10 @@ def register(commands: Commands) -> None:
     )
     p.add_argument("--output", required=True, metavar="DIR", help="one <topic>.jsonl per output topic is written here")
 
-    p = commands.add("run", cmd_run, "run a job streaming, Kafka to Kafka, until Ctrl-C or SIGTERM", parents=(GROUP,))
+    p = commands.add(
+        "run", cmd_run, "run a job streaming, Kafka to Kafka, until Ctrl-C or SIGTERM", parents=(GROUP, MAX_SECONDS)
+    )
     p.add_argument("job", choices=list(JOBS), metavar="JOB", help=_job_help(with_all=False))
-    p.add_argument("--max-seconds", type=positive_float, metavar="S", help="stop the job after S seconds")
     p.add_argument("--savepoint-dir", metavar="DIR", help="on stop, take a savepoint into DIR and print its path")
     p.add_argument("--from-savepoint", metavar="PATH", help="resume state and Kafka offsets from this savepoint")
 

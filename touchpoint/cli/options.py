@@ -49,11 +49,13 @@ def _parent(*add: Callable[[argparse.ArgumentParser], object]) -> argparse.Argum
     return p
 
 
-#: ``--config FILE``: every command.
+#: ``--config FILE``: every command. Absent unless given (not None), so a nested command's own --config does not
+#: undo one given to its parent (``touchpoint bench --config X loader``).
 CONFIG = _parent(
     lambda p: p.add_argument(
         "--config",
         metavar="FILE",
+        default=argparse.SUPPRESS,
         help="settings YAML (default: $TOUCHPOINT_CONFIG; environment variables override it)",
     )
 )
@@ -82,6 +84,12 @@ DASHBOARD_FILES = _parent(
         metavar="FILE",
         help="Grafana's dashboard JSON Schema (default: work/grafana/dashboard.schema.json, built by make setup)",
     ),
+)
+#: ``--max-seconds S``: a long-running command stops by itself.
+MAX_SECONDS = _parent(
+    lambda p: p.add_argument(
+        "--max-seconds", type=positive_float, metavar="S", help="stop after S seconds, as Ctrl-C would"
+    )
 )
 #: ``--quiet``: no progress lines.
 QUIET = _parent(lambda p: p.add_argument("--quiet", action="store_true", help="no progress lines"))
@@ -115,7 +123,7 @@ def city(*, seed: int, subscribers: int | None = None, hours: float | None = Non
 def settings(args: argparse.Namespace) -> Settings:
     from touchpoint.config import load_settings
 
-    return load_settings(args.config)
+    return load_settings(getattr(args, "config", None))
 
 
 def stop_on_signals() -> threading.Event:

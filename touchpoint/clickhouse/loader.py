@@ -1,7 +1,7 @@
 """`touchpoint load`: the output topics -> ClickHouse, at least once, without losing or skipping anything.
 
-- Reads the topics named by ``loader.topics`` (topic key -> table of the same name) as consumer group
-  ``loader.group_id`` (confluent-kafka, manual commits); each record becomes a row (touchpoint.clickhouse.rows),
+- Reads the topics named by ``loader.topics`` (topic key -> table of the same name; default all) as consumer
+  group ``loader.group_id`` (confluent-kafka, manual commits); each record becomes a row (touchpoint.clickhouse.rows),
   a record it cannot read a ``dlq`` row, counted, never blocking the others.
 - Inserts per table in batches bounded by ``loader.batch_rows`` and ``loader.batch_seconds``; commits the
   offsets only after every insert of the batch succeeded. A failing insert (ClickHouse down) is retried with
@@ -73,15 +73,18 @@ class Loader:
         progress_interval_s: float = 2.0,
         out=sys.stderr,
         stop: threading.Event | None = None,
+        group: str | None = None,
     ):
         self.settings = settings
         self.url = url or settings.clickhouse.url
         self.database = database or settings.clickhouse.database
         self.cfg = settings.loader
-        unknown = [k for k in self.cfg.topics if k not in LOADABLE]
+        topics = self.cfg.topics or LOADABLE
+        unknown = [k for k in topics if k not in LOADABLE]
         if unknown:
             raise ValueError(f"loader.topics: unknown topic key {unknown[0]!r}; known: {', '.join(LOADABLE)}")
-        self.table_of = {getattr(settings.topics, k): k for k in self.cfg.topics}
+        self.table_of = {getattr(settings.topics, k): k for k in topics}
+        self.group_id = group or self.group_id or f"{settings.kafka.group_prefix}-loader"
         self.max_seconds, self.until_idle = max_seconds, until_idle
         self.progress, self.progress_interval_s, self.out = progress, progress_interval_s, out
         self.converter = Converter(settings)
@@ -222,7 +225,7 @@ class Loader:
         for (t, p), off in sorted(self._offsets.items()):
             hw = self._high_watermark(t, p)
             rows.append(
-                (now, t, p, off, hw, max(hw - off, 0) if hw >= 0 else -1, self._rows_by_tp[(t, p)], self.cfg.group_id)
+                (now, t, p, off, hw, max(hw - off, 0) if hw >= 0 else -1, self._rows_by_tp[(t, p)], self.group_id)
             )
         try:
             self._backend.insert("loader_progress", PROGRESS_COLUMNS, rows)
@@ -273,7 +276,7 @@ class Loader:
     def _consumer_config(self) -> dict:
         return {
             "bootstrap.servers": self.settings.kafka.bootstrap,
-            "group.id": self.cfg.group_id,
+            "group.id": self.group_id,
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             "session.timeout.ms": self.settings.kafka.session_timeout_ms,
@@ -288,9 +291,7 @@ class Loader:
         deadline = time.monotonic() + self.max_seconds if self.max_seconds else None
         if not self._retrying(f"connect to ClickHouse ({self.url})", self._open_backend, deadline):
             return self.stats
-        self._say(
-            f"{', '.join(self.table_of)} -> {self.stats.backend} database {self.database}, group {self.cfg.group_id}"
-        )
+        self._say(f"{', '.join(self.table_of)} -> {self.stats.backend} database {self.database}, group {self.group_id}")
         self._consumer = Consumer(self._consumer_config())
         self._consumer.subscribe(list(self.table_of), on_assign=self._on_assign, on_revoke=self._on_revoke)
         last_record = time.monotonic()

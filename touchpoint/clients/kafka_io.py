@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from confluent_kafka import Consumer, Producer
 
 from touchpoint.config import Settings
+from udfs.units import HOUR_MS
 
 
 class RateLimitedProducer:
@@ -179,7 +180,7 @@ def advance_event_time(settings: Settings, topic_key: str, ts: int) -> None:
     if topic_key == "triggers":
         record = {"trigger_id": "event-time-marker", "kind": "event_time_marker", "detected_at": ts, "context": {}}
     elif topic_key == "behaviour":
-        record = {"hour_start": ts - ts % 3_600_000}
+        record = {"hour_start": ts - ts % HOUR_MS}
     else:  # fields of both normalised shapes (signaling and xDR); each reader ignores the others
         record = {
             "event_type": "location_update",

@@ -10,6 +10,7 @@ from typing import Literal
 
 from touchpoint.config import Settings
 from touchpoint.infra.jars import jar_paths, jars_ok
+from udfs.units import HOUR_MS
 
 #: ``replay``: bounded files in and out; ``streaming``: Kafka in and out (touchpoint.flink.pipeline).
 Mode = Literal["replay", "streaming"]
@@ -59,7 +60,7 @@ def _job_options(settings: Settings, mode: Mode, job_name: str) -> dict[str, str
         "restart-strategy.fixed-delay.delay": f"{f.restart_delay_ms} ms",
         "table.exec.source.idle-timeout": f"{settings.event_time.idle_timeout_ms} ms",
         "table.local-time-zone": "UTC",
-        "table.exec.state.ttl": f"{int(f.state_ttl_hours * 3_600_000)} ms",
+        "table.exec.state.ttl": f"{int(f.state_ttl_hours * HOUR_MS)} ms",
         "python.execution-mode": f.python_execution_mode,
         "python.executable": sys.executable,
         "python.client.executable": sys.executable,

@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 
 from touchpoint.config import Settings
+from udfs.units import HOUR_MS, MINUTE_MS
 
 
 def _draw(lead_id: str, what: str) -> float:
@@ -46,7 +47,7 @@ def outcomes(settings: Settings, leads: Iterable[dict]) -> Iterator[tuple[str, d
         rate = sim.control_conversion_rate if lead["control"] else sim.conversion_rate
         if _draw(lid, "converted") >= rate:
             continue
-        t += 60_000 + int(_draw(lid, "think") * 3_600_000)
+        t += MINUTE_MS + int(_draw(lid, "think") * HOUR_MS)
         order_id = f"ord-{lid[2:]}"
         yield (
             "outcomes",

@@ -19,27 +19,16 @@ from typing import Any
 
 from touchpoint.simulator.city import DATA_PACKAGES, PRODUCTS, City
 from touchpoint.simulator.truth import Params, billing_month
+from udfs import trigger_kinds
 from udfs.trigger_kinds import quota_kind
 from udfs.units import DAY_MS, HOUR_MS, MB, MINUTE_MS
 
 OFF = -1
 FLIGHT = -2
 
-#: Plants assigned to home subscribers (roam_in comes from the inbound roamers).
-PLANT_KINDS = (
-    "region_entry",
-    "dwell",
-    "dial_114",
-    "dial_hotline",
-    "handset_change",
-    "handset_store_visits",
-    "roam_out",
-    "power_on",
-    "call_forward_set",
-    "quota",
-    "zero_usage",
-    "abnormal_usage",
-)
+#: Plants assigned to home subscribers, one per kind in catalogue order ("quota" plants every quota threshold);
+#: roam_in comes from the inbound roamers instead.
+PLANT_KINDS = tuple(k.name for k in trigger_kinds.KINDS if k.name != "roam_in")
 #: Plants start this long after the scenario start and end this long before its end.
 PLANT_LEAD_MS = 60 * MINUTE_MS
 PLANT_TAIL_MS = 15 * MINUTE_MS

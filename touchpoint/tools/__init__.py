@@ -1,1 +1,2 @@
-"""Tools that drive the rest end to end: the demo, the benchmark and the decision-state size model."""
+"""Tools that drive the rest end to end: the demo, the benchmark, the loader benchmark and the decision-state size
+model."""

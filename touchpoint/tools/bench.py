@@ -22,6 +22,8 @@ the ``passthrough`` job (same Kafka sources and sink, no work) over exactly the 
 5. State size: the decision job's keyed state per subscriber, modelled in Python for 100 k subscribers
    (touchpoint/tools/state_size.py, bucket values drawn from step 3's behaviour output), and cross-checked with a
    real checkpoint of the job holding a smaller population.
+6. Loader: rows/s of ``touchpoint load`` into embedded chdb and into the Debian server
+   (touchpoint/tools/loader_bench.py).
 
 Topics have one partition: ingest's output is not keyed, so with several partitions a subscriber's
 normalised events could be further apart than the watermark bound (see the README).
@@ -35,7 +37,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jobs import job, upstream
+from jobs import job as job_spec
+from jobs import upstream
 from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, consume
 from touchpoint.config import Settings
 from touchpoint.infra import stack
@@ -47,7 +50,7 @@ _EVENTS_PER_SUBSCRIBER_DAY = 100
 PIPELINE = tuple(upstream("decisions"))
 #: topics the pipeline jobs write or read besides the raw ones
 _PIPELINE_TOPICS = tuple(
-    sorted({k for name in PIPELINE for k in job(name).inputs + job(name).outputs} - {"signaling", "xdr"})
+    sorted({k for name in PIPELINE for k in job_spec(name).inputs + job_spec(name).outputs} - {"signaling", "xdr"})
 )
 
 
@@ -461,7 +464,8 @@ def _checkpoint_size(
     from touchpoint.reference import write_reference_csv
     from touchpoint.tools import state_size as ss
 
-    keys = ("triggers", "behaviour", "campaigns", "profiles", "leads", "decisions", "dlq")
+    decisions = job_spec("decisions")
+    keys = decisions.inputs + decisions.outputs
     s = _renamed(settings, "state-", keys)
     work = settings.paths.work_dir / "state-size"
     shutil.rmtree(work, ignore_errors=True)

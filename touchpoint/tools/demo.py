@@ -1,7 +1,7 @@
 """``touchpoint demo``: the whole v1 path on the local stack, narrated for someone who has not read the code.
 
 Starts a fresh local broker (and the ClickHouse server), simulates a small city into Kafka, publishes the
-example campaigns, runs every job streaming (ingest, traffic, triggers, behaviour, decisions), waits until every
+example campaigns, runs every job of the pipeline streaming (jobs.pipeline_order), waits until every
 produced record is accounted for, prints per-topic counts, the triggers found against the ground truth and
 the leads the campaigns produced (with why others were suppressed); then a simulated outbound system answers
 the leads (delivered, converted), every output topic is loaded into ClickHouse (embedded chdb), every dashboard
@@ -26,6 +26,7 @@ from touchpoint.clients.kafka_io import (
 )
 from touchpoint.config import Settings
 from touchpoint.infra import stack
+from udfs.units import HOUR_MS
 
 
 def _step(n: int, text: str) -> None:
@@ -93,7 +94,7 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         # the input is finite: move event time past its end so every open pattern and window closes
         data_end = json.loads((city / "summary.json").read_text())["data_end_ts"]
         for key in ("signaling_normalised", "xdr_normalised"):
-            advance_event_time(settings, key, data_end + 24 * 3_600_000)
+            advance_event_time(settings, key, data_end + 24 * HOUR_MS)
         print("    waiting for the triggers:")
         wait_for_total(settings.kafka.bootstrap, [topics.triggers], sum(truth.values()), progress=True, timeout_s=180)
         print("    waiting for the decisions to settle:")

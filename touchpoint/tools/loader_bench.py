@@ -18,6 +18,8 @@ from touchpoint.clickhouse.rows import LOADABLE
 from touchpoint.clients.kafka_io import RateLimitedProducer
 from touchpoint.config import Settings
 from touchpoint.infra.stack import create_topics
+from udfs import trigger_kinds
+from udfs.units import HOUR_MS, MINUTE_MS
 
 
 def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Iterator[tuple[str, dict]]:
@@ -27,9 +29,9 @@ def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Ite
     import random
 
     rnd = random.Random(seed)
-    hour = 3_600_000
+    hour = HOUR_MS
     start = start_ms if start_ms is not None else (int(time.time() * 1000) // hour - 72) * hour
-    kinds = ["dial_114", "region_entry", "dwell", "handset_change", "quota_20mb"]
+    kinds = [*trigger_kinds.fixed_names()[:4], trigger_kinds.quota_kind(20)]
     mix = (
         ["behaviour"] * 10
         + ["triggers"] * 3
@@ -103,10 +105,10 @@ def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Ite
                 "reasons": ["trigger:dial_114"],
             }
         elif key == "traffic":
-            w = ts - ts % 60_000
+            w = ts - ts % MINUTE_MS
             rec = {
                 "window_start": w,
-                "window_end": w + 60_000,
+                "window_end": w + MINUTE_MS,
                 "source": "signaling",
                 "event_type": f"type{i}",
                 "events": rnd.randrange(1, 1000),

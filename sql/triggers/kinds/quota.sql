@@ -4,5 +4,4 @@
 CREATE TEMPORARY VIEW ${kind}_found AS
 SELECT msisdn, ts, JSON_OBJECT('threshold_mb' VALUE ${threshold_mb}, 'remaining_bytes' VALUE remaining_bytes) AS context
 FROM quota_usage
-WHERE before_bytes > CAST(${threshold_mb} AS BIGINT) * 1048576
-  AND remaining_bytes <= CAST(${threshold_mb} AS BIGINT) * 1048576;
+WHERE before_bytes > CAST(${threshold_bytes} AS BIGINT) AND remaining_bytes <= CAST(${threshold_bytes} AS BIGINT);
