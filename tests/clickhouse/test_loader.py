@@ -176,6 +176,19 @@ def test_unknown_topic_keys_are_refused(tmp_path):
         Loader(make_settings(tmp_path, loader={"topics": ["triggers", "signaling"]}))
 
 
+def test_defaults_follow_the_tables_and_the_group_prefix(tmp_path):
+    """Without settings the loader reads every topic it has a table for, as <kafka.group_prefix>-loader; the setting
+    and then --group override the group."""
+    s = make_settings(tmp_path)
+    default = Loader(s)
+    assert sorted(default.table_of.values()) == sorted(LOADABLE) and default.group_id == "touchpoint-loader"
+    assert Loader(make_settings(tmp_path, kafka={"group_prefix": "tp"})).group_id == "tp-loader"
+    assert Loader(make_settings(tmp_path, loader={"group_id": "g1"})).group_id == "g1"
+    assert Loader(make_settings(tmp_path, loader={"group_id": "g1"}), group="g2").group_id == "g2"
+    only = Loader(make_settings(tmp_path, loader={"topics": ["leads"]}))
+    assert only.table_of == {s.topics.leads: "leads"}
+
+
 # --- helpers for the Kafka tests --------------------------------------------------------------------------------
 
 

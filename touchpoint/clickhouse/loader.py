@@ -84,7 +84,7 @@ class Loader:
         if unknown:
             raise ValueError(f"loader.topics: unknown topic key {unknown[0]!r}; known: {', '.join(LOADABLE)}")
         self.table_of = {getattr(settings.topics, k): k for k in topics}
-        self.group_id = group or self.group_id or f"{settings.kafka.group_prefix}-loader"
+        self.group_id = group or self.cfg.group_id or f"{settings.kafka.group_prefix}-loader"
         self.max_seconds, self.until_idle = max_seconds, until_idle
         self.progress, self.progress_interval_s, self.out = progress, progress_interval_s, out
         self.converter = Converter(settings)
