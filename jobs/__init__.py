@@ -14,6 +14,7 @@ Each module declares, by topic key (the fields of the ``topics`` settings):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib import import_module
 from types import ModuleType
 
@@ -31,6 +32,8 @@ JOBS = {
 
 @dataclass(frozen=True)
 class Job:
+    """What a job module declares (see the package docstring)."""
+
     name: str
     description: str
     inputs: tuple[str, ...]
@@ -45,6 +48,7 @@ def job_module(name: str) -> ModuleType:
     return import_module(JOBS[name])
 
 
+@cache
 def job(name: str) -> Job:
     """What job ``name`` declares."""
     m = job_module(name)

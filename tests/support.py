@@ -8,7 +8,7 @@ from pathlib import Path
 
 from touchpoint import ROOT
 from touchpoint.config import Settings, load_settings
-from touchpoint.reference import COLUMNS
+from touchpoint.reference import rows_to_csv_text
 
 #: The installed command, as a user runs it.
 TOUCHPOINT = str(ROOT / ".venv" / "bin" / "touchpoint")
@@ -38,4 +38,4 @@ def run_cli(*args: str, timeout: float = 300, **kw) -> subprocess.CompletedProce
 
 def csv_header(name: str) -> str:
     """The header line of reference file ``name`` (cells, regions, handsets, profiles, number_ranges)."""
-    return ",".join(c for c, _ in COLUMNS[name]) + "\n"
+    return rows_to_csv_text(name, [])

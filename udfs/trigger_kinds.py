@@ -73,8 +73,7 @@ KINDS: tuple[TriggerKind, ...] = (
 )
 
 _BY_NAME = {k.name: k for k in KINDS}
-_QUOTA = re.compile(r"quota_(\d+)mb")
-#: JSON Schema pattern of the quota kinds (the schemas accept any threshold).
+#: The quota kinds: in the JSON Schemas (which accept any threshold) and here.
 QUOTA_PATTERN = r"^quota_[0-9]+mb$"
 
 
@@ -85,8 +84,7 @@ def quota_kind(threshold_mb: int) -> str:
 
 def quota_threshold(kind: str) -> int | None:
     """The threshold of a quota kind (``quota_20mb`` -> 20); None for any other kind."""
-    m = _QUOTA.fullmatch(kind)
-    return int(m.group(1)) if m else None
+    return int(kind[len("quota_") : -len("mb")]) if re.fullmatch(QUOTA_PATTERN, kind) else None
 
 
 def spec(kind: str) -> TriggerKind:
@@ -96,14 +94,6 @@ def spec(kind: str) -> TriggerKind:
     if kind not in _BY_NAME or _BY_NAME[kind].per_threshold:
         raise KeyError(f"unknown trigger kind {kind!r}; known: {', '.join(describe_names())}")
     return _BY_NAME[kind]
-
-
-def is_kind(kind: str) -> bool:
-    try:
-        spec(kind)
-    except KeyError:
-        return False
-    return True
 
 
 def fixed_names() -> list[str]:

@@ -28,6 +28,16 @@ from touchpoint.infra import stack
 from touchpoint.tools.loader_bench import measure, synthetic_records
 
 EXAMPLES = ROOT / "schemas" / "examples"
+#: an event-time marker on the triggers topic (touchpoint.clients.kafka_io.advance_event_time): never a row
+MARKER = {
+    "event_id": "event-time-marker-0",
+    "ts": 1,
+    "msisdn": "10000",
+    "trigger_id": "event-time-marker",
+    "kind": "event_time_marker",
+    "detected_at": 1,
+    "context": {},
+}
 HOUR = 3_600_000
 #: How to count distinct records per table (the de-duplication key).
 DISTINCT = {
@@ -159,16 +169,7 @@ def test_bad_records_become_loader_dead_letters(conv, topic, value, reason, deta
 
 
 def test_event_time_markers_are_skipped(conv):
-    marker = {
-        "event_id": "event-time-marker-0",
-        "ts": 1,
-        "msisdn": "10000",
-        "trigger_id": "event-time-marker",
-        "kind": "event_time_marker",
-        "detected_at": 1,
-        "context": {},
-    }
-    assert conv.convert("triggers", orjson.dumps(marker), 1) is None
+    assert conv.convert("triggers", orjson.dumps(MARKER), 1) is None
 
 
 def test_unknown_topic_keys_are_refused(tmp_path):
@@ -250,17 +251,7 @@ def dataset(n: int, seed: int = 3):
     ]
     marker = (
         "triggers",
-        orjson.dumps(
-            {
-                "event_id": "event-time-marker-0",
-                "ts": 1,
-                "msisdn": "10000",
-                "trigger_id": "event-time-marker",
-                "kind": "event_time_marker",
-                "detected_at": 1,
-                "context": {},
-            }
-        ),
+        orjson.dumps(MARKER),
     )
     expected = Counter(k for k, _ in records)
     expected["dlq"] += len(bad)

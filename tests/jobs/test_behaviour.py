@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.jobs.duckdb_events import unique_events
 from tests.support import make_settings, replay_after_ingest
 from touchpoint.flink.runner import replay
 
@@ -39,7 +40,6 @@ def city_replayed(small_city, tmp_path_factory):
 
 def _duckdb_behaviour(settings, out: Path, reference: Path) -> dict[tuple, dict]:
     """The behaviour records recomputed in DuckDB (no Flink, no shared SQL), keyed by (msisdn, hour_start)."""
-    import duckdb
 
     def q(values):
         return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
@@ -57,27 +57,8 @@ def _duckdb_behaviour(settings, out: Path, reference: Path) -> dict[tuple, dict]
         called_number="VARCHAR",
         duration_s="BIGINT",
     )
-    xdr_cols = dict(
-        event_id="VARCHAR",
-        ts="BIGINT",
-        msisdn="VARCHAR",
-        imei="VARCHAR",
-        cell_id="BIGINT",
-        rat="VARCHAR",
-        bytes_up="BIGINT",
-        bytes_down="BIGINT",
-    )
 
-    def read(name, cols):
-        spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
-        # exact duplicates (same event_id) count once
-        return f"SELECT DISTINCT * FROM read_json('{out / name}', format='newline_delimited', columns={spec})"
-
-    con = duckdb.connect()
-    con.execute(f"CREATE TABLE s AS {read('signaling-normalised.jsonl', sig_cols)}")
-    con.execute(f"CREATE TABLE x AS {read('xdr-normalised.jsonl', xdr_cols)}")
-    for t in ("s", "x"):  # distinct rows are distinct events
-        assert con.execute(f"SELECT count(*) = count(DISTINCT event_id) FROM {t}").fetchone()[0]
+    con = unique_events(out, sig_cols)
     con.execute(
         f"CREATE TABLE cells AS SELECT cell_id::BIGINT AS cell_id, region_id "
         f"FROM read_csv('{reference / 'cells.csv'}', header=true, all_varchar=true)"

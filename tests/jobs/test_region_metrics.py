@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.jobs.duckdb_events import unique_events
 from tests.support import make_settings, replay_after_ingest
 from touchpoint.flink.runner import replay
 from touchpoint.schemas import errors
@@ -35,33 +36,12 @@ def city_replayed(small_city, tmp_path_factory):
 def _duckdb_presence(out: Path, reference: Path, window_ms: int) -> list[tuple]:
     """Per (region, window, subscriber present), recomputed in DuckDB without Flink or the job's SQL:
     (region_id, window_start, msisdn, xdr bytes, G3 xdr bytes, handset G3-capable, products string)."""
-    import duckdb
-
     sig_cols = dict(event_id="VARCHAR", ts="BIGINT", msisdn="VARCHAR", imei="VARCHAR", cell_id="BIGINT")
-    xdr_cols = dict(
-        event_id="VARCHAR",
-        ts="BIGINT",
-        msisdn="VARCHAR",
-        imei="VARCHAR",
-        cell_id="BIGINT",
-        rat="VARCHAR",
-        bytes_up="BIGINT",
-        bytes_down="BIGINT",
-    )
-
-    def read(name, cols):
-        spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
-        # exact duplicates (same event_id, same content) count once
-        return f"SELECT DISTINCT * FROM read_json('{out / name}', format='newline_delimited', columns={spec})"
 
     def ref(name):
         return f"read_csv('{reference / name}.csv', header=true, all_varchar=true)"
 
-    con = duckdb.connect()
-    con.execute(f"CREATE TABLE s AS {read('signaling-normalised.jsonl', sig_cols)}")
-    con.execute(f"CREATE TABLE x AS {read('xdr-normalised.jsonl', xdr_cols)}")
-    for t in ("s", "x"):  # distinct rows are distinct events
-        assert con.execute(f"SELECT count(*) = count(DISTINCT event_id) FROM {t}").fetchone()[0]
+    con = unique_events(out, sig_cols)
     return con.execute(f"""
         WITH ev AS (
           SELECT msisdn, ts, cell_id, imei, 0::BIGINT AS b, 0::BIGINT AS g3 FROM s

@@ -144,21 +144,16 @@ class Commands:
     def add(
         self,
         name: str,
-        func: Callable[[argparse.Namespace], int] | None,
+        func: Callable[[argparse.Namespace], int],
         help_text: str,
         parents: tuple[argparse.ArgumentParser, ...] = (),
     ) -> argparse.ArgumentParser:
         """A command; ``func(args)`` returns the exit code."""
-        p = self._sub.add_parser(
-            name, help=help_text, description=help_text, parents=[CONFIG, *parents] if func else list(parents)
-        )
-        if func:
-            p.set_defaults(func=func)
+        p = self._sub.add_parser(name, help=help_text, description=help_text, parents=[CONFIG, *parents])
+        p.set_defaults(func=func)
         return p
 
-    def group(self, name: str, help_text: str, required: bool = True) -> Commands:
+    def group(self, name: str, help_text: str) -> Commands:
         """A command whose subcommands are added to the returned :class:`Commands` (``touchpoint db migrate``)."""
         p = self._sub.add_parser(name, help=help_text, description=help_text)
-        return Commands(
-            p.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=required, parser_class=Parser)
-        )
+        return Commands(p.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=True, parser_class=Parser))

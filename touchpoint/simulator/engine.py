@@ -274,11 +274,17 @@ def plan_plants(
     return plan, {k: per_kind for k in kinds}, not_planted
 
 
+def start_billing_month(settings: Any) -> str:
+    """The billing month (yyyy-MM in ``triggers.timezone``) of ``simulator.start``: the month of the simulated
+    profile snapshot."""
+    return settings.simulator.start.astimezone(ZoneInfo(settings.triggers.timezone)).strftime("%Y-%m")
+
+
 def check_billing_month(settings: Any) -> None:
     """The simulated profiles are a snapshot taken at ``simulator.start``: their ``data_used_mb`` is that month's
     usage, so ``triggers.billing_month`` (which the triggers job and the ground truth read) must name that month."""
     t = settings.triggers
-    month = settings.simulator.start.astimezone(ZoneInfo(t.timezone)).strftime("%Y-%m")
+    month = start_billing_month(settings)
     if month != t.billing_month:
         raise ValueError(
             f"simulator.start {settings.simulator.start.isoformat()} is in billing month {month} "

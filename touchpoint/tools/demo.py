@@ -26,6 +26,7 @@ from touchpoint.clients.kafka_io import (
 )
 from touchpoint.config import Settings
 from touchpoint.infra import stack
+from touchpoint.simulator.engine import start_billing_month
 from udfs.units import HOUR_MS
 
 
@@ -42,9 +43,7 @@ def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> i
     tz = ZoneInfo(settings.simulator.timezone)
     settings.simulator.start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
     # the simulated profiles are a snapshot of that month (what a production profile feed states with its snapshot)
-    settings.triggers.billing_month = settings.simulator.start.astimezone(
-        ZoneInfo(settings.triggers.timezone)
-    ).strftime("%Y-%m")
+    settings.triggers.billing_month = start_billing_month(settings)
     _step(1, "Starting the local stack (fresh in-memory Kafka broker + ClickHouse server)")
     stack.stop(settings.paths.run, "tansu", "tansu")  # in-memory broker: a restart is a clean slate
     for svc in stack.up(settings):
