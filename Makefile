@@ -14,11 +14,12 @@ PYTEST_ARGS ?=
 
 .PHONY: setup system-packages demo lint format test test-fast bench stack-up stack-down stack-status clean
 
-setup: system-packages $(STAMP) work/jars/.ok work/reference/plmn.csv work/grafana/dashboard.schema.json
+setup: system-packages $(STAMP) work/jars/.ok work/jars/touchpoint-functions.jar work/reference/plmn.csv \
+       work/grafana/dashboard.schema.json
 
 system-packages:
 	@need=""; \
-	command -v java >/dev/null || need="$$need openjdk-17-jre-headless"; \
+	command -v javac >/dev/null || need="$$need openjdk-17-jdk-headless"; \
 	[ -x /usr/sbin/clickhouse-server ] || need="$$need clickhouse-server clickhouse-client"; \
 	command -v chromium >/dev/null || need="$$need chromium"; \
 	command -v npm >/dev/null || need="$$need npm"; \
@@ -36,6 +37,11 @@ $(STAMP): pyproject.toml
 work/jars/.ok: $(STAMP) touchpoint/infra/jars.py touchpoint/infra/wheels.py
 	$(PY) -m touchpoint.infra.jars
 	touch $@
+
+# Touchpoint's own JVM functions (jvm/src: the ingest parser), compiled with the Debian JDK
+# (touchpoint/infra/functions.py; a job rebuilds a jar older than its sources).
+work/jars/touchpoint-functions.jar: $(STAMP) touchpoint/infra/functions.py $(shell find jvm/src -name '*.java')
+	$(PY) -m touchpoint.infra.functions
 
 # The global PLMN table (MCC+MNC -> country, operator) from a pinned PyPI wheel (touchpoint/infra/plmn.py).
 work/reference/plmn.csv: $(STAMP) touchpoint/infra/plmn.py touchpoint/infra/wheels.py

@@ -68,6 +68,10 @@ class Kafka(_Section):
     group_prefix: str = "touchpoint"
     #: Tansu takes about half the session timeout to form a group; keep it short.
     session_timeout_ms: int = 6000
+    #: Kafka producer properties of every Flink job's sinks (the Flink Kafka connector's ``properties.*``).
+    #: Batching cuts the broker's per-request work, which on a small machine shares the cores with Flink;
+    #: linger bounds the latency it adds.
+    sink_properties: dict[str, str] = {"linger.ms": "20", "batch.size": "262144"}
 
 
 class Topics(_Section):

@@ -1,8 +1,11 @@
--- Parse each raw signaling line once (udfs/ingest_rules.py) into typed fields and its first defect.
+-- Parse each raw signaling line once (sql/ingest/functions.sql) into typed fields and its first defect.
 -- reason IS NULL means valid; otherwise reason/detail/raw feed the DLQ (schemas/dlq.schema.json).
--- Both branches read only check_signaling(line), so Flink evaluates it once per line.
 CREATE TEMPORARY VIEW signaling_checked AS
 SELECT c.event_id, c.event_type, c.ts, c.msisdn, c.imsi, c.imei, CAST(c.lac AS INT) AS lac, c.cell_id, c.rat,
        c.vlr_plmn, c.called_number, c.calling_number, CAST(c.duration_s AS INT) AS duration_s, c.forward_to,
        c.reason, c.detail, c.`raw`
-FROM (SELECT check_signaling(line) AS c FROM signaling_raw);
+FROM (
+  SELECT check_signaling(line, CAST(${ts_min_ms} AS BIGINT), CAST(${ts_max_ms} AS BIGINT), '${event_types}',
+                         '${rats}') AS c
+  FROM signaling_raw
+);

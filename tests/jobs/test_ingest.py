@@ -190,3 +190,139 @@ def test_streaming_gives_the_same_split_as_replay(small_city, city_replay, broke
         streamed = sorted(_key(json.loads(v)) for v in got[topics[key]])
         replayed = sorted(map(_key, _lines(replay_out / f"{file}.jsonl")))
         assert streamed == replayed, key
+
+
+# --- the rules' two homes agree: udfs/ingest_rules.py (specification) and the JVM functions the job runs ---
+
+_SIG = {
+    "event_id": "e",
+    "event_type": "mo_call",
+    "ts": 1762012800000,
+    "msisdn": "13900000001",
+    "imsi": "460001234567890",
+    "imei": "356938031234567",
+    "lac": 4101,
+    "cell_id": 4101001,
+    "rat": " g3",
+    "called_number": "114",
+    "duration_s": 30,
+}
+_XDR = {
+    "event_id": "x",
+    "ts": 1762012800000,
+    "msisdn": "13900000001",
+    "imsi": "460001234567890",
+    "rat": "lte",
+    "apn": "cmnet",
+    "bytes_up": 1,
+    "bytes_down": 2,
+}
+#: values a producer may send in any field: wrong types, bounds, unicode, nesting
+_ODD_VALUES = [
+    "1762012800000",
+    1.5,
+    1.0,
+    True,
+    None,
+    [1, 2],
+    {"a": {"b": [None]}},
+    -1,
+    0,
+    2**63 - 1,
+    2**63,
+    2**64 - 1,
+    10**20,
+    -(2**63) - 1,
+    "",
+    " LTE\u00a0",
+    "G3",
+    "teleport",
+    "1" * 5000,
+    "\u4e2d\u6587",
+    "13900000001",
+    "460001234567890",
+]
+#: whole lines where two JSON parsers may part ways
+_ODD_LINES = [
+    '{"event_id":"d1","ts":"x","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890",'
+    '"rat":"LTE","bytes_up":1,"bytes_down":2}',
+    '{"event_id":"d2","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890","rat":"LTE",'
+    '"bytes_up":1,"bytes_down":2} trailing',
+    '{"event_id":"d3","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890","rat":"LTE",'
+    '"bytes_up":NaN,"bytes_down":2}',
+    '{"event_id":"d4","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890","rat":"LTE",'
+    '"bytes_up":1,"bytes_down":2,"extra":1e400}',
+    '{"event_id":"d5\\ud800","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890","rat":"LTE",'
+    '"bytes_up":1,"bytes_down":2}',
+    '{"event_id":"d6\\ud83d\\ude00","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890",'
+    '"rat":"LTE","bytes_up":1,"bytes_down":2,"deep":' + "[" * 200 + "]" * 200 + "}",
+    '{"event_id":"d7","ts":-0,"msisdn":"13900000001","imsi":"460001234567890","rat":"LTE","bytes_up":1E2,'
+    '"bytes_down":2}',
+    "null",
+    "123",
+    '"a string"',
+    "{}",
+    " " * 3 + '{"event_id":"d8","ts":1762012800000,"msisdn":"13900000001","imsi":"460001234567890","rat":"LTE",'
+    '"bytes_up":1,"bytes_down":2}   ',
+]
+
+
+def _corpus(city: Path) -> dict[str, list[str]]:
+    """Every field of a valid record replaced by every odd value, the odd lines, and the city's own lines."""
+    lines: dict[str, list[str]] = {"signaling": [], "xdr": list(_ODD_LINES)}
+    for topic, good in (("signaling", _SIG), ("xdr", _XDR)):
+        for i, field_name in enumerate([*good, "event_type", "vlr_plmn", "forward_to", "app"]):
+            for j, value in enumerate(_ODD_VALUES):
+                rec = dict(good, event_id=f"{topic[0]}{i}-{j}")
+                rec[field_name] = value
+                lines[topic].append(json.dumps(rec, ensure_ascii=False))
+        lines[topic] += (city / f"{topic}.jsonl").read_text().splitlines()[:400]
+    return lines
+
+
+def test_jvm_functions_apply_exactly_the_python_rules(small_city, tmp_path):
+    from udfs.ingest_rules import SIGNALING_FIELDS, XDR_FIELDS, IngestRules
+
+    settings = make_settings(tmp_path / "work")
+    corpus = _corpus(small_city)
+    inp = tmp_path / "in"
+    inp.mkdir()
+    for topic, lines in corpus.items():
+        (inp / f"{topic}.jsonl").write_text("".join(line + "\n" for line in lines))
+    out = tmp_path / "out"
+    replay("ingest", settings, inp, out)
+
+    from touchpoint.schemas import enum
+
+    rules = IngestRules(
+        settings.ingest.ts_min_ms,
+        settings.ingest.ts_max_ms,
+        frozenset(enum("signaling", "event_type")),
+        frozenset(enum("signaling", "rat")),
+    )
+    want_valid: dict[str, list[str]] = {"signaling": [], "xdr": []}
+    want_dlq = []
+    for topic, fields, check in (
+        ("signaling", SIGNALING_FIELDS, rules.check_signaling),
+        ("xdr", XDR_FIELDS, rules.check_xdr),
+    ):
+        for line in corpus[topic]:
+            *values, reason, detail, raw = check(line)
+            rec = {f: v for f, v in zip(fields, values) if v is not None}
+            if reason is None:
+                want_valid[topic].append(_key(rec))
+            else:
+                dlq = {"source": topic, "reason": reason, "detail": detail, "raw": raw}
+                want_dlq.append(_key(dlq | {k: rec[k] for k in ("event_id", "ts") if k in rec}))
+    assert sorted(map(_key, _lines(out / "signaling-normalised.jsonl"))) == sorted(want_valid["signaling"])
+    assert sorted(map(_key, _lines(out / "xdr-normalised.jsonl"))) == sorted(want_valid["xdr"])
+    assert sorted(map(_key, _lines(out / "dlq.jsonl"))) == sorted(want_dlq)
+    # the corpus exercises every reason and both outcomes
+    assert {json.loads(k)["reason"] for k in want_dlq} == {
+        "bad_json",
+        "missing_field",
+        "unknown_event_type",
+        "invalid_value",
+        "ts_out_of_range",
+    }
+    assert want_valid["signaling"] and want_valid["xdr"]

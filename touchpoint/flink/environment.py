@@ -1,5 +1,6 @@
 """The Flink table environment of one job, configured from the settings: checkpoints, restarts, state TTL,
-event-time idleness, the Python execution mode, and the Kafka connector jars for streaming."""
+event-time idleness, the Python execution mode, Touchpoint's JVM functions and the Kafka connector jars for
+streaming."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from touchpoint.config import Settings
+from touchpoint.infra.functions import functions_jar
 from touchpoint.infra.jars import jar_paths, jars_ok
 from udfs.units import HOUR_MS
 
@@ -65,9 +67,14 @@ def _job_options(settings: Settings, mode: Mode, job_name: str) -> dict[str, str
         "python.executable": sys.executable,
         "python.client.executable": sys.executable,
         "python.fn-execution.bundle.size": str(f.python_bundle_size),
+        # Chained operators hand records over without a defensive copy (Flink SQL operators do not keep them).
+        "pipeline.object-reuse": "true",
     }
+    # Touchpoint's JVM functions in both modes; the Kafka connector only when streaming.
+    jars = [functions_jar(settings.paths.jars)]
     if mode == "streaming":
         if not jars_ok(settings.paths.jars):
             raise RuntimeError(f"Kafka connector jars missing in {settings.paths.jars}; run `make setup`")
-        options["pipeline.jars"] = ";".join(p.as_uri() for p in jar_paths(settings.paths.jars))
+        jars += jar_paths(settings.paths.jars)
+    options["pipeline.jars"] = ";".join(p.as_uri() for p in jars)
     return options

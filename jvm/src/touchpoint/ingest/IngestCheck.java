@@ -1,0 +1,302 @@
+package touchpoint.ingest;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonFactory;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
+import org.apache.flink.table.functions.ScalarFunction;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+
+/**
+ * The ingest rules of udfs/ingest_rules.py, on the JVM: one raw line in, its typed fields plus a DLQ reason out.
+ *
+ * <p>Why on the JVM: the same function in Python (thread mode) capped ingest at a quarter of a Kafka passthrough,
+ * and Flink SQL's JSON_VALUE parses the line again for every field it extracts. Here each line is read once, as a
+ * stream of tokens (no tree). udfs/ingest_rules.py stays the readable specification; tests/jobs/test_ingest.py
+ * holds both equal on the same lines.
+ *
+ * <p>Declared non-deterministic on purpose: the planner then evaluates it once per line and hands the row to both
+ * branches (valid, DLQ). A deterministic ROW function is inlined into every field reference (called 17 times a
+ * line), and as a table function each branch got its own copy (called twice).
+ *
+ * <p>The result row is the fields in order (integers as BIGINT), then reason, detail and the original line
+ * (all three null when valid). The bounds and vocabularies arrive as constant arguments from the SQL recipe,
+ * which takes them from the settings and the JSON schemas.
+ */
+abstract class IngestCheck extends ScalarFunction {
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final Pattern MSISDN = Pattern.compile("[0-9]{5,15}");
+    private static final Pattern IMSI = Pattern.compile("[0-9]{14,15}");
+    private static final Set<String> INTS = Set.of("lac", "cell_id", "duration_s", "bytes_up", "bytes_down");
+    private static final Set<String> NON_NEGATIVE = Set.of("duration_s", "bytes_up", "bytes_down");
+    // integers the normalised topics carry as INT (32 bits): a larger value is invalid, not wrapped around
+    private static final Set<String> INT32 = Set.of("lac", "duration_s");
+
+    /** What a field held: absent (or null), a string, an integer that fits a BIGINT, or anything else. */
+    private static final byte ABSENT = 0, STRING = 1, INT = 2, OTHER = 3;
+
+    private final String[] fields;
+    private final Map<String, Integer> index = new HashMap<>();
+    private final int[] required;
+    private final int ratAt, eventIdAt, tsAt, eventTypeAt, calledAt, msisdnAt, imsiAt;
+    // The vocabularies are constants of the job: split once, kept while the same strings come in.
+    private String eventTypesText, ratsText;
+    private Set<String> eventTypes = Set.of(), rats = Set.of();
+
+    IngestCheck(String[] fields, String[] required, boolean signaling) {
+        this.fields = fields;
+        for (int i = 0; i < fields.length; i++) {
+            index.put(fields[i], i);
+        }
+        this.required = Arrays.stream(required).mapToInt(index::get).toArray();
+        this.ratAt = index.get("rat");
+        this.eventIdAt = index.get("event_id");
+        this.tsAt = index.get("ts");
+        this.msisdnAt = index.get("msisdn");
+        this.imsiAt = index.get("imsi");
+        this.eventTypeAt = signaling ? index.get("event_type") : -1;
+        this.calledAt = signaling ? index.get("called_number") : -1;
+    }
+
+    protected RowData check(StringData line, long tsMin, long tsMax, String eventTypesCsv, String ratsCsv) {
+        if (!eventTypesCsv.equals(eventTypesText)) {
+            eventTypes = new HashSet<>(Arrays.asList(eventTypesCsv.split(",")));
+            eventTypesText = eventTypesCsv;
+        }
+        if (!ratsCsv.equals(ratsText)) {
+            rats = new HashSet<>(Arrays.asList(ratsCsv.split(",")));
+            ratsText = ratsCsv;
+        }
+        byte[] type = new byte[fields.length];
+        Object[] value = new Object[fields.length];
+        GenericRowData out = new GenericRowData(fields.length + 3);
+        if (line == null || !read(line.toBytes(), type, value)) { // a bad line keeps nothing but itself
+            return reject(out, new byte[fields.length], value, "bad_json", "not a JSON object", line);
+        }
+        String[] problem = problem(type, value, tsMin, tsMax);
+        if (problem != null) {
+            return reject(out, type, value, problem[0], problem[1], line);
+        }
+        for (int i = 0; i < fields.length; i++) {
+            Object v = i == ratAt && value[i] != null ? upper((String) value[i]) : value[i]; // "g3 " -> "G3"
+            out.setField(i, v instanceof String ? StringData.fromString((String) v) : v);
+        }
+        return out;
+    }
+
+    /** See the class comment: this keeps the planner from evaluating it more than once per line. */
+    @Override
+    public boolean isDeterministic() {
+        return false;
+    }
+
+    /**
+     * Reads one JSON object into (type, value) per field; the last of duplicate keys wins. False when the line is
+     * not exactly one JSON object, or holds what the Python rules' parser (orjson) refuses and Jackson accepts: a
+     * number too large for a double (1e400) or an escaped lone surrogate ("\ud800").
+     */
+    private boolean read(byte[] line, byte[] type, Object[] value) {
+        boolean escapes = hasEscape(line);
+        try (JsonParser p = JSON.createParser(line)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return false;
+            }
+            JsonToken t;
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                if (escapes && !wellFormed(name)) {
+                    return false;
+                }
+                Integer at = index.get(name);
+                t = p.nextToken();
+                byte kind;
+                Object v = null;
+                switch (t) {
+                    case VALUE_STRING:
+                        String s = p.getText();
+                        if (escapes && !wellFormed(s)) {
+                            return false;
+                        }
+                        kind = STRING;
+                        v = s;
+                        break;
+                    case VALUE_NUMBER_INT:
+                        boolean fits = p.getNumberType() == JsonParser.NumberType.INT
+                                || p.getNumberType() == JsonParser.NumberType.LONG;
+                        kind = fits ? INT : OTHER;
+                        v = fits ? (Object) p.getLongValue() : null;
+                        break;
+                    case VALUE_NULL:
+                        kind = ABSENT;
+                        break;
+                    case VALUE_NUMBER_FLOAT:
+                        if (!Double.isFinite(p.getDoubleValue())) {
+                            return false;
+                        }
+                        kind = OTHER;
+                        break;
+                    case START_OBJECT:
+                    case START_ARRAY:
+                        if (!nested(p, escapes)) {
+                            return false;
+                        }
+                        kind = OTHER;
+                        break;
+                    default: // true, false
+                        kind = OTHER;
+                }
+                if (at != null) {
+                    type[at] = kind;
+                    value[at] = v;
+                }
+            }
+            return t == JsonToken.END_OBJECT && p.nextToken() == null; // nothing after the object
+        } catch (IOException | RuntimeException e) { // JsonParseException, a too-deep or too-long document
+            return false;
+        }
+    }
+
+    /** Walks a nested value to its end, with the same checks as {@link #read}. */
+    private static boolean nested(JsonParser p, boolean escapes) throws IOException {
+        int depth = 1;
+        while (depth > 0) {
+            JsonToken t = p.nextToken();
+            if (t == null) {
+                return false;
+            }
+            switch (t) {
+                case START_OBJECT:
+                case START_ARRAY:
+                    depth++;
+                    break;
+                case END_OBJECT:
+                case END_ARRAY:
+                    depth--;
+                    break;
+                case VALUE_NUMBER_FLOAT:
+                    if (!Double.isFinite(p.getDoubleValue())) {
+                        return false;
+                    }
+                    break;
+                case FIELD_NAME:
+                case VALUE_STRING:
+                    if (escapes && !wellFormed(p.getText())) {
+                        return false;
+                    }
+                    break;
+                default:
+            }
+        }
+        return true;
+    }
+
+    /** Whether the UTF-8 line has a \\u escape (only then can a string hold a lone surrogate). */
+    private static boolean hasEscape(byte[] line) {
+        for (int i = 0; i + 1 < line.length; i++) {
+            if (line[i] == '\\' && line[i + 1] == 'u') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A dead letter keeps event_id and ts only when they have the right type. */
+    private RowData reject(
+            GenericRowData out, byte[] type, Object[] value, String reason, String detail, StringData line) {
+        if (type[eventIdAt] == STRING) {
+            out.setField(eventIdAt, StringData.fromString((String) value[eventIdAt]));
+        }
+        if (type[tsAt] == INT) {
+            out.setField(tsAt, value[tsAt]);
+        }
+        out.setField(fields.length, StringData.fromString(reason));
+        out.setField(fields.length + 1, StringData.fromString(detail));
+        out.setField(fields.length + 2, line);
+        return out;
+    }
+
+    /** The first defect, as (reason, detail), or null; the order is that of udfs/ingest_rules.py. */
+    private String[] problem(byte[] type, Object[] value, long tsMin, long tsMax) {
+        for (int i : required) {
+            if (type[i] == ABSENT) {
+                return new String[] {"missing_field", fields[i]};
+            }
+        }
+        if (eventTypeAt >= 0) {
+            if (type[eventTypeAt] != STRING || !eventTypes.contains((String) value[eventTypeAt])) {
+                String shown = type[eventTypeAt] == STRING ? (String) value[eventTypeAt] : "not a string";
+                return new String[] {"unknown_event_type", shown};
+            }
+            if (value[eventTypeAt].equals("mo_call") && type[calledAt] == ABSENT) {
+                return new String[] {"missing_field", "called_number"};
+            }
+        }
+        if (type[tsAt] != INT) {
+            return new String[] {"invalid_value", "ts"};
+        }
+        if (type[msisdnAt] != STRING || !MSISDN.matcher((String) value[msisdnAt]).matches()) {
+            return new String[] {"invalid_value", "msisdn"};
+        }
+        if (type[imsiAt] != STRING || !IMSI.matcher((String) value[imsiAt]).matches()) {
+            return new String[] {"invalid_value", "imsi"};
+        }
+        if (type[ratAt] != ABSENT && (type[ratAt] != STRING || !rats.contains(upper((String) value[ratAt])))) {
+            return new String[] {"invalid_value", "rat"};
+        }
+        for (int i = 0; i < fields.length; i++) { // unknown extra fields are ignored: producers may add fields
+            String f = fields[i];
+            if (type[i] == ABSENT) {
+                continue;
+            }
+            if (INTS.contains(f)) {
+                long v = type[i] == INT ? (Long) value[i] : 0;
+                if (type[i] != INT
+                        || (NON_NEGATIVE.contains(f) && v < 0)
+                        || (INT32.contains(f) && (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE))) {
+                    return new String[] {"invalid_value", f};
+                }
+            } else if (i != tsAt && type[i] != STRING) {
+                return new String[] {"invalid_value", f};
+            }
+        }
+        long t = (Long) value[tsAt];
+        if (t < tsMin || t >= tsMax) {
+            return new String[] {"ts_out_of_range", Long.toString(t)};
+        }
+        return null;
+    }
+
+    /** Python's str.strip().upper(): strip also removes the non-breaking spaces Java's String.strip() keeps. */
+    private static String upper(String s) {
+        int a = 0, b = s.length();
+        while (a < b && pySpace(s.charAt(a))) a++;
+        while (b > a && pySpace(s.charAt(b - 1))) b--;
+        return s.substring(a, b).toUpperCase(Locale.ROOT);
+    }
+
+    private static boolean pySpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
+    }
+
+    private static boolean wellFormed(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
