@@ -8,7 +8,10 @@ Each module declares, by topic key (the fields of the ``topics`` settings):
   the jobs upstream of any one of them, are derived from these: a job runs after every job that writes a topic it
   reads;
 - ``DATASTREAM`` (optional): it mixes Python DataStream operators into its SQL (decisions);
-- ``PIPELINE = False`` (optional): not part of the marketing pipeline (the benchmark's passthrough baseline).
+- ``PIPELINE = False`` (optional): not part of the marketing pipeline (the benchmark's passthrough baseline);
+- ``MEMBERS`` (a group job only): the jobs it runs as one Flink job, sharing one read of their inputs and the views
+  they have in common. Its inputs and outputs are its members'; the pipeline runs the group, not the members,
+  which stay runnable on their own.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ JOBS = {
     "triggers": "jobs.triggers",
     "behaviour": "jobs.behaviour",
     "region_metrics": "jobs.region_metrics",
+    "analytics": "jobs.analytics",
     "decisions": "jobs.decisions",
     "passthrough": "jobs.passthrough",
 }
@@ -40,6 +44,8 @@ class Job:
     outputs: tuple[str, ...]
     datastream: bool
     pipeline: bool
+    #: a group job: the jobs it runs as one
+    members: tuple[str, ...] = ()
 
 
 def job_module(name: str) -> ModuleType:
@@ -52,19 +58,32 @@ def job_module(name: str) -> ModuleType:
 def job(name: str) -> Job:
     """What job ``name`` declares."""
     m = job_module(name)
+    members = tuple(getattr(m, "MEMBERS", ()))
+    if members:  # a group reads and writes what its members do
+        inputs = tuple(dict.fromkeys(k for n in members for k in job(n).inputs))
+        outputs = tuple(dict.fromkeys(k for n in members for k in job(n).outputs))
+    else:
+        inputs, outputs = tuple(m.INPUTS), tuple(m.OUTPUTS)
     return Job(
         name,
         m.DESCRIPTION,
-        tuple(m.INPUTS),
-        tuple(m.OUTPUTS),
+        inputs,
+        outputs,
         getattr(m, "DATASTREAM", False),
         getattr(m, "PIPELINE", True),
+        members,
     )
 
 
+def part_of(name: str) -> str | None:
+    """The group job that runs job ``name`` in the pipeline, if any."""
+    return next((n for n in JOBS if name in job(n).members), None)
+
+
 def pipeline_order() -> list[str]:
-    """The pipeline's jobs, each after every job that writes a topic it reads (ties in :data:`JOBS` order)."""
-    jobs = [job(n) for n in JOBS if job(n).pipeline]
+    """The pipeline's jobs, each after every job that writes a topic it reads (ties in :data:`JOBS` order); a group
+    job stands for its members."""
+    jobs = [job(n) for n in JOBS if job(n).pipeline and part_of(n) is None]
     done: list[str] = []
     while len(done) < len(jobs):
         ready = [
@@ -82,9 +101,10 @@ def pipeline_order() -> list[str]:
 
 
 def upstream(name: str) -> list[str]:
-    """Job ``name`` and every pipeline job whose output reaches it, in pipeline order."""
+    """Job ``name`` and every pipeline job whose output reaches it, in pipeline order (a member of a group job:
+    the group and what reaches it)."""
     order = pipeline_order()
-    needed = {name}
+    needed = {part_of(name) or name}
     for n in reversed(order):
         if n in needed:
             needed |= {w for w in order if set(job(n).inputs) & set(job(w).outputs) and w != n}

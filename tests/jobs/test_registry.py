@@ -22,7 +22,7 @@ def test_every_job_declares_its_topics():
 
 def test_pipeline_order_puts_every_writer_before_its_readers():
     order = pipeline_order()
-    assert order == ["ingest", "traffic", "triggers", "behaviour", "region_metrics", "decisions"]
+    assert order == ["ingest", "analytics", "decisions"]
     for i, reader in enumerate(order):
         for writer in order[i + 1 :]:
             assert not set(job(reader).inputs) & set(job(writer).outputs), f"{writer} runs after its reader {reader}"
@@ -32,13 +32,25 @@ def test_pipeline_order_puts_every_writer_before_its_readers():
 @pytest.mark.parametrize(
     "name, expected",
     [
-        ("decisions", ["ingest", "triggers", "behaviour", "decisions"]),
-        ("region_metrics", ["ingest", "region_metrics"]),
+        ("decisions", ["ingest", "analytics", "decisions"]),
+        ("region_metrics", ["ingest", "analytics"]),
         ("ingest", ["ingest"]),
     ],
 )
 def test_upstream_follows_the_topics(name, expected):
     assert upstream(name) == expected
+
+
+def test_a_group_job_is_its_members():
+    analytics = job("analytics")
+    assert set(analytics.members) == {"traffic", "triggers", "behaviour", "region_metrics"}
+    assert set(analytics.inputs) == {k for n in analytics.members for k in job(n).inputs}
+    assert set(analytics.outputs) == {k for n in analytics.members for k in job(n).outputs}
+    # the pipeline runs the group, never a member beside it (each topic written by one pipeline job)
+    order = pipeline_order()
+    assert not set(analytics.members) & set(order)
+    writers = [k for n in order for k in job(n).outputs if k != "dlq"]
+    assert len(writers) == len(set(writers))
 
 
 def test_readme_job_table_matches_the_declarations():

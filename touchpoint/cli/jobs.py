@@ -24,7 +24,12 @@ def _job_help(with_all: bool) -> str:
 def cmd_replay(args: argparse.Namespace) -> int:
     from touchpoint.flink.runner import replay
 
-    written = replay(args.job, settings(args), Path(args.input), Path(args.output))
+    def progress(job: str, records: int, seconds: float) -> None:
+        print(f"  {job}: {records:,} records written in {seconds:.0f} s ({records / seconds:,.0f}/s)", flush=True)
+
+    t0 = time.monotonic()
+    written = replay(args.job, settings(args), Path(args.input), Path(args.output), progress=progress)
+    print(f"replay {args.job} done in {time.monotonic() - t0:.1f} s")
     for path in written.values():
         with path.open("rb") as f:
             n = sum(1 for _ in f)

@@ -12,8 +12,11 @@ SQL recipes are files (touchpoint.flink.sql); DDL and views run at once, INSERTs
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +28,39 @@ from touchpoint.flink.sql import SqlError, render
 def _first_line(e: Exception) -> str:
     text = str(getattr(e, "java_exception", e))
     return next((ln.strip() for ln in text.splitlines() if "Exception" in ln or ln.strip()), text)
+
+
+#: seconds between two progress reports of a replay
+PROGRESS_S = 2.0
+
+
+class _LineCounter:
+    """Records written so far under a replay's parts directory (finished and in-progress part files), counted
+    incrementally: each file is read from where the previous count stopped. Files are known by inode, since an
+    in-progress part is renamed when it is finished."""
+
+    def __init__(self, root: Path):
+        self.root, self.seen, self.lines = root, {}, 0
+
+    def count(self) -> int:
+        for path in self.root.rglob("*"):
+            try:
+                with path.open("rb") as f:
+                    inode = os.fstat(f.fileno()).st_ino
+                    f.seek(self.seen.get(inode, 0))
+                    chunk = f.read()
+            except (IsADirectoryError, FileNotFoundError):  # a part renamed between listing and reading
+                continue
+            self.seen[inode] = self.seen.get(inode, 0) + len(chunk)
+            self.lines += chunk.count(b"\n")
+        return self.lines
+
+
+def _running(client) -> bool:
+    try:
+        return client.get_job_status().result().name not in ("FINISHED", "FAILED", "CANCELED")
+    except Exception:  # the mini-cluster forgets a job as it ends; wait() then reports how it ended
+        return False
 
 
 def _options(opts: dict[str, str]) -> str:
@@ -54,6 +90,7 @@ class Pipeline:
         self.t_env = table_environment(self.settings, self.mode, self.job_name, self.datastream, self.flink_options)
         self._inserts: list[str] = []
         self._sinks: list[str] = []
+        self._done: set[str] = set()
 
     # --- tables ------------------------------------------------------------------------------
 
@@ -103,11 +140,12 @@ class Pipeline:
                 "properties.bootstrap.servers": self.settings.kafka.bootstrap,
                 "sink.delivery-guarantee": "at-least-once",
                 "format": fmt,
-            }
+            } | {f"properties.{k}": v for k, v in self.settings.kafka.sink_properties.items()}
         if fmt == "json":
             # Keep nulls out of the records: consumers treat absent and null alike, lines stay short.
             opts["json.encode.ignore-null-fields"] = "true"
-        self._sinks.append(key)
+        if key not in self._sinks:
+            self._sinks.append(key)
         return _options(opts)
 
     def _parts_dir(self, key: str) -> Path:
@@ -179,18 +217,17 @@ class Pipeline:
     def create_sink(self, table_file: str, key: str, fmt: str = "json", **params: object) -> None:
         self.execute(table_file, connector=self.sink_options(key, fmt), **params)
 
-    def register_row_function(self, name: str, fn, row_type: str) -> None:
-        """Register a pure-Python function returning a tuple as a SQL function returning ``row_type``."""
-        from pyflink.table import Row
-        from pyflink.table.udf import udf
-
-        self.t_env.create_temporary_function(name, udf(lambda line: Row(*fn(line)), result_type=row_type))
-
     # --- SQL ---------------------------------------------------------------------------------
 
     def execute(self, sql_file: str, **params: object) -> None:
-        """Run DDL/view statements now; collect INSERT statements for the job's statement set."""
+        """Run DDL/view statements now; collect INSERT statements for the job's statement set.
+
+        A statement already run is skipped, so that the jobs of a group (jobs/analytics.py) can each declare the
+        tables and views they share, which are then defined once and planned once."""
         for stmt in render(sql_file, **params):
+            if stmt in self._done:
+                continue
+            self._done.add(stmt)
             if re.match(r"(?is)^\s*INSERT\s", stmt):
                 self._inserts.append(stmt)
             else:
@@ -210,12 +247,24 @@ class Pipeline:
             ss.add_insert_sql(stmt)
         return ss.execute()
 
-    def run_to_completion(self, append: frozenset[str] = frozenset()) -> dict[str, Path]:
+    def run_to_completion(
+        self, append: frozenset[str] = frozenset(), progress: Callable[[int, float], None] | None = None
+    ) -> dict[str, Path]:
         """Replay: run the job over the bounded input and gather ``OUT/<topic>.jsonl`` files.
 
         Topics in ``append`` were written by an earlier job of the same replay (e.g. both ingest and
-        triggers write the DLQ), so this job's records are added to the file instead of replacing it."""
-        self.submit().wait()
+        triggers write the DLQ), so this job's records are added to the file instead of replacing it.
+        ``progress(records written so far, seconds)`` is called every ``PROGRESS_S`` while the job runs."""
+        result = self.submit()
+        if progress is None or self.mode != "replay":
+            result.wait()
+        else:
+            t0, counter = time.monotonic(), _LineCounter(self.output_dir / "_parts")
+            client = result.get_job_client()
+            while _running(client):
+                time.sleep(PROGRESS_S)
+                progress(counter.count(), time.monotonic() - t0)
+            result.wait()  # raises if the job failed
         return self.collect_outputs(append) if self.mode == "replay" else {}
 
     def collect_outputs(self, append: frozenset[str] = frozenset()) -> dict[str, Path]:

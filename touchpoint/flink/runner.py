@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +20,16 @@ def build(name: str, settings: Settings, **pipeline_args) -> Pipeline:
     return p
 
 
-def replay(name: str, settings: Settings, input_dir: Path, output_dir: Path) -> dict[str, Path]:
+def replay(
+    name: str,
+    settings: Settings,
+    input_dir: Path,
+    output_dir: Path,
+    progress: Callable[[str, int, float], None] | None = None,
+) -> dict[str, Path]:
     """Run job ``name`` (or ``all``: the pipeline's jobs in order, each reading what the earlier ones wrote)
-    bounded over ``input_dir``; returns output topic key -> written file."""
+    bounded over ``input_dir``; returns output topic key -> written file. ``progress(job, records written,
+    seconds)`` reports while each job runs."""
     input_dir, output_dir = Path(input_dir), Path(output_dir)
     if not input_dir.is_dir():
         raise FileNotFoundError(f"input directory {input_dir} not found")
@@ -29,7 +37,8 @@ def replay(name: str, settings: Settings, input_dir: Path, output_dir: Path) -> 
     written: dict[str, Path] = {}
     for each in pipeline_order() if name == "all" else (name,):
         p = build(each, settings, mode="replay", input_dir=input_dir, output_dir=output_dir)
-        written |= p.run_to_completion(append=frozenset(written))
+        report = None if progress is None else (lambda n, secs, job=each: progress(job, n, secs))
+        written |= p.run_to_completion(append=frozenset(written), progress=report)
     return written
 
 
