@@ -1,8 +1,8 @@
 """The decision job's two Python operators (PyFlink DataStream, thread mode); the rules are in ``udfs``.
 
 1. :class:`SubscriberDecisions`, keyed by msisdn, with the campaigns as broadcast state: keeps the profile,
-   the hourly behaviour buckets and the contact record, and decides each trigger with
-   :func:`udfs.decisions.decide`, a subscriber's triggers in ts order.
+   the hourly behaviour buckets and the contact record (as two compact byte strings: jobs/decisions/state.py),
+   and decides each trigger with :func:`udfs.decisions.decide`, a subscriber's triggers in ts order.
 2. :class:`CampaignBudgets`, keyed by campaign id: the daily budget (:func:`udfs.decisions.charge_daily_budget`),
    then emits the decision record and the lead; a lead deferred by quiet hours is held until its ``deliver_at``.
 
@@ -29,9 +29,10 @@ from pyflink.common.time import Time
 from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
-from udfs.behaviour import KEEP_HOURS, Bucket, compact
+from jobs.decisions.state import as_buckets, pack_history, pack_profile, unpack_history, unpack_profile
+from udfs.behaviour import KEEP_HOURS, compact
 from udfs.campaigns import Campaign, CampaignError, parse_campaign
-from udfs.contact_policy import Contacts, Policy
+from udfs.contact_policy import Policy
 from udfs.decisions import Reference, charge_daily_budget, decide
 from udfs.units import HOUR_MS
 
@@ -86,11 +87,12 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
             desc.enable_time_to_live(ttl)
             return desc
 
+        # bytes packed by jobs/decisions/state.py (pickling a bytes value adds ~6 bytes; PRIMITIVE_ARRAY(BYTE) is
+        # stored as Object[] in thread mode and fails at the first checkpoint)
         pickled = Types.PICKLED_BYTE_ARRAY()
         self.profile = ctx.get_state(ValueStateDescriptor("profile", pickled))
-        self.buckets = ctx.get_map_state(state(MapStateDescriptor("buckets", Types.LONG(), pickled)))
+        self.history = ctx.get_state(state(ValueStateDescriptor("history", pickled)))
         self.pending = ctx.get_map_state(MapStateDescriptor("pending", Types.LONG(), pickled))
-        self.contacts = ctx.get_state(state(ValueStateDescriptor("contacts", pickled)))
 
     # --- campaigns (broadcast side) ---------------------------------------------------------------
 
@@ -142,14 +144,15 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
                 due = timers.current_processing_time() + self.reorder_ms
                 timers.register_processing_time_timer(due - due % 100)  # coalesce timers per 100 ms
         elif kind == "behaviour":
-            # a plain tuple: a pickled NamedTuple repeats its class path (~30 of ~96 bytes per bucket)
-            self.buckets.put(ts, tuple(compact(record)))
+            buckets, contacts = unpack_history(self.history.value())
+            buckets[ts] = tuple(compact(record))
             if self.reorder_ms is not None:  # streaming: hours arrive in order, drop what fell out of reach
-                self._prune_buckets(ts)
+                _prune(buckets, ts)
+            self.history.update(pack_history(buckets, contacts))
         else:  # profile (reference row: products ';'-joined) or profile update (products a list)
             products = record.get("products") or []  # an empty CSV cell arrives as null
             record["products"] = [p for p in products.split(";") if p] if isinstance(products, str) else products
-            self.profile.update(record)
+            self.profile.update(pack_profile(record))
 
     def on_timer(self, timestamp: int, ctx):
         due = [timestamp] if self.reorder_ms is None else sorted(self.pending.keys())
@@ -159,18 +162,12 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
             self.pending.remove(ts)
         if triggers:
             yield from self._decide(triggers, ctx)
-            self._prune_buckets(triggers[-1]["ts"])
-
-    def _prune_buckets(self, now: int) -> None:
-        old = [h for h in self.buckets.keys() if h < now - (KEEP_HOURS + 1) * HOUR_MS]  # noqa: SIM118 (Flink MapState)
-        for h in old:
-            self.buckets.remove(h)
 
     def _decide(self, triggers: list[dict[str, Any]], ctx):
         campaigns = self._campaigns(ctx)
-        contacts = self.contacts.value() or Contacts()
-        profile = self.profile.value()
-        buckets = {h: Bucket(*b) for h, b in self.buckets.items()}
+        stored, contacts = unpack_history(self.history.value())
+        profile = unpack_profile(self.profile.value())
+        buckets = as_buckets(stored)
         for trigger in triggers:
             for d in decide(
                 trigger, campaigns, profile, buckets, contacts, self.policy, self.reference, self.tag_settings
@@ -190,7 +187,14 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
             + [round(c.cooldown_hours * HOUR_MS) for c in campaigns]
         )
         contacts.prune(triggers[-1]["ts"], keep)
-        self.contacts.update(contacts)
+        _prune(stored, triggers[-1]["ts"])
+        self.history.update(pack_history(stored, contacts))
+
+
+def _prune(buckets: dict[int, tuple], now: int) -> None:
+    """Drop the hours no rollup from ``now`` on can reach."""
+    for h in [h for h in buckets if h < now - (KEEP_HOURS + 1) * HOUR_MS]:
+        del buckets[h]
 
 
 class CampaignBudgets(KeyedProcessFunction):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import pickle
 
+from jobs.decisions.state import pack_history, pack_profile, unpack_history
 from tests.support import csv_header
 from touchpoint import ROOT
 from touchpoint.reference import read_reference_csv
@@ -44,27 +44,26 @@ def _profiles(tmp_path) -> list[dict]:
     return read_reference_csv(path, "profiles")
 
 
-def test_model_pickles_every_value_as_the_job_stores_it(tmp_path):
+def test_model_packs_every_value_as_the_job_stores_it(tmp_path):
     pool = _pool()
     assert len(pool) == 20
     subs = list(ss.subscribers(100, pool, _profiles(tmp_path), START, seed=3))
     assert len({s.msisdn for s in subs}) == 100
     assert all(len(s.hours) == KEEP_HOURS for s in subs)
 
-    fast, exact = ss.model(subs, pool), ss.model_exact(subs, pool)
-    assert fast == exact  # the per-pool-entry shortcut changes nothing
-    assert fast.subscribers == 100 and fast.bucket_entries == 100 * KEEP_HOURS
+    total = ss.model(subs, pool)
+    assert total.subscribers == 100 and total.bucket_entries == 100 * KEEP_HOURS
 
     one = subs[0]
-    payload = (
-        len(pickle.dumps(ss.profile_state(one.profile_row)))
-        + sum(len(pickle.dumps(tuple(pool[i]))) for _, i in one.hours)
-        + len(pickle.dumps(ss.contacts_state(one)))
-    )
+    buckets = {h: tuple(pool[i]) for h, i in one.hours}
+    payload = len(pack_profile(ss.profile_state(one.profile_row))) + len(pack_history(buckets, ss.contacts_state(one)))
     assert ss.model([one], pool).payload == payload
-    # framing: 3 states x (namespace, row mask, length, 11 msisdn chars) + byte[] lengths, TTL stamps, map entries
-    assert ss.FRAMING.subscriber(one.msisdn, KEEP_HOURS) == (3 * 14 + 4 + (4 + 48 * 21) + 12)
-    assert 3_000 < fast.per_subscriber() < 10_000
+    # what the job reads back is what went in
+    assert unpack_history(pack_history(buckets, ss.contacts_state(one))) == (buckets, ss.contacts_state(one))
+    # framing: 2 states x (namespace, row mask, length, 11 msisdn chars), byte[] lengths and pickle headers,
+    # the history's TTL stamp
+    assert ss.FRAMING.subscriber(one.msisdn) == 2 * 14 + 2 * (4 + 16) + 8
+    assert 200 < total.per_subscriber() < 1_000
 
 
 def test_inputs_carry_the_modelled_state(tmp_path):

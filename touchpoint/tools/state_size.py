@@ -1,48 +1,33 @@
 """Bytes per subscriber of the decision job's keyed state, without Flink.
 
-:class:`~jobs.decisions.operators.SubscriberDecisions` keeps, per msisdn, three states of
-``Types.PICKLED_BYTE_ARRAY`` (in thread mode a value is ``pickle.dumps(value)``, stored by Flink as a byte array):
+:class:`~jobs.decisions.operators.SubscriberDecisions` keeps, per msisdn, two byte arrays packed by
+jobs/decisions/state.py (each stored pickled, as ``Types.PICKLED_BYTE_ARRAY``):
 
-- ``profile``: ValueState, the profile dict built from the reference row (no TTL);
-- ``buckets``: MapState hour (LONG) -> the values of a :class:`udfs.behaviour.Bucket` as a plain tuple, at
-  most 48 + 1 entries (TTL);
-- ``contacts``: ValueState, a :class:`udfs.contact_policy.Contacts` (TTL).
+- ``profile``: ValueState, the profile's values as one pickled tuple (no TTL);
+- ``history``: ValueState, the last 48 hourly buckets and the contact record, pickled and deflated (TTL).
 
 (``pending`` holds triggers for ``decisions.reorder_ms`` only and is empty between bursts.)
 
 :func:`model` builds that state for ``n`` synthetic subscribers — profiles cycled from a city's ``profiles.csv``,
-48 hourly buckets drawn from a city's ``behaviour`` output, a contact record with a few entries — pickles every
-value as the job does and adds the bytes Flink writes around each value in a full checkpoint of the heap state
-backend (:data:`FRAMING`). :func:`subscribers` yields the same subscribers as input records, so a benchmark can
-feed them to the real job and compare with the size of its checkpoint.
+48 consecutive hourly buckets taken from a city's ``behaviour`` output (consecutive, so that a subscriber's hours
+look like a real one's and compress like them), a contact record with a few entries — packs every value as the job
+does and adds the bytes Flink writes around each value in a full checkpoint of the heap state backend
+(:data:`FRAMING`). :func:`subscribers` yields the same subscribers as input records, so a benchmark can feed them
+to the real job and compare with the size of its checkpoint.
 """
 
 from __future__ import annotations
 
 import json
-import pickle
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from jobs.decisions.state import PROFILE_FIELDS, pack_history, pack_profile
 from udfs.behaviour import KEEP_HOURS, Bucket, compact
 from udfs.contact_policy import Contacts
 from udfs.units import HOUR_MS, MINUTE_MS
-
-#: The profile fields the decision job keeps (sql/decisions/subscriber_inputs.sql, JSON_OBJECT of the row).
-PROFILE_FIELDS = (
-    "msisdn",
-    "brand",
-    "plan",
-    "data_quota_mb",
-    "arpu_band",
-    "age_band",
-    "consent_marketing",
-    "consent_location",
-    "do_not_disturb",
-    "products",
-)
 
 #: Per subscriber, the triggers a contact record remembers: (kind, context, campaign that matches it).
 TRIGGERS = (
@@ -53,21 +38,18 @@ TRIGGERS = (
 
 
 class Framing(NamedTuple):
-    """Bytes Flink's serializers add around the pickled values in a full heap-backend checkpoint
+    """Bytes Flink's serializers add around the packed values in a full heap-backend checkpoint
     (per state and key: VoidNamespace 1 byte + key Row(STRING msisdn): 1-byte null mask, varint length, chars)."""
 
     per_state_key_extra: int = 1 + 1 + 1  # namespace byte, row mask, string length (msisdn < 127 chars)
-    value: int = 4  # byte[] length (BytePrimitiveArraySerializer)
+    value: int = 4 + 16  # byte[] length (BytePrimitiveArraySerializer) + pickling the packed bytes (~16 B)
     ttl: int = 8  # TtlValue: last-access timestamp
-    map_size: int = 4  # MapSerializer: entry count
-    map_entry: int = 8 + 1  # LONG key + null flag
 
-    def subscriber(self, msisdn: str, bucket_entries: int) -> int:
+    def subscriber(self, msisdn: str) -> int:
         key = self.per_state_key_extra + len(msisdn.encode())
         profile = key + self.value
-        buckets = key + self.map_size + bucket_entries * (self.map_entry + self.ttl + self.value)
-        contacts = key + self.ttl + self.value
-        return profile + buckets + contacts
+        history = key + self.ttl + self.value
+        return profile + history
 
 
 FRAMING = Framing()
@@ -81,8 +63,10 @@ class Subscriber(NamedTuple):
 
 
 def bucket_pool(behaviour_records: Iterable[dict[str, Any]]) -> list[Bucket]:
-    """Buckets as the job stores them, from ``behaviour`` records (event-time markers skipped)."""
-    return [compact(r) for r in behaviour_records if r.get("msisdn") and "calls_mo" in r]
+    """Buckets as the job stores them, from ``behaviour`` records (event-time markers skipped), each subscriber's
+    hours in a row."""
+    records = [r for r in behaviour_records if r.get("msisdn") and "calls_mo" in r]
+    return [compact(r) for r in sorted(records, key=lambda r: (r["msisdn"], r.get("hour_start") or 0))]
 
 
 def profile_state(row: dict[str, Any]) -> dict[str, Any]:
@@ -122,8 +106,8 @@ def subscribers(
     hours: int = KEEP_HOURS,
 ) -> Iterator[Subscriber]:
     """``n`` synthetic subscribers, each with a profile (cycled from ``profile_rows``, new msisdn), a bucket in
-    each of ``hours`` hours from ``start_ms`` (drawn from ``pool``) and the :data:`TRIGGERS` half an hour
-    after the last of them."""
+    each of ``hours`` hours from ``start_ms`` (a run of consecutive ``pool`` entries from a random start) and the
+    :data:`TRIGGERS` half an hour after the last of them."""
     if not pool or not profile_rows:
         raise ValueError("need a non-empty bucket pool and at least one profile")
     rng = random.Random(seed)
@@ -132,7 +116,8 @@ def subscribers(
     for i in range(n):
         msisdn = f"138{i:08d}"
         row = profile_rows[i % len(profile_rows)] | {"msisdn": msisdn}
-        picks = [(first + h * HOUR_MS, rng.randrange(len(pool))) for h in range(hours)]
+        at = rng.randrange(len(pool))
+        picks = [(first + h * HOUR_MS, (at + h) % len(pool)) for h in range(hours)]
         triggers = [
             {
                 "trigger_id": f"t-{i:08x}{j:08x}",
@@ -160,15 +145,14 @@ class StateBytes:
     """Summed sizes over a set of subscribers."""
 
     subscribers: int = 0
-    profile: int = 0  # pickled payloads
-    buckets: int = 0
-    contacts: int = 0
+    profile: int = 0  # packed payloads
+    history: int = 0  # buckets + contact record, deflated together
     bucket_entries: int = 0
     framing: int = 0  # Flink serializers around the payloads (FRAMING)
 
     @property
     def payload(self) -> int:
-        return self.profile + self.buckets + self.contacts
+        return self.profile + self.history
 
     @property
     def total(self) -> int:
@@ -179,30 +163,14 @@ class StateBytes:
 
 
 def model(subs: Iterable[Subscriber], pool: list[Bucket], framing: Framing = FRAMING) -> StateBytes:
-    """Pickle every subscriber's state as the job stores it and sum. A bucket's pickle depends only on its
-    values, so each pool entry is pickled once and its size reused (identical bytes, ~100x faster)."""
-    pool_sizes = [len(pickle.dumps(tuple(b))) for b in pool]
+    """Pack every subscriber's state as the job stores it and sum."""
     out = StateBytes()
     for sub in subs:
         out.subscribers += 1
-        out.profile += len(pickle.dumps(profile_state(sub.profile_row)))
-        out.buckets += sum(pool_sizes[i] for _, i in sub.hours)
-        out.contacts += len(pickle.dumps(contacts_state(sub)))
+        out.profile += len(pack_profile(profile_state(sub.profile_row)))
+        out.history += len(pack_history({h: tuple(pool[i]) for h, i in sub.hours}, contacts_state(sub)))
         out.bucket_entries += len(sub.hours)
-        out.framing += framing.subscriber(sub.msisdn, len(sub.hours))
-    return out
-
-
-def model_exact(subs: Iterable[Subscriber], pool: list[Bucket], framing: Framing = FRAMING) -> StateBytes:
-    """:func:`model` without the per-pool-entry shortcut (every bucket pickled); for tests."""
-    out = StateBytes()
-    for sub in subs:
-        out.subscribers += 1
-        out.profile += len(pickle.dumps(profile_state(sub.profile_row)))
-        out.buckets += sum(len(pickle.dumps(tuple(pool[i]))) for _, i in sub.hours)
-        out.contacts += len(pickle.dumps(contacts_state(sub)))
-        out.bucket_entries += len(sub.hours)
-        out.framing += framing.subscriber(sub.msisdn, len(sub.hours))
+        out.framing += framing.subscriber(sub.msisdn)
     return out
 
 
