@@ -27,12 +27,23 @@ FROM (
   WHERE p.data_quota_mb > 0
 );
 
--- hour_usage: the subscriber's bytes within each UTC clock hour, up to and including each xDR.
+-- hour_usage: the subscriber's bytes within each UTC clock hour, up to and including each xDR. Kept per subscriber,
+-- not per subscriber and hour: a key per hour stayed in state for flink.state_ttl_hours (~3 KB per subscriber).
+-- total_bytes is the subscriber's running total; the hour's bytes are that minus hour_base, the running total
+-- before the hour's first xDR. hour_base only grows, so a running MAX carries it through the hour.
 CREATE TEMPORARY VIEW hour_usage AS
 SELECT msisdn, ts, rowtime, xdr_bytes, hour_start,
-       SUM(xdr_bytes) OVER (PARTITION BY msisdn, hour_start ORDER BY rowtime
-                            RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS hour_bytes
+       total_bytes - MAX(hour_base) OVER (PARTITION BY msisdn ORDER BY rowtime) AS hour_bytes
 FROM (
-  SELECT msisdn, ts, rowtime, bytes_up + bytes_down AS xdr_bytes, ts / ${hour_ms} * ${hour_ms} AS hour_start
-  FROM xdr_unique
+  SELECT *,
+         CASE WHEN previous_hour IS NULL OR previous_hour <> hour_start THEN total_bytes - xdr_bytes END AS hour_base
+  FROM (
+    SELECT msisdn, ts, rowtime, xdr_bytes, hour_start,
+           SUM(xdr_bytes) OVER w AS total_bytes, LAG(hour_start) OVER w AS previous_hour
+    FROM (
+      SELECT msisdn, ts, rowtime, bytes_up + bytes_down AS xdr_bytes, ts / ${hour_ms} * ${hour_ms} AS hour_start
+      FROM xdr_unique
+    )
+    WINDOW w AS (PARTITION BY msisdn ORDER BY rowtime)
+  )
 );
