@@ -41,6 +41,7 @@ def test_commands_nest_by_concern():
         "demo",
         "bench",
         "bench loader",
+        "bench publish",
         "stack up",
         "stack down",
         "stack status",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from touchpoint.cli.options import CLICKHOUSE, QUIET, Commands, city, positive_int, settings
 
@@ -17,6 +18,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from touchpoint.tools.bench import run_bench
 
     return run_bench(settings(args), events=args.events, seed=args.seed)
+
+
+def cmd_bench_publish(args: argparse.Namespace) -> int:
+    from touchpoint.tools import bench_report
+
+    source = args.result or settings(args).paths.work_dir / "bench" / "result.json"
+    if not source.exists():
+        raise SystemExit(f"touchpoint: {source} not found; run `make bench` first")
+    bench_report.publish(source)
+    print(f"published {source} -> {bench_report.PUBLISHED}/ and the README's performance table")
+    return 0
 
 
 def cmd_bench_loader(args: argparse.Namespace) -> int:
@@ -60,3 +72,9 @@ def register(commands: Commands) -> None:
         "--records", type=positive_int, default=200_000, metavar="N", help="records to load (default: 200000)"
     )
     p.add_argument("--batch-rows", type=positive_int, metavar="N", help="rows per insert (default: loader.batch_rows)")
+    p = parts.add(
+        "publish",
+        cmd_bench_publish,
+        "copy the last run's result.json and chart into docs/bench/ and rewrite the README's performance table",
+    )
+    p.add_argument("--result", type=Path, metavar="PATH", help="a result.json (default: work/bench/result.json)")

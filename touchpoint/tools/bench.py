@@ -3,27 +3,30 @@
 Machines here are noisy, so every figure is printed next to a baseline measured in the same run:
 the ``passthrough`` job (same Kafka sources and sink, no work) over exactly the same slice of the topics.
 
-1. A private broker on a free port is loaded once with a simulated city (signaling + xDR).
+1. A private broker on a free port is loaded once with a simulated city of 48 h (signaling + xDR).
 2. Each job runs bounded over exactly that slice (end offsets from the producer's delivery reports,
    since Tansu's ListOffsets(LATEST) is wrong), ``repeats`` times in alternation; the best run counts.
    ``triggers`` then runs bounded over what the first ``ingest`` run wrote (end offsets learnt by consuming it;
    later ingest runs append copies to the same topics, which the triggers runs must not read).
-3. Whole pipeline: ``ingest`` (bounded over the same slice), ``triggers``, ``behaviour`` and ``decisions``
-   (streaming, the example campaigns published first) run concurrently in this process on fresh topics. When
-   ingest has finished, one event-time marker per normalised topic closes the last windows (as the end of a
-   bounded input does); the run ends with the last ``decisions`` record, found by silence on every output
-   topic. Throughput = raw events / (first job submitted -> Kafka timestamp of the last decision).
-4. Latency: the four pipeline jobs run unbounded while a second city is produced at a fixed rate;
+3. Whole pipeline: every pipeline job (``jobs.pipeline_order``: ingest, analytics, decisions), ingest bounded over
+   the same slice and the others streaming (the example campaigns published first), run concurrently in this
+   process on fresh topics. When ingest has finished, one event-time marker per normalised topic closes the last
+   windows (as the end of a bounded input does); the run ends with the last ``decisions`` record, found by silence
+   on every output topic. Throughput = raw events / (first job submitted -> Kafka timestamp of the last
+   decision). Each job's newest checkpoint then gives its state per subscriber.
+4. Latency: the pipeline jobs run unbounded while a second city is produced at a fixed rate;
    latency is the Kafka timestamp of each output record minus that of the record it came from
    (normalised records matched by ``event_id``, triggers by the completing event's msisdn and ts, leads and
    decisions by ``trigger_id``). The city's event time runs far faster than the wall clock here, so trigger
    latency shows processing cost; in production every trigger also waits for the watermark
    (event_time.max_out_of_orderness_ms). Every lead waits ``decisions.reorder_ms`` on purpose.
 5. State size: the decision job's keyed state per subscriber, modelled in Python for 100 k subscribers
-   (touchpoint/tools/state_size.py, bucket values drawn from step 3's behaviour output), and cross-checked with a
-   real checkpoint of the job holding a smaller population.
+   (touchpoint/tools/state_size.py, 48 consecutive hours of buckets from step 3's behaviour output), and
+   cross-checked with a real checkpoint of the job holding a smaller population.
 6. Loader: rows/s of ``touchpoint load`` into embedded chdb and into the Debian server
    (touchpoint/tools/loader_bench.py).
+
+Every figure goes to ``work/bench/result.json`` and a chart to ``result.svg`` (touchpoint/tools/bench_report.py).
 
 Topics have one partition: ingest's output is not keyed, so with several partitions a subscriber's
 normalised events could be further apart than the watermark bound (see the README).
@@ -38,16 +41,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobs import job as job_spec
-from jobs import upstream
+from jobs import pipeline_order
 from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, consume
 from touchpoint.config import Settings
 from touchpoint.infra import stack
+from touchpoint.tools import bench_report
 from udfs.units import HOUR_MS
 
 #: events per simulated subscriber-day, to size the city for a requested event count
 _EVENTS_PER_SUBSCRIBER_DAY = 100
-#: the jobs of the whole pipeline, upstream first: every job whose output reaches the decisions
-PIPELINE = tuple(upstream("decisions"))
+#: the city's length: two days, so that state held for 48 h (behaviour horizons, contact window) is all there
+_CITY_HOURS = 48
+#: the jobs of the whole pipeline, upstream first
+PIPELINE = tuple(pipeline_order())
 #: topics the pipeline jobs write or read besides the raw ones
 _PIPELINE_TOPICS = tuple(
     sorted({k for name in PIPELINE for k in job_spec(name).inputs + job_spec(name).outputs} - {"signaling", "xdr"})
@@ -55,11 +61,11 @@ _PIPELINE_TOPICS = tuple(
 
 
 def _simulate(settings: Settings, events: int, seed: int, out_dir: Path, sink) -> None:
-    """A 24 h city sized for about ``events`` events, handed to ``sink`` in arrival order."""
+    """A 48 h city sized for about ``events`` events, handed to ``sink`` in arrival order."""
     from touchpoint.simulator import simulate
 
-    subscribers = max(50, events // _EVENTS_PER_SUBSCRIBER_DAY)
-    simulate(settings, seed=seed, subscribers=subscribers, hours=24, out_dir=out_dir, sink=sink)
+    subscribers = max(50, events * 24 // (_EVENTS_PER_SUBSCRIBER_DAY * _CITY_HOURS))
+    simulate(settings, seed=seed, subscribers=subscribers, hours=_CITY_HOURS, out_dir=out_dir, sink=sink)
 
 
 def _load(settings: Settings, events: int, seed: int, out_dir: Path) -> RateLimitedProducer:
@@ -99,7 +105,7 @@ def _publish_campaigns(settings: Settings) -> int:
 
 
 def _city_end_ms(settings: Settings) -> int:
-    return int(settings.simulator.start.timestamp() * 1000) + 24 * HOUR_MS
+    return int(settings.simulator.start.timestamp() * 1000) + _CITY_HOURS * HOUR_MS
 
 
 def run_bench(
@@ -187,12 +193,32 @@ def run_bench(
             "ingest+triggers": best["ingest"] + best["triggers"],
             "whole pipeline": run.seconds,
         }
-        for job, secs in rows.items():
-            print(f"  {job:<16} {n / secs:>9,.0f} ev/s   ratio vs passthrough {n / secs / base:5.2f}")
+        throughput = [
+            {
+                "path": job,
+                "seconds": round(secs, 2),
+                "events_per_s": round(n / secs),
+                "ratio": round(n / secs / base, 3),
+            }
+            for job, secs in rows.items()
+        ]
+        # triggers over its own input (the normalised records), against the passthrough's rate
+        trig_rate = n_normalised / best["triggers"]
+        throughput.insert(
+            2,
+            {
+                "path": "triggers (over its input)",
+                "seconds": round(best["triggers"], 2),
+                "events_per_s": round(trig_rate),
+                "ratio": round(trig_rate / base, 3),
+            },
+        )
+        for row in throughput:
+            print(f"  {row['path']:<26} {row['events_per_s']:>9,.0f} ev/s   ratio vs passthrough {row['ratio']:5.2f}")
         print(
-            "  (ingest+triggers: sequential bounded stages, times summed; whole pipeline: ingest -> triggers +\n"
-            "   behaviour -> decisions running concurrently, one run, first job submitted -> last decision "
-            "written)"
+            "  (ingest+triggers: sequential bounded stages, times summed; whole pipeline: "
+            + " -> ".join(PIPELINE)
+            + "\n   running concurrently, one run, first job submitted -> last decision written)"
         )
 
         lat = _latency(settings, seed + 1, latency_rate, latency_seconds, start, wait_running)
@@ -213,11 +239,35 @@ def run_bench(
             "figure on purpose; leads deferred by quiet hours are left out)"
         )
 
-        _state_size(settings, run.behaviour, state_subscribers, model_subscribers, start)
-        _loader(settings, work)
+        subscribers = len({b["msisdn"] for b in run.behaviour})
+        print(f"\ncheckpointed state per subscriber after the {_CITY_HOURS} h city ({subscribers:,} subscribers):")
+        per_job = {name: size / max(1, subscribers) for name, size in run.state_bytes.items()}
+        for name, per in per_job.items():
+            print(f"  {name:<16} {per:>8,.0f} B   ({run.state_bytes[name] / 1e6:.1f} MB in its last checkpoint)")
+        print(f"  {'all jobs':<16} {sum(per_job.values()):>8,.0f} B")
+
+        decision_state = _state_size(settings, run.behaviour, state_subscribers, model_subscribers, start)
+        loader = _loader(settings, work)
     finally:
         stack.stop(work / "run", "tansu", "tansu")
-    print(f"\nbench took {time.perf_counter() - bench_t0:.0f} s; {_load_average()}")
+    result = {
+        "events": n,
+        "city_hours": _CITY_HOURS,
+        "throughput": throughput,
+        "pipeline": {"done_s": run.done, "counts": run.counts},
+        "latency_ms": {
+            name: {"n": len(v), **{f"p{q}": percentile(v, q) for q in (50, 95, 99)}} if v else {}
+            for name, v in lat.items()
+        },
+        "state_bytes_per_subscriber": {name: round(v) for name, v in per_job.items()}
+        | {"all jobs": round(sum(per_job.values()))},
+        "decision_state": decision_state,
+        "loader_rows_per_s": loader,
+        "bench_seconds": round(time.perf_counter() - bench_t0),
+        "machine": bench_report.machine(),
+    }
+    path = bench_report.write(result, work)
+    print(f"\nbench took {result['bench_seconds']} s; {_load_average()}\nresults: {path} (+ result.svg)")
     return 0
 
 
@@ -245,6 +295,21 @@ class PipelineRun:
     done: dict[str, float]  # job -> seconds from the start to its last output record
     counts: dict[str, int]
     behaviour: list[dict] = field(repr=False)
+    #: job -> bytes of its latest completed checkpoint once everything was processed
+    state_bytes: dict[str, int] = field(default_factory=dict)
+
+
+def _job_state_bytes(settings: Settings, job) -> int:
+    """Size of the newest completed checkpoint of a running job (0 if it has none yet)."""
+    root = settings.paths.work_dir / "checkpoints" / job.name
+    job_id = str(job.client.get_job_id())
+    for _ in range(5):  # only the newest checkpoint is retained: it may be replaced while being measured
+        _, path = _latest_checkpoint(root, job_id)
+        try:
+            return _dir_size(path) if path else 0
+        except FileNotFoundError:
+            continue
+    return 0
 
 
 def _pipeline(settings: Settings, offsets: dict[str, dict[int, int]], start, quiet_s: float = 8) -> PipelineRun:
@@ -271,6 +336,8 @@ def _pipeline(settings: Settings, offsets: dict[str, dict[int, int]], start, qui
             timeout_s=900,
             with_timestamps=True,
         )
+        # quiet_s > flink.checkpoint_interval_ms: each job's newest checkpoint holds its state after everything
+        state_bytes = {job.name: _job_state_bytes(ps, job) for job in jobs[1:]}
     finally:
         for job in jobs:
             job.cancel()
@@ -288,7 +355,7 @@ def _pipeline(settings: Settings, offsets: dict[str, dict[int, int]], start, qui
         "decisions": len(outs[t.decisions]),
         "leads": len(outs[t.leads]),
     }
-    return PipelineRun(done["decisions"], done, counts, behaviour)
+    return PipelineRun(done["decisions"], done, counts, behaviour, state_bytes)
 
 
 # --- latency -----------------------------------------------------------------------------------------
@@ -392,7 +459,7 @@ def _latency(settings: Settings, seed: int, rate: float, seconds: float, start, 
 # --- state size --------------------------------------------------------------------------------------
 
 
-def _state_size(settings: Settings, behaviour: list[dict], n_flink: int, n_model: int, start) -> None:
+def _state_size(settings: Settings, behaviour: list[dict], n_flink: int, n_model: int, start) -> dict[str, float]:
     """The decision job's keyed state per subscriber: modelled in Python, then measured in a checkpoint."""
     from touchpoint.reference import read_reference_csv
     from touchpoint.tools import state_size as ss
@@ -418,7 +485,7 @@ def _state_size(settings: Settings, behaviour: list[dict], n_flink: int, n_model
         f"of {len(ss.TRIGGERS)} decided triggers, 1 lead)"
     )
     rows = [
-        (f"model, {n_model:,} subscribers", per, f"pickled as the job stores them + Flink's framing ({model_s:.0f} s)"),
+        (f"model, {n_model:,} subscribers", per, f"packed as the job stores them + Flink's framing ({model_s:.0f} s)"),
         (f"model, {n_flink:,} subscribers", small.per_subscriber(), "the population fed to Flink below"),
         (
             f"checkpoint, {n_flink:,} subscribers",
@@ -430,8 +497,9 @@ def _state_size(settings: Settings, behaviour: list[dict], n_flink: int, n_model
         print(f"  {name:<30} {value:>7,.0f} B   {note}")
     print(
         f"    model per subscriber: profile {big.profile / big.subscribers:,.0f} B, "
-        f"{big.bucket_entries // big.subscribers} buckets x {big.buckets / big.bucket_entries:,.0f} B, "
-        f"contacts {big.contacts / big.subscribers:,.0f} B, Flink framing {big.framing / big.subscribers:,.0f} B"
+        f"{big.bucket_entries // big.subscribers} buckets + contact record deflated "
+        f"{big.history / big.subscribers:,.0f} B, "
+        f"Flink framing {big.framing / big.subscribers:,.0f} B"
     )
     for count in (100_000, 10_000_000):
         print(
@@ -439,13 +507,18 @@ def _state_size(settings: Settings, behaviour: list[dict], n_flink: int, n_model
             f"{measured * count / 1e9:6.2f} GB (serialised)"
         )
     print(
-        f"  (bucket values drawn from the {len(pool):,} buckets of the pipeline run above; a subscriber there has "
-        f"a bucket in {buckets / max(1, subs):.1f} of 24 h)"
+        f"  (runs of consecutive hours from the {len(pool):,} buckets of the pipeline run above; a subscriber there "
+        f"has a bucket in {buckets / max(1, subs):.1f} of {_CITY_HOURS} h)"
     )
     print(
         f"  the decision job absorbed those {chk.records:,} behaviour + trigger records in {chk.absorbed_s:.0f} s: "
         f"{chk.records / chk.absorbed_s:,.0f} records/s"
     )
+    return {
+        "checkpoint_bytes_per_subscriber": round(measured),
+        "model_bytes_per_subscriber": round(per),
+        "input_records_per_s": round(chk.records / chk.absorbed_s),
+    }
 
 
 @dataclass
@@ -532,9 +605,9 @@ def _committed(bootstrap: str, group: str, topics: list[str]) -> dict[str, int]:
         c.close()
 
 
-def _latest_checkpoint(root: Path) -> tuple[int, Path | None]:
+def _latest_checkpoint(root: Path, job_id: str = "*") -> tuple[int, Path | None]:
     """The newest completed checkpoint (one with ``_metadata``) under ``root/<job id>/chk-N``."""
-    found = [(int(p.parent.name.split("-")[1]), p.parent) for p in root.glob("*/chk-*/_metadata")]
+    found = [(int(p.parent.name.split("-")[1]), p.parent) for p in root.glob(f"{job_id}/chk-*/_metadata")]
     return max(found, default=(0, None))
 
 
@@ -542,7 +615,7 @@ def _dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _loader(settings: Settings, work: Path, records: int = 200_000) -> None:
+def _loader(settings: Settings, work: Path, records: int = 200_000) -> dict[str, int]:
     """Loader rows/s (Kafka -> ClickHouse) into embedded chdb and into the Debian server, same records."""
     from touchpoint.tools.loader_bench import measure
 
@@ -560,3 +633,4 @@ def _loader(settings: Settings, work: Path, records: int = 200_000) -> None:
             f"  {r['backend'].split(' at ')[0]:<16} {r['rows']:>9,} rows in {r['seconds']:6.1f} s  "
             f"{r['rows_per_s']:>9,} rows/s  (batches of {r['batch_rows']:,})"
         )
+    return {r["backend"].split(" at ")[0]: r["rows_per_s"] for r in results}
