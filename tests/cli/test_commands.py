@@ -42,6 +42,7 @@ def test_commands_nest_by_concern():
         "bench",
         "bench loader",
         "bench publish",
+        "bench scale",
         "stack up",
         "stack down",
         "stack status",

@@ -31,6 +31,12 @@ def cmd_bench_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_scale(args: argparse.Namespace) -> int:
+    from touchpoint.tools.bench_scale import run_scale
+
+    return run_scale(settings(args), subscribers=args.subscribers, hours=args.hours, seed=args.seed)
+
+
 def cmd_bench_loader(args: argparse.Namespace) -> int:
     from touchpoint.tools.loader_bench import measure
 
@@ -72,6 +78,12 @@ def register(commands: Commands) -> None:
         "--records", type=positive_int, default=200_000, metavar="N", help="records to load (default: 200000)"
     )
     p.add_argument("--batch-rows", type=positive_int, metavar="N", help="rows per insert (default: loader.batch_rows)")
+    parts.add(
+        "scale",
+        cmd_bench_scale,
+        "the whole pipeline once over a large city (default 100 k subscribers, 2 h): events/s, checkpoints, memory",
+        parents=(city(seed=13, subscribers=100_000, hours=2.0),),
+    )
     p = parts.add(
         "publish",
         cmd_bench_publish,

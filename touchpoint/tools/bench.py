@@ -60,18 +60,25 @@ _PIPELINE_TOPICS = tuple(
 )
 
 
-def _simulate(settings: Settings, events: int, seed: int, out_dir: Path, sink) -> None:
-    """A 48 h city sized for about ``events`` events, handed to ``sink`` in arrival order."""
+def city_size(events: int) -> int:
+    """Subscribers of a 48 h city of about ``events`` events."""
+    return max(50, events * 24 // (_EVENTS_PER_SUBSCRIBER_DAY * _CITY_HOURS))
+
+
+def _simulate(settings: Settings, seed: int, out_dir: Path, sink, subscribers: int, hours: float = _CITY_HOURS) -> None:
+    """A city of ``subscribers`` over ``hours``, handed to ``sink`` in arrival order."""
     from touchpoint.simulator import simulate
 
-    subscribers = max(50, events * 24 // (_EVENTS_PER_SUBSCRIBER_DAY * _CITY_HOURS))
-    simulate(settings, seed=seed, subscribers=subscribers, hours=_CITY_HOURS, out_dir=out_dir, sink=sink)
+    simulate(settings, seed=seed, subscribers=subscribers, hours=hours, out_dir=out_dir, sink=sink)
 
 
-def _load(settings: Settings, events: int, seed: int, out_dir: Path) -> RateLimitedProducer:
+def load_city(
+    settings: Settings, seed: int, out_dir: Path, subscribers: int, hours: float = _CITY_HOURS
+) -> RateLimitedProducer:
+    """Simulate a city straight into the raw topics; the producer knows the end offsets."""
     producer = RateLimitedProducer(settings)
     with producer:
-        _simulate(settings, events, seed, out_dir, producer.send)
+        _simulate(settings, seed, out_dir, producer.send, subscribers, hours)
     return producer
 
 
@@ -104,8 +111,8 @@ def _publish_campaigns(settings: Settings) -> int:
     return len(items)
 
 
-def _city_end_ms(settings: Settings) -> int:
-    return int(settings.simulator.start.timestamp() * 1000) + _CITY_HOURS * HOUR_MS
+def _city_end_ms(settings: Settings, hours: float = _CITY_HOURS) -> int:
+    return int(settings.simulator.start.timestamp() * 1000 + hours * HOUR_MS)
 
 
 def run_bench(
@@ -133,7 +140,7 @@ def run_bench(
     try:
         stack.create_topics(settings.kafka.bootstrap, stack.all_topics(settings), settings.kafka.partitions)
         t0 = time.perf_counter()
-        producer = _load(settings, events, seed, work / "city")
+        producer = load_city(settings, seed, work / "city", city_size(events))
         load_s = time.perf_counter() - t0
         # keyed by topic name in the delivery reports; the pipeline wants topic keys
         offsets = {k: dict(producer.end_offsets[getattr(settings.topics, k)]) for k in ("signaling", "xdr")}
@@ -171,7 +178,7 @@ def run_bench(
             json.loads(v)["trigger_id"] for v in consume(settings.kafka.bootstrap, [t.triggers], idle_s=2)[t.triggers]
         }
 
-        run = _pipeline(settings, offsets, start)
+        run = pipeline_run(settings, offsets, start)
         last = ", ".join(f"{k} {v:.0f} s" for k, v in run.done.items() if k != "ingest")
         print(
             f"  pipeline     {run.seconds:6.1f} s  {n / run.seconds:>9,.0f} ev/s  (ingest finished at "
@@ -297,6 +304,8 @@ class PipelineRun:
     behaviour: list[dict] = field(repr=False)
     #: job -> bytes of its latest completed checkpoint once everything was processed
     state_bytes: dict[str, int] = field(default_factory=dict)
+    #: job -> Flink job id
+    job_ids: dict[str, str] = field(default_factory=dict)
 
 
 def _job_state_bytes(settings: Settings, job) -> int:
@@ -312,7 +321,14 @@ def _job_state_bytes(settings: Settings, job) -> int:
     return 0
 
 
-def _pipeline(settings: Settings, offsets: dict[str, dict[int, int]], start, quiet_s: float = 8) -> PipelineRun:
+def pipeline_run(
+    settings: Settings,
+    offsets: dict[str, dict[int, int]],
+    start,
+    quiet_s: float = 8,
+    hours: float = _CITY_HOURS,
+    timeout_s: float = 900,
+) -> PipelineRun:
     """ingest -> triggers + behaviour -> decisions over the loaded slice, concurrently, on fresh topics."""
     ps = _renamed(settings, "pipeline-", _PIPELINE_TOPICS)
     t = ps.topics
@@ -328,16 +344,20 @@ def _pipeline(settings: Settings, offsets: dict[str, dict[int, int]], start, qui
         ingest_s = time.perf_counter() - t0
         # the stream "goes on": event time passes the city's end, so the last windows and patterns close
         for key in ("signaling_normalised", "xdr_normalised"):
-            advance_event_time(ps, key, _city_end_ms(ps) + 2 * HOUR_MS)
+            advance_event_time(ps, key, _city_end_ms(ps, hours) + 2 * HOUR_MS)
+        drain_t0 = time.perf_counter()
         outs = consume(
             ps.kafka.bootstrap,
             [t.triggers, t.behaviour, t.decisions, t.leads],
             idle_s=quiet_s,
-            timeout_s=900,
+            timeout_s=timeout_s,
             with_timestamps=True,
         )
+        if time.perf_counter() - drain_t0 >= timeout_s:  # still writing: its figures would be those of a part
+            raise RuntimeError(f"bench: the pipeline was still writing after {timeout_s:.0f} s")
         # quiet_s > flink.checkpoint_interval_ms: each job's newest checkpoint holds its state after everything
         state_bytes = {job.name: _job_state_bytes(ps, job) for job in jobs[1:]}
+        job_ids = {job.name: str(job.client.get_job_id()) for job in jobs[1:]}
     finally:
         for job in jobs:
             job.cancel()
@@ -355,7 +375,7 @@ def _pipeline(settings: Settings, offsets: dict[str, dict[int, int]], start, qui
         "decisions": len(outs[t.decisions]),
         "leads": len(outs[t.leads]),
     }
-    return PipelineRun(done["decisions"], done, counts, behaviour, state_bytes)
+    return PipelineRun(done["decisions"], done, counts, behaviour, state_bytes, job_ids)
 
 
 # --- latency -----------------------------------------------------------------------------------------
@@ -373,7 +393,7 @@ def _latency(settings: Settings, seed: int, rate: float, seconds: float, start, 
     # the jobs need the city's reference data before they start: simulate now, keep the records
     # (arrival order) and produce them at the target rate once the jobs run
     records: list[tuple[str, bytes, bytes]] = []
-    _simulate(lat_settings, int(rate * seconds), seed, city, lambda *record: records.append(record))
+    _simulate(lat_settings, seed, city, lambda *record: records.append(record), city_size(int(rate * seconds)))
     jobs = []
     try:
         for name in PIPELINE:

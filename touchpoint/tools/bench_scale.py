@@ -1,0 +1,122 @@
+"""``touchpoint bench scale``: the whole pipeline over a large city (default 100 k subscribers), once.
+
+Where ``make bench`` compares jobs against a baseline on a small city, this answers "what does it take at a
+realistic population": events/s through ingest -> analytics -> decisions, each job's checkpoint (size, per
+subscriber, and how long the last ones took, from Flink's own log), and the peak memory of this process and of
+its Flink JVM. Not part of ``make bench`` (it takes several minutes more); the figures go to
+``work/bench/scale.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+from touchpoint.config import Settings
+from touchpoint.infra import stack
+from touchpoint.tools import bench, bench_report
+
+_COMPLETED = re.compile(r"Completed checkpoint (\d+) for job ([0-9a-f]+) \((\d+) bytes, checkpointDuration=(\d+) ms")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a process, in MB; 0 if unknown."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def checkpoints(log_dir: Path, job_id: str) -> list[tuple[int, int, int]]:
+    """(checkpoint id, bytes, duration ms) of every checkpoint Flink completed for ``job_id``, from its log."""
+    found = []
+    for log in log_dir.glob("*.log"):
+        for m in _COMPLETED.finditer(log.read_text(errors="replace")):
+            if m.group(2) == job_id:
+                found.append((int(m.group(1)), int(m.group(3)), int(m.group(4))))
+    return sorted(found)
+
+
+def run_scale(settings: Settings, subscribers: int, hours: float, seed: int) -> int:
+    from touchpoint.flink.runner import start
+
+    t_start = time.perf_counter()
+    work = settings.paths.work_dir / "bench-scale"
+    port = stack.free_port()
+    settings = settings.model_copy(deep=True)
+    settings.kafka.bootstrap = f"127.0.0.1:{port}"
+    settings.kafka.partitions = 1
+    settings.paths.work_dir = work
+    settings.paths.reference_dir = work / "city" / "reference"
+    stack.stop(work / "run", "tansu", "tansu")
+    stack.start_tansu(work / "run", port)
+    try:
+        stack.create_topics(settings.kafka.bootstrap, stack.all_topics(settings), settings.kafka.partitions)
+        t0 = time.perf_counter()
+        producer = bench.load_city(settings, seed, work / "city", subscribers, hours)
+        offsets = {k: dict(producer.end_offsets[getattr(settings.topics, k)]) for k in ("signaling", "xdr")}
+        n = sum(sum(v.values()) for v in offsets.values())
+        load_s = time.perf_counter() - t0
+        print(f"loaded {n:,} events of {subscribers:,} subscribers over {hours:g} h in {load_s:.0f} s", flush=True)
+        # the whole pipeline must drain within the timeout: allow a generous floor of 500 events/s
+        run = bench.pipeline_run(settings, offsets, start, quiet_s=12, hours=hours, timeout_s=max(900, n / 500))
+        memory = {"python": _peak_rss_mb(os.getpid())} | {
+            f"jvm {pid}": _peak_rss_mb(pid) for pid in _children(os.getpid()) if _peak_rss_mb(pid) > 100
+        }
+    finally:
+        stack.stop(work / "run", "tansu", "tansu")
+    jobs = {}
+    for name, job_id in run.job_ids.items():
+        done = checkpoints(work / "logs", job_id)
+        last = done[-5:]
+        jobs[name] = {
+            "checkpoint_bytes": run.state_bytes.get(name, 0),
+            "bytes_per_subscriber": round(run.state_bytes.get(name, 0) / subscribers),
+            "checkpoints": len(done),
+            "last_checkpoint_ms": [d for _, _, d in last],
+        }
+    result = {
+        "subscribers": subscribers,
+        "hours": hours,
+        "events": n,
+        "pipeline_seconds": round(run.seconds, 1),
+        "events_per_s": round(n / run.seconds),
+        "counts": run.counts,
+        "jobs": jobs,
+        "peak_memory_mb": {k: round(v) for k, v in memory.items()},
+        "machine": bench_report.machine(),
+    }
+    print(
+        f"whole pipeline: {n:,} events in {run.seconds:.0f} s = {n / run.seconds:,.0f} ev/s; "
+        f"{run.counts['triggers']:,} triggers, {run.counts['behaviour']:,} behaviour buckets, "
+        f"{run.counts['decisions']:,} decisions, {run.counts['leads']:,} leads"
+    )
+    for name, j in jobs.items():
+        print(
+            f"  {name:<12} checkpoint {j['checkpoint_bytes'] / 1e6:7.1f} MB = {j['bytes_per_subscriber']:,} B per "
+            f"subscriber; {j['checkpoints']} checkpoints, the last took {j['last_checkpoint_ms']} ms"
+        )
+    print("  peak memory: " + ", ".join(f"{k} {v:,.0f} MB" for k, v in result["peak_memory_mb"].items()))
+    out = settings.paths.work_dir.parent / "bench" / "scale.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"took {time.perf_counter() - t_start:.0f} s; results: {out}")
+    return 0
