@@ -44,3 +44,25 @@ def test_the_chart_is_svg_with_one_bar_per_path(tmp_path):
     assert r["throughput"][fastest]["events_per_s"] == max(row["events_per_s"] for row in r["throughput"])
     path = bench_report.write(r, tmp_path)
     assert json.loads(path.read_text()) == r and (tmp_path / "result.svg").exists()
+
+
+def test_publish_without_a_result_is_a_one_line_error(tmp_path):
+    from tests.support import run_cli
+
+    done = run_cli("bench", "publish", "--result", str(tmp_path / "missing.json"), timeout=60)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        f"touchpoint: {tmp_path / 'missing.json'} not found; run `make bench` first"
+    ]
+
+
+def test_publish_refuses_a_readme_without_the_bench_block(tmp_path, monkeypatch):
+    import pytest
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# no block here\n")
+    monkeypatch.setattr(bench_report, "README", readme)
+    monkeypatch.setattr(bench_report, "PUBLISHED", tmp_path / "bench")
+    with pytest.raises(ValueError, match="no bench block"):
+        bench_report.publish(PUBLISHED)
+    assert readme.read_text() == "# no block here\n"

@@ -144,6 +144,23 @@ def consume(
     return out
 
 
+def committed(bootstrap: str, group: str, topics: Iterable[str], partitions: int = 1) -> dict[str, int]:
+    """Offsets consumer ``group`` has committed on each of ``topics``, summed over its partitions (0 where none):
+    how many records the group has finished with (a Flink job commits at each completed checkpoint)."""
+    from confluent_kafka import TopicPartition
+
+    topics = list(topics)
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in range(partitions)]
+        out = dict.fromkeys(topics, 0)
+        for tp in c.committed(tps, timeout=10):
+            out[tp.topic] += max(tp.offset, 0)
+        return out
+    finally:
+        c.close()
+
+
 def read_topics(
     bootstrap: str, topics: Iterable[str], idle_s: float = 3.0, timeout_s: float = 120.0
 ) -> dict[str, list]:

@@ -37,12 +37,14 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobs import job as job_spec
 from jobs import pipeline_order
-from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, consume
+from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, committed, consume
 from touchpoint.config import Settings
 from touchpoint.infra import stack
 from touchpoint.tools import bench_report
@@ -80,6 +82,30 @@ def load_city(
     with producer:
         _simulate(settings, seed, out_dir, producer.send, subscribers, hours)
     return producer
+
+
+@contextmanager
+def private_broker(settings: Settings, work: Path) -> Iterator[Settings]:
+    """A copy of ``settings`` on a private Tansu broker (a free port, one partition per topic, every topic created)
+    whose work dir is ``work`` and reference data the city's; the broker stops on exit."""
+    port = stack.free_port()
+    settings = settings.model_copy(deep=True)
+    settings.kafka.bootstrap = f"127.0.0.1:{port}"
+    settings.kafka.partitions = 1
+    settings.paths.work_dir = work
+    settings.paths.reference_dir = work / "city" / "reference"
+    stack.stop(work / "run", "tansu", "tansu")
+    stack.start_tansu(work / "run", port)
+    try:
+        stack.create_topics(settings.kafka.bootstrap, stack.all_topics(settings), settings.kafka.partitions)
+        yield settings
+    finally:
+        stack.stop(work / "run", "tansu", "tansu")
+
+
+def raw_offsets(settings: Settings, producer: RateLimitedProducer) -> dict[str, dict[int, int]]:
+    """End offsets of the raw topics, by topic key (the delivery reports key them by topic name)."""
+    return {k: dict(producer.end_offsets[getattr(settings.topics, k)]) for k in ("signaling", "xdr")}
 
 
 def _timed_run(job: str, settings: Settings, offsets: dict[str, dict[int, int]], group: str) -> float:
@@ -129,21 +155,11 @@ def run_bench(
 
     bench_t0 = time.perf_counter()
     work = settings.paths.work_dir / "bench"
-    port = stack.free_port()
-    settings = settings.model_copy(deep=True)
-    settings.kafka.bootstrap = f"127.0.0.1:{port}"
-    settings.kafka.partitions = 1
-    settings.paths.work_dir = work
-    settings.paths.reference_dir = work / "city" / "reference"
-    stack.stop(work / "run", "tansu", "tansu")
-    stack.start_tansu(work / "run", port)
-    try:
-        stack.create_topics(settings.kafka.bootstrap, stack.all_topics(settings), settings.kafka.partitions)
+    with private_broker(settings, work) as settings:
         t0 = time.perf_counter()
         producer = load_city(settings, seed, work / "city", city_size(events))
         load_s = time.perf_counter() - t0
-        # keyed by topic name in the delivery reports; the pipeline wants topic keys
-        offsets = {k: dict(producer.end_offsets[getattr(settings.topics, k)]) for k in ("signaling", "xdr")}
+        offsets = raw_offsets(settings, producer)
         n = sum(sum(v.values()) for v in offsets.values())
         print(
             f"loaded {n:,} events (signaling + xdr) in {load_s:.1f} s "
@@ -255,8 +271,6 @@ def run_bench(
 
         decision_state = _state_size(settings, run.behaviour, state_subscribers, model_subscribers, start)
         loader = _loader(settings, work)
-    finally:
-        stack.stop(work / "run", "tansu", "tansu")
     result = {
         "events": n,
         "city_hours": _CITY_HOURS,
@@ -595,7 +609,7 @@ def _checkpoint_size(
             raise RuntimeError(f"bench: state phase got {len(got):,} of {expected:,} decisions")
         # Offsets are committed when a checkpoint completes: once they reach the ends, a completed checkpoint
         # holds every record. Two checkpoints later, nothing is pending (reorder_ms < interval).
-        while _committed(s.kafka.bootstrap, group, list(ends)) != ends:
+        while committed(s.kafka.bootstrap, group, ends) != ends:
             if time.monotonic() > deadline:
                 raise RuntimeError("bench: the decision job did not commit the state phase's input in time")
             time.sleep(0.5)
@@ -613,16 +627,6 @@ def _checkpoint_size(
                 latest = _latest_checkpoint(checkpoints)
     finally:
         job.cancel()
-
-
-def _committed(bootstrap: str, group: str, topics: list[str]) -> dict[str, int]:
-    from confluent_kafka import Consumer, TopicPartition
-
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
-    try:
-        return {p.topic: max(p.offset, 0) for p in c.committed([TopicPartition(x, 0) for x in topics], timeout=10)}
-    finally:
-        c.close()
 
 
 def _latest_checkpoint(root: Path, job_id: str = "*") -> tuple[int, Path | None]:

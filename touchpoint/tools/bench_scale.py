@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 from touchpoint.config import Settings
-from touchpoint.infra import stack
 from touchpoint.tools import bench, bench_report
 
 _COMPLETED = re.compile(r"Completed checkpoint (\d+) for job ([0-9a-f]+) \((\d+) bytes, checkpointDuration=(\d+) ms")
@@ -60,29 +59,17 @@ def run_scale(settings: Settings, subscribers: int, hours: float, seed: int) -> 
 
     t_start = time.perf_counter()
     work = settings.paths.work_dir / "bench-scale"
-    port = stack.free_port()
-    settings = settings.model_copy(deep=True)
-    settings.kafka.bootstrap = f"127.0.0.1:{port}"
-    settings.kafka.partitions = 1
-    settings.paths.work_dir = work
-    settings.paths.reference_dir = work / "city" / "reference"
-    stack.stop(work / "run", "tansu", "tansu")
-    stack.start_tansu(work / "run", port)
-    try:
-        stack.create_topics(settings.kafka.bootstrap, stack.all_topics(settings), settings.kafka.partitions)
+    with bench.private_broker(settings, work) as settings:
         t0 = time.perf_counter()
         producer = bench.load_city(settings, seed, work / "city", subscribers, hours)
-        offsets = {k: dict(producer.end_offsets[getattr(settings.topics, k)]) for k in ("signaling", "xdr")}
+        offsets = bench.raw_offsets(settings, producer)
         n = sum(sum(v.values()) for v in offsets.values())
         load_s = time.perf_counter() - t0
         print(f"loaded {n:,} events of {subscribers:,} subscribers over {hours:g} h in {load_s:.0f} s", flush=True)
         # the whole pipeline must drain within the timeout: allow a generous floor of 500 events/s
         run = bench.pipeline_run(settings, offsets, start, quiet_s=12, hours=hours, timeout_s=max(900, n / 500))
-        memory = {"python": _peak_rss_mb(os.getpid())} | {
-            f"jvm {pid}": _peak_rss_mb(pid) for pid in _children(os.getpid()) if _peak_rss_mb(pid) > 100
-        }
-    finally:
-        stack.stop(work / "run", "tansu", "tansu")
+        jvms = {f"jvm {pid}": _peak_rss_mb(pid) for pid in _children(os.getpid())}
+        memory = {"python": _peak_rss_mb(os.getpid())} | {k: v for k, v in jvms.items() if v > 100}
     jobs = {}
     for name, job_id in run.job_ids.items():
         done = checkpoints(work / "logs", job_id)

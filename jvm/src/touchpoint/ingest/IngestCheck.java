@@ -48,6 +48,8 @@ abstract class IngestCheck extends ScalarFunction {
     private final String[] fields;
     private final Map<String, Integer> index = new HashMap<>();
     private final int[] required;
+    // per field position, decided once: which rules apply to it (a set lookup per field and line otherwise)
+    private final boolean[] isInt, nonNegative, int32;
     private final int ratAt, eventIdAt, tsAt, eventTypeAt, calledAt, msisdnAt, imsiAt;
     // The vocabularies are constants of the job: split once, kept while the same strings come in.
     private String eventTypesText, ratsText;
@@ -59,6 +61,14 @@ abstract class IngestCheck extends ScalarFunction {
             index.put(fields[i], i);
         }
         this.required = Arrays.stream(required).mapToInt(index::get).toArray();
+        this.isInt = new boolean[fields.length];
+        this.nonNegative = new boolean[fields.length];
+        this.int32 = new boolean[fields.length];
+        for (int i = 0; i < fields.length; i++) {
+            isInt[i] = INTS.contains(fields[i]);
+            nonNegative[i] = NON_NEGATIVE.contains(fields[i]);
+            int32[i] = INT32.contains(fields[i]);
+        }
         this.ratAt = index.get("rat");
         this.eventIdAt = index.get("event_id");
         this.tsAt = index.get("ts");
@@ -254,19 +264,18 @@ abstract class IngestCheck extends ScalarFunction {
             return new String[] {"invalid_value", "rat"};
         }
         for (int i = 0; i < fields.length; i++) { // unknown extra fields are ignored: producers may add fields
-            String f = fields[i];
             if (type[i] == ABSENT) {
                 continue;
             }
-            if (INTS.contains(f)) {
+            if (isInt[i]) {
                 long v = type[i] == INT ? (Long) value[i] : 0;
                 if (type[i] != INT
-                        || (NON_NEGATIVE.contains(f) && v < 0)
-                        || (INT32.contains(f) && (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE))) {
-                    return new String[] {"invalid_value", f};
+                        || (nonNegative[i] && v < 0)
+                        || (int32[i] && (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE))) {
+                    return new String[] {"invalid_value", fields[i]};
                 }
             } else if (i != tsAt && type[i] != STRING) {
-                return new String[] {"invalid_value", f};
+                return new String[] {"invalid_value", fields[i]};
             }
         }
         long t = (Long) value[tsAt];
