@@ -56,6 +56,11 @@ class _LineCounter:
         return self.lines
 
 
+def default_group(settings: Settings, job_name: str) -> str:
+    """The Kafka consumer group a job reads with unless told otherwise (``--group``)."""
+    return f"{settings.kafka.group_prefix}-{job_name}"
+
+
 def _running(client) -> bool:
     try:
         return client.get_job_status().result().name not in ("FINISHED", "FAILED", "CANCELED")
@@ -117,7 +122,7 @@ class Pipeline:
                 "connector": "kafka",
                 "topic": self.topic(key),
                 "properties.bootstrap.servers": k.bootstrap,
-                "properties.group.id": self.group_id or f"{k.group_prefix}-{self.job_name}",
+                "properties.group.id": self.group_id or default_group(self.settings, self.job_name),
                 "properties.session.timeout.ms": str(k.session_timeout_ms),
                 "properties.auto.offset.reset": "earliest",
                 "scan.startup.mode": "group-offsets",

@@ -21,10 +21,12 @@ from touchpoint.clients.kafka_io import (
     EVENT_TIME_MARKER,
     RateLimitedProducer,
     advance_event_time,
+    committed,
     read_topics,
     wait_for_total,
 )
 from touchpoint.config import Settings
+from touchpoint.flink.pipeline import default_group
 from touchpoint.infra import stack
 from touchpoint.simulator.engine import start_billing_month
 from udfs.units import HOUR_MS
@@ -95,8 +97,23 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         for key in ("signaling_normalised", "xdr_normalised"):
             advance_event_time(settings, key, data_end + 24 * HOUR_MS)
         print("    waiting for the triggers:")
-        wait_for_total(settings.kafka.bootstrap, [topics.triggers], sum(truth.values()), progress=True, timeout_s=180)
+        found = wait_for_total(
+            settings.kafka.bootstrap, [topics.triggers], sum(truth.values()), progress=True, timeout_s=180
+        )
         print("    waiting for the decisions to settle:")
+        # Silence alone is no sign: on a busy machine the decision job may not have written anything yet. It has
+        # finished with the triggers once its group committed them all (at a checkpoint); then the ones held
+        # for decisions.reorder_ms are decided within a few seconds of silence.
+        n_triggers = len(found[topics.triggers])
+        group = default_group(settings, "decisions")
+        deadline = time.monotonic() + 300
+        while (
+            committed(settings.kafka.bootstrap, group, [topics.triggers], settings.kafka.partitions)[topics.triggers]
+            < n_triggers
+        ):
+            if time.monotonic() > deadline:
+                raise RuntimeError("demo: the decision job did not take in every trigger within 300 s")
+            time.sleep(1)
         read_topics(settings.kafka.bootstrap, [topics.decisions], idle_s=3 + settings.decisions.reorder_ms / 1000)
     finally:
         for job in jobs:
