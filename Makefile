@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: setup system-packages demo lint format test test-fast bench stack-up stack-down stack-status clean
+.PHONY: setup system-packages demo lint format test test-fast bench stack-up stack-down stack-status cluster-up cluster-down clean
 
 setup: system-packages $(STAMP) work/jars/.ok work/jars/touchpoint-functions.jar work/reference/plmn.csv \
        work/grafana/dashboard.schema.json
@@ -83,5 +83,11 @@ stack-down:
 stack-status: setup
 	$(VENV)/bin/touchpoint stack status
 
-clean: stack-down
+cluster-up: setup
+	$(VENV)/bin/touchpoint cluster up
+
+cluster-down:
+	@[ -x $(VENV)/bin/touchpoint ] && $(VENV)/bin/touchpoint cluster down || true
+
+clean: stack-down cluster-down
 	rm -rf work .pytest_cache

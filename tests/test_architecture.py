@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ("touchpoint.flink.sql", "touchpoint.flink.environment", "touchpoint.flink.pipeline", "touchpoint.flink"),
     ),
     ("jobs", ("jobs",)),
-    ("Flink runner", ("touchpoint.flink.runner",)),
+    ("Flink runner", ("touchpoint.flink.runner", "touchpoint.cluster")),
     ("tools", ("touchpoint.tools", "touchpoint.simulator")),
     ("CLI", ("touchpoint.cli",)),
 ]

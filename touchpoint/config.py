@@ -111,6 +111,41 @@ class Flink(_Section):
     python_bundle_size: int = Field(10_000, ge=1)
     #: Replay jobs checkpoint often: the file sink only publishes files on checkpoints.
     replay_checkpoint_interval_ms: int = Field(1000, ge=100)
+    #: State backend of streaming jobs: RocksDB keeps state off the heap (on local disk), so it grows past
+    #: memory, and checkpoints incrementally. Replay (bounded, nothing to recover) always uses the heap.
+    state_backend: Literal["rocksdb", "hashmap"] = "rocksdb"
+    incremental_checkpoints: bool = True
+    #: Where streaming jobs' checkpoints go, one folder per job under it (default: <work_dir>/checkpoints).
+    #: A URI: file:///... locally; s3://bucket/path or hdfs://... on a cluster (the file system plugin must be
+    #: installed on the cluster).
+    checkpoints_dir: str | None = None
+    #: Completed checkpoints kept per job. They are kept when a job is cancelled or dies, so that
+    #: `touchpoint run` resumes from the newest (docs/operations.md).
+    retained_checkpoints: int = Field(3, ge=1)
+
+    @field_validator("checkpoints_dir")
+    @classmethod
+    def _uri(cls, v: str | None) -> str | None:
+        if v is not None and "://" not in v:
+            raise ValueError(f"expected a URI such as file:///data/checkpoints or s3://bucket/path, got {v!r}")
+        return v
+
+
+class Cluster(_Section):
+    """A Flink cluster to submit jobs to (`touchpoint submit`, `touchpoint jobs`), and the local one that
+    `touchpoint cluster up` starts from the PyFlink distribution (loopback only)."""
+
+    #: REST endpoint of the cluster's JobManager (any Flink 2.3 cluster, not only the local one).
+    rest_url: str = "http://127.0.0.1:8081"
+    #: The local cluster: JobManager RPC port, TaskManagers, slots each, and memory per process.
+    rpc_port: int = Field(6123, ge=1, le=65535)
+    taskmanagers: int = Field(2, ge=1)
+    slots_per_taskmanager: int = Field(1, ge=1)
+    jobmanager_memory: str = "1024m"
+    taskmanager_memory: str = "1728m"
+    #: The Python interpreter the cluster's TaskManagers run Python functions with (default: the one running
+    #: this command; in a container image, the image's interpreter).
+    python_executable: str | None = None
 
 
 class Ingest(_Section):
@@ -317,6 +352,7 @@ class Settings(BaseSettings):
     kafka: Kafka = Kafka()
     topics: Topics = Topics()
     flink: Flink = Flink()
+    cluster: Cluster = Cluster()
     ingest: Ingest = Ingest()
     event_time: EventTime = EventTime()
     network: Network = Network()

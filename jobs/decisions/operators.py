@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 from pyflink.common import Row, Types
-from pyflink.common.time import Time
+from pyflink.common.time import Duration, Time
 from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
@@ -64,7 +64,16 @@ def _dlq(source: str, reason: str, detail: str, record: str) -> Row:
 
 def _ttl(hours: float) -> StateTtlConfig:
     # A backstop only (processing time): event-time timers prune state as rules stop needing it.
-    return StateTtlConfig.new_builder(Time.milliseconds(int(hours * HOUR_MS))).build()
+    # The background cleanups are named explicitly: PyFlink 2.3's defaults build Duration.of_days(30) through a
+    # py4j gateway, which exists in a client process but not in a cluster's TaskManager, where opening the state
+    # failed. The period is not passed to Java (which keeps its own default), so no gateway is needed.
+    return (
+        StateTtlConfig.new_builder(Time.milliseconds(int(hours * HOUR_MS)))
+        .disable_cleanup_in_background()
+        .cleanup_incrementally(5, False)
+        .cleanup_in_rocksdb_compact_filter(1000, periodic_compaction_time=Duration(None))
+        .build()
+    )
 
 
 class SubscriberDecisions(KeyedBroadcastProcessFunction):

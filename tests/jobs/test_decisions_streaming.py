@@ -166,3 +166,65 @@ def test_run_command_stops_with_a_savepoint_and_resumes_from_it(harness, tmp_pat
         ("t-1", "lead", None),
         ("t-2", "suppressed", "cooldown"),
     ]
+
+
+def test_run_killed_resumes_from_its_latest_checkpoint(harness, tmp_path):
+    """`touchpoint run decisions` killed with SIGKILL, then started again the plain way: it resumes from its
+    newest retained checkpoint, so campaigns and the cooldown are still known (nothing republished) and the
+    trigger sent while it was down is decided once; with --fresh it would start empty."""
+    import subprocess
+
+    import yaml
+
+    from tests.support import TOUCHPOINT
+    from touchpoint.flink import checkpoints
+
+    s = harness.settings
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(s.model_dump(mode="json")))
+    _send(s, "campaigns", _campaign("c114", {"trigger": {"kind": "dial_114"}, "cooldown_hours": 24}))
+    _send(s, "triggers", _trigger("t-1", 1, "dial_114", t(1, 10)))
+    topic = s.topics.decisions
+    root = checkpoints.local_dir(checkpoints.checkpoints_uri(s, "decisions"))
+
+    def newest() -> int:
+        done = checkpoints.completed(root) if root.is_dir() else []
+        return int(done[-1].name.split("-")[1]) if done else 0
+
+    def run(*extra: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [TOUCHPOINT, "run", "decisions", "--config", str(config), *extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    proc = run()
+    try:
+        consume(harness.bootstrap, [topic], until=lambda o: len(o[topic]) >= 1, timeout_s=120)
+        # the checkpoint after next began after t-1 was decided: it holds the cooldown and t-1's offset
+        target = newest() + 2
+        deadline = time.monotonic() + 60
+        while newest() < target and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert newest() >= target, "no checkpoint completed after the first decision"
+    finally:
+        proc.kill()  # SIGKILL: no cancel, no savepoint
+        proc.communicate(timeout=60)
+
+    _send(s, "triggers", _trigger("t-2", 1, "dial_114", t(1, 11)))
+    proc = run()
+    try:
+        consume(harness.bootstrap, [topic], until=lambda o: len(o[topic]) >= 2, timeout_s=120)
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err[-2000:]
+    assert "resuming from checkpoint" in out
+    got = consume(harness.bootstrap, [topic], idle_s=2, timeout_s=30)[topic]
+    assert sorted({(d["trigger_id"], d["result"], d.get("reason")) for d in map(json.loads, got)}) == [
+        ("t-1", "lead", None),
+        ("t-2", "suppressed", "cooldown"),
+    ]
+    leads = consume(harness.bootstrap, [s.topics.leads], idle_s=2, timeout_s=30)[s.topics.leads]
+    assert [json.loads(x)["trigger_id"] for x in leads] == ["t-1"]

@@ -108,14 +108,14 @@ def test_handwritten_defects_get_exact_reasons(tmp_path):
     assert [r["event_id"] for r in _lines(out / "xdr-normalised.jsonl")] == ["x1"]
 
 
-def _expected_valid(path: Path, schema: str, settings) -> tuple[list[dict], int]:
-    """Independent oracle: JSON object + JSON Schema + time bounds. Returns (valid records, invalid count)."""
-    valid, invalid = [], 0
+def _expected_valid(path: Path, schema: str, settings) -> tuple[list[dict], list[str]]:
+    """Independent oracle: JSON object + JSON Schema + time bounds. Returns (valid records, invalid lines)."""
+    valid, invalid = [], []
     for line in path.read_text().splitlines():
         try:
             rec = json.loads(line)
         except ValueError:
-            invalid += 1
+            invalid.append(line)
             continue
         if isinstance(rec, dict) and isinstance(rec.get("rat"), str):
             rec["rat"] = rec["rat"].strip().upper()
@@ -127,7 +127,7 @@ def _expected_valid(path: Path, schema: str, settings) -> tuple[list[dict], int]
         if ok:
             valid.append({k: v for k, v in rec.items() if v is not None})
         else:
-            invalid += 1
+            invalid.append(line)
     return valid, invalid
 
 
@@ -150,7 +150,7 @@ def test_simulated_city_split_matches_schema_oracle_and_simulator(small_city, ci
         valid, invalid = _expected_valid(small_city / f"{topic}.jsonl", topic, settings)
         got = _lines(out / f"{normalised}.jsonl")
         assert sorted(map(_key, got)) == sorted(map(_key, valid))
-        assert sum(1 for r in dlq if r["source"] == topic) == invalid
+        assert sum(1 for r in dlq if r["source"] == topic) == len(invalid)
     # nothing lost: every raw line is either normalised or a dead letter
     raw = sum(len((small_city / f"{t}.jsonl").read_text().splitlines()) for t in ("signaling", "xdr"))
     normalised = sum(len(_lines(out / f"{t}.jsonl")) for t in ("signaling-normalised", "xdr-normalised"))

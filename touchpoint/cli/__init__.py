@@ -2,7 +2,7 @@
 where a concern has several (``touchpoint db migrate``), options several commands share defined once
 (touchpoint.cli.options).
 
-Exit codes: 0 ok, 1 runtime failure, 2 bad usage or not implemented. Errors are one line on stderr
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage. Errors are one line on stderr
 (``touchpoint: error: ...``), never a traceback; ``--debug`` shows it.
 """
 
@@ -12,14 +12,13 @@ import argparse
 import sys
 
 from touchpoint import __version__
-from touchpoint.cli import campaigns, clickhouse, dashboards, jobs, leads, simulate, stack, tools
-from touchpoint.cli.jobs import PLANNED
+from touchpoint.cli import campaigns, clickhouse, cluster, dashboards, jobs, leads, simulate, stack, tools
 from touchpoint.cli.options import Commands, Parser, UsageError
 
 #: In the order ``touchpoint --help`` lists them.
-COMMAND_MODULES = (simulate, jobs, campaigns, leads, clickhouse, dashboards, tools, stack)
+COMMAND_MODULES = (simulate, jobs, cluster, campaigns, leads, clickhouse, dashboards, tools, stack)
 
-__all__ = ["PLANNED", "build_parser", "main"]
+__all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

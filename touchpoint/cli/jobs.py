@@ -1,5 +1,5 @@
-"""``touchpoint replay``, ``touchpoint run`` and ``touchpoint submit``: the Flink jobs, bounded over files or streaming
-over Kafka."""
+"""``touchpoint replay`` and ``touchpoint run``: the Flink jobs in this process (an embedded mini-cluster), bounded
+over files or streaming over Kafka. ``touchpoint submit`` (touchpoint/cli/cluster.py) sends them to a cluster."""
 
 from __future__ import annotations
 
@@ -8,13 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from touchpoint.cli.options import GROUP, MAX_SECONDS, Commands, settings, stop_on_signals
-
-#: Commands a later release implements: name -> what it will do.
-PLANNED = {"submit": "submit a job to a Flink cluster"}
+from touchpoint.cli.options import GROUP, MAX_SECONDS, Commands, UsageError, settings, stop_on_signals
 
 
-def _job_help(with_all: bool) -> str:
+def job_help(with_all: bool) -> str:
     from jobs import JOBS, job
 
     lines = [f"{name}: {job(name).description}" for name in JOBS]
@@ -38,12 +35,28 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from touchpoint.flink import checkpoints
     from touchpoint.flink.runner import start, wait_running
 
     s = settings(args)
     stop = stop_on_signals()  # Ctrl-C and SIGTERM end the job the same way: cancel, or savepoint then stop
-    job = start(args.job, s, group_id=args.group, restore=args.from_savepoint)
-    wait_running(job)
+    restore = args.from_savepoint
+    if restore and not checkpoints.exists(restore):
+        raise UsageError(f"--from-savepoint: {restore} does not exist")
+    if restore is None and not args.fresh:
+        found = checkpoints.latest(s, args.job)
+        restore = str(found) if found else None
+        if found:
+            print(f"resuming from checkpoint {found} (--fresh starts empty)", flush=True)
+    if not args.from_savepoint:  # earlier runs' checkpoints are superseded by the one resumed from, or by --fresh
+        checkpoints.prune_runs(s, args.job, keep=Path(restore) if restore else None)
+    job = start(args.job, s, group_id=args.group, restore=restore)
+    try:
+        wait_running(job)
+    except RuntimeError as e:
+        if restore:
+            raise RuntimeError(f"{e}: could not resume from {restore} (start empty with --fresh)") from None
+        raise
     print(f"job {args.job} running (Kafka {s.kafka.bootstrap}); Ctrl-C stops it", flush=True)
     deadline = time.monotonic() + args.max_seconds if args.max_seconds else None
     while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
@@ -61,16 +74,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_planned(args: argparse.Namespace) -> int:
-    print(f"touchpoint {args.command}: not implemented yet ({PLANNED[args.command]})", file=sys.stderr)
-    return 2
-
-
 def register(commands: Commands) -> None:
     from jobs import JOBS
 
     p = commands.add("replay", cmd_replay, "run a job bounded over JSON-lines files, as a backfill or a test does")
-    p.add_argument("job", choices=[*JOBS, "all"], metavar="JOB", help=_job_help(with_all=True))
+    p.add_argument("job", choices=[*JOBS, "all"], metavar="JOB", help=job_help(with_all=True))
     p.add_argument(
         "--input",
         required=True,
@@ -82,10 +90,14 @@ def register(commands: Commands) -> None:
     p = commands.add(
         "run", cmd_run, "run a job streaming, Kafka to Kafka, until Ctrl-C or SIGTERM", parents=(GROUP, MAX_SECONDS)
     )
-    p.add_argument("job", choices=list(JOBS), metavar="JOB", help=_job_help(with_all=False))
+    p.add_argument("job", choices=list(JOBS), metavar="JOB", help=job_help(with_all=False))
     p.add_argument("--savepoint-dir", metavar="DIR", help="on stop, take a savepoint into DIR and print its path")
-    p.add_argument("--from-savepoint", metavar="PATH", help="resume state and Kafka offsets from this savepoint")
-
-    for name, help_text in PLANNED.items():
-        p = commands.add(name, cmd_planned, f"{help_text} (not implemented yet)")
-        p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    resume = p.add_mutually_exclusive_group()
+    resume.add_argument(
+        "--from-savepoint", metavar="PATH", help="resume state and Kafka offsets from this savepoint or checkpoint"
+    )
+    resume.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start with empty state (default: resume from the job's newest retained checkpoint, if any)",
+    )

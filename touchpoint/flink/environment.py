@@ -1,6 +1,6 @@
-"""The Flink table environment of one job, configured from the settings: checkpoints, restarts, state TTL,
-event-time idleness, the Python execution mode, Touchpoint's JVM functions and the Kafka connector jars for
-streaming."""
+"""The Flink table environment of one job, configured from the settings: state backend, checkpoints, restarts,
+state TTL, event-time idleness, the Python execution mode, Touchpoint's JVM functions and the Kafka connector
+jars for streaming."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from touchpoint.config import Settings
+from touchpoint.flink.checkpoints import checkpoints_uri
 from touchpoint.infra.functions import functions_jar
 from touchpoint.infra.jars import jar_paths, jars_ok
 from udfs.units import HOUR_MS
@@ -56,7 +57,6 @@ def _job_options(settings: Settings, mode: Mode, job_name: str) -> dict[str, str
         "pipeline.name": f"touchpoint-{job_name}",
         "parallelism.default": str(f.parallelism),
         "execution.checkpointing.interval": f"{interval} ms",
-        "state.checkpoints.dir": (settings.paths.work_dir / "checkpoints" / job_name).as_uri(),
         "restart-strategy.type": "fixed-delay",
         "restart-strategy.fixed-delay.attempts": str(f.restart_attempts),
         "restart-strategy.fixed-delay.delay": f"{f.restart_delay_ms} ms",
@@ -70,6 +70,20 @@ def _job_options(settings: Settings, mode: Mode, job_name: str) -> dict[str, str
         # Chained operators hand records over without a defensive copy (Flink SQL operators do not keep them).
         "pipeline.object-reuse": "true",
     }
+    if mode == "streaming":
+        # Durable state: checkpoints outlive a cancelled or crashed job, so the next run resumes from them.
+        options |= {
+            "state.backend.type": f.state_backend,
+            "execution.checkpointing.incremental": str(f.incremental_checkpoints).lower(),
+            "execution.checkpointing.dir": checkpoints_uri(settings, job_name),
+            "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+            "execution.checkpointing.num-retained": str(f.retained_checkpoints),
+        }
+    else:  # bounded and re-runnable: nothing to recover, and the heap is fastest
+        options |= {
+            "state.backend.type": "hashmap",
+            "execution.checkpointing.dir": checkpoints_uri(settings, job_name),
+        }
     # Touchpoint's JVM functions in both modes; the Kafka connector only when streaming.
     jars = [functions_jar(settings.paths.jars)]
     if mode == "streaming":

@@ -61,7 +61,7 @@ def _pid_file(run_dir: Path, name: str) -> Path:
     return run_dir / f"{name}.json"
 
 
-def _record(run_dir: Path, svc: Service) -> Service:
+def record(run_dir: Path, svc: Service) -> Service:
     run_dir.mkdir(parents=True, exist_ok=True)
     _pid_file(run_dir, svc.name).write_text(json.dumps(asdict(svc)))
     return svc
@@ -76,7 +76,7 @@ def running(run_dir: Path, name: str, program: str) -> Service | None:
     return svc if _alive(svc.pid, program) else None
 
 
-def _wait(check, what: str, log: Path, timeout: float = 30.0) -> None:
+def wait_healthy(check, what: str, log: Path, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -119,8 +119,8 @@ def start_tansu(run_dir: Path, port: int) -> Service:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    svc = _record(run_dir, Service("tansu", proc.pid, port, str(log)))
-    _wait(lambda: port_open(port) and kafka_healthy(svc.address), "Tansu", log)
+    svc = record(run_dir, Service("tansu", proc.pid, port, str(log)))
+    wait_healthy(lambda: port_open(port) and kafka_healthy(svc.address), "Tansu", log)
     return svc
 
 
@@ -212,8 +212,10 @@ def start_clickhouse(run_dir: Path, data_dir: Path, tcp_port: int, http_port: in
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    svc = _record(run_dir, Service("clickhouse", proc.pid, tcp_port, str(data_dir / "log" / "error.log")))
-    _wait(lambda: port_open(tcp_port) and port_open(http_port), "ClickHouse server", data_dir / "log" / "error.log", 60)
+    svc = record(run_dir, Service("clickhouse", proc.pid, tcp_port, str(data_dir / "log" / "error.log")))
+    wait_healthy(
+        lambda: port_open(tcp_port) and port_open(http_port), "ClickHouse server", data_dir / "log" / "error.log", 60
+    )
     return svc
 
 

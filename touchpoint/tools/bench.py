@@ -46,6 +46,7 @@ from jobs import job as job_spec
 from jobs import pipeline_order
 from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, committed, consume
 from touchpoint.config import Settings
+from touchpoint.flink import checkpoints
 from touchpoint.infra import stack
 from touchpoint.tools import bench_report
 from udfs.units import HOUR_MS
@@ -92,6 +93,9 @@ def private_broker(settings: Settings, work: Path) -> Iterator[Settings]:
     settings = settings.model_copy(deep=True)
     settings.kafka.bootstrap = f"127.0.0.1:{port}"
     settings.kafka.partitions = 1
+    # The heap backend: its full checkpoints measure the whole state per job, comparable with earlier runs
+    # (RocksDB's incremental checkpoints would hold only what changed since the last one).
+    settings.flink.state_backend = "hashmap"
     settings.paths.work_dir = work
     settings.paths.reference_dir = work / "city" / "reference"
     stack.stop(work / "run", "tansu", "tansu")
@@ -324,7 +328,7 @@ class PipelineRun:
 
 def _job_state_bytes(settings: Settings, job) -> int:
     """Size of the newest completed checkpoint of a running job (0 if it has none yet)."""
-    root = settings.paths.work_dir / "checkpoints" / job.name
+    root = checkpoints.local_dir(checkpoints.checkpoints_uri(settings, job.name))
     job_id = str(job.client.get_job_id())
     for _ in range(5):  # only the newest checkpoint is retained: it may be replaced while being measured
         _, path = _latest_checkpoint(root, job_id)
@@ -614,9 +618,9 @@ def _checkpoint_size(
                 raise RuntimeError("bench: the decision job did not commit the state phase's input in time")
             time.sleep(0.5)
         absorbed_s = time.perf_counter() - t0
-        checkpoints = work / "checkpoints" / "decisions"
-        first = _latest_checkpoint(checkpoints)[0]
-        while (latest := _latest_checkpoint(checkpoints))[0] < first + 2:
+        root = checkpoints.local_dir(checkpoints.checkpoints_uri(s, "decisions"))
+        first = _latest_checkpoint(root)[0]
+        while (latest := _latest_checkpoint(root))[0] < first + 2:
             if time.monotonic() > deadline:
                 raise RuntimeError("bench: no checkpoint completed in the state phase")
             time.sleep(0.2)
@@ -624,15 +628,15 @@ def _checkpoint_size(
             try:
                 return Checkpoint(_dir_size(latest[1]), latest[1].name, sum(ends.values()), absorbed_s)
             except FileNotFoundError:
-                latest = _latest_checkpoint(checkpoints)
+                latest = _latest_checkpoint(root)
     finally:
         job.cancel()
 
 
 def _latest_checkpoint(root: Path, job_id: str = "*") -> tuple[int, Path | None]:
-    """The newest completed checkpoint (one with ``_metadata``) under ``root/<job id>/chk-N``."""
-    found = [(int(p.parent.name.split("-")[1]), p.parent) for p in root.glob(f"{job_id}/chk-*/_metadata")]
-    return max(found, default=(0, None))
+    """The newest completed checkpoint under ``root/<job id>/chk-N``: (N, its folder), or (0, None)."""
+    found = checkpoints.completed(root, job_id)
+    return (int(found[-1].name.split("-")[1]), found[-1]) if found else (0, None)
 
 
 def _dir_size(path: Path) -> int:

@@ -1,0 +1,64 @@
+"""Where a streaming job's checkpoints live, and which one it resumes from.
+
+Each job checkpoints under ``<flink.checkpoints_dir>/<job name>/<Flink job id>/chk-N``; a checkpoint is complete
+once its ``_metadata`` file exists. Checkpoints are retained when a job is cancelled or its process dies, so the
+next ``touchpoint run JOB`` resumes from the newest one, state and Kafka offsets included (``--fresh`` does not).
+Finding the newest needs a listable directory, so resuming by default works for ``file://`` checkpoints; on
+``s3://`` or ``hdfs://`` name the checkpoint with ``--from-savepoint PATH``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+from touchpoint.config import Settings
+
+
+def checkpoints_uri(settings: Settings, job_name: str) -> str:
+    """The URI under which job ``job_name`` checkpoints."""
+    root = settings.flink.checkpoints_dir or (settings.paths.work_dir / "checkpoints").as_uri()
+    return f"{root.rstrip('/')}/{job_name}"
+
+
+def local_dir(uri: str) -> Path | None:
+    """The local path of a ``file://`` URI, else None."""
+    parsed = urlparse(uri)
+    return Path(parsed.path) if parsed.scheme in ("", "file") else None
+
+
+def exists(path: str) -> bool:
+    """Whether a savepoint or checkpoint path (plain, or a URI Flink printed) exists; True for a remote file
+    system, which only the cluster can check."""
+    parsed = urlparse(path)
+    if parsed.scheme in ("", "file"):
+        return Path(parsed.path if parsed.scheme else path).exists()
+    return True
+
+
+def completed(root: Path, job_id: str = "*") -> list[Path]:
+    """Completed checkpoints (``chk-N`` folders with ``_metadata``) under ``root/<job id>/``, oldest first."""
+    found = [p.parent for p in root.glob(f"{job_id}/chk-*/_metadata")]
+    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, int(p.name.split("-")[1])))
+
+
+def latest(settings: Settings, job_name: str) -> Path | None:
+    """The newest completed checkpoint of any earlier run of ``job_name`` (None if there is none, or if the
+    checkpoints are not on a local file system)."""
+    root = local_dir(checkpoints_uri(settings, job_name))
+    if root is None or not root.is_dir():
+        return None
+    done = completed(root)
+    return done[-1] if done else None
+
+
+def prune_runs(settings: Settings, job_name: str, keep: Path | None) -> None:
+    """Delete the checkpoint folders of earlier runs, except the run holding ``keep`` (a restored job reads
+    its files until its own first checkpoint completes)."""
+    root = local_dir(checkpoints_uri(settings, job_name))
+    if root is None or not root.is_dir():
+        return
+    for run in root.iterdir():
+        if run.is_dir() and (keep is None or run != keep.parent):
+            shutil.rmtree(run, ignore_errors=True)
