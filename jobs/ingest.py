@@ -26,8 +26,9 @@ def parameters(settings: Settings) -> dict[str, object]:
 def build(p: Pipeline) -> None:
     p.create_source("tables/signaling_raw.sql", "signaling")
     p.create_source("tables/xdr_raw.sql", "xdr")
-    p.create_sink("tables/signaling_normalised.sql", "signaling_normalised", time_attributes="")
-    p.create_sink("tables/xdr_normalised.sql", "xdr_normalised", time_attributes="")
+    # keyed by msisdn: a subscriber's events stay in one partition, in order, whatever the partition count
+    for name in ("signaling_normalised", "xdr_normalised"):
+        p.create_sink(f"tables/{name}.sql", name, key_field="msisdn", time_attributes="")
     p.create_sink("tables/dlq.sql", "dlq")
     params = parameters(p.settings)
     p.execute("ingest/functions.sql")

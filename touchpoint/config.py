@@ -62,9 +62,10 @@ class Paths(_Section):
 
 class Kafka(_Section):
     bootstrap: str = "127.0.0.1:19092"
-    #: Partitions of the topics the local stack creates. One by default: a simulated city is produced as a
-    #: backlog, and with several partitions read unevenly events can fall behind the watermark (README).
-    partitions: int = Field(1, ge=1)
+    #: Partitions of the topics the local stack creates (the most parallel a job can read them). Raw records
+    #: keyed by msisdn with Kafka's default (murmur2) partitioner stay in their partition number through
+    #: ingest, so a subscriber's events stay in order however unevenly partitions are read (docs/operations.md).
+    partitions: int = Field(4, ge=1)
     group_prefix: str = "touchpoint"
     #: Tansu takes about half the session timeout to form a group; keep it short.
     session_timeout_ms: int = 6000
@@ -140,7 +141,7 @@ class Cluster(_Section):
     #: The local cluster: JobManager RPC port, TaskManagers, slots each, and memory per process.
     rpc_port: int = Field(6123, ge=1, le=65535)
     taskmanagers: int = Field(2, ge=1)
-    slots_per_taskmanager: int = Field(1, ge=1)
+    slots_per_taskmanager: int = Field(2, ge=1)
     jobmanager_memory: str = "1024m"
     taskmanager_memory: str = "1728m"
     #: The Python interpreter the cluster's TaskManagers run Python functions with (default: the one running

@@ -128,6 +128,16 @@ def test_parallel_job_survives_a_taskmanager_kill_and_resumes_from_a_savepoint(c
         assert _distinct(key, got[key]) == expected[key], key
     assert sum(map(len, got.values())) >= sum(map(len, lines.values()))
 
+    # keyed by msisdn: each subscriber's events in one partition (in order), the subscribers spread over all
+    for key in ("signaling_normalised", "xdr_normalised"):
+        topic = getattr(settings.topics, key)
+        placed = consume(settings.kafka.bootstrap, [topic], idle_s=8, timeout_s=120, with_offsets=True)[topic]
+        partitions: dict[str, set[int]] = {}
+        for partition, _, _, value in placed:
+            partitions.setdefault(json.loads(value)["msisdn"], set()).add(partition)
+        assert all(len(p) == 1 for p in partitions.values()), key
+        assert set().union(*partitions.values()) == {0, 1, 2, 3}, key
+
     # the same job restarted (not resubmitted) after losing a TaskManager
     assert rest.find(url, "ingest").id == job.id
     history = rest._call(url, f"/jobs/{job.id}/exceptions").get("exceptionHistory", {}).get("entries", [])

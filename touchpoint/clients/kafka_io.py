@@ -35,6 +35,9 @@ class RateLimitedProducer:
                 "batch.num.messages": 10000,
                 "queue.buffering.max.messages": 500000,
                 "acks": "all",
+                # Java's partitioner, as Flink's Kafka sink uses: a record keyed by msisdn lands in the same
+                # partition number here as ingest's normalised record of it (docs/operations.md, partitions).
+                "partitioner": "murmur2_random",
             }
         )
         self._t0 = time.monotonic()
@@ -122,9 +125,12 @@ def consume(
     consumer.subscribe(topics)
     out: dict[str, list] = {t: [] for t in topics}
     deadline = time.monotonic() + timeout_s
-    last = time.monotonic()
+    last, assigned = time.monotonic(), False
     try:
         while time.monotonic() < deadline:
+            if not assigned and consumer.assignment():
+                # quiet is counted from when the partitions are ours: forming the group takes seconds
+                assigned, last = True, time.monotonic()
             batch = [m for m in consumer.consume(10000, timeout=0.5) if m.error() is None]
             for m in batch:
                 if with_offsets:
@@ -137,7 +143,7 @@ def consume(
                     on_batch(out)
             if until is not None and until(out):
                 break
-            if idle_s is not None and time.monotonic() - last >= idle_s and consumer.assignment():
+            if idle_s is not None and assigned and time.monotonic() - last >= idle_s:
                 break
     finally:
         consumer.close()

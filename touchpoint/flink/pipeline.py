@@ -135,7 +135,9 @@ class Pipeline:
             opts["json.ignore-parse-errors"] = "false"
         return _options(opts)
 
-    def sink_options(self, key: str, fmt: str = "json") -> str:
+    def sink_options(self, key: str, fmt: str = "json", key_field: str | None = None) -> str:
+        """``key_field``: streaming records get this column as their Kafka key, so that all of one key's
+        records land in one partition, in order (e.g. a subscriber's events by msisdn)."""
         if self.mode == "replay":
             opts = {"connector": "filesystem", "path": str(self._parts_dir(key)), "format": fmt}
         else:
@@ -146,6 +148,8 @@ class Pipeline:
                 "sink.delivery-guarantee": "at-least-once",
                 "format": fmt,
             } | {f"properties.{k}": v for k, v in self.settings.kafka.sink_properties.items()}
+            if key_field:
+                opts |= {"key.format": "raw", "key.fields": key_field}
         if fmt == "json":
             # Keep nulls out of the records: consumers treat absent and null alike, lines stay short.
             opts["json.encode.ignore-null-fields"] = "true"
@@ -219,8 +223,10 @@ class Pipeline:
         opts = {"connector": "filesystem", "path": str(target), "format": "raw"}
         self.execute(table_file, connector=_options(opts), **params)
 
-    def create_sink(self, table_file: str, key: str, fmt: str = "json", **params: object) -> None:
-        self.execute(table_file, connector=self.sink_options(key, fmt), **params)
+    def create_sink(
+        self, table_file: str, key: str, fmt: str = "json", key_field: str | None = None, **params: object
+    ) -> None:
+        self.execute(table_file, connector=self.sink_options(key, fmt, key_field), **params)
 
     # --- SQL ---------------------------------------------------------------------------------
 
