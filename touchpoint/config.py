@@ -141,7 +141,8 @@ class Cluster(_Section):
     #: The local cluster: JobManager RPC port, TaskManagers, slots each, and memory per process.
     rpc_port: int = Field(6123, ge=1, le=65535)
     taskmanagers: int = Field(2, ge=1)
-    slots_per_taskmanager: int = Field(2, ge=1)
+    #: 2 x 3 slots: the whole pipeline (ingest, analytics, decisions) at parallelism 2.
+    slots_per_taskmanager: int = Field(3, ge=1)
     jobmanager_memory: str = "1024m"
     taskmanager_memory: str = "1728m"
     #: The Python interpreter the cluster's TaskManagers run Python functions with (default: the one running

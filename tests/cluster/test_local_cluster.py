@@ -1,8 +1,11 @@
-"""A real standalone Flink cluster started from the PyFlink package (`touchpoint cluster up`): ingest submitted
-at parallelism 2 over 4 partitions loses nothing when a TaskManager is killed with SIGKILL mid-stream (the job
-restarts from its checkpoint once `cluster up` has replaced the TaskManager), then `jobs stop` takes a
-savepoint that `submit --from-savepoint` resumes from, and `jobs cancel` ends it. Every step through the CLI,
-as an operator runs it."""
+"""A real standalone Flink cluster started from the PyFlink package (`touchpoint cluster up`), every step through
+the CLI as an operator runs it:
+
+- ingest submitted at parallelism 2 over 4 partitions loses nothing when a TaskManager is killed with SIGKILL
+  mid-stream (the job restarts from its checkpoint once `cluster up` has replaced the TaskManager); `jobs stop`
+  takes a savepoint that `submit --from-savepoint` resumes from, and `jobs cancel` ends it;
+- the whole pipeline (ingest, analytics, decisions) at parallelism 2 finds exactly the triggers of a replay
+  of the same city, with no late record, and its leads respect the contact cap."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import yaml
 
 from tests.jobs.test_ingest import _expected_valid, _key
 from tests.support import TOUCHPOINT, make_settings
+from touchpoint import ROOT
 from touchpoint.clients.kafka_io import RateLimitedProducer, consume
 from touchpoint.cluster import local, rest
 from touchpoint.infra import stack
@@ -42,7 +46,12 @@ def cluster(broker, tmp_path_factory):
         topics=topics,
         kafka={"partitions": 4},
         flink={"checkpoint_interval_ms": 1000},
-        cluster={"rest_url": f"http://127.0.0.1:{stack.free_port()}", "rpc_port": stack.free_port()},
+        # 2 TaskManagers x 3 slots: the whole pipeline (three jobs) at parallelism 2
+        cluster={
+            "rest_url": f"http://127.0.0.1:{stack.free_port()}",
+            "rpc_port": stack.free_port(),
+            "slots_per_taskmanager": 3,
+        },
     )
     stack.create_topics(broker, list(topics.values()), 4)
     config = tmp / "config.yaml"
@@ -160,3 +169,56 @@ def test_parallel_job_survives_a_taskmanager_kill_and_resumes_from_a_savepoint(c
     assert [(j.id, j.state) for j in rest.jobs(url)][0] == (again.id, "CANCELED")
     # the job resumed from the savepoint read only what came after it: nothing
     assert {k: len(v) for k, v in _outputs(settings).items()} == {k: len(v) for k, v in got.items()}
+
+
+def test_whole_pipeline_at_parallelism_2_finds_exactly_the_replays_triggers(cluster, replayed_city, tmp_path):
+    from collections import Counter
+
+    from tests.jobs.test_triggers import _key as trigger_key
+    from tests.jobs.test_triggers import _msisdn
+    from touchpoint.clients.kafka_io import EVENT_TIME_MARKER, advance_event_time, wait_for_total
+    from udfs.units import HOUR_MS
+
+    base, _ = cluster
+    city, _, replay_out = replayed_city
+    suffix = time.time_ns()
+    settings = base.model_copy(deep=True)
+    for key, name in base.topics.model_dump().items():
+        setattr(settings.topics, key, f"p2-{name}-{suffix}")
+    settings.paths.reference_dir = city / "reference"
+    stack.create_topics(settings.kafka.bootstrap, stack.all_topics(settings), 4)
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(settings.model_dump(mode="json")))
+    published = cli(config, "campaigns", "publish", str(ROOT / "campaigns"))
+    assert published.returncode == 0, published.stderr
+
+    with RateLimitedProducer(settings) as producer:  # keyed by msisdn, as probes send them
+        for topic in ("signaling", "xdr"):
+            for line in (city / f"{topic}.jsonl").read_bytes().splitlines():
+                producer.send(topic, line, key=_msisdn(line))
+    for job in ("ingest", "analytics", "decisions"):
+        out = cli(config, "submit", job, "--parallelism", "2")
+        assert out.returncode == 0, out.stderr
+    t = settings.topics
+    wait_for_total(settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised, t.dlq], producer.sent)
+    end = json.loads((city / "summary.json").read_text())["data_end_ts"]
+    for key in ("signaling_normalised", "xdr_normalised"):
+        advance_event_time(settings, key, end + 24 * HOUR_MS)
+
+    replayed = [json.loads(x) for x in (replay_out / "triggers.jsonl").read_text().splitlines() if x.strip()]
+    expected = Counter(trigger_key(r) for r in replayed)
+    got = wait_for_total(settings.kafka.bootstrap, [t.triggers], sum(expected.values()), timeout_s=300)[t.triggers]
+    streamed = [r for r in map(json.loads, got) if r["msisdn"] != EVENT_TIME_MARKER]
+    assert Counter(trigger_key(r) for r in streamed) == expected
+    dlq = _outputs(settings)["dlq"]
+    assert not [r for r in map(json.loads, dlq) if r["reason"] == "late"]
+
+    # decisions at parallelism 2: every trigger decided, and no subscriber over the contact cap
+    decisions = consume(settings.kafka.bootstrap, [t.decisions, t.leads], idle_s=10, timeout_s=120)
+    decided = {json.loads(d)["trigger_id"] for d in decisions[t.decisions]}
+    assert decided and decided <= {json.loads(r)["trigger_id"] for r in got}
+    leads = [json.loads(x) for x in decisions[t.leads]]
+    per_subscriber = Counter(x["msisdn"] for x in leads if not x["control"])
+    assert leads and max(per_subscriber.values()) <= settings.decisions.max_leads_per_subscriber
+    for job in ("decisions", "analytics", "ingest"):
+        assert cli(config, "jobs", "cancel", job).returncode == 0

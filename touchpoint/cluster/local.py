@@ -59,6 +59,8 @@ def configuration(settings: Settings) -> dict[str, object]:
         "taskmanager.bind-host": "127.0.0.1",
         "taskmanager.host": "127.0.0.1",
         "taskmanager.numberOfTaskSlots": c.slots_per_taskmanager,
+        # a job's parallel subtasks spread over the TaskManagers, not packed into the first one
+        "taskmanager.load-balance.mode": "SLOTS",
         "taskmanager.memory.process.size": c.taskmanager_memory,
         "rest.address": "127.0.0.1",
         "rest.bind-address": "127.0.0.1",
