@@ -71,6 +71,15 @@ class RateLimitedProducer:
             self._producer.poll(0)
             self._pace()
 
+    def partitions(self, topic_key: str) -> int:
+        """How many partitions the topic has on the broker (it may have been created with another count than
+        ``kafka.partitions``)."""
+        topic = getattr(self.settings.topics, topic_key)
+        meta = self._producer.list_topics(topic, timeout=10).topics.get(topic)
+        if meta is None or meta.error is not None or not meta.partitions:
+            raise RuntimeError(f"topic {topic} not found on {self.settings.kafka.bootstrap}")
+        return len(meta.partitions)
+
     def _pace(self) -> None:
         elapsed = time.monotonic() - self._t0
         if self.rate:
@@ -213,7 +222,7 @@ def advance_event_time(settings: Settings, topic_key: str, ts: int) -> None:
             "bytes_down": 0,
         }
     with RateLimitedProducer(settings) as producer:
-        for part in range(settings.kafka.partitions):
+        for part in range(producer.partitions(topic_key)):
             producer.send(
                 topic_key,
                 json.dumps(
