@@ -112,9 +112,10 @@ class Flink(_Section):
     python_bundle_size: int = Field(10_000, ge=1)
     #: Replay jobs checkpoint often: the file sink only publishes files on checkpoints.
     replay_checkpoint_interval_ms: int = Field(1000, ge=100)
-    #: State backend of streaming jobs: RocksDB keeps state off the heap (on local disk), so it grows past
-    #: memory, and checkpoints incrementally. Replay (bounded, nothing to recover) always uses the heap.
-    state_backend: Literal["rocksdb", "hashmap"] = "rocksdb"
+    #: State backend of streaming jobs; None: the cluster's. The local cluster and the Kubernetes manifest use
+    #: RocksDB (state on local disk, past memory; incremental checkpoints); the embedded mini-cluster of
+    #: `touchpoint run` the heap, measured 5-8x faster there (docs/operations.md). Replay always uses the heap.
+    state_backend: Literal["rocksdb", "hashmap"] | None = None
     incremental_checkpoints: bool = True
     #: Where streaming jobs' checkpoints go, one folder per job under it (default: <work_dir>/checkpoints).
     #: A URI: file:///... locally; s3://bucket/path or hdfs://... on a cluster (the file system plugin must be

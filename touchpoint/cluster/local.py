@@ -70,7 +70,7 @@ def configuration(settings: Settings) -> dict[str, object]:
         "heartbeat.timeout": 15000,
         "parallelism.default": f.parallelism,
         "io.tmp.dirs": str(base / "tmp"),
-        "state.backend.type": f.state_backend,
+        "state.backend.type": f.state_backend or "rocksdb",
         "execution.checkpointing.incremental": f.incremental_checkpoints,
         "execution.checkpointing.dir": checkpoints_uri(settings, "cluster"),
         "execution.checkpointing.savepoint-dir": (settings.paths.work_dir / "savepoints").as_uri(),

@@ -73,12 +73,13 @@ def _job_options(settings: Settings, mode: Mode, job_name: str) -> dict[str, str
     if mode == "streaming":
         # Durable state: checkpoints outlive a cancelled or crashed job, so the next run resumes from them.
         options |= {
-            "state.backend.type": f.state_backend,
             "execution.checkpointing.incremental": str(f.incremental_checkpoints).lower(),
             "execution.checkpointing.dir": checkpoints_uri(settings, job_name),
             "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
             "execution.checkpointing.num-retained": str(f.retained_checkpoints),
         }
+        if f.state_backend:  # else the cluster's (the mini-cluster's: the heap)
+            options["state.backend.type"] = f.state_backend
     else:  # bounded and re-runnable: nothing to recover, and the heap is fastest
         options |= {
             "state.backend.type": "hashmap",
