@@ -391,6 +391,13 @@ class ConfigError(ValueError):
     """A settings file or variable is invalid; the message names the field."""
 
 
+def write_settings(settings: Settings, path: str | os.PathLike[str]) -> Path:
+    """``settings`` as a YAML file that :func:`load_settings` reads back to the same values."""
+    p = Path(path)
+    p.write_text(yaml.safe_dump(settings.model_dump(mode="json")))
+    return p
+
+
 def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Load settings from ``path`` (or ``$TOUCHPOINT_CONFIG``) plus environment variables."""
     path = path or os.environ.get("TOUCHPOINT_CONFIG")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import socket
 
 import pytest
-import yaml
 
 from tests.support import make_settings, run_cli
+from touchpoint.config import write_settings
 from touchpoint.infra import stack
 
 
@@ -16,9 +16,7 @@ from touchpoint.infra import stack
 def config(tmp_path):
     """Settings naming a cluster that is not there (a free port)."""
     s = make_settings(tmp_path / "work", cluster={"rest_url": f"http://127.0.0.1:{stack.free_port()}"})
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(s.model_dump(mode="json")))
-    return path
+    return write_settings(s, tmp_path / "config.yaml")
 
 
 def _one_line(out, code: int, needle: str) -> None:
@@ -58,8 +56,7 @@ def test_cluster_up_on_a_port_in_use_names_the_port(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         s = make_settings(tmp_path / "work", cluster={"rest_url": f"http://127.0.0.1:{port}"})
-        path = tmp_path / "config.yaml"
-        path.write_text(yaml.safe_dump(s.model_dump(mode="json")))
+        path = write_settings(s, tmp_path / "config.yaml")
         _one_line(run_cli("cluster", "up", "--config", str(path)), 1, f"port {port} is taken")
     assert not (tmp_path / "work" / "flink-cluster" / "pid").exists() or not list(
         (tmp_path / "work" / "flink-cluster" / "pid").glob("*.json")

@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.jobs.test_ingest import _expected_valid, _key
-from tests.support import TOUCHPOINT, make_settings
+from tests.support import make_settings, run_cli
 from touchpoint import ROOT
 from touchpoint.clients.kafka_io import RateLimitedProducer, consume
 from touchpoint.cluster import local, rest
+from touchpoint.config import write_settings
 from touchpoint.infra import stack
 
 pytestmark = pytest.mark.slow
@@ -33,7 +33,7 @@ OUTPUTS = ("signaling_normalised", "xdr_normalised", "dlq")
 
 
 def cli(config, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([TOUCHPOINT, *args, "--config", str(config)], capture_output=True, text=True, timeout=timeout)
+    return run_cli(*args, "--config", str(config), timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +54,7 @@ def cluster(broker, tmp_path_factory):
         },
     )
     stack.create_topics(broker, list(topics.values()), 4)
-    config = tmp / "config.yaml"
-    config.write_text(yaml.safe_dump(settings.model_dump(mode="json")))
+    config = write_settings(settings, tmp / "config.yaml")
     up = cli(config, "cluster", "up", timeout=180)
     assert up.returncode == 0, up.stderr
     try:
@@ -187,8 +186,7 @@ def test_whole_pipeline_at_parallelism_2_finds_exactly_the_replays_triggers(clus
         setattr(settings.topics, key, f"p2-{name}-{suffix}")
     settings.paths.reference_dir = city / "reference"
     stack.create_topics(settings.kafka.bootstrap, stack.all_topics(settings), 4)
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump(settings.model_dump(mode="json")))
+    config = write_settings(settings, tmp_path / "config.yaml")
     published = cli(config, "campaigns", "publish", str(ROOT / "campaigns"))
     assert published.returncode == 0, published.stderr
 

@@ -22,7 +22,7 @@ def _checkpoint(root, run: str, n: int, complete: bool = True, mtime: int = 0):
 def test_latest_is_the_newest_completed_checkpoint_across_runs(tmp_path):
     s = make_settings(tmp_path / "work")
     assert checkpoints.latest(s, "decisions") is None
-    root = checkpoints.local_dir(checkpoints.checkpoints_uri(s, "decisions"))
+    root = checkpoints.local_root(s, "decisions")
     assert root == tmp_path / "work" / "checkpoints" / "decisions"
     _checkpoint(root, "run-a", 40, mtime=1_000)
     newest = _checkpoint(root, "run-b", 3, mtime=2_000)  # a later run numbers from 1 again
@@ -35,7 +35,7 @@ def test_latest_is_the_newest_completed_checkpoint_across_runs(tmp_path):
 
 def test_prune_keeps_the_run_resumed_from(tmp_path):
     s = make_settings(tmp_path / "work")
-    root = checkpoints.local_dir(checkpoints.checkpoints_uri(s, "ingest"))
+    root = checkpoints.local_root(s, "ingest")
     _checkpoint(root, "old", 1, mtime=1)
     keep = _checkpoint(root, "new", 2, mtime=2)
     checkpoints.prune_runs(s, "ingest", keep=keep)

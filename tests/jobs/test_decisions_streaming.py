@@ -5,14 +5,18 @@ campaigns (broadcast state) and cooldowns (keyed state) are still there."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 from tests.jobs.test_decisions import HANDSETS, PROFILES, REGIONS, _campaign, _trigger, t
-from tests.support import make_settings
+from tests.support import TOUCHPOINT, make_settings
 from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, consume
+from touchpoint.config import write_settings
 from touchpoint.flink.runner import start, wait_running
 from touchpoint.infra import stack
 
@@ -124,31 +128,33 @@ def test_campaign_changes_apply_while_running_and_state_survives_a_restart(harne
     assert sorted(json.loads(x)["trigger_id"] for x in leads) == ["t-1", "t-3", "t-6"]
 
 
-def test_run_command_stops_with_a_savepoint_and_resumes_from_it(harness, tmp_path):
-    """`touchpoint run decisions --savepoint-dir` then `--from-savepoint`: the CLI path of the restart above."""
-    import signal
-    import subprocess
-
-    import yaml
-
-    from tests.support import TOUCHPOINT
-
+def _run_command_setup(harness, tmp_path) -> Path:
+    """For the `touchpoint run decisions` tests: the settings as a config file, campaign c114 published and
+    trigger t-1 sent."""
     s = harness.settings
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump(s.model_dump(mode="json")))
     _send(s, "campaigns", _campaign("c114", {"trigger": {"kind": "dial_114"}, "cooldown_hours": 24}))
     _send(s, "triggers", _trigger("t-1", 1, "dial_114", t(1, 10)))
+    return write_settings(s, tmp_path / "config.yaml")
 
+
+def _run_decisions(config: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [TOUCHPOINT, "run", "decisions", "--config", str(config), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_run_command_stops_with_a_savepoint_and_resumes_from_it(harness, tmp_path):
+    """`touchpoint run decisions --savepoint-dir` then `--from-savepoint`: the CLI path of the restart above."""
+    s = harness.settings
+    config = _run_command_setup(harness, tmp_path)
     topic = s.topics.decisions
 
     def run_until(decisions: int, *extra: str) -> str:
         """Run the command until the decisions topic holds ``decisions`` records, then SIGTERM it."""
-        proc = subprocess.Popen(
-            [TOUCHPOINT, "run", "decisions", "--config", str(config), *extra],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = _run_decisions(config, *extra)
         try:
             consume(harness.bootstrap, [topic], until=lambda o: len(o[topic]) >= decisions, timeout_s=120)
         finally:
@@ -171,35 +177,19 @@ def test_run_command_stops_with_a_savepoint_and_resumes_from_it(harness, tmp_pat
 def test_run_killed_resumes_from_its_latest_checkpoint(harness, tmp_path):
     """`touchpoint run decisions` killed with SIGKILL, then started again the plain way: it resumes from its
     newest retained checkpoint, so campaigns and the cooldown are still known (nothing republished) and the
-    trigger sent while it was down is decided once; with --fresh it would start empty."""
-    import subprocess
-
-    import yaml
-
-    from tests.support import TOUCHPOINT
+    trigger sent while it was down is decided once."""
     from touchpoint.flink import checkpoints
 
     s = harness.settings
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump(s.model_dump(mode="json")))
-    _send(s, "campaigns", _campaign("c114", {"trigger": {"kind": "dial_114"}, "cooldown_hours": 24}))
-    _send(s, "triggers", _trigger("t-1", 1, "dial_114", t(1, 10)))
+    config = _run_command_setup(harness, tmp_path)
     topic = s.topics.decisions
-    root = checkpoints.local_dir(checkpoints.checkpoints_uri(s, "decisions"))
+    root = checkpoints.local_root(s, "decisions")
 
     def newest() -> int:
         done = checkpoints.completed(root) if root.is_dir() else []
         return int(done[-1].name.split("-")[1]) if done else 0
 
-    def run(*extra: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            [TOUCHPOINT, "run", "decisions", "--config", str(config), *extra],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    proc = run()
+    proc = _run_decisions(config)
     try:
         consume(harness.bootstrap, [topic], until=lambda o: len(o[topic]) >= 1, timeout_s=120)
         # the checkpoint after next began after t-1 was decided: it holds the cooldown and t-1's offset
@@ -213,7 +203,7 @@ def test_run_killed_resumes_from_its_latest_checkpoint(harness, tmp_path):
         proc.communicate(timeout=60)
 
     _send(s, "triggers", _trigger("t-2", 1, "dial_114", t(1, 11)))
-    proc = run()
+    proc = _run_decisions(config)
     try:
         consume(harness.bootstrap, [topic], until=lambda o: len(o[topic]) >= 2, timeout_s=120)
     finally:

@@ -14,13 +14,10 @@ import sys
 import time
 from urllib.parse import urlparse
 
-import yaml
-
 from touchpoint import ROOT
 from touchpoint.cluster import rest
 from touchpoint.cluster.local import flink_home
-from touchpoint.config import Settings
-from touchpoint.flink.checkpoints import exists
+from touchpoint.config import Settings, write_settings
 
 #: The project's Python packages, shipped with every job.
 PACKAGES = ("touchpoint", "jobs", "udfs")
@@ -39,15 +36,12 @@ def submit(
     """Submit ``job`` (detached) and return its Flink job id."""
     url = settings.cluster.rest_url
     rest.overview(url)  # a cluster that is down: one line, before the Flink CLI's stack trace
-    if savepoint and not exists(savepoint):
-        raise FileNotFoundError(f"savepoint {savepoint} does not exist")
     if parallelism is not None:
         settings = settings.model_copy(deep=True)
         settings.flink.parallelism = parallelism
     submitted = settings.paths.work_dir / "submitted"
     submitted.mkdir(parents=True, exist_ok=True)
-    config = submitted / f"{job}-{time.strftime('%Y%m%dT%H%M%S')}.yaml"
-    config.write_text(yaml.safe_dump(settings.model_dump(mode="json")))
+    config = write_settings(settings, submitted / f"{job}-{time.strftime('%Y%m%dT%H%M%S')}.yaml")
     parsed = urlparse(url)
     python = settings.cluster.python_executable or sys.executable
     cmd = [

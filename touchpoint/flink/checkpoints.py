@@ -28,6 +28,11 @@ def local_dir(uri: str) -> Path | None:
     return Path(parsed.path) if parsed.scheme in ("", "file") else None
 
 
+def local_root(settings: Settings, job_name: str) -> Path | None:
+    """The local folder of job ``job_name``'s checkpoints (None if they are not on a local file system)."""
+    return local_dir(checkpoints_uri(settings, job_name))
+
+
 def exists(path: str) -> bool:
     """Whether a savepoint or checkpoint path (plain, or a URI Flink printed) exists; True for a remote file
     system, which only the cluster can check."""
@@ -46,7 +51,7 @@ def completed(root: Path, job_id: str = "*") -> list[Path]:
 def latest(settings: Settings, job_name: str) -> Path | None:
     """The newest completed checkpoint of any earlier run of ``job_name`` (None if there is none, or if the
     checkpoints are not on a local file system)."""
-    root = local_dir(checkpoints_uri(settings, job_name))
+    root = local_root(settings, job_name)
     if root is None or not root.is_dir():
         return None
     done = completed(root)
@@ -56,7 +61,7 @@ def latest(settings: Settings, job_name: str) -> Path | None:
 def prune_runs(settings: Settings, job_name: str, keep: Path | None) -> None:
     """Delete the checkpoint folders of earlier runs, except the run holding ``keep`` (a restored job reads
     its files until its own first checkpoint completes)."""
-    root = local_dir(checkpoints_uri(settings, job_name))
+    root = local_root(settings, job_name)
     if root is None or not root.is_dir():
         return
     for run in root.iterdir():

@@ -61,6 +61,7 @@ def _job_options(settings: Settings, mode: Mode, job_name: str) -> dict[str, str
         "restart-strategy.fixed-delay.attempts": str(f.restart_attempts),
         "restart-strategy.fixed-delay.delay": f"{f.restart_delay_ms} ms",
         "table.exec.source.idle-timeout": f"{settings.event_time.idle_timeout_ms} ms",
+        "execution.checkpointing.dir": checkpoints_uri(settings, job_name),
         "table.local-time-zone": "UTC",
         "table.exec.state.ttl": f"{int(f.state_ttl_hours * HOUR_MS)} ms",
         "python.execution-mode": f.python_execution_mode,
@@ -74,17 +75,13 @@ def _job_options(settings: Settings, mode: Mode, job_name: str) -> dict[str, str
         # Durable state: checkpoints outlive a cancelled or crashed job, so the next run resumes from them.
         options |= {
             "execution.checkpointing.incremental": str(f.incremental_checkpoints).lower(),
-            "execution.checkpointing.dir": checkpoints_uri(settings, job_name),
             "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
             "execution.checkpointing.num-retained": str(f.retained_checkpoints),
         }
         if f.state_backend:  # else the cluster's (the mini-cluster's: the heap)
             options["state.backend.type"] = f.state_backend
     else:  # bounded and re-runnable: nothing to recover, and the heap is fastest
-        options |= {
-            "state.backend.type": "hashmap",
-            "execution.checkpointing.dir": checkpoints_uri(settings, job_name),
-        }
+        options["state.backend.type"] = "hashmap"
     # Touchpoint's JVM functions in both modes; the Kafka connector only when streaming.
     jars = [functions_jar(settings.paths.jars)]
     if mode == "streaming":

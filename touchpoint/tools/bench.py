@@ -328,7 +328,7 @@ class PipelineRun:
 
 def _job_state_bytes(settings: Settings, job) -> int:
     """Size of the newest completed checkpoint of a running job (0 if it has none yet)."""
-    root = checkpoints.local_dir(checkpoints.checkpoints_uri(settings, job.name))
+    root = checkpoints.local_root(settings, job.name)
     job_id = str(job.client.get_job_id())
     for _ in range(5):  # only the newest checkpoint is retained: it may be replaced while being measured
         _, path = _latest_checkpoint(root, job_id)
@@ -618,7 +618,7 @@ def _checkpoint_size(
                 raise RuntimeError("bench: the decision job did not commit the state phase's input in time")
             time.sleep(0.5)
         absorbed_s = time.perf_counter() - t0
-        root = checkpoints.local_dir(checkpoints.checkpoints_uri(s, "decisions"))
+        root = checkpoints.local_root(s, "decisions")
         first = _latest_checkpoint(root)[0]
         while (latest := _latest_checkpoint(root))[0] < first + 2:
             if time.monotonic() > deadline:
