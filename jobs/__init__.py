@@ -7,6 +7,8 @@ Each module declares, by topic key (the fields of the ``topics`` settings):
 - ``INPUTS`` / ``OUTPUTS``: the topics it reads and writes. The order in which ``replay all`` runs the jobs, and
   the jobs upstream of any one of them, are derived from these: a job runs after every job that writes a topic it
   reads;
+- ``REFERENCE`` (optional): the reference data it joins (cells, regions, ...): topics when streaming, the CSV files
+  of a replay;
 - ``DATASTREAM`` (optional): it mixes Python DataStream operators into its SQL (decisions);
 - ``PIPELINE = False`` (optional): not part of the marketing pipeline (the benchmark's passthrough baseline);
 - ``MEMBERS`` (a group job only): the jobs it runs as one Flink job, sharing one read of their inputs and the views
@@ -46,6 +48,8 @@ class Job:
     pipeline: bool
     #: a group job: the jobs it runs as one
     members: tuple[str, ...] = ()
+    #: the reference data sets it reads (topic keys)
+    reference: tuple[str, ...] = ()
 
 
 def job_module(name: str) -> ModuleType:
@@ -62,8 +66,9 @@ def job(name: str) -> Job:
     if members:  # a group reads and writes what its members do
         inputs = tuple(dict.fromkeys(k for n in members for k in job(n).inputs))
         outputs = tuple(dict.fromkeys(k for n in members for k in job(n).outputs))
+        reference = tuple(dict.fromkeys(k for n in members for k in job(n).reference))
     else:
-        inputs, outputs = tuple(m.INPUTS), tuple(m.OUTPUTS)
+        inputs, outputs, reference = tuple(m.INPUTS), tuple(m.OUTPUTS), tuple(getattr(m, "REFERENCE", ()))
     return Job(
         name,
         m.DESCRIPTION,
@@ -72,6 +77,7 @@ def job(name: str) -> Job:
         getattr(m, "DATASTREAM", False),
         getattr(m, "PIPELINE", True),
         members,
+        reference,
     )
 
 

@@ -13,9 +13,10 @@ from udfs.units import HOUR_MS, MB, MINUTE_MS
 DESCRIPTION = "patterns over signaling- and xdr-normalised -> triggers (late events -> dlq)"
 INPUTS = ("signaling_normalised", "xdr_normalised")
 OUTPUTS = ("triggers", "dlq")
-REFERENCE = ("cells", "regions", "handsets", "number_ranges")
-#: Reference tables of the xDR kinds: read only when one of them is on.
+#: Reference tables of the signaling kinds, then of the xDR kinds (read only when one of them is on).
+SIGNALING_REFERENCE = ("cells", "regions", "handsets", "number_ranges")
 XDR_REFERENCE = ("profiles",)
+REFERENCE = SIGNALING_REFERENCE + XDR_REFERENCE
 
 
 def uses_xdr(kind: str) -> bool:
@@ -61,7 +62,7 @@ def build(p: Pipeline) -> None:
     xdr = any(uses_xdr(k) for k in kinds)
     if xdr:
         p.create_event_source("tables/xdr_normalised.sql", "xdr_normalised")
-    for name in REFERENCE + (XDR_REFERENCE if xdr else ()):
+    for name in SIGNALING_REFERENCE + (XDR_REFERENCE if xdr else ()):
         p.create_reference(f"tables/{name}.sql", name)
     # Global reference data, the same in both modes (not from the replay input): built by `make setup`.
     if not p.settings.paths.plmn.exists():

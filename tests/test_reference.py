@@ -41,3 +41,15 @@ def test_written_rows_read_back_the_same(tmp_path):
     p = tmp_path / "handsets.csv"
     p.write_text(rows_to_csv_text("handsets", rows))
     assert read_reference_csv(p) == rows
+
+
+def test_kafka_keys_are_the_flink_tables_primary_keys():
+    """One id per reference data set: the Kafka key the publisher writes is the primary key the jobs upsert by."""
+    from touchpoint.flink.sql import SQL_DIR
+    from touchpoint.reference import KEYS, REFERENCE_NAMES, kafka_key
+
+    assert set(KEYS) == set(REFERENCE_NAMES)
+    for name, key in KEYS.items():
+        assert f"PRIMARY KEY ({key}) NOT ENFORCED" in (SQL_DIR / "tables" / f"{name}.sql").read_text(), name
+    assert kafka_key("cells", {"cell_id": 1002}) == b"\x00" * 6 + b"\x03\xea"  # Java's LongSerializer
+    assert kafka_key("profiles", {"msisdn": "13900000001"}) == b"13900000001"  # StringSerializer

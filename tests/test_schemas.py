@@ -9,13 +9,12 @@ from touchpoint.config import Topics
 from touchpoint.reference import REFERENCE_NAMES
 from touchpoint.schemas import SCHEMA_DIR, errors, schema
 
-#: topic key -> schema name (normalised topics keep their input schema; profiles CDC uses the reference row)
+#: topic key -> schema name (normalised topics keep their input schema; a reference topic holds its file's rows)
 TOPIC_SCHEMAS = {
     "signaling_normalised": "signaling",
     "xdr_normalised": "xdr",
     "region_metrics": "region-metrics",
-    "profiles": "reference/profiles",
-}
+} | {name: f"reference/{name}" for name in REFERENCE_NAMES}
 NOT_CONTRACTS = {"passthrough"}  # benchmark scratch topic
 #: every reference file, and the global PLMN table
 REFERENCE = [*REFERENCE_NAMES, "plmn"]

@@ -82,7 +82,14 @@ class Topics(_Section):
     xdr: str = "xdr"
     campaigns: str = "campaigns"
     orders: str = "orders"
+    #: Reference data (touchpoint reference publish): compacted, keyed by id, one JSON row of
+    #: schemas/reference/<name>.schema.json each; the latest row of an id wins. Profiles carry every profile and
+    #: every change of one (consent, do-not-disturb, products).
     profiles: str = "profiles"
+    cells: str = "reference-cells"
+    regions: str = "reference-regions"
+    handsets: str = "reference-handsets"
+    number_ranges: str = "reference-number-ranges"
     signaling_normalised: str = "signaling-normalised"
     xdr_normalised: str = "xdr-normalised"
     behaviour: str = "behaviour"
@@ -275,6 +282,11 @@ class Decisions(_Section):
     #: Streaming: a trigger waits this long (processing time) so that a subscriber's triggers arriving close
     #: together are decided in ts order. Replay always decides in exact ts order.
     reorder_ms: int = Field(1_000, ge=0)
+    #: Streaming: a trigger of a subscriber whose profile is not in the job's state yet waits up to this long
+    #: (processing time) for it, since the profiles topic is a separate input with no order against the
+    #: triggers (at a start, a backlog of profiles can still be queued). Past it, the trigger is decided as
+    #: `no_profile` (e.g. an inbound roamer, who has none).
+    profile_wait_ms: int = Field(30_000, ge=0)
 
 
 class Tags(_Section):

@@ -3,6 +3,10 @@
 Every reference file is a CSV with a header. Booleans are ``true``/``false``, lists are ``;``-separated,
 an empty cell is null (or an empty list). :func:`read_reference_csv` turns a file into one dict per row with
 those types, exactly the objects described by ``schemas/reference/<name>.schema.json``.
+
+On Kafka (``touchpoint reference publish``) each row is a JSON object of that schema on the reference data's
+compacted topic, keyed by its id (:data:`KEYS`) the way Kafka's own serializers write one: a string id as UTF-8,
+an integer id as 8 bytes big-endian (``LongSerializer``), which is also what Flink's ``raw`` key format reads.
 """
 
 from __future__ import annotations
@@ -39,6 +43,21 @@ COLUMNS: dict[str, list[tuple[str, type]]] = {
 NULLABLE: dict[str, set[str]] = {"cells": {"region_id"}}
 
 REFERENCE_NAMES = tuple(COLUMNS)
+
+#: The id of each reference data set: its Kafka key and its Flink tables' primary key (sql/tables/<name>.sql).
+KEYS: dict[str, str] = {
+    "cells": "cell_id",
+    "regions": "region_id",
+    "handsets": "tac",
+    "profiles": "msisdn",
+    "number_ranges": "prefix",
+}
+
+
+def kafka_key(name: str, row: dict[str, Any]) -> bytes:
+    """The Kafka key of a reference row: its id as Kafka's String- or LongSerializer writes it."""
+    value = row[KEYS[name]]
+    return value.to_bytes(8, "big", signed=True) if isinstance(value, int) else str(value).encode()
 
 
 def _to_bool(s: str) -> bool:

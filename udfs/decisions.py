@@ -19,6 +19,7 @@ records (:func:`charge_daily_budget`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,8 +83,8 @@ class Decision:
 class Reference:
     """Reference data the rules look up locally: handsets by TAC, regions by id."""
 
-    handsets: dict[str, dict[str, Any]]
-    regions: dict[str, dict[str, Any]]
+    handsets: Mapping[str, dict[str, Any]]
+    regions: Mapping[str, dict[str, Any]]
 
 
 def subscriber_fields(

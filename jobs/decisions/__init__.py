@@ -7,13 +7,22 @@ Python is affordable here (docs/architecture.md, design rules).
 
 from pyflink.common import Types
 
-from jobs.decisions.operators import CAMPAIGNS, OUT_TYPE, STAGE_TYPE, CampaignBudgets, SubscriberDecisions
+from jobs.decisions.operators import (
+    BROADCAST_REFERENCE,
+    BROADCAST_STATE,
+    OUT_TYPE,
+    STAGE_TYPE,
+    CampaignBudgets,
+    SubscriberDecisions,
+)
 from touchpoint.flink.pipeline import Pipeline
 from udfs.contact_policy import Policy
-from udfs.decisions import Reference
 
-DESCRIPTION = "triggers + behaviour + profiles + campaigns (broadcast) -> leads, decisions (bad input -> dlq)"
-INPUTS = ("triggers", "behaviour", "campaigns", "profiles")
+DESCRIPTION = (
+    "triggers + behaviour + profiles + campaigns, regions, handsets (broadcast) -> leads, decisions (bad input -> dlq)"
+)
+INPUTS = ("triggers", "behaviour", "campaigns")
+REFERENCE = ("profiles", *BROADCAST_REFERENCE)
 OUTPUTS = ("leads", "decisions", "dlq")
 DATASTREAM = True
 
@@ -24,30 +33,28 @@ def build(p: Pipeline) -> None:
     p.create_source("tables/triggers_in.sql", "triggers")
     p.create_source("tables/behaviour_in.sql", "behaviour")
     p.create_campaign_source("tables/campaigns_in.sql")
-    p.create_source("tables/profile_updates.sql", "profiles", optional=True)
-    p.create_reference("tables/profiles.sql", "profiles")
+    p.create_reference_lines("tables/profiles_in.sql", "profiles")
+    for name in BROADCAST_REFERENCE:  # regions, handsets
+        p.create_reference_lines("tables/reference_in.sql", name)
     p.create_sink("tables/leads.sql", "leads", fmt="raw")
     p.create_sink("tables/decisions.sql", "decisions", fmt="raw")
     p.create_sink("tables/dlq.sql", "dlq")
     p.execute("decisions/subscriber_inputs.sql")
+    p.execute("decisions/broadcast_inputs.sql")
 
     t = p.t_env
-    reference = Reference(
-        handsets={r["tac"]: r for r in p.read_reference("handsets")},
-        regions={r["region_id"]: r for r in p.read_reference("regions")},
-    )
     subscriber = SubscriberDecisions(
         Policy.from_settings(s.decisions),
-        reference,
         s.tags,
         max(s.flink.state_ttl_hours, s.decisions.contact_window_hours),
         s.decisions.reorder_ms if streaming else None,
+        s.decisions.profile_wait_ms,
     )
-    campaigns = t.to_data_stream(t.from_path("campaigns_in")).broadcast(CAMPAIGNS)
+    broadcast = t.to_data_stream(t.from_path("broadcast_inputs")).broadcast(*BROADCAST_STATE)
     decided = (
         t.to_data_stream(t.from_path("subscriber_inputs"))
         .key_by(lambda r: r[0] or "", key_type=Types.STRING())
-        .connect(campaigns)
+        .connect(broadcast)
         .process(subscriber, output_type=STAGE_TYPE)
         .uid("subscriber-decisions")
         .name("subscriber-decisions")

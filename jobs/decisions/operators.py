@@ -1,6 +1,7 @@
 """The decision job's two Python operators (PyFlink DataStream, thread mode); the rules are in ``udfs``.
 
-1. :class:`SubscriberDecisions`, keyed by msisdn, with the campaigns as broadcast state: keeps the profile,
+1. :class:`SubscriberDecisions`, keyed by msisdn, with the campaigns, regions and handsets as broadcast state
+   (so a region or handset published while it runs is known from then on): keeps the profile,
    the hourly behaviour buckets and the contact record (as two compact byte strings: jobs/decisions/state.py),
    and decides each trigger with :func:`udfs.decisions.decide`, a subscriber's triggers in ts order.
 2. :class:`CampaignBudgets`, keyed by campaign id: the daily budget (:func:`udfs.decisions.charge_daily_budget`),
@@ -21,6 +22,7 @@ detail, record)`` rows that sql/decisions/emit.sql routes to the leads, decision
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -40,6 +42,17 @@ from udfs.units import HOUR_MS
 #: read-only broadcast state cannot list its keys in thread mode.
 CAMPAIGNS = MapStateDescriptor("campaigns", Types.STRING(), Types.STRING())
 _ALL = "all"
+
+#: A pending trigger's processing time of arrival (streaming), kept with it until it is decided.
+_ARRIVED = "_arrived"
+
+#: Reference data every subtask keeps whole, by id (one JSON row each), for the rules' lookups.
+BROADCAST_REFERENCE = ("regions", "handsets")
+_REFERENCE_STATE = {name: MapStateDescriptor(name, Types.STRING(), Types.STRING()) for name in BROADCAST_REFERENCE}
+#: The broadcast states, in the order ``broadcast(*BROADCAST_STATE)`` declares them.
+BROADCAST_STATE = (CAMPAIGNS, *_REFERENCE_STATE.values())
+#: broadcast input tag (sql/decisions/broadcast_inputs.sql) -> (reference data set, its id field)
+_BROADCAST_INPUTS = {"region": ("regions", "region_id"), "handset": ("handsets", "tac")}
 
 STAGE_TYPE = Types.ROW_NAMED(["campaign_id", "payload"], [Types.STRING(), Types.STRING()])
 OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
@@ -81,12 +94,14 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
     decides each trigger with :func:`udfs.decisions.decide`, in ts order."""
 
     def __init__(
-        self, policy: Policy, reference: Reference, tag_settings, state_ttl_hours: float, reorder_ms: int | None
+        self, policy: Policy, tag_settings, state_ttl_hours: float, reorder_ms: int | None, profile_wait_ms: int = 0
     ):
-        self.policy, self.reference, self.tag_settings = policy, reference, tag_settings
+        self.policy, self.tag_settings = policy, tag_settings
         self.state_ttl_hours = state_ttl_hours
         #: None: replay (event-time timers); else the processing-time wait of a trigger in streaming.
         self.reorder_ms = reorder_ms
+        #: Streaming: how long a trigger may wait for a profile not read yet (settings decisions.profile_wait_ms).
+        self.profile_wait_ms = profile_wait_ms
         self._parsed: tuple[str | None, list[Campaign]] = (None, [])
 
     def open(self, ctx) -> None:
@@ -103,10 +118,13 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         self.history = ctx.get_state(state(ValueStateDescriptor("history", pickled)))
         self.pending = ctx.get_map_state(MapStateDescriptor("pending", Types.LONG(), pickled))
 
-    # --- campaigns (broadcast side) ---------------------------------------------------------------
+    # --- campaigns and reference data (broadcast side) -----------------------------------------------
 
     def process_broadcast_element(self, value, ctx):
-        line = value[0]
+        tag, line = value[0], value[1]
+        if tag != "campaign":
+            yield from self._reference_row(tag, line, ctx)
+            return
         try:
             obj = orjson.loads(line)
             campaign = parse_campaign(obj)
@@ -120,6 +138,21 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         current = orjson.loads(state.get(_ALL) or "{}")
         current[campaign.id] = obj  # the latest definition of an id wins: edit, pause, end
         state.put(_ALL, orjson.dumps(current).decode())
+
+    @staticmethod
+    def _reference_row(tag: str, line: str | None, ctx):
+        name, key = _BROADCAST_INPUTS[tag]
+        if line is None:  # a tombstone: without its key there is nothing to remove (docs/operations.md)
+            return
+        try:
+            row = orjson.loads(line)
+        except orjson.JSONDecodeError as e:
+            yield _dlq(name, "bad_json", str(e), line)
+            return
+        if not isinstance(row, dict) or not isinstance(row.get(key), str):
+            yield _dlq(name, "missing_field", key, line)
+            return
+        ctx.get_broadcast_state(_REFERENCE_STATE[name]).put(row[key], line)
 
     def _campaigns(self, ctx) -> list[Campaign]:
         text = ctx.get_broadcast_state(CAMPAIGNS).get(_ALL)
@@ -145,13 +178,14 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
             yield _dlq(source, "invalid_value", required[-1], line)
             return
         if kind == "trigger":
-            self.pending.put(ts, (self.pending.get(ts) or []) + [record])
             timers = ctx.timer_service()
             if self.reorder_ms is None:
                 timers.register_event_time_timer(ts)
             else:
-                due = timers.current_processing_time() + self.reorder_ms
+                record[_ARRIVED] = timers.current_processing_time()
+                due = record[_ARRIVED] + self.reorder_ms
                 timers.register_processing_time_timer(due - due % 100)  # coalesce timers per 100 ms
+            self.pending.put(ts, (self.pending.get(ts) or []) + [record])
         elif kind == "behaviour":
             buckets, contacts = unpack_history(self.history.value())
             buckets[ts] = tuple(compact(record))
@@ -162,25 +196,39 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
             products = record.get("products") or []  # an empty CSV cell arrives as null
             record["products"] = [p for p in products.split(";") if p] if isinstance(products, str) else products
             self.profile.update(pack_profile(record))
+            if self.reorder_ms is not None and not self.pending.is_empty():  # triggers waited for it
+                now = ctx.timer_service().current_processing_time()
+                ctx.timer_service().register_processing_time_timer(now + self.reorder_ms)
 
     def on_timer(self, timestamp: int, ctx):
+        if self.reorder_ms is not None:
+            waiting = [t for batch in self.pending.values() for t in batch or []]
+            if not waiting:  # decided at an earlier timer
+                return
+            if self.profile.value() is None:
+                # no profile yet: wait for it while the oldest trigger may (a timer for the rest of its wait)
+                arrived = min(t.get(_ARRIVED, 0) for t in waiting)
+                if timestamp < arrived + self.profile_wait_ms:
+                    ctx.timer_service().register_processing_time_timer(arrived + self.profile_wait_ms)
+                    return
         due = [timestamp] if self.reorder_ms is None else sorted(self.pending.keys())
         triggers = []
         for ts in due:
             triggers += sorted(self.pending.get(ts) or [], key=lambda t: t.get("trigger_id", ""))
             self.pending.remove(ts)
+        for t in triggers:
+            t.pop(_ARRIVED, None)
         if triggers:
             yield from self._decide(triggers, ctx)
 
     def _decide(self, triggers: list[dict[str, Any]], ctx):
         campaigns = self._campaigns(ctx)
+        reference = Reference(**{n: _Lookup(ctx.get_broadcast_state(d)) for n, d in _REFERENCE_STATE.items()})
         stored, contacts = unpack_history(self.history.value())
         profile = unpack_profile(self.profile.value())
         buckets = as_buckets(stored)
         for trigger in triggers:
-            for d in decide(
-                trigger, campaigns, profile, buckets, contacts, self.policy, self.reference, self.tag_settings
-            ):
+            for d in decide(trigger, campaigns, profile, buckets, contacts, self.policy, reference, self.tag_settings):
                 yield Row(
                     d.campaign.id,
                     orjson.dumps(
@@ -198,6 +246,28 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         contacts.prune(triggers[-1]["ts"], keep)
         _prune(stored, triggers[-1]["ts"])
         self.history.update(pack_history(stored, contacts))
+
+
+class _Lookup(Mapping):
+    """A broadcast state of reference rows (id -> JSON) as the read-only mapping the rules look rows up in."""
+
+    def __init__(self, state):
+        self._state = state
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        line = self._state.get(key)
+        if line is None:
+            raise KeyError(key)
+        return orjson.loads(line)
+
+    def __contains__(self, key: object) -> bool:
+        return self._state.get(key) is not None
+
+    def __iter__(self):  # the rules only look up ids; read-only broadcast state cannot list them in thread mode
+        raise TypeError("reference lookups cannot be listed")
+
+    def __len__(self) -> int:
+        raise TypeError("reference lookups cannot be counted")
 
 
 def _prune(buckets: dict[int, tuple], now: int) -> None:

@@ -4,9 +4,7 @@ CREATE TABLE handsets (
   brand STRING,
   model STRING,
   tier STRING,
-  g3_capable BOOLEAN,
-  valid_from AS TO_TIMESTAMP_LTZ(0, 3),
-  WATERMARK FOR valid_from AS valid_from,
+  g3_capable BOOLEAN${time_attributes},
   PRIMARY KEY (tac) NOT ENFORCED
 ) WITH (
   ${connector}

@@ -5,9 +5,7 @@ CREATE TABLE plmn (
   mcc STRING,
   mnc STRING,
   country STRING,
-  operator STRING,
-  valid_from AS TO_TIMESTAMP_LTZ(0, 3),
-  WATERMARK FOR valid_from AS valid_from,
+  operator STRING${time_attributes},
   PRIMARY KEY (plmn) NOT ENFORCED
 ) WITH (
   ${connector}

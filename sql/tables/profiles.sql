@@ -1,5 +1,5 @@
 -- Reference: CRM/BOSS subscriber profiles (schemas/reference/profiles.schema.json), versioned like cells.
--- Columns in the CSV's order; `products` is the ';'-joined list, kept as a string.
+-- Columns in the CSV's order; `products` a list (a JSON array on the topic, ';'-separated in the CSV).
 CREATE TABLE profiles (
   msisdn STRING,
   imsi STRING,
@@ -12,9 +12,7 @@ CREATE TABLE profiles (
   consent_marketing BOOLEAN,
   consent_location BOOLEAN,
   do_not_disturb BOOLEAN,
-  products STRING,
-  valid_from AS TO_TIMESTAMP_LTZ(0, 3),
-  WATERMARK FOR valid_from AS valid_from,
+  products ARRAY<STRING>${time_attributes},
   PRIMARY KEY (msisdn) NOT ENFORCED
 ) WITH (
   ${connector}

@@ -5,9 +5,7 @@ CREATE TABLE regions (
   kind STRING,
   watched BOOLEAN,
   lat DOUBLE,
-  lon DOUBLE,
-  valid_from AS TO_TIMESTAMP_LTZ(0, 3),
-  WATERMARK FOR valid_from AS valid_from,
+  lon DOUBLE${time_attributes},
   PRIMARY KEY (region_id) NOT ENFORCED
 ) WITH (
   ${connector}

@@ -27,6 +27,8 @@ def test_commands_nest_by_concern():
         "replay",
         "run",
         "submit",
+        "reference publish",
+        "reference delete",
         "campaigns publish",
         "campaigns validate",
         "leads tail",

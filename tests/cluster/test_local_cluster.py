@@ -189,6 +189,8 @@ def test_whole_pipeline_at_parallelism_2_finds_exactly_the_replays_triggers(clus
     config = write_settings(settings, tmp_path / "config.yaml")
     published = cli(config, "campaigns", "publish", str(ROOT / "campaigns"))
     assert published.returncode == 0, published.stderr
+    published = cli(config, "reference", "publish", str(city / "reference"))
+    assert published.returncode == 0, published.stderr
 
     with RateLimitedProducer(settings) as producer:  # keyed by msisdn, as probes send them
         for topic in ("signaling", "xdr"):

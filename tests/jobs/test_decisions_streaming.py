@@ -1,6 +1,6 @@
 """The decision job streaming over a real broker: campaigns published, paused and added while it runs take
-effect without a restart; a do-not-disturb update applies at once; after stop-with-savepoint and a restart,
-campaigns (broadcast state) and cooldowns (keyed state) are still there."""
+effect without a restart; a do-not-disturb update and a consent revoked apply at once; after stop-with-savepoint
+and a restart, campaigns (broadcast state) and cooldowns (keyed state) are still there."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 
 from tests.jobs.test_decisions import HANDSETS, PROFILES, REGIONS, _campaign, _trigger, t
 from tests.support import TOUCHPOINT, make_settings
+from touchpoint.clients import reference
 from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, consume
 from touchpoint.config import write_settings
 from touchpoint.flink.runner import start, wait_running
@@ -56,7 +57,8 @@ class Harness:
 def harness(broker, tmp_path):
     suffix = uuid.uuid4().hex[:8]
     topics = {
-        k: f"{k}-{suffix}" for k in ("triggers", "behaviour", "campaigns", "profiles", "leads", "decisions", "dlq")
+        k: f"{k}-{suffix}"
+        for k in ("triggers", "behaviour", "campaigns", "profiles", "regions", "handsets", "leads", "decisions", "dlq")
     }
     stack.create_topics(broker, list(topics.values()), 1)
     ref = tmp_path / "reference"
@@ -72,6 +74,7 @@ def harness(broker, tmp_path):
         event_time={"idle_timeout_ms": 1000},
         flink={"checkpoint_interval_ms": 1000},
     )
+    reference.publish(settings, ref)
     return Harness(settings, broker)
 
 
@@ -111,6 +114,17 @@ def test_campaign_changes_apply_while_running_and_state_survives_a_restart(harne
             ("t-4", "chot", "suppressed", "do_not_disturb")
         ]
 
+        # 13900000001 revokes marketing consent in the CRM, whose export is published again: no more leads
+        ref = s.paths.reference_dir
+        revoked = PROFILES.replace("high,25-34,true,true,false,music_club", "high,25-34,false,true,false,music_club")
+        assert revoked != PROFILES
+        (ref / "profiles.csv").write_text(revoked)
+        reference.publish(s, ref)
+        time.sleep(PROPAGATION_S)
+        assert harness.triggers(_trigger("t-7", 1, "dial_hotline", t(1, 12, 5)), expect=1) == [
+            ("t-7", "chot", "suppressed", "no_consent")
+        ]
+
         savepoint = job.stop_with_savepoint(tmp_path / "savepoints")
     finally:
         job.cancel()
@@ -146,31 +160,59 @@ def _run_decisions(config: Path, *extra: str) -> subprocess.Popen:
     )
 
 
+def _run_until(harness, config: Path, done, *extra: str) -> str:
+    """Run `touchpoint run decisions` until ``done(decisions so far)`` holds, then SIGTERM it; its output."""
+    topic = harness.settings.topics.decisions
+    proc = _run_decisions(config, *extra)
+    try:
+        consume(
+            harness.bootstrap,
+            [topic],
+            until=lambda o: done([json.loads(x) for x in o[topic]]),
+            timeout_s=120,
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err[-2000:]
+    return out
+
+
 def test_run_command_stops_with_a_savepoint_and_resumes_from_it(harness, tmp_path):
     """`touchpoint run decisions --savepoint-dir` then `--from-savepoint`: the CLI path of the restart above."""
     s = harness.settings
     config = _run_command_setup(harness, tmp_path)
-    topic = s.topics.decisions
 
-    def run_until(decisions: int, *extra: str) -> str:
-        """Run the command until the decisions topic holds ``decisions`` records, then SIGTERM it."""
-        proc = _run_decisions(config, *extra)
-        try:
-            consume(harness.bootstrap, [topic], until=lambda o: len(o[topic]) >= decisions, timeout_s=120)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            out, err = proc.communicate(timeout=180)
-        assert proc.returncode == 0, err[-2000:]
-        return out
-
-    out = run_until(1, "--savepoint-dir", str(tmp_path / "sp"))
+    out = _run_until(harness, config, lambda d: len(d) >= 1, "--savepoint-dir", str(tmp_path / "sp"))
     savepoint = next(line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("savepoint "))
     _send(s, "triggers", _trigger("t-2", 1, "dial_114", t(1, 11)))
-    run_until(2, "--from-savepoint", savepoint)
+    _run_until(harness, config, lambda d: len(d) >= 2, "--from-savepoint", savepoint)
     got = consume(harness.bootstrap, [s.topics.decisions], idle_s=2, timeout_s=30)[s.topics.decisions]
     assert sorted((d["trigger_id"], d["result"], d.get("reason")) for d in map(json.loads, got)) == [
         ("t-1", "lead", None),
         ("t-2", "suppressed", "cooldown"),
+    ]
+
+
+def test_run_fresh_starts_empty_and_reads_the_definitions_again(harness, tmp_path):
+    """`touchpoint run decisions --fresh` after a run: no state, so t-1's cooldown is forgotten, yet the campaign and
+    the profiles are read again from their topics (not from the group's committed offsets): t-2 of the same
+    subscriber, an hour later, is a lead again, where a resumed run suppresses it (the test below)."""
+    from touchpoint.clients.kafka_io import committed
+    from touchpoint.flink.pipeline import default_group
+
+    s = harness.settings
+    config = _run_command_setup(harness, tmp_path)
+    group, triggers = default_group(s, "decisions"), s.topics.triggers
+    # stopped once a checkpoint has committed t-1's offset, so that the fresh run does not read t-1 again
+    _run_until(
+        harness, config, lambda d: len(d) >= 1 and committed(harness.bootstrap, group, [triggers])[triggers] >= 1
+    )
+    _send(s, "triggers", _trigger("t-2", 1, "dial_114", t(1, 11)))
+    _run_until(harness, config, lambda d: any(x["trigger_id"] == "t-2" for x in d), "--fresh")
+    got = consume(harness.bootstrap, [s.topics.decisions], idle_s=2, timeout_s=30)[s.topics.decisions]
+    assert [(d["result"], d.get("reason")) for d in map(json.loads, got) if d["trigger_id"] == "t-2"] == [
+        ("lead", None)
     ]
 
 

@@ -6,13 +6,20 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tests.support import make_settings
-from touchpoint.clients.kafka_io import EVENT_TIME_MARKER, RateLimitedProducer, advance_event_time, wait_for_total
+from touchpoint.clients.kafka_io import (
+    EVENT_TIME_MARKER,
+    RateLimitedProducer,
+    advance_event_time,
+    consume,
+    wait_for_total,
+)
 from touchpoint.flink.runner import replay, start, wait_running
 from touchpoint.infra import stack
 
@@ -260,8 +267,11 @@ def test_edge_cases(city, tmp_path):
 # --- streaming through Kafka ------------------------------------------------------------------------
 
 
-def test_streaming_equals_replay(broker, tmp_path):
-    """A smaller city through Kafka: ingest and triggers running streaming give the replay's triggers."""
+def test_streaming_equals_replay_and_a_region_added_while_running_fires(broker, tmp_path):
+    """A smaller city through Kafka: ingest and triggers running streaming give the replay's triggers. Then a
+    watched region is published while the triggers job runs: an entry into it fires, without a restart."""
+    from touchpoint.clients import reference
+    from touchpoint.reference import REFERENCE_NAMES
     from touchpoint.simulator import simulate
 
     city = tmp_path / "city"
@@ -271,19 +281,13 @@ def test_streaming_equals_replay(broker, tmp_path):
     expected = Counter(_key(t) for t in _lines(replay_out / "triggers.jsonl"))
     assert len(expected) > 20
 
-    topics = {
-        k: f"trig-stream-{k}" for k in ("signaling", "xdr", "signaling_normalised", "xdr_normalised", "dlq", "triggers")
-    }
+    keys = ("signaling", "xdr", "signaling_normalised", "xdr_normalised", "dlq", "triggers", *REFERENCE_NAMES)
+    topics = {k: f"trig-stream-{k}" for k in keys}
     # Four partitions, the raw lines keyed by msisdn as the probes send them: ingest keeps each subscriber in
     # one partition, in order, however unevenly the partitions are read (docs/operations.md, partitions).
-    settings = make_settings(
-        tmp_path / "w2",
-        broker,
-        topics=topics,
-        kafka={"partitions": 4},
-        paths={"reference_dir": str(city / "reference")},
-    )
+    settings = make_settings(tmp_path / "w2", broker, topics=topics, kafka={"partitions": 4})
     stack.create_topics(broker, list(topics.values()), settings.kafka.partitions)
+    published = reference.publish(settings, city / "reference")
     jobs = [start("ingest", settings), start("triggers", settings)]
     try:
         for job in jobs:
@@ -304,11 +308,82 @@ def test_streaming_equals_replay(broker, tmp_path):
         for key in ("signaling_normalised", "xdr_normalised"):
             advance_event_time(settings, key, end + 24 * 3_600_000)
         got = wait_for_total(broker, [topics["triggers"]], sum(expected.values()), timeout_s=300)
+        streamed = Counter(
+            _key(t) for t in map(json.loads, got[topics["triggers"]]) if t["msisdn"] != EVENT_TIME_MARKER
+        )
+        assert streamed == expected
+
+        entry = _enter_a_new_region(settings, city, published, start_ts=end + 25 * 3_600_000)
+        found = consume(
+            broker,
+            [topics["triggers"]],
+            until=lambda o: any(_entered(json.loads(x), entry) for x in o[topics["triggers"]]),
+            timeout_s=120,
+        )[topics["triggers"]]
     finally:
         for job in jobs:
             job.cancel()
-    streamed = Counter(_key(t) for t in map(json.loads, got[topics["triggers"]]) if t["msisdn"] != EVENT_TIME_MARKER)
-    assert streamed == expected
+    fired = [t for t in map(json.loads, found) if _entered(t, entry)]
+    assert [(t["ts"], t["context"]) for t in fired] == [
+        (entry["ts"], {"region_id": "live-mall", "region_kind": "mall"})
+    ]
+
+
+def _entered(trigger: dict, entry: dict) -> bool:
+    return trigger["msisdn"] == entry["msisdn"] and trigger["kind"] == "region_entry"
+
+
+def _enter_a_new_region(settings, city: Path, published: dict[str, int], start_ts: int) -> dict:
+    """Publish a watched region ``live-mall`` and move a cell into it; once the triggers job has read both (its
+    group committed them at a checkpoint), send a new subscriber's location events: one outside, then one in
+    that cell. Returns the entering event."""
+    from touchpoint.clients import reference
+    from touchpoint.clients.kafka_io import committed
+    from touchpoint.flink.pipeline import default_group
+    from touchpoint.reference import kafka_key, read_reference_csv
+
+    cells = read_reference_csv(city / "reference" / "cells.csv")
+    regions = read_reference_csv(city / "reference" / "regions.csv")
+    inside = next(c for c in cells if c["region_id"] is None or not _watched(regions, c["region_id"]))
+    outside = next(c for c in cells if c["cell_id"] != inside["cell_id"])
+    region = dict(regions[0], region_id="live-mall", name="Opened Today", kind="mall", watched=True)
+    moved = dict(inside, region_id="live-mall")
+    reference.produce(
+        settings,
+        [
+            ("regions", kafka_key("regions", region), reference.encode(region)),
+            ("cells", kafka_key("cells", moved), reference.encode(moved)),
+        ],
+    )
+    t = settings.topics
+    want = {t.regions: published[t.regions] + 1, t.cells: published[t.cells] + 1}
+    deadline = time.monotonic() + 120
+    while committed(settings.kafka.bootstrap, default_group(settings, "triggers"), want, 4) != want:
+        assert time.monotonic() < deadline, "the triggers job did not read the new region within 120 s"
+        time.sleep(0.5)
+
+    template = next(
+        r
+        for r in map(json.loads, (city / "signaling.jsonl").read_text().splitlines()[:2000])
+        if isinstance(r, dict) and r.get("event_type") == "location_update" and r.get("cell_id")
+    )
+    msisdn = "13999990001"
+    events = [
+        dict(
+            template, event_id=f"live-{i}", msisdn=msisdn, ts=start_ts + i * 600_000, cell_id=c["cell_id"], lac=c["lac"]
+        )
+        for i, c in enumerate((outside, inside))
+    ]
+    with RateLimitedProducer(settings) as producer:
+        for e in events:
+            producer.send("signaling_normalised", json.dumps(e).encode(), key=msisdn.encode())
+    for key in ("signaling_normalised", "xdr_normalised"):
+        advance_event_time(settings, key, start_ts + 24 * 3_600_000)
+    return events[-1]
+
+
+def _watched(regions: list[dict], region_id: str) -> bool:
+    return any(r["region_id"] == region_id and r["watched"] for r in regions)
 
 
 def _msisdn(line: bytes) -> bytes | None:

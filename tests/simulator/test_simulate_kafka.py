@@ -1,4 +1,5 @@
-"""`touchpoint simulate --kafka` puts exactly the file-mode records on the topics."""
+"""`touchpoint simulate --kafka` puts exactly the file-mode records on the topics, and the city's reference data on
+the reference topics."""
 
 import json
 import subprocess
@@ -8,6 +9,7 @@ import pytest
 from touchpoint import ROOT
 from touchpoint.clients.kafka_io import read_topics
 from touchpoint.infra import stack
+from touchpoint.reference import REFERENCE_NAMES, read_reference_csv
 
 pytestmark = pytest.mark.slow
 
@@ -16,7 +18,7 @@ def test_simulate_to_kafka_equals_files(broker, tmp_path):
     args = ["--seed", "3", "--subscribers", "40", "--hours", "3", "--quiet"]
     exe = str(ROOT / ".venv" / "bin" / "touchpoint")
     subprocess.run([exe, "simulate", *args, "--out", str(tmp_path / "files")], check=True, capture_output=True)
-    topics = {"signaling": "simk-signaling", "xdr": "simk-xdr", "orders": "simk-orders"}
+    topics = {k: f"simk-{k}" for k in ("signaling", "xdr", "orders", *REFERENCE_NAMES)}
     stack.create_topics(broker, list(topics.values()), 2)
     env_topics = {f"TOUCHPOINT_TOPICS__{k.upper()}": v for k, v in topics.items()}
     import os
@@ -30,9 +32,12 @@ def test_simulate_to_kafka_equals_files(broker, tmp_path):
     )
     assert "signaling" in out.stdout  # the summary is printed
     got = read_topics(broker, list(topics.values()), idle_s=3)
-    for key, topic in topics.items():
+    for key in ("signaling", "xdr", "orders"):
         expected = sorted((tmp_path / "files" / f"{key}.jsonl").read_bytes().splitlines())
-        assert sorted(got[topic]) == expected, key
+        assert sorted(got[topics[key]]) == expected, key
+    for name in REFERENCE_NAMES:
+        rows = read_reference_csv(tmp_path / "files" / "reference" / f"{name}.csv")
+        assert sorted(map(json.loads, got[topics[name]]), key=json.dumps) == sorted(rows, key=json.dumps), name
     # reference data and ground truth still go to --out, identical to file mode
     for name in ("ground_truth.jsonl", "reference/cells.csv", "reference/profiles.csv"):
         assert (tmp_path / "k" / name).read_bytes() == (tmp_path / "files" / name).read_bytes()

@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from touchpoint import ROOT
 from touchpoint.config import load_settings
-from touchpoint.reference import REFERENCE_NAMES, read_reference_csv
+from touchpoint.reference import REFERENCE_NAMES, kafka_key, read_reference_csv
 from touchpoint.simulator import MALFORMED_REASONS, TOPICS, simulate, truth
 from touchpoint.simulator.lookups import Reference
 from touchpoint.simulator.subscriber import luhn
@@ -239,12 +239,19 @@ def test_sink_gets_the_file_records_in_arrival_order(tmp_path):
 
     def sink(topic: str, line: bytes, key: bytes) -> None:
         got[topic].append(line)
-        keys_ok.append(key.decode() in line.decode() or b'"msisdn"' not in line)
+        if topic in TOPICS:
+            keys_ok.append(key.decode() in line.decode() or b'"msisdn"' not in line)
+        else:  # reference rows first, keyed by id, as `touchpoint reference publish` sends them
+            assert not keys_ok, "a reference row after the events"
+            assert key == kafka_key(topic, json.loads(line)), topic
 
     simulate(s, seed=8, subscribers=40, hours=4, out_dir=tmp_path / "sink", sink=sink)
     for t in TOPICS:
         assert got[t] == (tmp_path / "files" / f"{t}.jsonl").read_bytes().splitlines(), t
         assert not (tmp_path / "sink" / f"{t}.jsonl").exists()
+    for name in REFERENCE_NAMES:
+        rows = read_reference_csv(tmp_path / "files" / "reference" / f"{name}.csv")
+        assert [json.loads(x) for x in got[name]] == rows, name
     assert all(keys_ok)
     assert (tmp_path / "sink" / "ground_truth.jsonl").read_bytes() == (
         tmp_path / "files" / "ground_truth.jsonl"

@@ -48,7 +48,7 @@ def register(commands: Commands) -> None:
     p.add_argument(
         "--kafka",
         metavar="HOST:PORT",
-        help="produce the events to Kafka instead (reference data and "
+        help="produce the events to Kafka instead, after the reference data to its topics (the files and "
         "ground truth still go to --out, default work/city)",
     )
     p.add_argument("--rate", type=positive_float, metavar="EV/S", help="with --kafka: target events per second")

@@ -10,7 +10,6 @@ edited file again.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,49 +104,10 @@ def encode(record: dict[str, Any]) -> bytes:
 
 def publish(settings: Settings, items: list[Item], timeout_s: float = 30.0, unreachable_s: float = 5.0) -> None:
     """Produce every campaign (acks=all) and wait for each delivery report; raise if any failed."""
-    from confluent_kafka import KafkaError, Producer
+    from touchpoint.clients.kafka_io import DeliveryError, deliver_all
 
-    problems: list[str] = []  # broker errors and failed deliveries, in order
-    down_since: list[float] = []
-    delivered = 0
-
-    def on_error(e):
-        problems.append(e.str())
-        if e.code() == KafkaError._ALL_BROKERS_DOWN and not down_since:
-            down_since.append(time.monotonic())
-
-    def on_delivery(err, msg):
-        nonlocal delivered
-        if err is None:
-            delivered += 1
-        elif err.code() not in (KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT):  # our own purge below
-            problems.append(f"{msg.key().decode()}: {err.str()}")
-
-    producer = Producer(
-        {
-            "bootstrap.servers": settings.kafka.bootstrap,
-            "acks": "all",
-            # fail within the timeout instead of librdkafka's 5-minute default
-            "message.timeout.ms": int(timeout_s * 1000),
-            # connection errors reach our one-line error through error_cb, not as log spam
-            "log_level": 0,
-            "error_cb": on_error,
-        }
-    )
-    for item in items:
-        producer.produce(
-            settings.topics.campaigns, encode(item.record), key=item.campaign.id.encode(), on_delivery=on_delivery
-        )
-    deadline = time.monotonic() + timeout_s
-    while producer.flush(0.2) and time.monotonic() < deadline:
-        if down_since and time.monotonic() - down_since[0] > unreachable_s:
-            break  # no broker answers at all: say so now rather than after the whole timeout
-    producer.purge()  # whatever is still queued is not published; drop it rather than send it late
-    producer.flush(0)
-    if delivered < len(items):
-        why = problems[-1] if problems else f"no acknowledgement in {timeout_s:.0f} s"
-        raise PublishError(
-            f"campaigns: {len(items) - delivered} of {len(items)} campaigns not published to "
-            f"{settings.topics.campaigns} at {settings.kafka.bootstrap} ({why}); "
-            "publishing again is safe"
-        )
+    records = [(settings.topics.campaigns, item.campaign.id.encode(), encode(item.record)) for item in items]
+    try:
+        deliver_all(settings.kafka.bootstrap, records, "campaigns", timeout_s, unreachable_s)
+    except DeliveryError as e:
+        raise PublishError(f"campaigns: {e}") from None

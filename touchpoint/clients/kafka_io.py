@@ -103,6 +103,72 @@ class RateLimitedProducer:
             raise RuntimeError(f"{len(self._errors)} records were not delivered: {self._errors[0]}")
 
 
+class DeliveryError(RuntimeError):
+    """Some records of :func:`deliver_all` were not acknowledged; the message is one line."""
+
+
+def deliver_all(
+    bootstrap: str,
+    records: list[tuple[str, bytes, bytes | None]],
+    what: str,
+    timeout_s: float = 30.0,
+    unreachable_s: float = 5.0,
+) -> None:
+    """Produce ``(topic, key, value)`` records (acks=all) and wait for every delivery report, for the publishers of
+    definitions (campaigns, reference data) where all must land. Raises :class:`DeliveryError` naming how many
+    did not; nothing queued is sent after that (a late record could overwrite a newer publication)."""
+    from confluent_kafka import KafkaError, Producer
+
+    problems: list[str] = []  # broker errors and failed deliveries, in order
+    down_since: list[float] = []
+    delivered = 0
+
+    def on_error(e):
+        problems.append(e.str())
+        if e.code() == KafkaError._ALL_BROKERS_DOWN and not down_since:
+            down_since.append(time.monotonic())
+
+    def on_delivery(err, msg):
+        nonlocal delivered
+        if err is None:
+            delivered += 1
+        elif err.code() not in (KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT):  # our own purge below
+            problems.append(f"{msg.key().decode(errors='replace')}: {err.str()}")
+
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "acks": "all",
+            # fail within the timeout instead of librdkafka's 5-minute default
+            "message.timeout.ms": int(timeout_s * 1000),
+            "partitioner": "murmur2_random",  # as the Java client and Flink place a key
+            # connection errors reach our one-line error through error_cb, not as log spam
+            "log_level": 0,
+            "error_cb": on_error,
+        }
+    )
+    for topic, key, value in records:
+        while True:
+            try:
+                producer.produce(topic, value, key=key, on_delivery=on_delivery)
+                break
+            except BufferError:  # a large reference file: let the queue drain
+                producer.poll(0.05)
+    deadline = time.monotonic() + timeout_s
+    while producer.flush(0.2) and time.monotonic() < deadline:
+        if down_since and time.monotonic() - down_since[0] > unreachable_s:
+            break  # no broker answers at all: say so now rather than after the whole timeout
+    producer.purge()  # whatever is still queued is not published; drop it rather than send it late
+    producer.flush(0)
+    if delivered < len(records):
+        why = problems[-1] if problems else f"no acknowledgement in {timeout_s:.0f} s"
+        topics = ", ".join(sorted({t for t, _, _ in records}))
+        raise DeliveryError(
+            f"{len(records) - delivered} of {len(records)} {what} not published to {topics} at {bootstrap} "
+            f"({why}); publishing again is safe"
+        )
+
+
 def consume(
     bootstrap: str,
     topics: Iterable[str],

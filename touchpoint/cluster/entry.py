@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 from touchpoint.config import load_settings
 from touchpoint.flink.runner import build
@@ -18,7 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("job")
     parser.add_argument("--config", required=True)
     parser.add_argument("--group")
+    parser.add_argument("--bounded-offsets", help="JSON file: topic key -> partition -> end offset")
     args = parser.parse_args(argv)
+    bounded = {}
+    if args.bounded_offsets:
+        raw = json.loads(Path(args.bounded_offsets).read_text())
+        bounded = {key: {int(p): int(o) for p, o in ends.items()} for key, ends in raw.items()}
     settings = load_settings(args.config)
     python = settings.cluster.python_executable or sys.executable
     p = build(
@@ -26,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         settings,
         mode="streaming",
         group_id=args.group,
+        bounded_offsets=bounded,
         flink_options={"python.executable": python},
     )
     result = p.submit()

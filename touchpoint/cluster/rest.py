@@ -86,6 +86,39 @@ def cancel(url: str, job: Job) -> None:
     _call(url, f"/jobs/{job.id}?mode=cancel", method="PATCH")
 
 
+def state(url: str, job_id: str) -> str:
+    """A job's state (RUNNING, FINISHED, FAILED, ...)."""
+    return _call(url, f"/jobs/{job_id}")["state"]
+
+
+@dataclass
+class SubmittedJob:
+    """A job submitted to a cluster, with the calls a caller makes of a mini-cluster job
+    (touchpoint.flink.runner.StreamingJob): its state, waiting for a bounded one to end, cancelling."""
+
+    name: str
+    job_id: str
+    url: str
+
+    def status(self) -> str:
+        return state(self.url, self.job_id)
+
+    def wait(self, timeout: float = 3600.0) -> None:
+        """Until a bounded job has finished; a job that failed or was cancelled raises."""
+        deadline = time.monotonic() + timeout
+        while (now := self.status()) not in ("FINISHED", "FAILED", "CANCELED"):
+            if time.monotonic() > deadline:
+                raise ClusterError(f"{self.name} still {now} after {timeout:.0f} s")
+            time.sleep(0.2)
+        if now != "FINISHED":
+            raise ClusterError(f"{self.name} ended {now} on {self.url}")
+
+    def cancel(self) -> None:
+        with contextlib.suppress(ClusterError):  # already finished or cancelled
+            if self.status() not in ("FINISHED", "FAILED", "CANCELED"):
+                _call(self.url, f"/jobs/{self.job_id}?mode=cancel", method="PATCH")
+
+
 def stop_with_savepoint(url: str, job: Job, directory: str, timeout: float = 300.0) -> str:
     """Stop ``job`` after a savepoint into ``directory`` (a URI or a path the cluster can write); returns the
     savepoint's path, for ``touchpoint submit --from-savepoint``."""

@@ -8,6 +8,7 @@ TaskManagers run Python functions with ``cluster.python_executable``.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -32,8 +33,10 @@ def submit(
     savepoint: str | None = None,
     group: str | None = None,
     timeout: float = 300.0,
+    bounded_offsets: dict[str, dict[int, int]] | None = None,
 ) -> str:
-    """Submit ``job`` (detached) and return its Flink job id."""
+    """Submit ``job`` (detached) and return its Flink job id. ``bounded_offsets`` (topic key -> partition -> end
+    offset) makes the job read only up to there and finish, as the benchmark's bounded runs do."""
     url = settings.cluster.rest_url
     rest.overview(url)  # a cluster that is down: one line, before the Flink CLI's stack trace
     if parallelism is not None:
@@ -41,7 +44,13 @@ def submit(
         settings.flink.parallelism = parallelism
     submitted = settings.paths.work_dir / "submitted"
     submitted.mkdir(parents=True, exist_ok=True)
-    config = write_settings(settings, submitted / f"{job}-{time.strftime('%Y%m%dT%H%M%S')}.yaml")
+    stamp = f"{job}-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9}"
+    config = write_settings(settings, submitted / f"{stamp}.yaml")
+    bounded = []
+    if bounded_offsets:
+        path = submitted / f"{stamp}-bounded.json"
+        path.write_text(json.dumps(bounded_offsets))
+        bounded = ["--bounded-offsets", str(path)]
     parsed = urlparse(url)
     python = settings.cluster.python_executable or sys.executable
     cmd = [
@@ -63,6 +72,7 @@ def submit(
         "--config",
         str(config),
         *(["--group", group] if group else []),
+        *bounded,
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     found = _JOB_ID.search(done.stdout + done.stderr)

@@ -33,6 +33,12 @@ def _first_line(e: Exception) -> str:
 #: seconds between two progress reports of a replay
 PROGRESS_S = 2.0
 
+#: The watermark of reference topics (9999-12-31): they never hold a temporal join back (create_reference).
+END_OF_TIME_MS = 253_402_300_799_000
+#: A reference topic's partition without rows (or a source subtask without a partition) stops holding the
+#: join back after this long. Rows published before a job starts are read well within it.
+REFERENCE_IDLE = "10 s"
+
 
 class _LineCounter:
     """Records written so far under a replay's parts directory (finished and in-progress part files), counted
@@ -102,38 +108,52 @@ class Pipeline:
     def topic(self, key: str) -> str:
         return getattr(self.settings.topics, key)
 
-    def source_options(self, key: str, fmt: str = "raw", optional: bool = False) -> str:
+    def source_options(self, key: str, fmt: str = "raw", optional: bool = False, changelog: bool = False) -> str:
+        """``changelog``: a topic of definitions (campaigns, reference data) read whole from its start on every
+        fresh start, not from the group's committed offsets, since a fresh job has none of them in state yet
+        (a restored job resumes from the offsets in its checkpoint either way)."""
         if self.mode == "replay":
             # Inputs come from the replay input dir, or from an earlier job's output in the same run.
             name = f"{self.topic(key)}.jsonl"
             found = [d / name for d in (self.input_dir, self.output_dir) if (d / name).exists()]
             if not found and optional:  # e.g. profile updates: a replay usually has none
-                found = [self.settings.paths.work_dir / "flink-input" / self.job_name / name]
-                found[0].parent.mkdir(parents=True, exist_ok=True)
-                found[0].write_text("")
+                found = [self._input_file(name, "")]
             if not found:
                 raise FileNotFoundError(f"replay input {self.input_dir / name} not found")
             path = found[0]
             opts = {"connector": "filesystem", "path": str(path), "format": fmt}
         else:
-            k = self.settings.kafka
-            # earliest + committed offsets: Tansu answers ListOffsets(LATEST) wrongly.
-            opts = {
-                "connector": "kafka",
-                "topic": self.topic(key),
-                "properties.bootstrap.servers": k.bootstrap,
-                "properties.group.id": self.group_id or default_group(self.settings, self.job_name),
-                "properties.session.timeout.ms": str(k.session_timeout_ms),
-                "properties.auto.offset.reset": "earliest",
-                "scan.startup.mode": "group-offsets",
-                "format": fmt,
-            }
-            if key in self.bounded_offsets:
-                offs = ";".join(f"partition:{p},offset:{o}" for p, o in sorted(self.bounded_offsets[key].items()))
-                opts |= {"scan.bounded.mode": "specific-offsets", "scan.bounded.specific-offsets": offs}
+            opts = self._kafka(key) | {"format": fmt}
+            if changelog:
+                opts["scan.startup.mode"] = "earliest-offset"
         if fmt == "json":
             opts["json.ignore-parse-errors"] = "false"
         return _options(opts)
+
+    def _kafka(self, key: str) -> dict[str, str]:
+        """Options of a Kafka source over topic ``key``: its group's committed offsets (earliest without any:
+        Tansu answers ListOffsets(LATEST) wrongly), bounded at ``bounded_offsets[key]`` if given."""
+        k = self.settings.kafka
+        opts = {
+            "connector": "kafka",
+            "topic": self.topic(key),
+            "properties.bootstrap.servers": k.bootstrap,
+            "properties.group.id": self.group_id or default_group(self.settings, self.job_name),
+            "properties.session.timeout.ms": str(k.session_timeout_ms),
+            "properties.auto.offset.reset": "earliest",
+            "scan.startup.mode": "group-offsets",
+        }
+        if key in self.bounded_offsets:
+            offs = ";".join(f"partition:{p},offset:{o}" for p, o in sorted(self.bounded_offsets[key].items()))
+            opts |= {"scan.bounded.mode": "specific-offsets", "scan.bounded.specific-offsets": offs}
+        return opts
+
+    def _input_file(self, name: str, text: str) -> Path:
+        """A replay input this job writes itself (converted from files, or empty), under the work dir."""
+        path = self.settings.paths.work_dir / "flink-input" / self.job_name / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
 
     def sink_options(self, key: str, fmt: str = "json", key_field: str | None = None) -> str:
         """``key_field``: streaming records get this column as their Kafka key, so that all of one key's
@@ -161,10 +181,16 @@ class Pipeline:
         return self.output_dir / "_parts" / key
 
     def create_source(
-        self, table_file: str, key: str, fmt: str = "raw", optional: bool = False, **params: object
+        self,
+        table_file: str,
+        key: str,
+        fmt: str = "raw",
+        optional: bool = False,
+        changelog: bool = False,
+        **params: object,
     ) -> None:
         """A table over a topic (streaming) or ``INPUT/<topic>.jsonl`` (replay; empty if ``optional`` and absent)."""
-        self.execute(table_file, connector=self.source_options(key, fmt, optional), **params)
+        self.execute(table_file, connector=self.source_options(key, fmt, optional, changelog), **params)
 
     def create_event_source(self, table_file: str, key: str) -> None:
         """A JSON source with ``rowtime`` from ``ts`` and the bounded out-of-orderness watermark."""
@@ -179,22 +205,62 @@ class Pipeline:
         return self.input_dir / "reference" if self.mode == "replay" else self.settings.paths.reference_dir
 
     def create_reference(self, table_file: str, name: str, path: Path | None = None) -> None:
-        """A reference CSV (validated, typed) as a bounded Flink table; Flink's CSV format takes no header,
-        so a header-less copy is written under the work dir. ``path`` overrides ``reference_dir()/<name>.csv``
-        (global reference data such as the PLMN table, the same in both modes)."""
-        import csv
+        """Reference data as a versioned table for event-time temporal joins (``FOR SYSTEM_TIME AS OF``).
 
-        from touchpoint.reference import format_value
+        Streaming: the reference topic through upsert-kafka, so the latest row of an id applies from then on.
+        Replay: the reference CSV (validated, typed); Flink's CSV format takes no header, so a header-less copy
+        is written under the work dir. ``path`` (global reference data such as the PLMN table, shipped with the
+        code) is a CSV in both modes.
 
-        rows = self.read_reference(name, path)
-        target = self.settings.paths.work_dir / "flink-reference" / self.job_name / name / "data.csv"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("w", newline="") as f:
-            w = csv.writer(f)
-            for row in rows:
-                w.writerow([format_value(v) for v in row.values()])
-        opts = {"connector": "filesystem", "path": str(target), "format": "csv", "csv.null-literal": ""}
-        self.execute(table_file, connector=_options(opts))
+        Every row is valid from the epoch: a version applies to every event not yet joined when it arrives ("from
+        now on"), whatever the events' own times. A replay's file holds the joins back until it is read whole
+        (its watermark is the epoch until the source ends), so a replay is exact. A topic never ends: its
+        watermark is the end of time, so that it never holds a join back (a profile change every second would
+        otherwise stall the join for good); partitions without rows go idle after ``REFERENCE_IDLE``. The price:
+        on a fresh start over a backlog, events read in the first moments may be joined before the reference
+        rows are (docs/operations.md, reference data); a restored job has them in its state."""
+        if self.mode == "streaming" and path is None:
+            # upsert-kafka always reads the topic from its start; the group's offsets, committed at each
+            # checkpoint, only show how far the job has read (lag)
+            kafka = self._kafka(name)
+            opts = {k: v for k, v in kafka.items() if k not in ("scan.startup.mode", "properties.auto.offset.reset")}
+            opts |= {
+                "connector": "upsert-kafka",
+                "key.format": "raw",
+                "value.format": "json",
+                "scan.watermark.idle-timeout": REFERENCE_IDLE,
+            }
+        else:
+            import csv
+
+            from touchpoint.reference import format_value
+
+            rows = self.read_reference(name, path)
+            target = self.settings.paths.work_dir / "flink-reference" / self.job_name / name / "data.csv"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("w", newline="") as f:
+                w = csv.writer(f)
+                for row in rows:
+                    w.writerow([format_value(v) for v in row.values()])
+            opts = {"connector": "filesystem", "path": str(target), "format": "csv", "csv.null-literal": ""}
+        watermark = f"TO_TIMESTAMP_LTZ({END_OF_TIME_MS}, 3)" if opts["connector"] == "upsert-kafka" else "valid_from"
+        attrs = f",\n  valid_from AS TO_TIMESTAMP_LTZ(0, 3),\n  WATERMARK FOR valid_from AS {watermark}"
+        self.execute(table_file, connector=_options(opts), time_attributes=attrs)
+
+    def create_reference_lines(self, table_file: str, name: str) -> None:
+        """Reference rows as JSON lines (a ``line STRING`` table; ``${reference}`` in ``table_file`` is ``name``),
+        for the Python operators that keep them in state: the reference topic from its start (streaming), or the
+        CSV's rows followed by the replay input's ``<topic>.jsonl`` if there is one (e.g. profile updates)."""
+        if self.mode == "streaming":
+            return self.create_source(table_file, name, changelog=True, reference=name)
+        import json
+
+        lines = [json.dumps(row, ensure_ascii=False) + "\n" for row in self.read_reference(name)]
+        updates = self.input_dir / f"{self.topic(name)}.jsonl"
+        text = "".join(lines) + (updates.read_text() if updates.exists() else "")
+        path = self._input_file(f"{name}.jsonl", text)
+        opts = {"connector": "filesystem", "path": str(path), "format": "raw"}
+        self.execute(table_file, connector=_options(opts), reference=name)
 
     def read_reference(self, name: str, path: Path | None = None) -> list[dict]:
         """A reference CSV (``reference_dir()/<name>.csv`` unless ``path``) as typed dicts."""
@@ -209,17 +275,15 @@ class Pipeline:
         """Campaign definitions: the campaigns topic, or in replay the YAML/JSON files of INPUT/campaigns/
         (else ``paths.campaigns``), one JSON line each, unvalidated: the job validates and dead-letters."""
         if self.mode == "streaming":
-            return self.create_source(table_file, "campaigns", **params)
+            return self.create_source(table_file, "campaigns", changelog=True, **params)
         import json
 
         from touchpoint.clients.campaigns import files, load_file
 
         src = self.input_dir / "campaigns"
         src = src if src.is_dir() else self.settings.paths.campaigns
-        target = self.settings.paths.work_dir / "flink-input" / self.job_name / "campaigns.jsonl"
-        target.parent.mkdir(parents=True, exist_ok=True)
         objs = [obj for f in files([str(src)]) for obj in load_file(f)]
-        target.write_text("".join(json.dumps(obj) + "\n" for obj in objs))
+        target = self._input_file("campaigns.jsonl", "".join(json.dumps(obj) + "\n" for obj in objs))
         opts = {"connector": "filesystem", "path": str(target), "format": "raw"}
         self.execute(table_file, connector=_options(opts), **params)
 

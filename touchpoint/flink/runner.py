@@ -53,6 +53,10 @@ class StreamingJob:
     def client(self):
         return self.result.get_job_client()
 
+    @property
+    def job_id(self) -> str:
+        return str(self.client.get_job_id())
+
     def status(self) -> str:
         return self.client.get_job_status().result().name
 

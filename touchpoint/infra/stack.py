@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -134,13 +135,18 @@ def kafka_healthy(bootstrap: str) -> bool:
         return False
 
 
-def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
-    """Create topics that do not exist yet (idempotent)."""
+def create_topics(bootstrap: str, names: list[str], partitions: int, compacted: Collection[str] = ()) -> None:
+    """Create topics that do not exist yet (idempotent); those named in ``compacted`` keep the latest record of
+    each key (definitions: campaigns, reference data)."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = set(admin.list_topics(timeout=10).topics)
-    new = [NewTopic(n, partitions, 1) for n in names if n not in existing]
+    new = [
+        NewTopic(n, partitions, 1, config={"cleanup.policy": "compact"} if n in compacted else {})
+        for n in names
+        if n not in existing
+    ]
     for name, fut in (admin.create_topics(new) if new else {}).items():
         try:
             fut.result(timeout=10)
@@ -151,6 +157,13 @@ def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
 
 def all_topics(settings: Settings) -> list[str]:
     return list(settings.topics.model_dump().values())
+
+
+def compacted_topics(settings: Settings) -> set[str]:
+    """The topics of definitions, where the latest record of a key is what counts: campaigns and reference data."""
+    from touchpoint.reference import REFERENCE_NAMES
+
+    return {getattr(settings.topics, k) for k in ("campaigns", *REFERENCE_NAMES)}
 
 
 # --- ClickHouse server -------------------------------------------------------------------------
@@ -245,7 +258,7 @@ def up(settings: Settings, clickhouse: bool = True) -> list[Service]:
     """Start the stack from settings and create every topic; idempotent."""
     run = settings.paths.run
     started = [start_tansu(run, _port_of(settings.kafka.bootstrap))]
-    create_topics(settings.kafka.bootstrap, all_topics(settings), settings.kafka.partitions)
+    create_topics(settings.kafka.bootstrap, all_topics(settings), settings.kafka.partitions, compacted_topics(settings))
     if clickhouse:
         ch = settings.clickhouse
         started.append(start_clickhouse(run, settings.paths.work_dir / "clickhouse", ch.native_port, ch.http_port))

@@ -306,7 +306,8 @@ def simulate(
     """Generate a synthetic city and its event streams under ``out_dir`` (see the package docstring).
 
     ``sink(topic_key, line, key)``, when given, receives every event record (``line`` without newline, ``key`` =
-    msisdn) in arrival order instead of the three ``.jsonl`` files being written."""
+    msisdn) in arrival order instead of the three ``.jsonl`` files being written, after every reference row
+    (keyed by id, for the reference topics); the reference files are written either way."""
     check_billing_month(settings)
     t_start = time.perf_counter()
     cpu_start = time.process_time()
@@ -482,6 +483,11 @@ def _simulate(
     lines = [clean[i] + dup[i] + (sum(mal[TOPICS[i]].values()) if i < 2 else 0) for i in range(3)]
 
     # ---- merge events into the files / the sink
+    if sink is not None:  # reference data first, as `touchpoint reference publish` would, so jobs can join it
+        from touchpoint.clients.reference import records
+
+        for name, key, value in records(ref_dir, validate=False):
+            sink(name, value, key)
     windows: Iterable[tuple[np.ndarray, np.ndarray, list[bytes]]]
     if not ev_runs.runs:  # everything is still in memory: one run, lines end with a newline
         _arr, top, idx_a, ls = buf.sorted()

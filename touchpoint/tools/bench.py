@@ -35,6 +35,7 @@ normalised events could be further apart than the watermark bound (see the READM
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -48,6 +49,7 @@ from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time,
 from touchpoint.config import Settings
 from touchpoint.flink import checkpoints
 from touchpoint.infra import stack
+from touchpoint.reference import REFERENCE_NAMES
 from touchpoint.tools import bench_report
 from udfs.units import HOUR_MS
 
@@ -101,7 +103,12 @@ def private_broker(settings: Settings, work: Path) -> Iterator[Settings]:
     stack.stop(work / "run", "tansu", "tansu")
     stack.start_tansu(work / "run", port)
     try:
-        stack.create_topics(settings.kafka.bootstrap, stack.all_topics(settings), settings.kafka.partitions)
+        stack.create_topics(
+            settings.kafka.bootstrap,
+            stack.all_topics(settings),
+            settings.kafka.partitions,
+            stack.compacted_topics(settings),
+        )
         yield settings
     finally:
         stack.stop(work / "run", "tansu", "tansu")
@@ -110,6 +117,15 @@ def private_broker(settings: Settings, work: Path) -> Iterator[Settings]:
 def raw_offsets(settings: Settings, producer: RateLimitedProducer) -> dict[str, dict[int, int]]:
     """End offsets of the raw topics, by topic key (the delivery reports key them by topic name)."""
     return {k: dict(producer.end_offsets[getattr(settings.topics, k)]) for k in ("signaling", "xdr")}
+
+
+def reference_offsets(settings: Settings, producer: RateLimitedProducer) -> dict[str, dict[int, int]]:
+    """End offsets of the reference topics the simulator published, by topic key: bounded jobs read up to them."""
+    return {
+        k: dict(producer.end_offsets[topic])
+        for k in REFERENCE_NAMES
+        if (topic := getattr(settings.topics, k)) in producer.end_offsets
+    }
 
 
 def _timed_run(job: str, settings: Settings, offsets: dict[str, dict[int, int]], group: str) -> float:
@@ -165,6 +181,7 @@ def run_bench(
         load_s = time.perf_counter() - t0
         offsets = raw_offsets(settings, producer)
         n = sum(sum(v.values()) for v in offsets.values())
+        reference = reference_offsets(settings, producer)
         print(
             f"loaded {n:,} events (signaling + xdr) in {load_s:.1f} s "
             f"({producer.sent / load_s:,.0f} ev/s simulate+produce); {_load_average()}"
@@ -182,7 +199,7 @@ def run_bench(
                 normalised = consume(
                     settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised], idle_s=3, with_offsets=True
                 )
-                trig_offsets = {
+                trig_offsets = reference | {
                     key: _ends(normalised[getattr(t, key)]) for key in ("signaling_normalised", "xdr_normalised")
                 }
                 n_normalised = sum(map(len, normalised.values()))
@@ -209,6 +226,15 @@ def run_bench(
             flush=True,
         )
 
+        on_cluster = cluster_pipeline_runs(settings, seed, city_size(events))
+        for p, (n_cluster, crun) in on_cluster.items():
+            print(
+                f"  cluster p{p}   {crun.seconds:6.1f} s  {n_cluster / crun.seconds:>9,.0f} ev/s  (local standalone "
+                f"cluster, 4 partitions; {crun.counts['triggers']:,} triggers, {crun.counts['decisions']:,} "
+                f"decisions, {crun.counts['leads']:,} leads)",
+                flush=True,
+            )
+
         print(
             f"\nthroughput over {n:,} raw events (bounded Kafka slice, best of {repeats}, "
             "includes ~2 s job start-up per job; whole pipeline: one run)"
@@ -220,6 +246,8 @@ def run_bench(
             "ingest+triggers": best["ingest"] + best["triggers"],
             "whole pipeline": run.seconds,
         }
+        # the same city loaded again (same seed and size: the same events), so its time compares as is
+        rows |= {f"whole pipeline, cluster p{p}": c.seconds * n / n_c for p, (n_c, c) in on_cluster.items()}
         throughput = [
             {
                 "path": job,
@@ -245,7 +273,10 @@ def run_bench(
         print(
             "  (ingest+triggers: sequential bounded stages, times summed; whole pipeline: "
             + " -> ".join(PIPELINE)
-            + "\n   running concurrently, one run, first job submitted -> last decision written)"
+            + "\n   running concurrently, one run, first job submitted -> last decision written; cluster p1/p2:\n"
+            "   the same submitted to a local standalone cluster (JobManager + 2 TaskManagers) at parallelism 1\n"
+            f"   and 2, topics of 4 partitions. This machine has {os.cpu_count()} cores, which the cluster's\n"
+            "   processes share with the broker: parallelism adds no core here)"
         )
 
         lat = _latency(settings, seed + 1, latency_rate, latency_seconds, start, wait_running)
@@ -329,7 +360,7 @@ class PipelineRun:
 def _job_state_bytes(settings: Settings, job) -> int:
     """Size of the newest completed checkpoint of a running job (0 if it has none yet)."""
     root = checkpoints.local_root(settings, job.name)
-    job_id = str(job.client.get_job_id())
+    job_id = job.job_id
     for _ in range(5):  # only the newest checkpoint is retained: it may be replaced while being measured
         _, path = _latest_checkpoint(root, job_id)
         try:
@@ -346,9 +377,11 @@ def pipeline_run(
     quiet_s: float = 8,
     hours: float = _CITY_HOURS,
     timeout_s: float = 900,
+    prefix: str = "pipeline-",
 ) -> PipelineRun:
-    """ingest -> triggers + behaviour -> decisions over the loaded slice, concurrently, on fresh topics."""
-    ps = _renamed(settings, "pipeline-", _PIPELINE_TOPICS)
+    """ingest -> triggers + behaviour -> decisions over the loaded slice, concurrently, on fresh topics (named
+    with ``prefix``)."""
+    ps = _renamed(settings, prefix, _PIPELINE_TOPICS)
     t = ps.topics
     stack.create_topics(ps.kafka.bootstrap, [getattr(t, k) for k in _PIPELINE_TOPICS], ps.kafka.partitions)
     _publish_campaigns(ps)
@@ -375,7 +408,7 @@ def pipeline_run(
             raise RuntimeError(f"bench: the pipeline was still writing after {timeout_s:.0f} s")
         # quiet_s > flink.checkpoint_interval_ms: each job's newest checkpoint holds its state after everything
         state_bytes = {job.name: _job_state_bytes(ps, job) for job in jobs[1:]}
-        job_ids = {job.name: str(job.client.get_job_id()) for job in jobs[1:]}
+        job_ids = {job.name: job.job_id for job in jobs[1:]}
     finally:
         for job in jobs:
             job.cancel()
@@ -394,6 +427,43 @@ def pipeline_run(
         "leads": len(outs[t.leads]),
     }
     return PipelineRun(done["decisions"], done, counts, behaviour, state_bytes, job_ids)
+
+
+# --- on a cluster ------------------------------------------------------------------------------------
+
+
+def cluster_pipeline_runs(
+    settings: Settings, seed: int, subscribers: int, parallelisms: tuple[int, ...] = (1, 2), partitions: int = 4
+) -> dict[int, tuple[int, PipelineRun]]:
+    """The whole pipeline submitted to a local standalone cluster (`touchpoint cluster up`, on free ports, stopped
+    at the end) at each parallelism: parallelism -> (raw events, run). The city is loaded again into raw topics of
+    ``partitions`` partitions keyed by msisdn, as the cluster's jobs need to read in parallel."""
+    from touchpoint.cluster import local
+    from touchpoint.cluster.rest import SubmittedJob
+    from touchpoint.cluster.submit import submit
+
+    cs = _renamed(settings, "cluster-", ("signaling", "xdr", "orders"))
+    cs.kafka.partitions = partitions
+    cs.cluster.rest_url = f"http://127.0.0.1:{stack.free_port()}"
+    cs.cluster.rpc_port = stack.free_port()
+    t = cs.topics
+    stack.create_topics(cs.kafka.bootstrap, [t.signaling, t.xdr, t.orders], partitions)
+    producer = load_city(cs, seed, cs.paths.work_dir / "cluster-city", subscribers)
+    offsets = raw_offsets(cs, producer)
+    n = sum(sum(v.values()) for v in offsets.values())
+    runs = {}
+    try:
+        local.up(cs)
+        for p in parallelisms:
+
+            def start(name, s, group_id=None, bounded_offsets=None, p=p):
+                job_id = submit(s, name, parallelism=p, group=group_id, bounded_offsets=bounded_offsets)
+                return SubmittedJob(name, job_id, s.cluster.rest_url)
+
+            runs[p] = (n, pipeline_run(cs, offsets, start, prefix=f"cluster-p{p}-"))
+    finally:
+        local.down(cs)
+    return runs
 
 
 # --- latency -----------------------------------------------------------------------------------------
@@ -571,12 +641,13 @@ def _checkpoint_size(
     settings: Settings, subs, pool, start, interval_ms: int = 2000, timeout_s: float = 300
 ) -> Checkpoint:
     """Feed ``subs`` to a streaming decision job; size in bytes of a completed checkpoint holding all of it."""
+    from touchpoint.clients import reference
     from touchpoint.flink.runner import wait_running
     from touchpoint.reference import write_reference_csv
     from touchpoint.tools import state_size as ss
 
     decisions = job_spec("decisions")
-    keys = decisions.inputs + decisions.outputs
+    keys = decisions.inputs + decisions.outputs + decisions.reference
     s = _renamed(settings, "state-", keys)
     work = settings.paths.work_dir / "state-size"
     shutil.rmtree(work, ignore_errors=True)
@@ -590,6 +661,7 @@ def _checkpoint_size(
     t = s.topics
     stack.create_topics(s.kafka.bootstrap, [getattr(t, k) for k in keys], s.kafka.partitions)
     _publish_campaigns(s)
+    reference.publish(s, ref)
     producer = RateLimitedProducer(s)
     with producer:
         for sub in subs:

@@ -114,7 +114,9 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
             if time.monotonic() > deadline:
                 raise RuntimeError("demo: the decision job did not take in every trigger within 300 s")
             time.sleep(1)
-        read_topics(settings.kafka.bootstrap, [topics.decisions], idle_s=3 + settings.decisions.reorder_ms / 1000)
+        # a roamer's trigger (no profile) waits decisions.profile_wait_ms for one before it is decided
+        quiet_s = 3 + (settings.decisions.reorder_ms + settings.decisions.profile_wait_ms) / 1000
+        read_topics(settings.kafka.bootstrap, [topics.decisions], idle_s=quiet_s)
     finally:
         for job in jobs:
             job.cancel()
