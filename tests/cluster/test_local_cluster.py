@@ -5,7 +5,9 @@ the CLI as an operator runs it:
   mid-stream (the job restarts from its checkpoint once `cluster up` has replaced the TaskManager); `jobs stop`
   takes a savepoint that `submit --from-savepoint` resumes from, and `jobs cancel` ends it;
 - the whole pipeline (ingest, analytics, decisions) at parallelism 2 finds exactly the triggers of a replay
-  of the same city, with no late record, and its leads respect the contact cap."""
+  of the same city, with no late record, and its leads respect the contact cap;
+- the decision job at parallelism 2, a TaskManager killed halfway through the triggers, decides exactly as the
+  pure rules do (after de-duplication by id), none over the contact cap."""
 
 from __future__ import annotations
 
@@ -222,3 +224,84 @@ def test_whole_pipeline_at_parallelism_2_finds_exactly_the_replays_triggers(clus
     assert leads and max(per_subscriber.values()) <= settings.decisions.max_leads_per_subscriber
     for job in ("decisions", "analytics", "ingest"):
         assert cli(config, "jobs", "cancel", job).returncode == 0
+
+
+def test_decisions_at_parallelism_2_lose_no_lead_to_a_taskmanager_kill(cluster, replayed_city, tmp_path):
+    """The decision job at parallelism 2 fed the replayed city's behaviour, then its triggers in two halves with a
+    TaskManager killed with SIGKILL in between: after de-duplication by id its decisions and leads are exactly
+    the pure rules applied in ts order (none missing, none invented) and no subscriber is over the contact cap,
+    so the restored state carried every contact record across the crash."""
+    from collections import Counter
+
+    from tests.jobs.test_decisions import _sequential_reference
+    from tests.jobs.test_triggers import _msisdn
+    from touchpoint.clients.kafka_io import committed
+    from touchpoint.flink.pipeline import default_group
+
+    base, _ = cluster
+    city, replay_settings, replay_out = replayed_city
+    want_decisions, want_leads = _sequential_reference(city, replay_settings, replay_out)
+    assert want_leads and not [k for k, v in want_decisions.items() if v[1] == "budget"]  # budgets need global order
+
+    suffix = time.time_ns()
+    settings = base.model_copy(deep=True)
+    for key, name in base.topics.model_dump().items():
+        setattr(settings.topics, key, f"dk-{name}-{suffix}")
+    settings.decisions.profile_wait_ms = 2000  # roamers have no profile: decide them soon
+    stack.create_topics(settings.kafka.bootstrap, stack.all_topics(settings), 4)
+    config = write_settings(settings, tmp_path / "config.yaml")
+    for args in (("campaigns", "publish", str(ROOT / "campaigns")), ("reference", "publish", str(city / "reference"))):
+        assert cli(config, *args).returncode == 0
+    t = settings.topics
+    triggers = sorted(
+        (x for x in (replay_out / "triggers.jsonl").read_bytes().splitlines() if x.strip()),
+        key=lambda x: (json.loads(x)["ts"], json.loads(x)["trigger_id"]),
+    )
+    behaviour = [x for x in (replay_out / "behaviour.jsonl").read_bytes().splitlines() if x.strip()]
+
+    def send(key: str, lines: list[bytes]) -> None:
+        with RateLimitedProducer(settings) as producer:  # keyed: a subscriber's records in order, in one partition
+            for line in lines:
+                producer.send(key, line, key=_msisdn(line))
+
+    def decided() -> dict[tuple, tuple]:
+        got = consume(settings.kafka.bootstrap, [t.decisions], idle_s=3, timeout_s=60)[t.decisions]
+        return {
+            (d["trigger_id"], d["campaign_id"]): (d["result"], d.get("reason"), d.get("detail"))
+            for d in map(json.loads, got)
+        }
+
+    out = cli(config, "submit", "decisions", "--parallelism", "2")
+    assert out.returncode == 0, out.stderr
+    send("behaviour", behaviour)
+    group = default_group(settings, "decisions")
+    deadline = time.monotonic() + 180
+    while committed(settings.kafka.bootstrap, group, [t.behaviour], 4)[t.behaviour] < len(behaviour):
+        assert time.monotonic() < deadline, "the decision job did not take in the behaviour"
+        time.sleep(0.5)
+
+    half = len(triggers) // 2
+    send("triggers", triggers[:half])
+    deadline = time.monotonic() + 180
+    while committed(settings.kafka.bootstrap, group, [t.triggers], 4)[t.triggers] < half:
+        assert time.monotonic() < deadline, "the first half of the triggers was not checkpointed"
+        time.sleep(0.5)
+    job = rest.find(settings.cluster.rest_url, "decisions")
+    os.kill(local.status(settings).taskmanagers[0].pid, signal.SIGKILL)
+    send("triggers", triggers[half:])
+    up = cli(config, "cluster", "up", timeout=180)
+    assert up.returncode == 0, up.stderr
+
+    deadline = time.monotonic() + 300
+    while set(got := decided()) != set(want_decisions):
+        assert time.monotonic() < deadline, f"{len(set(want_decisions) - set(got))} decisions missing after 300 s"
+    assert got == want_decisions
+    leads = [json.loads(x) for x in consume(settings.kafka.bootstrap, [t.leads], idle_s=3, timeout_s=60)[t.leads]]
+    assert {x["lead_id"] for x in leads} == set(want_leads)
+    per_subscriber = Counter(x["msisdn"] for x in {x["lead_id"]: x for x in leads}.values() if not x["control"])
+    assert max(per_subscriber.values()) <= settings.decisions.max_leads_per_subscriber
+    # the same job restarted from its checkpoint, having noticed the loss
+    assert rest.find(settings.cluster.rest_url, "decisions").id == job.id
+    history = rest._call(settings.cluster.rest_url, f"/jobs/{job.id}/exceptions").get("exceptionHistory", {})
+    assert history.get("entries"), "the job did not notice the TaskManager it lost"
+    assert cli(config, "jobs", "cancel", "decisions").returncode == 0
