@@ -33,8 +33,6 @@ def _first_line(e: Exception) -> str:
 #: seconds between two progress reports of a replay
 PROGRESS_S = 2.0
 
-#: The watermark of reference topics (9999-12-31): they never hold a temporal join back (create_reference).
-END_OF_TIME_MS = 253_402_300_799_000
 #: A reference topic's partition without rows (or a source subtask without a partition) stops holding the
 #: join back after this long. Rows published before a job starts are read well within it.
 REFERENCE_IDLE = "10 s"
@@ -215,10 +213,12 @@ class Pipeline:
         Every row is valid from the epoch: a version applies to every event not yet joined when it arrives ("from
         now on"), whatever the events' own times. A replay's file holds the joins back until it is read whole
         (its watermark is the epoch until the source ends), so a replay is exact. A topic never ends: its
-        watermark is the end of time, so that it never holds a join back (a profile change every second would
-        otherwise stall the join for good); partitions without rows go idle after ``REFERENCE_IDLE``. The price:
-        on a fresh start over a backlog, events read in the first moments may be joined before the reference
-        rows are (docs/operations.md, reference data); a restored job has them in its state."""
+        watermark is the publish time (Kafka timestamp) of the newest row read, so at a start the joins wait for
+        events newer than the reference rows until the topic is read to its end (then quiet for
+        ``REFERENCE_IDLE``, when it stops holding them back), and later changes, published now, hold nothing
+        back. Events older than the reference rows (a replayed past, the demo's simulated days) are not held: at
+        a fresh start over such a backlog an event joined before its cell's row was read is not located
+        (docs/operations.md, reference data); a restored job has the rows in its state."""
         if self.mode == "streaming" and path is None:
             # upsert-kafka always reads the topic from its start; the group's offsets, committed at each
             # checkpoint, only show how far the job has read (lag)
@@ -243,8 +243,12 @@ class Pipeline:
                 for row in rows:
                     w.writerow([format_value(v) for v in row.values()])
             opts = {"connector": "filesystem", "path": str(target), "format": "csv", "csv.null-literal": ""}
-        watermark = f"TO_TIMESTAMP_LTZ({END_OF_TIME_MS}, 3)" if opts["connector"] == "upsert-kafka" else "valid_from"
-        attrs = f",\n  valid_from AS TO_TIMESTAMP_LTZ(0, 3),\n  WATERMARK FOR valid_from AS {watermark}"
+        if opts["connector"] == "upsert-kafka":
+            published = ",\n  published TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL"
+            watermark = "published"
+        else:
+            published, watermark = "", "valid_from"
+        attrs = f"{published},\n  valid_from AS TO_TIMESTAMP_LTZ(0, 3),\n  WATERMARK FOR valid_from AS {watermark}"
         self.execute(table_file, connector=_options(opts), time_attributes=attrs)
 
     def create_reference_lines(self, table_file: str, name: str) -> None:

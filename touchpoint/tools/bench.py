@@ -228,10 +228,12 @@ def run_bench(
 
         on_cluster = cluster_pipeline_runs(settings, seed, city_size(events))
         for p, (n_cluster, crun) in on_cluster.items():
+            last = ", ".join(f"{k} {v:.0f} s" for k, v in crun.done.items() if k != "ingest")
             print(
                 f"  cluster p{p}   {crun.seconds:6.1f} s  {n_cluster / crun.seconds:>9,.0f} ev/s  (local standalone "
-                f"cluster, 4 partitions; {crun.counts['triggers']:,} triggers, {crun.counts['decisions']:,} "
-                f"decisions, {crun.counts['leads']:,} leads)",
+                f"cluster, 4 partitions; ingest finished at {crun.done['ingest']:.0f} s; last record: {last})\n"
+                f"               {crun.counts['triggers']:,} triggers, {crun.counts['decisions']:,} decisions, "
+                f"{crun.counts['leads']:,} leads",
                 flush=True,
             )
 
@@ -311,6 +313,9 @@ def run_bench(
         "city_hours": _CITY_HOURS,
         "throughput": throughput,
         "pipeline": {"done_s": run.done, "counts": run.counts},
+        "cluster_pipeline": {
+            f"p{p}": {"events": n_c, "done_s": c.done, "counts": c.counts} for p, (n_c, c) in on_cluster.items()
+        },
         "latency_ms": {
             name: {"n": len(v), **{f"p{q}": percentile(v, q) for q in (50, 95, 99)}} if v else {}
             for name, v in lat.items()
