@@ -85,7 +85,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
     url = settings(args).cluster.rest_url
     job = rest.find(url, args.job)
-    rest.cancel(url, job)
+    rest.cancel(url, job.id)
     print(f"cancelled {job.job} ({job.id}); its retained checkpoints stay for --from-savepoint")
     return 0
 

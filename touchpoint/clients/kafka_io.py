@@ -14,6 +14,16 @@ from touchpoint.config import Settings
 from udfs.units import HOUR_MS
 
 
+def _produce(producer: Producer, topic: str, value: bytes | None, key: bytes | None, **kwargs) -> None:
+    """``producer.produce``, waiting for room while librdkafka's local queue is full."""
+    while True:
+        try:
+            producer.produce(topic, value, key=key, **kwargs)
+            return
+        except BufferError:
+            producer.poll(0.05)
+
+
 class RateLimitedProducer:
     """Produce simulator records to their topics, optionally at a target rate, with a progress line.
 
@@ -59,12 +69,7 @@ class RateLimitedProducer:
     def send(self, topic_key: str, value: bytes, key: bytes | None = None, partition: int | None = None) -> None:
         topic = getattr(self.settings.topics, topic_key)
         where = {} if partition is None else {"partition": partition}
-        while True:
-            try:
-                self._producer.produce(topic, value, key=key, on_delivery=self._delivered, **where)
-                break
-            except BufferError:
-                self._producer.poll(0.05)
+        _produce(self._producer, topic, value, key, on_delivery=self._delivered, **where)
         self.sent += 1
         self.sent_per_topic[topic_key] += 1
         if self.sent % 1000 == 0:
@@ -147,13 +152,8 @@ def deliver_all(
             "error_cb": on_error,
         }
     )
-    for topic, key, value in records:
-        while True:
-            try:
-                producer.produce(topic, value, key=key, on_delivery=on_delivery)
-                break
-            except BufferError:  # a large reference file: let the queue drain
-                producer.poll(0.05)
+    for topic, key, value in records:  # a large reference file waits for room in the queue
+        _produce(producer, topic, value, key, on_delivery=on_delivery)
     deadline = time.monotonic() + timeout_s
     while producer.flush(0.2) and time.monotonic() < deadline:
         if down_since and time.monotonic() - down_since[0] > unreachable_s:

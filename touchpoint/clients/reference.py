@@ -50,9 +50,9 @@ def rows(directory: Path, name: str, validate: bool = True) -> list[dict]:
 def records(directory: Path, validate: bool = True) -> Iterator[tuple[str, bytes, bytes]]:
     """``(topic key, Kafka key, value)`` for every row of every reference file in ``directory``, all validated
     first unless ``validate`` is false (files the simulator has just written)."""
-    found = [n for n in REFERENCE_NAMES if (directory / f"{n}.csv").is_file()]
     if not directory.is_dir():
         raise ReferenceError(f"reference: {directory}: not a directory")
+    found = [n for n in REFERENCE_NAMES if (directory / f"{n}.csv").is_file()]
     if not found:
         raise ReferenceError(f"reference: {directory}: none of {', '.join(n + '.csv' for n in REFERENCE_NAMES)}")
     data = {n: rows(directory, n, validate) for n in found}

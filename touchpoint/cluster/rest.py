@@ -82,8 +82,12 @@ def find(url: str, job: str) -> Job:
     return match[0]
 
 
-def cancel(url: str, job: Job) -> None:
-    _call(url, f"/jobs/{job.id}?mode=cancel", method="PATCH")
+#: States a job does not leave.
+ENDED = ("FINISHED", "FAILED", "CANCELED")
+
+
+def cancel(url: str, job_id: str) -> None:
+    _call(url, f"/jobs/{job_id}?mode=cancel", method="PATCH")
 
 
 def state(url: str, job_id: str) -> str:
@@ -106,7 +110,7 @@ class SubmittedJob:
     def wait(self, timeout: float = 3600.0) -> None:
         """Until a bounded job has finished; a job that failed or was cancelled raises."""
         deadline = time.monotonic() + timeout
-        while (now := self.status()) not in ("FINISHED", "FAILED", "CANCELED"):
+        while (now := self.status()) not in ENDED:
             if time.monotonic() > deadline:
                 raise ClusterError(f"{self.name} still {now} after {timeout:.0f} s")
             time.sleep(0.2)
@@ -115,8 +119,8 @@ class SubmittedJob:
 
     def cancel(self) -> None:
         with contextlib.suppress(ClusterError):  # already finished or cancelled
-            if self.status() not in ("FINISHED", "FAILED", "CANCELED"):
-                _call(self.url, f"/jobs/{self.job_id}?mode=cancel", method="PATCH")
+            if self.status() not in ENDED:
+                cancel(self.url, self.job_id)
 
 
 def stop_with_savepoint(url: str, job: Job, directory: str, timeout: float = 300.0) -> str:

@@ -230,6 +230,8 @@ class Pipeline:
                 "value.format": "json",
                 "scan.watermark.idle-timeout": REFERENCE_IDLE,
             }
+            published = ",\n  published TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL"
+            watermark = "published"
         else:
             import csv
 
@@ -243,10 +245,6 @@ class Pipeline:
                 for row in rows:
                     w.writerow([format_value(v) for v in row.values()])
             opts = {"connector": "filesystem", "path": str(target), "format": "csv", "csv.null-literal": ""}
-        if opts["connector"] == "upsert-kafka":
-            published = ",\n  published TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL"
-            watermark = "published"
-        else:
             published, watermark = "", "valid_from"
         attrs = f"{published},\n  valid_from AS TO_TIMESTAMP_LTZ(0, 3),\n  WATERMARK FOR valid_from AS {watermark}"
         self.execute(table_file, connector=_options(opts), time_attributes=attrs)
