@@ -32,6 +32,7 @@ JOBS = {
     "region_metrics": "jobs.region_metrics",
     "analytics": "jobs.analytics",
     "decisions": "jobs.decisions",
+    "effect": "jobs.effect",
     "passthrough": "jobs.passthrough",
 }
 

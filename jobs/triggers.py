@@ -10,8 +10,8 @@ from touchpoint.schemas import sql_list
 from udfs import trigger_kinds
 from udfs.units import HOUR_MS, MB, MINUTE_MS
 
-DESCRIPTION = "patterns over signaling- and xdr-normalised -> triggers (late events -> dlq)"
-INPUTS = ("signaling_normalised", "xdr_normalised")
+DESCRIPTION = "patterns over signaling-, xdr- and orders-normalised -> triggers (late events -> dlq)"
+INPUTS = ("signaling_normalised", "xdr_normalised", "orders_normalised")
 OUTPUTS = ("triggers", "dlq")
 #: Reference tables of the signaling kinds, then of the xDR kinds (read only when one of them is on).
 SIGNALING_REFERENCE = ("cells", "regions", "handsets", "number_ranges")
@@ -20,8 +20,13 @@ REFERENCE = SIGNALING_REFERENCE + XDR_REFERENCE
 
 
 def uses_xdr(kind: str) -> bool:
-    """Whether a kind is detected from xDRs (quota_<n>mb, abnormal_usage)."""
-    return trigger_kinds.spec(kind).source == "xdr"
+    """Whether a kind reads xDRs: those detected from them (quota_<n>mb, abnormal_usage) and zero_usage, whose
+    orders are cancelled by them."""
+    return trigger_kinds.spec(kind).source in ("xdr", "orders")
+
+
+def uses_orders(kind: str) -> bool:
+    return trigger_kinds.spec(kind).source == "orders"
 
 
 def parameters(settings: Settings) -> dict[str, object]:
@@ -42,11 +47,21 @@ def parameters(settings: Settings) -> dict[str, object]:
         "timezone": t.timezone,
         "billing_month": t.billing_month,
         "abnormal_usage_bytes": t.abnormal_usage_bytes,
+        "zero_usage_ms": t.zero_usage_window_ms,
+        "zero_usage_interval": _day_to_second(t.zero_usage_window_ms),
         # units (udfs/units.py), so that no recipe writes a number of its own
         "mb": MB,
         "hour_ms": HOUR_MS,
         "minute_ms": MINUTE_MS,
     }
+
+
+def _day_to_second(ms: int) -> str:
+    """A duration as a SQL ``DAY TO SECOND`` interval literal: 90_061_001 -> ``'1 01:01:01.001'``."""
+    days, ms = divmod(ms, 86_400_000)
+    hours, ms = divmod(ms, 3_600_000)
+    minutes, ms = divmod(ms, 60_000)
+    return f"{days} {hours:02d}:{minutes:02d}:{ms // 1000:02d}.{ms % 1000:03d}"
 
 
 def recipe(kind: str) -> tuple[str, dict[str, object]]:
@@ -60,8 +75,11 @@ def build(p: Pipeline) -> None:
     p.create_event_source("tables/signaling_normalised.sql", "signaling_normalised")
     kinds = p.settings.triggers.kinds
     xdr = any(uses_xdr(k) for k in kinds)
+    orders = any(uses_orders(k) for k in kinds)
     if xdr:
         p.create_event_source("tables/xdr_normalised.sql", "xdr_normalised")
+    if orders:
+        p.create_event_source("tables/orders_normalised.sql", "orders_normalised", optional=True)
     for name in SIGNALING_REFERENCE + (XDR_REFERENCE if xdr else ()):
         p.create_reference(f"tables/{name}.sql", name)
     # Global reference data, the same in both modes (not from the replay input): built by `make setup`.
@@ -70,7 +88,8 @@ def build(p: Pipeline) -> None:
     p.create_reference("tables/plmn.sql", "plmn", path=p.settings.paths.plmn)
     p.create_sink("tables/triggers.sql", "triggers", fmt="raw")
     p.create_sink("tables/dlq.sql", "dlq")
-    params = parameters(p.settings)
+    # a replay's end: zero_usage drops what its flush at the end of input would fire past the data
+    params = parameters(p.settings) | {"data_end": p.data_end(dict.fromkeys(INPUTS, "ts"))}
     p.execute("shared/signaling_on_time.sql")
     p.execute("triggers/late.sql")
     p.execute("triggers/located.sql", **params)
@@ -78,6 +97,9 @@ def build(p: Pipeline) -> None:
         p.execute("shared/xdr_on_time.sql")
         p.execute("triggers/xdr_late.sql")
         p.execute("triggers/xdr_usage.sql", **params)
+    if orders:
+        p.execute("triggers/orders_on_time.sql")
+        p.execute("triggers/orders_late.sql")
     for kind in kinds:
         path, extra = recipe(kind)
         p.execute(path, **params, **extra)

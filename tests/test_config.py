@@ -43,7 +43,6 @@ def test_config_env_var_names_the_file(tmp_path, monkeypatch):
         ("triggers:\n  billing_month: '2026-13'\n", "triggers.billing_month"),
         ("triggers:\n  quota_thresholds_mb: [5, 5]\n", "triggers.quota_thresholds_mb"),
         ("triggers:\n  kinds: [teleport]\n", "triggers.kinds"),
-        ("triggers:\n  kinds: [zero_usage]\n", "triggers.kinds"),  # defined, not detected yet
         ("triggers:\n  kinds: [quota_10mb]\n", "triggers.kinds"),  # 10 is not a threshold
     ],
 )

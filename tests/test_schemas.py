@@ -13,6 +13,7 @@ from touchpoint.schemas import SCHEMA_DIR, errors, schema
 TOPIC_SCHEMAS = {
     "signaling_normalised": "signaling",
     "xdr_normalised": "xdr",
+    "orders_normalised": "orders",
     "region_metrics": "region-metrics",
 } | {name: f"reference/{name}" for name in REFERENCE_NAMES}
 NOT_CONTRACTS = {"passthrough"}  # benchmark scratch topic

@@ -92,13 +92,18 @@ class Topics(_Section):
     number_ranges: str = "reference-number-ranges"
     signaling_normalised: str = "signaling-normalised"
     xdr_normalised: str = "xdr-normalised"
+    orders_normalised: str = "orders-normalised"
     behaviour: str = "behaviour"
     triggers: str = "triggers"
     region_metrics: str = "region-metrics"
     leads: str = "leads"
     #: One record per (trigger, matching campaign): the lead, or why there was none.
     decisions: str = "decisions"
+    #: Delivery reports of the outbound systems, and each lead's conversion or expiry (the effect job).
     outcomes: str = "outcomes"
+    #: Treatment vs control conversion per campaign, campaign and day, trigger kind and programme; keyed by group,
+    #: the latest record of a group wins.
+    uplift: str = "uplift"
     dlq: str = "dlq"
     traffic: str = "traffic"
     #: Output of the benchmark baseline job only.
@@ -224,7 +229,7 @@ class Triggers(_Section):
     def _kinds(cls, v: list[str] | None, info: ValidationInfo) -> list[str]:
         if "quota_thresholds_mb" not in info.data:  # invalid itself: reported on its own
             return v or []
-        detectable = trigger_kinds.names(info.data["quota_thresholds_mb"], detected_only=True)
+        detectable = trigger_kinds.names(info.data["quota_thresholds_mb"])
         for kind in v or ():
             if kind not in detectable:
                 threshold = trigger_kinds.quota_threshold(kind)
@@ -271,6 +276,11 @@ class Decisions(_Section):
     timezone: TimeZone = "Asia/Shanghai"
     #: A lead is worth nothing this long after its trigger: it expires (``expires_at``).
     lead_validity_hours: float = Field(48.0, gt=0)
+    #: A lead's attribution window (docs/effect.md) unless its campaign sets ``attribution_days``.
+    attribution_days: float = Field(7.0, gt=0)
+    #: The global holdout: this share (percent) of subscribers, stable by msisdn, gets no marketing at all: every
+    #: lead of theirs is a control lead (reason ``holdout``). The effect job measures the programme against them.
+    holdout_percent: float = Field(2.0, ge=0, le=100)
     #: At most this many marketing leads (control-group leads excluded) per subscriber per window.
     max_leads_per_subscriber: int = Field(3, ge=0)
     contact_window_hours: float = Field(48.0, gt=0)
@@ -316,11 +326,23 @@ class Simulator(_Section):
     chunk_subscribers: int = Field(20_000, ge=1)
     #: Inbound roamers (foreign or other-province numbers), as a share of subscribers.
     roamer_fraction: float = Field(0.01, ge=0, le=1)
-    #: The simulated outbound systems and customers (touchpoint/simulator/outbound.py), for the campaign funnel:
-    #: share of leads delivered, and of delivered (treatment) or control leads that convert within validity.
+    #: The simulated outbound systems and customers (touchpoint/simulator/outbound.py), for the campaign funnel
+    #: and effect tracking: the share of treatment leads delivered.
     delivery_rate: float = Field(0.95, ge=0, le=1)
-    conversion_rate: float = Field(0.12, ge=0, le=1)
+    #: The base rate: a customer buys the offered product anyway (control leads, undelivered leads).
     control_conversion_rate: float = Field(0.03, ge=0, le=1)
+    #: What a delivered offer adds to the base rate, unless ``campaign_uplift`` names the campaign.
+    uplift: float = Field(0.09, ge=0, le=1)
+    campaign_uplift: dict[str, float] = {}
+    #: Share of conversions whose order names the lead (a reply to the SMS); BOSS orders name none.
+    order_names_lead_rate: float = Field(0.5, ge=0, le=1)
+
+
+class Effect(_Section):
+    """Effect tracking (docs/effect.md): which orders convert which leads, and the uplift over control leads."""
+
+    #: Below this many leads in either arm (treatment, control) an uplift is "not enough data".
+    min_sample: int = Field(30, ge=1)
 
 
 class RegionMetrics(_Section):
@@ -375,6 +397,7 @@ class Settings(BaseSettings):
     decisions: Decisions = Decisions()
     tags: Tags = Tags()
     simulator: Simulator = Simulator()
+    effect: Effect = Effect()
     region_metrics: RegionMetrics = RegionMetrics()
     clickhouse: ClickHouse = ClickHouse()
     loader: Loader = Loader()

@@ -160,11 +160,15 @@ class Campaign:
     dynamic: tuple[Condition, ...]
     offer_id: str
     message: str
+    #: the product whose order converts a lead (docs/effect.md)
+    product_id: str
     channels: tuple[str, ...]
     priority: int
     cooldown_hours: float
     daily_budget: int | None
     control_percent: float
+    #: the attribution window; None: decisions.attribution_days
+    attribution_days: float | None = None
 
     def active_at(self, ts: int) -> bool:
         return self.status == "active" and self.start_ms <= ts < self.end_ms
@@ -328,9 +332,11 @@ def parse_campaign(obj: Any) -> Campaign:
         dynamic=dynamic,
         offer_id=obj["offer"]["id"],
         message=obj["offer"]["message"],
+        product_id=obj["offer"].get("product", obj["offer"]["id"]),
         channels=tuple(obj["channels"]),
         priority=obj["priority"],
         cooldown_hours=float(obj.get("cooldown_hours", 0)),
         daily_budget=obj.get("daily_budget"),
         control_percent=float(obj.get("control_percent", 0)),
+        attribution_days=obj.get("attribution_days"),
     )

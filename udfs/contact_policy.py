@@ -25,6 +25,10 @@ class Policy:
     quiet_start: time = time(21, 0)
     quiet_end: time = time(8, 0)
     location_kinds: frozenset[str] = frozenset()
+    #: default attribution window of a lead (a campaign may set its own)
+    attribution_ms: int = 7 * 24 * HOUR_MS
+    #: share (percent) of subscribers in the global holdout
+    holdout_percent: float = 0.0
 
     @classmethod
     def from_settings(cls, d) -> Policy:
@@ -36,6 +40,8 @@ class Policy:
             d.quiet_start,
             d.quiet_end,
             frozenset(d.location_kinds),
+            round(d.attribution_days * 24 * HOUR_MS),
+            d.holdout_percent,
         )
 
 
@@ -79,6 +85,14 @@ def in_control_group(msisdn: str, campaign_id: str, percent: float) -> bool:
     if percent <= 0:
         return False
     return int(_hash("control", campaign_id, msisdn)[:8], 16) % 10_000 < percent * 100
+
+
+def in_holdout(msisdn: str, percent: float) -> bool:
+    """The global holdout: a stable share of subscribers who get no marketing at all (every lead of theirs is a
+    control lead), against whom the whole programme's uplift is measured (docs/effect.md)."""
+    if percent <= 0:
+        return False
+    return int(_hash("holdout", msisdn)[:8], 16) % 10_000 < percent * 100
 
 
 def lead_id(msisdn: str, campaign_id: str, trigger_id: str) -> str:

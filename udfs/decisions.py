@@ -19,7 +19,7 @@ records (:func:`charge_daily_budget`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from udfs.contact_policy import (
     Policy,
     decision_id,
     in_control_group,
+    in_holdout,
     lead_id,
     local_day,
     local_time,
@@ -170,7 +171,8 @@ def decide(
         d.suppress("lower_priority", winner.campaign.id)
 
     c = winner.campaign
-    control = in_control_group(trigger["msisdn"], c.id, c.control_percent)
+    holdout = in_holdout(trigger["msisdn"], policy.holdout_percent)
+    control = holdout or in_control_group(trigger["msisdn"], c.id, c.control_percent)
     deliver_at = next_allowed(ts, policy)
     expires_at = ts + policy.lead_validity_ms
     if contacts.cap_reached(ts, policy):
@@ -182,20 +184,25 @@ def decide(
         winner.deliver_at = deliver_at
         if deliver_at > ts:
             winner.reason = "deferred_quiet_hours"
-        winner.lead = _lead(trigger, c, profile, handset, ctx, ref, policy, control, deliver_at, expires_at)
+        winner.lead = _lead(trigger, c, profile, handset, ctx, ref, policy, control, deliver_at, expires_at, holdout)
         contacts.record(trigger["trigger_id"], ts, c.id, delivered=not control)
     return decisions
 
 
+#: The reasons decided before a campaign's audience is looked at: the campaign is not running, or the subscriber
+#: may not be marketed to (:func:`_subscriber_block`).
+BEFORE_AUDIENCE = ("campaign_inactive", "no_profile", "no_consent", "no_location_consent", "do_not_disturb")
+
+
 def _subscriber_block(profile: dict | None, kind: str, policy: Policy) -> str | None:
     if profile is None:
-        return "no_profile"
+        return BEFORE_AUDIENCE[1]
     if not profile.get("consent_marketing"):
-        return "no_consent"
+        return BEFORE_AUDIENCE[2]
     if kind in policy.location_kinds and not profile.get("consent_location"):
-        return "no_location_consent"
+        return BEFORE_AUDIENCE[3]
     if profile.get("do_not_disturb"):
-        return "do_not_disturb"
+        return BEFORE_AUDIENCE[4]
     return None
 
 
@@ -210,6 +217,7 @@ def _lead(
     control: bool,
     deliver_at: int,
     expires_at: int,
+    holdout: bool = False,
 ) -> dict[str, Any]:
     region = ref.regions.get(ctx.get("region_id") or "")
     values = dict(ctx) | {
@@ -227,13 +235,16 @@ def _lead(
     reasons += [f"audience:{x.field} {x.op} {x.value}" for x in c.static + c.dynamic]
     if deliver_at > trigger["ts"]:
         reasons.append("deferred:quiet_hours")
-    if control:
+    if holdout:
+        reasons.append("holdout")
+    elif control:
         reasons.append("control_group")
     return {
         "lead_id": lead_id(trigger["msisdn"], c.id, trigger["trigger_id"]),
         "msisdn": trigger["msisdn"],
         "campaign_id": c.id,
         "offer_id": c.offer_id,
+        "product_id": c.product_id,
         "channel": c.channels[0],
         "channels": list(c.channels),
         "message": c.render(values),
@@ -242,7 +253,10 @@ def _lead(
         "trigger_ts": trigger["ts"],
         "deliver_at": deliver_at,
         "expires_at": expires_at,
+        "attribution_until": deliver_at
+        + (round(c.attribution_days * 24 * HOUR_MS) if c.attribution_days else policy.attribution_ms),
         "control": control,
+        "holdout": holdout,
         "reasons": reasons,
     }
 
@@ -265,3 +279,39 @@ def charge_daily_budget(
         return None
     spent[day] = spent.get(day, 0) + 1
     return lead
+
+
+def decide_in_order(
+    triggers: Iterable[dict[str, Any]],
+    campaigns: list[Campaign],
+    profiles: Mapping[str, dict],
+    buckets: Mapping[str, dict[int, tuple]],
+    policy: Policy,
+    ref: Reference,
+    tag_settings,
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Every trigger in ts order (then id) through the rules, with all behaviour and profiles at hand and every
+    campaign's daily budget charged: what a replay of the decision job decides, without Flink (the job's
+    reference in tests, and ``touchpoint campaigns backtest``). ``buckets``: msisdn -> hour -> compact bucket.
+    Returns (decisions record, lead or None) per decision, in order."""
+    contacts: dict[str, Contacts] = {}
+    budgets: dict[str, dict[str, int]] = {}
+    out = []
+    for trig in sorted(triggers, key=lambda x: (x["ts"], x["trigger_id"])):
+        m = trig["msisdn"]
+        for d in decide(
+            trig,
+            campaigns,
+            profiles.get(m),
+            buckets.get(m, {}),
+            contacts.setdefault(m, Contacts()),
+            policy,
+            ref,
+            tag_settings,
+        ):
+            record = d.record(0)
+            lead = charge_daily_budget(
+                budgets.setdefault(d.campaign.id, {}), d.campaign.daily_budget, record, d.lead, policy.timezone
+            )
+            out.append((record, lead))
+    return out

@@ -4,8 +4,9 @@ This is the readable specification. The job runs the same rules on the JVM (jvm/
 line costs no trip to Python; tests/jobs/test_ingest.py holds the two equal on the same lines.
 
 The first defect found wins, in this order: ``bad_json`` (not a JSON object), ``missing_field`` (a
-required field absent or null), ``unknown_event_type``, ``invalid_value`` (wrong type or format),
-``ts_out_of_range``. ``detail`` names the field (or the offending value for the last two).
+required field absent or null), ``unknown_event_type`` (signaling) or ``unknown_action`` (orders),
+``invalid_value`` (wrong type or format), ``ts_out_of_range``. ``detail`` names the field (or the offending
+value for ``unknown_*`` and ``ts_out_of_range``).
 """
 
 from __future__ import annotations
@@ -49,12 +50,51 @@ XDR_FIELDS = (
     "bytes_down",
     "duration_s",
 )
+ORDERS_FIELDS = ("order_id", "ts", "msisdn", "product_id", "product_kind", "action", "channel", "lead_id")
 
-#: position of ``rat`` in each field tuple (normalised on every valid record)
-_SIGNALING_RAT = SIGNALING_FIELDS.index("rat")
-_XDR_RAT = XDR_FIELDS.index("rat")
-_SIGNALING_REQUIRED = ("event_id", "event_type", "ts", "msisdn", "imsi")
-_XDR_REQUIRED = ("event_id", "ts", "msisdn", "imsi", "rat", "bytes_up", "bytes_down")
+
+@dataclass(frozen=True)
+class _Shape:
+    """What one source's records look like to the rules."""
+
+    fields: tuple[str, ...]
+    required: tuple[str, ...]
+    #: the record's id field (kept on a dead letter)
+    id_field: str
+    #: the field whose value names the record's type, and the reason when the value is unknown
+    type_field: str | None = None
+    type_reason: str = ""
+    #: a field with a closed vocabulary (besides the type), and whether it is normalised ("g3 " -> "G3")
+    vocab_field: str | None = None
+    normalise: bool = False
+    has_imsi: bool = True
+
+
+_SIGNALING = _Shape(
+    SIGNALING_FIELDS,
+    ("event_id", "event_type", "ts", "msisdn", "imsi"),
+    "event_id",
+    "event_type",
+    "unknown_event_type",
+    "rat",
+    normalise=True,
+)
+_XDR = _Shape(
+    XDR_FIELDS,
+    ("event_id", "ts", "msisdn", "imsi", "rat", "bytes_up", "bytes_down"),
+    "event_id",
+    vocab_field="rat",
+    normalise=True,
+)
+_ORDERS = _Shape(
+    ORDERS_FIELDS,
+    ("order_id", "ts", "msisdn", "product_id", "product_kind", "action"),
+    "order_id",
+    "action",
+    "unknown_action",
+    "product_kind",
+    has_imsi=False,
+)
 _INTS = frozenset({"lac", "cell_id", "duration_s", "bytes_up", "bytes_down"})
 _NON_NEGATIVE = frozenset({"duration_s", "bytes_up", "bytes_down"})
 #: integers the normalised topics carry as INT (32 bits); a larger value is invalid, not wrapped around
@@ -77,18 +117,23 @@ class IngestRules:
     ts_max_ms: int
     event_types: frozenset[str]
     rats: frozenset[str]
+    actions: frozenset[str] = frozenset()
+    product_kinds: frozenset[str] = frozenset()
 
     def check_signaling(self, line: str) -> tuple:
         """Typed ``SIGNALING_FIELDS``, then ``reason``, ``detail`` and ``raw`` (all None when valid)."""
-        return self._check(line, SIGNALING_FIELDS, _SIGNALING_REQUIRED, _SIGNALING_RAT, signaling=True)
+        return self._check(line, _SIGNALING, self.event_types, self.rats)
 
     def check_xdr(self, line: str) -> tuple:
         """Typed ``XDR_FIELDS``, then ``reason``, ``detail`` and ``raw`` (all None when valid)."""
-        return self._check(line, XDR_FIELDS, _XDR_REQUIRED, _XDR_RAT, signaling=False)
+        return self._check(line, _XDR, frozenset(), self.rats)
 
-    def _check(
-        self, line: str, fields: tuple[str, ...], required: tuple[str, ...], rat_at: int, signaling: bool
-    ) -> tuple:
+    def check_orders(self, line: str) -> tuple:
+        """Typed ``ORDERS_FIELDS``, then ``reason``, ``detail`` and ``raw`` (all None when valid)."""
+        return self._check(line, _ORDERS, self.actions, self.product_kinds)
+
+    def _check(self, line: str, shape: _Shape, types: frozenset[str], vocab: frozenset[str]) -> tuple:
+        fields = shape.fields
         try:
             rec = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -96,14 +141,15 @@ class IngestRules:
         if not isinstance(rec, dict):
             return (None,) * len(fields) + ("bad_json", "not a JSON object", line)
         values = [rec.get(f) for f in fields]
-        problem = self._problem(rec, fields, required, signaling)
+        problem = self._problem(rec, shape, types, vocab)
         if problem is None:
-            if values[rat_at] is not None:  # normalise "g3 " -> "G3"
-                values[rat_at] = values[rat_at].strip().upper()
+            at = fields.index(shape.vocab_field) if shape.normalise else -1
+            if at >= 0 and values[at] is not None:  # normalise "g3 " -> "G3"
+                values[at] = values[at].strip().upper()
             return (*values, None, None, None)
-        # Keep what is usable for the DLQ record (event_id, ts) only when it has the right type.
+        # Keep what is usable for the DLQ record (its id, ts) only when it has the right type.
         safe = tuple(
-            v if (f == "event_id" and isinstance(v, str)) or (f == "ts" and _is_int(v)) else None
+            v if (f == shape.id_field and isinstance(v, str)) or (f == "ts" and _is_int(v)) else None
             for f, v in zip(fields, values)
         )
         # The rejected line travels with its reason, so the DLQ branch needs nothing but this result
@@ -111,28 +157,30 @@ class IngestRules:
         return safe + problem + (line,)
 
     def _problem(
-        self, rec: dict, fields: tuple[str, ...], required: tuple[str, ...], signaling: bool
+        self, rec: dict, shape: _Shape, types: frozenset[str], vocab: frozenset[str]
     ) -> tuple[str, str] | None:
-        for f in required:
+        for f in shape.required:
             if rec.get(f) is None:
                 return "missing_field", f
-        if signaling:
-            etype = rec["event_type"]
-            if not isinstance(etype, str) or etype not in self.event_types:
-                return "unknown_event_type", etype if isinstance(etype, str) else "not a string"
+        if shape.type_field:
+            etype = rec[shape.type_field]
+            if not isinstance(etype, str) or etype not in types:
+                return shape.type_reason, etype if isinstance(etype, str) else "not a string"
             if etype == "mo_call" and rec.get("called_number") is None:
                 return "missing_field", "called_number"
         ts = rec["ts"]
         if not _is_int(ts):
             return "invalid_value", "ts"
-        for f, pattern in (("msisdn", _MSISDN), ("imsi", _IMSI)):
+        for f, pattern in (("msisdn", _MSISDN), ("imsi", _IMSI))[: 2 if shape.has_imsi else 1]:
             v = rec[f]
             if not isinstance(v, str) or not pattern.fullmatch(v):
                 return "invalid_value", f
-        rat = rec.get("rat")
-        if rat is not None and (not isinstance(rat, str) or rat.strip().upper() not in self.rats):
-            return "invalid_value", "rat"
-        for f in fields:  # unknown extra fields are ignored: producers may add fields before we do
+        if shape.vocab_field:
+            v = rec.get(shape.vocab_field)
+            norm = v.strip().upper() if shape.normalise and isinstance(v, str) else v
+            if v is not None and (not isinstance(v, str) or norm not in vocab):
+                return "invalid_value", shape.vocab_field
+        for f in shape.fields:  # unknown extra fields are ignored: producers may add fields before we do
             v = rec.get(f)
             if v is None:
                 continue

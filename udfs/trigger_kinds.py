@@ -32,8 +32,6 @@ class TriggerKind:
     context: tuple[str, ...]
     #: the kind reveals where the subscriber is, so a lead needs location consent
     location: bool = False
-    #: the triggers job has a recipe for it (``sql/triggers/kinds/<name>.sql``)
-    detected: bool = True
     #: one kind per quota threshold (``quota_<n>mb``)
     per_threshold: bool = False
 
@@ -68,7 +66,7 @@ KINDS: tuple[TriggerKind, ...] = (
     TriggerKind("power_on", "signaling", ("off_minutes",)),
     TriggerKind("call_forward_set", "signaling", ("forward_to",)),
     TriggerKind("quota", "xdr", ("threshold_mb", "remaining_bytes"), per_threshold=True),
-    TriggerKind("zero_usage", "orders", ("order_id", "product_id"), detected=False),
+    TriggerKind("zero_usage", "orders", ("order_id", "product_id")),
     TriggerKind("abnormal_usage", "xdr", ("hour_start", "bytes")),
 )
 
@@ -106,13 +104,10 @@ def describe_names() -> list[str]:
     return [("quota_<n>mb" if k.per_threshold else k.name) for k in KINDS]
 
 
-def names(quota_thresholds_mb: Iterable[int], *, detected_only: bool = False) -> list[str]:
-    """Every kind for these quota thresholds (highest first), in catalogue order; ``detected_only``: only those
-    the triggers job has a recipe for."""
+def names(quota_thresholds_mb: Iterable[int]) -> list[str]:
+    """Every kind for these quota thresholds (highest first), in catalogue order."""
     out: list[str] = []
     for k in KINDS:
-        if detected_only and not k.detected:
-            continue
         if k.per_threshold:
             out += [quota_kind(t) for t in sorted(set(quota_thresholds_mb), reverse=True)]
         else:

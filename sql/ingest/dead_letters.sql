@@ -6,4 +6,8 @@ WHERE reason IS NOT NULL
 UNION ALL
 SELECT 'xdr', reason, detail, event_id, ts, `raw`
 FROM xdr_checked
+WHERE reason IS NOT NULL
+UNION ALL
+SELECT 'orders', reason, detail, order_id, ts, `raw`
+FROM orders_checked
 WHERE reason IS NOT NULL;

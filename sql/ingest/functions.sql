@@ -4,3 +4,5 @@
 CREATE TEMPORARY FUNCTION check_signaling AS 'touchpoint.ingest.CheckSignaling' LANGUAGE JAVA;
 
 CREATE TEMPORARY FUNCTION check_xdr AS 'touchpoint.ingest.CheckXdr' LANGUAGE JAVA;
+
+CREATE TEMPORARY FUNCTION check_orders AS 'touchpoint.ingest.CheckOrders' LANGUAGE JAVA;

@@ -9,3 +9,8 @@ INSERT INTO xdr_normalised
 SELECT event_id, ts, msisdn, imsi, imei, lac, cell_id, rat, apn, app, bytes_up, bytes_down, duration_s
 FROM xdr_checked
 WHERE reason IS NULL;
+
+INSERT INTO orders_normalised
+SELECT order_id, ts, msisdn, product_id, product_kind, action, channel, lead_id
+FROM orders_checked
+WHERE reason IS NULL;

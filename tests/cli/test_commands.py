@@ -31,6 +31,7 @@ def test_commands_nest_by_concern():
         "reference delete",
         "campaigns publish",
         "campaigns validate",
+        "campaigns backtest",
         "leads tail",
         "load",
         "db migrate",

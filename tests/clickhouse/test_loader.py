@@ -48,6 +48,7 @@ DISTINCT = {
     "region_metrics": "region_id, window_start",
     "outcomes": "outcome_id",
     "orders": "order_id",
+    "uplift": "uplift_id",
     "traffic": "source, event_type, window_start",
     "dlq": "dlq_id",
 }

@@ -499,7 +499,8 @@ def test_db_cli_migrate_status_prune_and_errors(tmp_path):
 
     out = run("migrate")
     assert out.returncode == 0, out.stderr
-    assert "applied 001_tables.sql" in out.stdout and "up to date, 4 migrations" in out.stdout
+    assert "applied 001_tables.sql" in out.stdout
+    assert f"up to date, {len(migrations.discover())} migrations" in out.stdout
     again = run("migrate")
     assert again.returncode == 0 and "applied" not in again.stdout.replace("up to date", "")
     status = run("status")

@@ -32,6 +32,7 @@ def make_lead(n: int, *, control: bool = False, created_at: int, msisdn: str = "
         "msisdn": msisdn,
         "campaign_id": "dial-114-12580",
         "offer_id": "12580-trial",
+        "product_id": "12580",
         "channel": "sms",
         "channels": ["sms", "outbound_call"],
         "message": f'Call 12580 "now" #{n}',
@@ -41,6 +42,7 @@ def make_lead(n: int, *, control: bool = False, created_at: int, msisdn: str = "
         "created_at": created_at,
         "deliver_at": ts + 3_600_000 * 11,
         "expires_at": ts + 48 * 3_600_000,
+        "attribution_until": ts + 3_600_000 * 11 + 7 * 24 * 3_600_000,
         "control": control,
         "reasons": ["trigger:dial_114", "priority:30"],
     }

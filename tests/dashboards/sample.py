@@ -11,10 +11,12 @@ from pathlib import Path
 
 from touchpoint.clickhouse.backends import connect
 from touchpoint.clickhouse.migrations import migrate
+from udfs.effect import uplift
 
 #: Recent, because dlq and loader_progress have a short TTL (14 and 7 days): older rows vanish at insert.
 T0 = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
 WINDOWS = 8  # 15-minute windows: 01:00 .. 03:00 UTC
+MIN_SAMPLE = 3  # effect.min_sample the sample was computed with: small, so some campaigns have an estimate
 
 #: (id, name, kind, lat, lon, typical subscribers present, typical G3 coverage)
 REGIONS = [
@@ -207,6 +209,30 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                 )
         expected["funnel"][cid] = f
         expected["control"][cid] = c
+        # the effect job's uplift records of the campaign: an earlier version, then the latest
+        counts = (c["treatment_leads"], c["treatment_converted"], c["control_leads"], c["control_converted"])
+        for version, part in ((1, 2), (2, 1)):
+            u = uplift(*(n // part for n in counts), min_sample=MIN_SAMPLE)
+            rows["uplift"].append(
+                (
+                    f"campaign|{cid}||",
+                    "campaign",
+                    cid,
+                    "",
+                    "",
+                    *(n // part for n in counts),
+                    u.treatment_rate,
+                    u.control_rate,
+                    u.absolute,
+                    u.relative,
+                    u.ci_low,
+                    u.ci_high,
+                    int(u.enough_data),
+                    version,
+                    _epoch_s(T0),
+                    _epoch_s(T0) * 1000,
+                )
+            )
     rows["outcomes"].append(rows["outcomes"][0])  # redelivered outcome
 
     for minute in range(WINDOWS * 15):
@@ -317,6 +343,27 @@ COLUMNS = {
         "order_id",
     ],
     "orders": ["order_id", "msisdn", "product_id", "product_kind", "action", "channel", "lead_id", "ts", "ts_ms"],
+    "uplift": [
+        "uplift_id",
+        "scope",
+        "campaign_id",
+        "trigger_kind",
+        "day",
+        "treatment_leads",
+        "treatment_converted",
+        "control_leads",
+        "control_converted",
+        "treatment_rate",
+        "control_rate",
+        "uplift",
+        "relative_uplift",
+        "ci_low",
+        "ci_high",
+        "enough_data",
+        "version",
+        "ts",
+        "ts_ms",
+    ],
     "traffic": ["window_start", "window_end", "source", "event_type", "events"],
     "loader_progress": ["ts", "topic", "partition", "committed", "end_offset", "lag", "rows", "group_id"],
     "dlq": ["source", "reason", "detail", "event_id", "ts", "event_ts_ms", "raw", "dlq_id"],

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.dashboards.sample import CAMPAIGNS, REGIONS, T0, WINDOWS, config_file, sample_data
+from tests.dashboards.sample import CAMPAIGNS, MIN_SAMPLE, REGIONS, T0, WINDOWS, config_file, sample_data
 from tests.support import run_cli
 from touchpoint.dashboards import check, model, queries
 from touchpoint.dashboards.macros import TimeRange, Variable, expand
+from udfs.effect import uplift
 
 # --- queries against ClickHouse ------------------------------------------------------------------------------------
 
@@ -75,13 +76,15 @@ def test_suppressions_and_control_group(sample):
     settings, expected = sample
     supp = {r["reason"]: r["suppressed"] for r in _run(settings, "touchpoint-campaigns", 4).dicts()}
     assert supp == dict(expected["suppressed"])
+    # the latest uplift record of each campaign, as the effect job computed it (udfs/effect.py)
     ctrl = {r["campaign"]: r for r in _run(settings, "touchpoint-campaigns", 6).dicts()}
+    assert set(ctrl) == set(expected["control"])
     for cid, c in expected["control"].items():
         assert {k: ctrl[cid][k] for k in c} == c, cid
-        if c["control_leads"]:
-            assert ctrl[cid]["uplift"] == pytest.approx(
-                c["treatment_converted"] / c["treatment_leads"] - c["control_converted"] / c["control_leads"], abs=2e-4
-            )
+        u = uplift(*c.values(), min_sample=MIN_SAMPLE)
+        assert (ctrl[cid]["uplift"], ctrl[cid]["ci_low"], ctrl[cid]["ci_high"]) == (u.absolute, u.ci_low, u.ci_high)
+        assert ctrl[cid]["estimate"] == ("yes" if u.enough_data else "not enough data")
+    assert {r["estimate"] for r in ctrl.values()} == {"yes", "not enough data"}  # the sample has both
 
 
 def test_pipeline_events_per_second_and_dlq(sample):

@@ -271,8 +271,8 @@ def _sequential_reference(city: Path, settings, out: Path) -> tuple[dict, dict]:
     from touchpoint.reference import read_reference_csv
     from udfs.behaviour import compact
     from udfs.campaigns import parse_campaign
-    from udfs.contact_policy import Contacts, Policy
-    from udfs.decisions import Reference, charge_daily_budget, decide
+    from udfs.contact_policy import Policy
+    from udfs.decisions import Reference, decide_in_order
 
     ref_dir = city / "reference"
     profiles = {r["msisdn"]: r for r in read_reference_csv(ref_dir / "profiles.csv")}
@@ -284,33 +284,14 @@ def _sequential_reference(city: Path, settings, out: Path) -> tuple[dict, dict]:
     buckets: dict[str, dict] = {}
     for b in map(json.loads, (out / "behaviour.jsonl").open()):
         buckets.setdefault(b["msisdn"], {})[b["hour_start"]] = compact(b)
-    policy, contacts, budgets = Policy.from_settings(settings.decisions), {}, {}
+    policy = Policy.from_settings(settings.decisions)
+    triggers = list(map(json.loads, (out / "triggers.jsonl").open()))
     decisions, leads = {}, {}
-    triggers = sorted(map(json.loads, (out / "triggers.jsonl").open()), key=lambda x: (x["ts"], x["trigger_id"]))
-    for trig in triggers:
-        m = trig["msisdn"]
-        ds = decide(
-            trig,
-            campaigns,
-            profiles.get(m),
-            buckets.get(m, {}),
-            contacts.setdefault(m, Contacts()),
-            policy,
-            ref,
-            settings.tags,
-        )
-        for d in ds:
-            record = d.record(0)
-            lead = charge_daily_budget(
-                budgets.setdefault(d.campaign.id, {}), d.campaign.daily_budget, record, d.lead, policy.timezone
-            )
-            decisions[(trig["trigger_id"], d.campaign.id)] = (
-                record["result"],
-                record.get("reason"),
-                record.get("detail"),
-            )
-            if lead:
-                leads[lead["lead_id"]] = lead
+    for record, lead in decide_in_order(triggers, campaigns, profiles, buckets, policy, ref, settings.tags):
+        key = (record["trigger_id"], record["campaign_id"])
+        decisions[key] = (record["result"], record.get("reason"), record.get("detail"))
+        if lead:
+            leads[lead["lead_id"]] = lead
     return decisions, leads
 
 

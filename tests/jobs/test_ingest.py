@@ -15,6 +15,9 @@ from touchpoint.schemas import errors
 
 pytestmark = pytest.mark.slow
 
+#: the raw inputs ingest reads; each has a ``<topic>-normalised`` output
+RAW = ("signaling", "xdr", "orders")
+
 HANDWRITTEN = {
     "signaling": [
         (
@@ -84,6 +87,33 @@ HANDWRITTEN = {
             ("missing_field", "rat"),
         ),
     ],
+    "orders": [
+        (
+            '{"order_id":"o1","ts":1762012800000,"msisdn":"13900000001","product_id":"data_package_50",'
+            '"product_kind":"data_package","action":"subscribe","channel":"sms","lead_id":null}',
+            None,
+        ),
+        (
+            '{"order_id":"o2","ts":1762012800000,"msisdn":"13900000001","product_id":"data_package_50",'
+            '"product_kind":"data_package","action":"upgrade"}',
+            ("unknown_action", "upgrade"),
+        ),
+        (
+            '{"order_id":"o3","ts":1762012800000,"msisdn":"13900000001","product_id":"data_package_50",'
+            '"product_kind":"spaceship","action":"subscribe"}',
+            ("invalid_value", "product_kind"),
+        ),
+        (
+            '{"order_id":"o4","ts":1762012800000,"msisdn":"13900000001","product_kind":"data_package",'
+            '"action":"subscribe"}',
+            ("missing_field", "product_id"),
+        ),
+        (
+            '{"order_id":"o5","ts":1762012800000,"msisdn":"13900000001","product_id":"data_package_50",'
+            '"product_kind":"data_package","action":"subscribe","lead_id":7}',
+            ("invalid_value", "lead_id"),
+        ),
+    ],
 }
 
 
@@ -106,6 +136,9 @@ def test_handwritten_defects_get_exact_reasons(tmp_path):
     s1 = next(r for r in sig if r["event_id"] == "s1")
     assert s1["rat"] == "G3" and s1["cell_id"] == 4101001 and s1["called_number"] == "114"  # typed, normalised
     assert [r["event_id"] for r in _lines(out / "xdr-normalised.jsonl")] == ["x1"]
+    assert [r["order_id"] for r in _lines(out / "orders-normalised.jsonl")] == ["o1"]
+    # a dead order keeps its id (the DLQ's event_id) and ts
+    assert {r["event_id"] for r in _lines(out / "dlq.jsonl") if r["source"] == "orders"} == {"o2", "o3", "o4", "o5"}
 
 
 def _expected_valid(path: Path, schema: str, settings) -> tuple[list[dict], list[str]]:
@@ -146,14 +179,14 @@ def city_replay(small_city, tmp_path_factory):
 def test_simulated_city_split_matches_schema_oracle_and_simulator(small_city, city_replay):
     settings, out = city_replay
     dlq = _lines(out / "dlq.jsonl")
-    for topic, normalised in (("signaling", "signaling-normalised"), ("xdr", "xdr-normalised")):
+    for topic in RAW:
         valid, invalid = _expected_valid(small_city / f"{topic}.jsonl", topic, settings)
-        got = _lines(out / f"{normalised}.jsonl")
+        got = _lines(out / f"{topic}-normalised.jsonl")
         assert sorted(map(_key, got)) == sorted(map(_key, valid))
         assert sum(1 for r in dlq if r["source"] == topic) == len(invalid)
     # nothing lost: every raw line is either normalised or a dead letter
-    raw = sum(len((small_city / f"{t}.jsonl").read_text().splitlines()) for t in ("signaling", "xdr"))
-    normalised = sum(len(_lines(out / f"{t}.jsonl")) for t in ("signaling-normalised", "xdr-normalised"))
+    raw = sum(len((small_city / f"{t}.jsonl").read_text().splitlines()) for t in RAW)
+    normalised = sum(len(_lines(out / f"{t}-normalised.jsonl")) for t in RAW)
     assert normalised + len(dlq) == raw
     # the DLQ reasons are exactly the defects the simulator planted
     planted = json.loads((small_city / "summary.json").read_text())["malformed"]
@@ -162,33 +195,25 @@ def test_simulated_city_split_matches_schema_oracle_and_simulator(small_city, ci
 
 def test_streaming_gives_the_same_split_as_replay(small_city, city_replay, broker, tmp_path):
     _, replay_out = city_replay
-    topics = {k: f"ingest-test-{k}" for k in ("signaling", "xdr", "signaling_normalised", "xdr_normalised", "dlq")}
+    outputs = ("signaling_normalised", "xdr_normalised", "orders_normalised", "dlq")
+    topics = {k: f"ingest-test-{k}" for k in (*RAW, *outputs)}
     settings = make_settings(tmp_path / "work", broker, topics=topics, kafka={"partitions": 2})  # order-insensitive
     from touchpoint.infra import stack
 
     stack.create_topics(broker, list(topics.values()), settings.kafka.partitions)
     with RateLimitedProducer(settings) as producer:
-        for topic in ("signaling", "xdr"):
+        for topic in RAW:
             for line in (small_city / f"{topic}.jsonl").read_bytes().splitlines():
                 producer.send(topic, line)
     job = start("ingest", settings)
     try:
         wait_running(job, timeout=120)
-        got = wait_for_total(
-            broker,
-            [topics["signaling_normalised"], topics["xdr_normalised"], topics["dlq"]],
-            producer.sent,
-            timeout_s=240,
-        )
+        got = wait_for_total(broker, [topics[k] for k in outputs], producer.sent, timeout_s=240)
     finally:
         job.cancel()
-    for key, file in (
-        ("signaling_normalised", "signaling-normalised"),
-        ("xdr_normalised", "xdr-normalised"),
-        ("dlq", "dlq"),
-    ):
+    for key in outputs:
         streamed = sorted(_key(json.loads(v)) for v in got[topics[key]])
-        replayed = sorted(map(_key, _lines(replay_out / f"{file}.jsonl")))
+        replayed = sorted(map(_key, _lines(replay_out / f"{key.replace('_', '-')}.jsonl")))  # default topic names
         assert streamed == replayed, key
 
 
@@ -217,6 +242,15 @@ _XDR = {
     "bytes_up": 1,
     "bytes_down": 2,
 }
+_ORDER = {
+    "order_id": "o",
+    "ts": 1762012800000,
+    "msisdn": "13900000001",
+    "product_id": "data_package_50",
+    "product_kind": "data_package",
+    "action": "subscribe",
+    "channel": "sms",
+}
 #: values a producer may send in any field: wrong types, bounds, unicode, nesting
 _ODD_VALUES = [
     "1762012800000",
@@ -237,6 +271,8 @@ _ODD_VALUES = [
     " LTE\u00a0",
     "G3",
     "teleport",
+    "unsubscribe",
+    "trial",
     "1" * 5000,
     "\u4e2d\u6587",
     "13900000001",
@@ -269,9 +305,9 @@ _ODD_LINES = [
 
 def _corpus(city: Path) -> dict[str, list[str]]:
     """Every field of a valid record replaced by every odd value, the odd lines, and the city's own lines."""
-    lines: dict[str, list[str]] = {"signaling": [], "xdr": list(_ODD_LINES)}
-    for topic, good in (("signaling", _SIG), ("xdr", _XDR)):
-        for i, field_name in enumerate([*good, "event_type", "vlr_plmn", "forward_to", "app"]):
+    lines: dict[str, list[str]] = {"signaling": [], "xdr": list(_ODD_LINES), "orders": []}
+    for topic, good in (("signaling", _SIG), ("xdr", _XDR), ("orders", _ORDER)):
+        for i, field_name in enumerate([*good, "event_type", "vlr_plmn", "forward_to", "app", "lead_id"]):
             for j, value in enumerate(_ODD_VALUES):
                 rec = dict(good, event_id=f"{topic[0]}{i}-{j}")
                 rec[field_name] = value
@@ -281,7 +317,7 @@ def _corpus(city: Path) -> dict[str, list[str]]:
 
 
 def test_jvm_functions_apply_exactly_the_python_rules(small_city, tmp_path):
-    from udfs.ingest_rules import SIGNALING_FIELDS, XDR_FIELDS, IngestRules
+    from udfs.ingest_rules import ORDERS_FIELDS, SIGNALING_FIELDS, XDR_FIELDS, IngestRules
 
     settings = make_settings(tmp_path / "work")
     corpus = _corpus(small_city)
@@ -299,12 +335,15 @@ def test_jvm_functions_apply_exactly_the_python_rules(small_city, tmp_path):
         settings.ingest.ts_max_ms,
         frozenset(enum("signaling", "event_type")),
         frozenset(enum("signaling", "rat")),
+        frozenset(enum("orders", "action")),
+        frozenset(enum("orders", "product_kind")),
     )
-    want_valid: dict[str, list[str]] = {"signaling": [], "xdr": []}
+    want_valid: dict[str, list[str]] = {t: [] for t in RAW}
     want_dlq = []
     for topic, fields, check in (
         ("signaling", SIGNALING_FIELDS, rules.check_signaling),
         ("xdr", XDR_FIELDS, rules.check_xdr),
+        ("orders", ORDERS_FIELDS, rules.check_orders),
     ):
         for line in corpus[topic]:
             *values, reason, detail, raw = check(line)
@@ -313,16 +352,18 @@ def test_jvm_functions_apply_exactly_the_python_rules(small_city, tmp_path):
                 want_valid[topic].append(_key(rec))
             else:
                 dlq = {"source": topic, "reason": reason, "detail": detail, "raw": raw}
-                want_dlq.append(_key(dlq | {k: rec[k] for k in ("event_id", "ts") if k in rec}))
-    assert sorted(map(_key, _lines(out / "signaling-normalised.jsonl"))) == sorted(want_valid["signaling"])
-    assert sorted(map(_key, _lines(out / "xdr-normalised.jsonl"))) == sorted(want_valid["xdr"])
+                kept = {"event_id": rec.get(fields[0]), "ts": rec.get("ts")}  # the record's id and ts
+                want_dlq.append(_key(dlq | {k: v for k, v in kept.items() if v is not None}))
+    for topic in RAW:
+        assert sorted(map(_key, _lines(out / f"{topic}-normalised.jsonl"))) == sorted(want_valid[topic]), topic
     assert sorted(map(_key, _lines(out / "dlq.jsonl"))) == sorted(want_dlq)
     # the corpus exercises every reason and both outcomes
     assert {json.loads(k)["reason"] for k in want_dlq} == {
         "bad_json",
         "missing_field",
         "unknown_event_type",
+        "unknown_action",
         "invalid_value",
         "ts_out_of_range",
     }
-    assert want_valid["signaling"] and want_valid["xdr"]
+    assert all(want_valid.values())

@@ -22,7 +22,7 @@ def test_every_job_declares_its_topics():
 
 def test_pipeline_order_puts_every_writer_before_its_readers():
     order = pipeline_order()
-    assert order == ["ingest", "analytics", "decisions"]
+    assert order == ["ingest", "analytics", "decisions", "effect"]
     for i, reader in enumerate(order):
         for writer in order[i + 1 :]:
             assert not set(job(reader).inputs) & set(job(writer).outputs), f"{writer} runs after its reader {reader}"

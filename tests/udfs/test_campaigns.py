@@ -484,7 +484,7 @@ def test_examples_exist():
     ids = {p.stem for p in EXAMPLES}
     assert {"dial-114-12580", "quota-0mb-topup", "campus-g3-association", "mall-entry-shop"} <= ids
     kinds = {yaml.safe_load(p.read_text())["trigger"]["kind"] for p in EXAMPLES}
-    assert kinds == set(KINDS) - {"roam_in", "zero_usage"}
+    assert kinds == set(KINDS) - {"roam_in"}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

@@ -14,6 +14,7 @@ from udfs.contact_policy import (
     Policy,
     decision_id,
     in_control_group,
+    in_holdout,
     in_quiet_hours,
     lead_id,
     local_day,
@@ -34,7 +35,7 @@ def ms(text: str) -> int:
 def test_policy_from_settings():
     d = Decisions()
     p = Policy.from_settings(d)
-    assert p == Policy(location_kinds=frozenset(d.location_kinds))
+    assert p == Policy(location_kinds=frozenset(d.location_kinds), holdout_percent=d.holdout_percent)
     p = Policy.from_settings(
         Decisions(
             lead_validity_hours=1.5,
@@ -246,3 +247,12 @@ def test_prune():
     assert c.leads == [T0 + HOUR_MS + 1]
     assert c.last_lead == {"camp-new": T0 + HOUR_MS + 1}
     assert c.decided == {"new": T0 + HOUR_MS + 1}
+
+
+def test_the_holdout_is_a_stable_share_of_subscribers_independent_of_campaign_control_groups():
+    held = [m for m in MSISDNS if in_holdout(m, 2)]
+    assert held == [m for m in MSISDNS if in_holdout(m, 2)]
+    assert abs(len(held) / len(MSISDNS) - 0.02) < 0.005
+    assert not any(in_holdout(m, 0) for m in MSISDNS) and all(in_holdout(m, 100) for m in MSISDNS[:100])
+    in_both = sum(in_control_group(m, "camp-a", 10) for m in held) / len(held)
+    assert abs(in_both - 0.10) < 0.06  # another hash: the holdout is not one campaign's control group

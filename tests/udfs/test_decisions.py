@@ -299,6 +299,7 @@ def test_a_lead_exactly():
         "msisdn": MSISDN,
         "campaign_id": "c-114",
         "offer_id": "c-114-offer",
+        "product_id": "c-114-offer",  # no offer.product: the offer itself
         "channel": "sms",
         "channels": ["sms", "outbound_call"],
         "message": "Dear gotone customer, try c-114-offer.",
@@ -307,7 +308,9 @@ def test_a_lead_exactly():
         "trigger_ts": ts,
         "deliver_at": ts,
         "expires_at": ts + 48 * HOUR_MS,
+        "attribution_until": ts + 7 * 24 * HOUR_MS,  # decisions.attribution_days
         "control": False,
+        "holdout": False,
         "reasons": ["trigger:dial_114", "priority:10"],
     }
     assert d.record(NOW) == {
@@ -638,3 +641,21 @@ def test_suppressed_decisions_and_unlimited_budgets_pass():
     d.suppress("audience", "x")
     record, lead = _charge({"2026-11-02": 99}, d)
     assert (record["result"], record["reason"], lead) == ("suppressed", "audience", None)
+
+
+def test_the_campaign_names_the_product_and_its_attribution_window():
+    offer = {"id": "o", "message": "Dear {brand} customer, try {offer_id}.", "product": "12580"}
+    c = campaign(offer=offer, attribution_days=2)
+    (d,) = Subscriber().decide(trigger(), [c])
+    assert d.lead["product_id"] == "12580"
+    assert d.lead["attribution_until"] == d.lead["deliver_at"] + 2 * 24 * HOUR_MS
+
+
+def test_a_subscriber_in_the_global_holdout_gets_only_control_leads():
+    from udfs.contact_policy import in_holdout
+
+    policy = Policy(holdout_percent=100)
+    assert in_holdout(MSISDN, 100)
+    (d,) = Subscriber(policy=policy).decide(trigger(), [campaign()])
+    assert d.result == "control" and d.lead["control"] and d.lead["holdout"]
+    assert d.lead["reasons"][-1] == "holdout"

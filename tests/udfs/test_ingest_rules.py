@@ -6,7 +6,7 @@ import pytest
 
 from touchpoint.config import load_settings
 from touchpoint.schemas import enum
-from udfs.ingest_rules import SIGNALING_FIELDS, XDR_FIELDS, IngestRules
+from udfs.ingest_rules import ORDERS_FIELDS, SIGNALING_FIELDS, XDR_FIELDS, IngestRules
 
 S = load_settings()
 RULES = IngestRules(
@@ -14,6 +14,8 @@ RULES = IngestRules(
     S.ingest.ts_max_ms,
     frozenset(enum("signaling", "event_type")),
     frozenset(enum("signaling", "rat")),
+    frozenset(enum("orders", "action")),
+    frozenset(enum("orders", "product_kind")),
 )
 GOOD = {
     "event_id": "s1",
@@ -107,3 +109,35 @@ def test_xdr_rules(changes, reason, detail):
     rec = {k: v for k, v in {**GOOD_XDR, **changes}.items() if v is not ...}
     out = dict(zip(XDR_FIELDS + ("reason", "detail", "raw"), RULES.check_xdr(json.dumps(rec))))
     assert (out["reason"], out["detail"]) == (reason, detail)
+
+
+GOOD_ORDER = {
+    "order_id": "o1",
+    "ts": 1762012800000,
+    "msisdn": "13900000001",
+    "product_id": "data_package_50",
+    "product_kind": "data_package",
+    "action": "subscribe",
+}
+
+
+@pytest.mark.parametrize(
+    "changes, reason, detail",
+    [
+        ({}, None, None),
+        ({"lead_id": "l-1", "channel": "sms"}, None, None),
+        ({"product_id": ...}, "missing_field", "product_id"),
+        ({"action": "upgrade"}, "unknown_action", "upgrade"),
+        ({"action": 1, "ts": "x"}, "unknown_action", "not a string"),  # before invalid_value
+        ({"product_kind": "Data_Package"}, "invalid_value", "product_kind"),  # not normalised, unlike rat
+        ({"msisdn": "abc"}, "invalid_value", "msisdn"),
+        ({"lead_id": 7}, "invalid_value", "lead_id"),
+        ({"ts": 5}, "ts_out_of_range", "5"),
+    ],
+)
+def test_order_rules(changes, reason, detail):
+    rec = {k: v for k, v in {**GOOD_ORDER, **changes}.items() if v is not ...}
+    out = dict(zip(ORDERS_FIELDS + ("reason", "detail", "raw"), RULES.check_orders(json.dumps(rec))))
+    assert (out["reason"], out["detail"]) == (reason, detail)
+    if reason:  # a dead order keeps its id
+        assert out["order_id"] == "o1"

@@ -63,9 +63,9 @@ def test_a_trigger_of_any_threshold_is_schema_valid():
     assert errors("triggers", record | {"kind": "quota"}) != []
 
 
-def test_every_detected_kind_has_one_recipe_and_every_recipe_a_kind():
+def test_every_kind_has_one_recipe_and_every_recipe_a_kind():
     recipes = {p.stem for p in (SQL_DIR / "triggers" / "kinds").glob("*.sql")}
-    assert recipes == {k.name for k in KINDS if k.detected}
+    assert recipes == {k.name for k in KINDS}
 
 
 def test_the_quota_recipe_is_parameterised_by_threshold():
@@ -84,7 +84,7 @@ def test_docs_define_every_kind():
 def test_settings_defaults_derive_from_the_catalogue():
     s = load_settings()
     assert s.triggers.quota_thresholds_mb == DEFAULT_THRESHOLDS
-    assert s.triggers.kinds == [k for k in trigger_kinds.names(DEFAULT_THRESHOLDS) if k != "zero_usage"]
+    assert s.triggers.kinds == trigger_kinds.names(DEFAULT_THRESHOLDS)
     assert s.decisions.location_kinds == ["region_entry", "dwell", "handset_store_visits", "roam_out"]
     assert set(s.decisions.location_kinds) == {k.name for k in KINDS if k.location}
 

@@ -279,13 +279,17 @@ def advance_event_time(settings: Settings, topic_key: str, ts: int) -> None:
         record = {"trigger_id": "event-time-marker", "kind": "event_time_marker", "detected_at": ts, "context": {}}
     elif topic_key == "behaviour":
         record = {"hour_start": ts - ts % HOUR_MS}
-    else:  # fields of both normalised shapes (signaling and xDR); each reader ignores the others
+    else:  # fields of the normalised shapes (signaling, xDR, orders); each reader ignores the others
         record = {
             "event_type": "location_update",
             "imsi": "460000000000000",
             "rat": "LTE",
             "bytes_up": 0,
             "bytes_down": 0,
+            "order_id": "event-time-marker",
+            "product_id": "event-time-marker",
+            "product_kind": "event_time_marker",
+            "action": "event_time_marker",
         }
     with RateLimitedProducer(settings) as producer:
         for part in range(producer.partitions(topic_key)):

@@ -453,6 +453,8 @@ def render(data: ReportData, generated: datetime | None = None) -> str:
         ("control_leads", "control", "int"),
         ("control_conversion", "converted", "pct"),
         ("uplift", "uplift", "pct"),
+        ("ci_low", "95 % from", "pct"),
+        ("ci_high", "to", "pct"),
     ]
     supp_cols = [("reason", "reason", "text"), ("suppressed", "decisions", "int")]
     map_html = (
@@ -488,8 +490,9 @@ G3 product), area ~ subscribers present, each region's latest published 15-minut
 percentages of the campaign's triggers.</p>
 {render_funnel(data.funnel)}</section>
 <div class="cols">
-<section id="control"><h2>Control vs treatment conversion</h2>
-<p>Control-group members are recorded, never contacted; uplift = treatment − control conversion.</p>
+<section id="control"><h2>Uplift per campaign</h2>
+<p>Treatment leads (sent, delivered or not) vs control-group leads (recorded, never contacted) converted by an
+order; uplift = treatment − control conversion with its 95 % interval, blank where there is not enough data.</p>
 {_table(data.control, ctrl_cols, "control", "No leads yet.")}</section>
 <section id="suppressed"><h2>Why decisions were suppressed</h2>
 {_table(data.suppressed, supp_cols, "suppressed", "No suppressed decisions.")}</section>

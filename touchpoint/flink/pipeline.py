@@ -128,6 +128,28 @@ class Pipeline:
             opts["json.ignore-parse-errors"] = "false"
         return _options(opts)
 
+    def data_end(self, times: dict[str, str]) -> int:
+        """The last event time of a replay's input: the largest value of field ``times[key]`` (an event time) on
+        each topic ``key`` (files of the input or of an upstream job; a line without one is left out). A bounded
+        run flushes every timer at the end of its input; a rule that must not fire past the data (zero_usage, a
+        lead's expiry) compares with this. Streaming: the largest BIGINT (a stream has no end)."""
+        if self.mode == "streaming":
+            return 2**63 - 1
+        import orjson
+
+        end = 0
+        for key, field_name in times.items():
+            name = f"{self.topic(key)}.jsonl"
+            path = next((d / name for d in (self.input_dir, self.output_dir) if (d / name).exists()), None)
+            for line in path.open("rb") if path else ():
+                try:
+                    value = orjson.loads(line).get(field_name)
+                except (orjson.JSONDecodeError, AttributeError):
+                    continue
+                if isinstance(value, int) and value > end:
+                    end = value
+        return end
+
     def _kafka(self, key: str) -> dict[str, str]:
         """Options of a Kafka source over topic ``key``: its group's committed offsets (earliest without any:
         Tansu answers ListOffsets(LATEST) wrongly), bounded at ``bounded_offsets[key]`` if given."""
@@ -190,14 +212,15 @@ class Pipeline:
         """A table over a topic (streaming) or ``INPUT/<topic>.jsonl`` (replay; empty if ``optional`` and absent)."""
         self.execute(table_file, connector=self.source_options(key, fmt, optional, changelog), **params)
 
-    def create_event_source(self, table_file: str, key: str) -> None:
-        """A JSON source with ``rowtime`` from ``ts`` and the bounded out-of-orderness watermark."""
+    def create_event_source(self, table_file: str, key: str, optional: bool = False) -> None:
+        """A JSON source with ``rowtime`` from ``ts`` and the bounded out-of-orderness watermark (``optional``: see
+        :meth:`create_source`)."""
         bound_s = self.settings.event_time.max_out_of_orderness_ms / 1000
         attrs = (
             ",\n  rowtime AS TO_TIMESTAMP_LTZ(ts, 3),\n"
             f"  WATERMARK FOR rowtime AS rowtime - INTERVAL '{bound_s:.3f}' SECOND"
         )
-        self.create_source(table_file, key, fmt="json", time_attributes=attrs)
+        self.create_source(table_file, key, fmt="json", optional=optional, time_attributes=attrs)
 
     def reference_dir(self) -> Path:
         return self.input_dir / "reference" if self.mode == "replay" else self.settings.paths.reference_dir

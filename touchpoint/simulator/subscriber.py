@@ -367,6 +367,9 @@ class Generator:
             if lst:
                 return rng.choice(lst)
 
+    def g3_tac(self, tac: str) -> bool:
+        return next(h["g3_capable"] for h in self.handsets if h["tac"] == tac)
+
     def random_handset(self, rng: random.Random, exclude_tac: str | None = None, unknown_p: float = 0.0) -> str:
         if rng.random() < unknown_p:
             while True:
@@ -408,8 +411,14 @@ class Generator:
         home = rng.choice(self.residential_cells) if rng.random() < 0.8 else rng.randrange(c.n_cells)
         age = rng.choices(AGES, (18, 30, 25, 15, 12))[0]
         r = rng.random()
-        if age == "18-24" and r < 0.5:
+        student = age == "18-24" and r < 0.5
+        if student:
             work = rng.choice(self.campus_cells)
+            # students buy recent phones: most can do G3 (a few draws, so some still cannot)
+            for _ in range(3):
+                if self.g3_tac(tac):
+                    break
+                tac = self.random_handset(rng)
         elif r < 0.75:
             work = rng.choice(self.work_cells)
         else:
@@ -424,18 +433,20 @@ class Generator:
         # most subscribers use about their monthly quota, some far more (they will run out)
         daily_mb = (q / 30 if q else 3.0) * rng.lognormvariate(-0.2, 0.6)
         used = min(q - 1, int(daily_mb * self.days_into_month * rng.uniform(0.5, 1.5))) if q else 0
-        g3 = next(h["g3_capable"] for h in self.handsets if h["tac"] == tac)
+        g3 = self.g3_tac(tac)
         products = []
         if g3 and rng.random() < 0.4:
             products.append(rng.choice(("g3_basic", "g3_data_100")))
-        for prod, pr in (
-            ("12580", 0.15),
-            ("music_club", 0.2),
-            ("mobile_paper", 0.1),
-            ("fetion", 0.35),
-            ("data_package_50", 0.1),
+        # (product, share of subscribers holding it, share of students): students live on Fetion and Music Club,
+        # the services the G3 association campaigns look for
+        for prod, pr, pr_student in (
+            ("12580", 0.15, 0.15),
+            ("music_club", 0.2, 0.5),
+            ("mobile_paper", 0.1, 0.1),
+            ("fetion", 0.35, 0.7),
+            ("data_package_50", 0.1, 0.1),
         ):
-            if rng.random() < pr:
+            if rng.random() < (pr_student if student else pr):
                 products.append(prod)
         sub.profile = {
             "msisdn": sub.msisdn,

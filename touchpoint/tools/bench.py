@@ -59,9 +59,13 @@ _EVENTS_PER_SUBSCRIBER_DAY = 100
 _CITY_HOURS = 48
 #: the jobs of the whole pipeline, upstream first
 PIPELINE = tuple(pipeline_order())
+#: the raw inputs' normalised topics (ingest's outputs besides the DLQ)
+NORMALISED = tuple(k for k in job_spec("ingest").outputs if k != "dlq")
+#: the raw topics (ingest's inputs): loaded once, read by every run
+RAW = job_spec("ingest").inputs
 #: topics the pipeline jobs write or read besides the raw ones
 _PIPELINE_TOPICS = tuple(
-    sorted({k for name in PIPELINE for k in job_spec(name).inputs + job_spec(name).outputs} - {"signaling", "xdr"})
+    sorted({k for name in PIPELINE for k in job_spec(name).inputs + job_spec(name).outputs} - set(RAW))
 )
 
 
@@ -115,8 +119,10 @@ def private_broker(settings: Settings, work: Path) -> Iterator[Settings]:
 
 
 def raw_offsets(settings: Settings, producer: RateLimitedProducer) -> dict[str, dict[int, int]]:
-    """End offsets of the raw topics, by topic key (the delivery reports key them by topic name)."""
-    return {k: dict(producer.end_offsets[getattr(settings.topics, k)]) for k in ("signaling", "xdr")}
+    """End offsets of the raw topics ingest reads, by topic key (the delivery reports key them by topic name); a
+    partition nothing was sent to ends at 0, so that the bounded job ends there too."""
+    ends = {k: producer.end_offsets.get(getattr(settings.topics, k), {}) for k in RAW}
+    return {k: {p: e.get(p, 0) for p in range(producer.partitions(k))} for k, e in ends.items()}
 
 
 def reference_offsets(settings: Settings, producer: RateLimitedProducer) -> dict[str, dict[int, int]]:
@@ -197,10 +203,10 @@ def run_bench(
             if r == 0:
                 # what one ingest run wrote: the slice the triggers job reads (later runs append copies of it)
                 normalised = consume(
-                    settings.kafka.bootstrap, [t.signaling_normalised, t.xdr_normalised], idle_s=3, with_offsets=True
+                    settings.kafka.bootstrap, [getattr(t, k) for k in NORMALISED], idle_s=3, with_offsets=True
                 )
                 trig_offsets = reference | {
-                    key: _ends(normalised[getattr(t, key)]) for key in ("signaling_normalised", "xdr_normalised")
+                    key: _ends(normalised[getattr(t, key)], settings.kafka.partitions) for key in NORMALISED
                 }
                 n_normalised = sum(map(len, normalised.values()))
         for r in range(repeats):
@@ -340,8 +346,9 @@ def _load_average() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
-def _ends(records: list) -> dict[int, int]:
-    ends: dict[int, int] = {}
+def _ends(records: list, partitions: int) -> dict[int, int]:
+    """End offsets of ``records`` read with their offsets; a partition without any ends at 0."""
+    ends: dict[int, int] = dict.fromkeys(range(partitions), 0)
     for partition, offset, _ts, _value in records:
         ends[partition] = max(ends.get(partition, 0), offset + 1)
     return ends
@@ -399,7 +406,7 @@ def pipeline_run(
         jobs[0].wait()  # ingest ends with the slice
         ingest_s = time.perf_counter() - t0
         # the stream "goes on": event time passes the city's end, so the last windows and patterns close
-        for key in ("signaling_normalised", "xdr_normalised"):
+        for key in NORMALISED:
             advance_event_time(ps, key, _city_end_ms(ps, hours) + 2 * HOUR_MS)
         drain_t0 = time.perf_counter()
         outs = consume(
@@ -447,12 +454,12 @@ def cluster_pipeline_runs(
     from touchpoint.cluster.rest import SubmittedJob
     from touchpoint.cluster.submit import submit
 
-    cs = _renamed(settings, "cluster-", ("signaling", "xdr", "orders"))
+    cs = _renamed(settings, "cluster-", RAW)
     cs.kafka.partitions = partitions
     cs.cluster.rest_url = f"http://127.0.0.1:{stack.free_port()}"
     cs.cluster.rpc_port = stack.free_port()
     t = cs.topics
-    stack.create_topics(cs.kafka.bootstrap, [t.signaling, t.xdr, t.orders], partitions)
+    stack.create_topics(cs.kafka.bootstrap, [getattr(t, k) for k in RAW], partitions)
     producer = load_city(cs, seed, cs.paths.work_dir / "cluster-city", subscribers)
     offsets = raw_offsets(cs, producer)
     n = sum(sum(v.values()) for v in offsets.values())
@@ -476,7 +483,7 @@ def cluster_pipeline_runs(
 
 def _latency(settings: Settings, seed: int, rate: float, seconds: float, start, wait_running) -> dict[str, list[float]]:
     """Per-record latency (ms) of each step while the whole pipeline streams a paced city on fresh topics."""
-    keys = ("signaling", "xdr") + _PIPELINE_TOPICS
+    keys = RAW + _PIPELINE_TOPICS
     lat_settings = _renamed(settings, "latency-", keys)
     city = settings.paths.work_dir / "latency-city"
     lat_settings.paths.reference_dir = city / "reference"

@@ -3,8 +3,9 @@
 Starts a fresh local broker (and the ClickHouse server), simulates a small city into Kafka, publishes the
 example campaigns, runs every job of the pipeline streaming (jobs.pipeline_order), waits until every
 produced record is accounted for, prints per-topic counts, the triggers found against the ground truth and
-the leads the campaigns produced (with why others were suppressed); then a simulated outbound system answers
-the leads (delivered, converted), every output topic is loaded into ClickHouse (embedded chdb), every dashboard
+the leads the campaigns produced (with why others were suppressed); then simulated outbound systems and customers
+answer the leads (delivery reports, orders), the effect job attributes the orders and measures each campaign's
+uplift (checked against udfs/effect.py), every output topic is loaded into ClickHouse (embedded chdb), every dashboard
 query is checked against it, the HTML report is written and the top G3 opportunity regions are printed. It
 stops what it started.
 """
@@ -31,6 +32,11 @@ from touchpoint.infra import stack
 from touchpoint.simulator.engine import start_billing_month
 from udfs.units import HOUR_MS
 
+#: zero_usage's wait in the demo (triggers.zero_usage_hours, 24 h by default): the demo city lives 9 hours.
+DEMO_ZERO_USAGE_HOURS = 2.0
+#: The jobs that go on after step 3: the outbound answers of step 7 pass through them (orders through ingest).
+ANSWER_JOBS = ("ingest", "effect")
+
 
 def _step(n: int, text: str) -> None:
     print(f"\n[{n}] {text}", flush=True)
@@ -46,6 +52,8 @@ def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> i
     settings.simulator.start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
     # the simulated profiles are a snapshot of that month (what a production profile feed states with its snapshot)
     settings.triggers.billing_month = start_billing_month(settings)
+    # an unused data package is noticed after DEMO_ZERO_USAGE_HOURS instead of a day, so the short city has some
+    settings.triggers.zero_usage_hours = DEMO_ZERO_USAGE_HOURS
     _step(1, "Starting the local stack (fresh in-memory Kafka broker + ClickHouse server)")
     stack.stop(settings.paths.run, "tansu", "tansu")  # in-memory broker: a restart is a clean slate
     for svc in stack.up(settings):
@@ -53,7 +61,7 @@ def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> i
     try:
         return _run(settings, subscribers, hours, seed, t0)
     finally:
-        _step(9, "Stopping the local stack")
+        _step(10, "Stopping the local stack")
         print("    stopped: " + (", ".join(stack.down(settings)) or "nothing"))
 
 
@@ -86,15 +94,17 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     for job in jobs:
         wait_running(job, timeout=120)
         print(f"    {job.name:<8} RUNNING")
-    raw_in = sent.get("signaling", 0) + sent.get("xdr", 0)
-    ingest_outputs = [topics.signaling_normalised, topics.xdr_normalised, topics.dlq]
+    raw = ("signaling", "xdr", "orders")
+    normalised = [f"{k}_normalised" for k in raw]
+    raw_in = sum(sent.get(k, 0) for k in raw)
+    ingest_outputs = [getattr(topics, k) for k in normalised] + [topics.dlq]
     try:
         print("    waiting until valid + dead-letter records cover every raw record:")
         got = wait_for_total(settings.kafka.bootstrap, ingest_outputs, raw_in, progress=True)
         accounted = sum(map(len, got.values()))
         # the input is finite: move event time past its end so every open pattern and window closes
         data_end = json.loads((city / "summary.json").read_text())["data_end_ts"]
-        for key in ("signaling_normalised", "xdr_normalised"):
+        for key in normalised:
             advance_event_time(settings, key, data_end + 24 * HOUR_MS)
         print("    waiting for the triggers:")
         found = wait_for_total(
@@ -118,14 +128,17 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         quiet_s = 3 + (settings.decisions.reorder_ms + settings.decisions.profile_wait_ms) / 1000
         read_topics(settings.kafka.bootstrap, [topics.decisions], idle_s=quiet_s)
     finally:
+        # ingest and effect go on: the outbound answers of step 7 (orders, delivery reports) pass through them
         for job in jobs:
-            job.cancel()
-    print("    jobs cancelled")
+            if job.name not in ANSWER_JOBS:
+                job.cancel()
+    print("    jobs cancelled but " + " and ".join(ANSWER_JOBS) + ", which take the outbound answers of step 7")
+    answer_jobs = [j for j in jobs if j.name in ANSWER_JOBS]
 
     _step(4, "What is on each topic now")
     counts = read_topics(
         settings.kafka.bootstrap,
-        [topics.signaling_normalised, topics.xdr_normalised, topics.dlq, topics.traffic],
+        ingest_outputs + [topics.traffic],
         idle_s=2,
     )
     for name in (topics.signaling, topics.xdr, topics.orders):
@@ -143,7 +156,13 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
 
     _step(5, "Triggers found by Flink vs the simulator's ground truth")
     found = read_topics(settings.kafka.bootstrap, [topics.triggers], idle_s=2)[topics.triggers]
-    got = Counter(t["kind"] for t in map(json.loads, found) if t["msisdn"] != EVENT_TIME_MARKER)
+    real = [t for t in map(json.loads, found) if t["msisdn"] != EVENT_TIME_MARKER]
+    # the marker moved event time a day past the data: zero_usage may fire there (a day without usage) where
+    # the ground truth, bounded by the data, stops
+    got = Counter(t["kind"] for t in real if t["ts"] <= data_end)
+    past = sum(1 for t in real if t["ts"] > data_end)
+    if past:
+        print(f"    ({past} zero_usage after the data's end, fired by the event-time marker, not compared)")
     print(f"    {'kind':<22} {'truth':>7} {'found':>7}")
     for kind in kinds:
         mark = "" if got[kind] == truth[kind] else "   <-- differs"
@@ -172,14 +191,82 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         print("    leads and lead decisions differ  <-- check")
         ok = False
     print("    follow new leads like an outbound system: .venv/bin/touchpoint leads tail")
-    ok = _clickhouse(settings, leads) and ok
+    try:
+        ok = _answers(settings, leads) and ok
+    finally:
+        for job in answer_jobs:
+            job.cancel()
+    ok = _clickhouse(settings) and ok
 
     print(f"\nDemo finished in {time.monotonic() - t0:.0f} s.")
     return 0 if ok else 1
 
 
-def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
-    """Steps 7–8: outbound answers, ClickHouse, dashboards check, report. True when every check passed."""
+def _answers(settings: Settings, leads: list[dict]) -> bool:
+    """Step 7: the simulated outbound systems answer; the effect job attributes the orders and measures the uplift
+    per campaign, which must equal the rules of udfs/effect.py applied to everything at once."""
+    from touchpoint.simulator.outbound import outcomes
+    from udfs.effect import attribute, group_id, groups, lead_of, order_of, uplift
+
+    _step(7, "Outbound systems answer (simulated); the effect job attributes orders and measures uplift")
+    answers = list(outcomes(settings, leads))
+    with RateLimitedProducer(settings) as producer:
+        for key, record in answers:
+            producer.send(key, json.dumps(record).encode(), key=record["msisdn"].encode())
+    delivered = sum(1 for k, _ in answers if k == "outcomes")
+    orders = [r for k, r in answers if k == "orders"]
+    print(
+        f"    {delivered} leads delivered; customers placed {len(orders)} orders of offered products "
+        f"({sum(1 for r in orders if r['lead_id'])} naming their lead)"
+    )
+    converted, _ = attribute([lead_of(x) for x in leads], [order_of(r) for r in orders], {})
+    topics = settings.topics
+    print("    waiting for the effect job's conversions:")
+    wait_for_total(
+        settings.kafka.bootstrap, [topics.outcomes], delivered + len(converted), progress=True, timeout_s=180
+    )
+    latest: dict[str, dict] = {}
+    for r in map(json.loads, read_topics(settings.kafka.bootstrap, [topics.uplift], idle_s=3)[topics.uplift]):
+        if r["version"] > latest.get(r["uplift_id"], {"version": 0})["version"]:
+            latest[r["uplift_id"]] = r
+    e = settings.effect
+    print(
+        "    uplift per campaign (the effect job): treatment minus control conversion, 95 % interval "
+        f"(not enough data below {e.min_sample} leads in an arm)"
+    )
+    print(f"    {'campaign':<28} {'treatment':>11} {'control':>9}  uplift")
+    counts: dict[str, list[int]] = {}
+    for x in leads:
+        arm = 2 if x["control"] else 0
+        for g in groups(x, settings.decisions.timezone):
+            c = counts.setdefault(group_id(g), [0, 0, 0, 0])
+            c[arm] += 1
+            c[arm + 1] += x["lead_id"] in converted
+    ok = True
+    shown_groups = [("programme (vs holdout)", "programme|||")]
+    shown_groups += [(cid, f"campaign|{cid}||") for cid in sorted({x["campaign_id"] for x in leads})]
+    for name, gid in shown_groups:
+        nt, ct, nc, cc = counts.get(gid, [0, 0, 0, 0])
+        want = uplift(nt, ct, nc, cc, min_sample=e.min_sample)
+        got = latest.get(gid, {})
+        counted = tuple(
+            got.get(k) for k in ("treatment_leads", "treatment_converted", "control_leads", "control_converted")
+        )
+        same = counted == (nt, ct, nc, cc) and got.get("uplift") == want.absolute
+        ok = ok and same
+        shown = (
+            f"{got['uplift']:+.1%} [{got['ci_low']:+.1%}, {got['ci_high']:+.1%}]"
+            if got.get("enough_data")
+            else "not enough data"
+        )
+        mark = "" if same else "   <-- differs from the rules"
+        print(f"    {name:<28} {ct:>4}/{nt:<6} {cc:>3}/{nc:<5}  {shown}{mark}")
+    print(f"    the effect job's uplift equals the rules (udfs/effect.py): {'yes' if ok else 'NO'}")
+    return ok
+
+
+def _clickhouse(settings: Settings) -> bool:
+    """Steps 8–9: every output topic into ClickHouse, dashboards check, report. True when every check passed."""
     import shutil
 
     from touchpoint.clickhouse.backends import connect
@@ -188,18 +275,8 @@ def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
     from touchpoint.clickhouse.reference import load_reference
     from touchpoint.dashboards import report as html_report
     from touchpoint.dashboards.check import check
-    from touchpoint.simulator.outbound import outcomes
 
-    _step(7, "Outbound systems answer (simulated), then every output topic goes into ClickHouse")
-    answers = list(outcomes(settings, leads))
-    with RateLimitedProducer(settings) as producer:
-        for key, record in answers:
-            producer.send(key, json.dumps(record).encode())
-    status = Counter(r.get("status", "order") for _, r in answers)
-    print(
-        f"    outcomes: {status['delivered']} delivered, {status['converted']} converted "
-        f"({status['order']} orders carry the lead id)"
-    )
+    _step(8, "Every output topic goes into ClickHouse")
     data_dir = settings.paths.work_dir / "demo" / "chdb"
     shutil.rmtree(data_dir, ignore_errors=True)
     url = f"chdb://{data_dir}"
@@ -216,7 +293,7 @@ def _clickhouse(settings: Settings, leads: list[dict]) -> bool:
         + ", ".join(f"{k}={v:,}" for k, v in sorted(stats.rows.items()) if v)
     )
 
-    _step(8, "Dashboards and the report, from ClickHouse")
+    _step(9, "Dashboards and the report, from ClickHouse")
     lines: list[str] = []
     report = check(settings, url=url, require_data=True, out=lines.append)
     print(

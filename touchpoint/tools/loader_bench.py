@@ -19,12 +19,13 @@ from touchpoint.clients.kafka_io import RateLimitedProducer
 from touchpoint.config import Settings
 from touchpoint.infra.stack import create_topics
 from udfs import trigger_kinds
+from udfs.effect import uplift
 from udfs.units import HOUR_MS, MINUTE_MS
 
 
 def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Iterator[tuple[str, dict]]:
     """``n`` valid records for the loaded topics, deterministic for a seed: (topic key, record). Mix: ~half
-    behaviour, then triggers, decisions, leads, traffic, region_metrics, orders, outcomes, dlq. Every record has
+    behaviour, then triggers, decisions, leads, traffic, region_metrics, orders, outcomes, uplift, dlq. Every record has
     its own id (behaviour: its own (msisdn, hour)), over the 72 hours from ``start_ms`` (default: 72 h ago)."""
     import random
 
@@ -37,7 +38,7 @@ def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Ite
         + ["triggers"] * 3
         + ["decisions"] * 2
         + ["leads"] * 2
-        + ["traffic", "region_metrics", "orders", "outcomes", "dlq"]
+        + ["traffic", "region_metrics", "orders", "outcomes", "uplift", "dlq"]
     )
     for i in range(n):
         key = mix[i % len(mix)]
@@ -92,6 +93,7 @@ def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Ite
                 "msisdn": msisdn,
                 "campaign_id": f"c{rnd.randrange(10)}",
                 "offer_id": "o1",
+                "product_id": "o1",
                 "channel": "sms",
                 "channels": ["sms"],
                 "message": "hello",
@@ -101,6 +103,7 @@ def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Ite
                 "created_at": ts + 1000,
                 "deliver_at": ts,
                 "expires_at": ts + 48 * hour,
+                "attribution_until": ts + 7 * 24 * hour,
                 "control": False,
                 "reasons": ["trigger:dial_114"],
             }
@@ -146,6 +149,28 @@ def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Ite
                 "status": "delivered",
                 "ts": ts,
                 "lead_id": f"l-{i:020x}",
+            }
+        elif key == "uplift":
+            nt, nc = rnd.randrange(100, 1000), rnd.randrange(30, 100)
+            u = uplift(nt, rnd.randrange(nt // 5), nc, rnd.randrange(nc // 10), min_sample=30)
+            rec = {
+                "uplift_id": f"campaign_day|c{i % 10}||{i}",
+                "scope": "campaign_day",
+                "campaign_id": f"c{i % 10}",
+                "day": str(i),
+                "treatment_leads": u.treatment_leads,
+                "treatment_converted": u.treatment_converted,
+                "control_leads": u.control_leads,
+                "control_converted": u.control_converted,
+                "treatment_rate": u.treatment_rate,
+                "control_rate": u.control_rate,
+                "uplift": u.absolute,
+                "relative_uplift": u.relative,
+                "ci_low": u.ci_low,
+                "ci_high": u.ci_high,
+                "enough_data": u.enough_data,
+                "version": i + 1,
+                "ts": ts,
             }
         else:
             rec = {

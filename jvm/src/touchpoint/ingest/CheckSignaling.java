@@ -13,6 +13,9 @@ public class CheckSignaling extends IngestCheck {
                     "called_number", "calling_number", "duration_s", "forward_to"
                 },
                 new String[] {"event_id", "event_type", "ts", "msisdn", "imsi"},
+                "event_type",
+                "unknown_event_type",
+                "rat",
                 true);
     }
 

@@ -13,7 +13,10 @@ public class CheckXdr extends IngestCheck {
                     "bytes_down", "duration_s"
                 },
                 new String[] {"event_id", "ts", "msisdn", "imsi", "rat", "bytes_up", "bytes_down"},
-                false);
+                null,
+                null,
+                "rat",
+                true);
     }
 
     @DataTypeHint(

@@ -50,13 +50,30 @@ abstract class IngestCheck extends ScalarFunction {
     private final int[] required;
     // per field position, decided once: which rules apply to it (a set lookup per field and line otherwise)
     private final boolean[] isInt, nonNegative, int32;
-    private final int ratAt, eventIdAt, tsAt, eventTypeAt, calledAt, msisdnAt, imsiAt;
+    // positions of the fields with a rule of their own; -1 where the source has no such field
+    private final int vocabAt, idAt, tsAt, typeAt, calledAt, msisdnAt, imsiAt;
+    private final String typeReason;
+    private final boolean normalise;
     // The vocabularies are constants of the job: split once, kept while the same strings come in.
-    private String eventTypesText, ratsText;
-    private Set<String> eventTypes = Set.of(), rats = Set.of();
+    private String typesText, vocabText;
+    private Set<String> types = Set.of(), vocab = Set.of();
 
-    IngestCheck(String[] fields, String[] required, boolean signaling) {
+    /**
+     * @param typeField the field naming the record's type (its unknown values are rejected as {@code typeReason}),
+     *     or null
+     * @param vocabField a field with a closed vocabulary (else {@code invalid_value}), normalised ("g3 " to "G3")
+     *     when {@code normalise}
+     */
+    IngestCheck(
+            String[] fields,
+            String[] required,
+            String typeField,
+            String typeReason,
+            String vocabField,
+            boolean normalise) {
         this.fields = fields;
+        this.typeReason = typeReason;
+        this.normalise = normalise;
         for (int i = 0; i < fields.length; i++) {
             index.put(fields[i], i);
         }
@@ -69,23 +86,27 @@ abstract class IngestCheck extends ScalarFunction {
             nonNegative[i] = NON_NEGATIVE.contains(fields[i]);
             int32[i] = INT32.contains(fields[i]);
         }
-        this.ratAt = index.get("rat");
-        this.eventIdAt = index.get("event_id");
-        this.tsAt = index.get("ts");
-        this.msisdnAt = index.get("msisdn");
-        this.imsiAt = index.get("imsi");
-        this.eventTypeAt = signaling ? index.get("event_type") : -1;
-        this.calledAt = signaling ? index.get("called_number") : -1;
+        this.vocabAt = at(vocabField);
+        this.idAt = 0; // the record's id comes first
+        this.tsAt = at("ts");
+        this.msisdnAt = at("msisdn");
+        this.imsiAt = at("imsi");
+        this.typeAt = at(typeField);
+        this.calledAt = at("called_number");
     }
 
-    protected RowData check(StringData line, long tsMin, long tsMax, String eventTypesCsv, String ratsCsv) {
-        if (!eventTypesCsv.equals(eventTypesText)) {
-            eventTypes = new HashSet<>(Arrays.asList(eventTypesCsv.split(",")));
-            eventTypesText = eventTypesCsv;
+    private int at(String field) {
+        return field == null ? -1 : index.getOrDefault(field, -1);
+    }
+
+    protected RowData check(StringData line, long tsMin, long tsMax, String typesCsv, String vocabCsv) {
+        if (!typesCsv.equals(typesText)) {
+            types = new HashSet<>(Arrays.asList(typesCsv.split(",")));
+            typesText = typesCsv;
         }
-        if (!ratsCsv.equals(ratsText)) {
-            rats = new HashSet<>(Arrays.asList(ratsCsv.split(",")));
-            ratsText = ratsCsv;
+        if (!vocabCsv.equals(vocabText)) {
+            vocab = new HashSet<>(Arrays.asList(vocabCsv.split(",")));
+            vocabText = vocabCsv;
         }
         byte[] type = new byte[fields.length];
         Object[] value = new Object[fields.length];
@@ -98,7 +119,7 @@ abstract class IngestCheck extends ScalarFunction {
             return reject(out, type, value, problem[0], problem[1], line);
         }
         for (int i = 0; i < fields.length; i++) {
-            Object v = i == ratAt && value[i] != null ? upper((String) value[i]) : value[i]; // "g3 " -> "G3"
+            Object v = normalise && i == vocabAt && value[i] != null ? upper((String) value[i]) : value[i]; // "g3 " -> "G3"
             out.setField(i, v instanceof String ? StringData.fromString((String) v) : v);
         }
         return out;
@@ -220,11 +241,11 @@ abstract class IngestCheck extends ScalarFunction {
         return false;
     }
 
-    /** A dead letter keeps event_id and ts only when they have the right type. */
+    /** A dead letter keeps the record's id and ts only when they have the right type. */
     private RowData reject(
             GenericRowData out, byte[] type, Object[] value, String reason, String detail, StringData line) {
-        if (type[eventIdAt] == STRING) {
-            out.setField(eventIdAt, StringData.fromString((String) value[eventIdAt]));
+        if (type[idAt] == STRING) {
+            out.setField(idAt, StringData.fromString((String) value[idAt]));
         }
         if (type[tsAt] == INT) {
             out.setField(tsAt, value[tsAt]);
@@ -242,12 +263,12 @@ abstract class IngestCheck extends ScalarFunction {
                 return new String[] {"missing_field", fields[i]};
             }
         }
-        if (eventTypeAt >= 0) {
-            if (type[eventTypeAt] != STRING || !eventTypes.contains((String) value[eventTypeAt])) {
-                String shown = type[eventTypeAt] == STRING ? (String) value[eventTypeAt] : "not a string";
-                return new String[] {"unknown_event_type", shown};
+        if (typeAt >= 0) {
+            if (type[typeAt] != STRING || !types.contains((String) value[typeAt])) {
+                String shown = type[typeAt] == STRING ? (String) value[typeAt] : "not a string";
+                return new String[] {typeReason, shown};
             }
-            if (value[eventTypeAt].equals("mo_call") && type[calledAt] == ABSENT) {
+            if (calledAt >= 0 && value[typeAt].equals("mo_call") && type[calledAt] == ABSENT) {
                 return new String[] {"missing_field", "called_number"};
             }
         }
@@ -257,11 +278,14 @@ abstract class IngestCheck extends ScalarFunction {
         if (type[msisdnAt] != STRING || !MSISDN.matcher((String) value[msisdnAt]).matches()) {
             return new String[] {"invalid_value", "msisdn"};
         }
-        if (type[imsiAt] != STRING || !IMSI.matcher((String) value[imsiAt]).matches()) {
+        if (imsiAt >= 0 && (type[imsiAt] != STRING || !IMSI.matcher((String) value[imsiAt]).matches())) {
             return new String[] {"invalid_value", "imsi"};
         }
-        if (type[ratAt] != ABSENT && (type[ratAt] != STRING || !rats.contains(upper((String) value[ratAt])))) {
-            return new String[] {"invalid_value", "rat"};
+        if (vocabAt >= 0 && type[vocabAt] != ABSENT) {
+            String v = type[vocabAt] == STRING ? (String) value[vocabAt] : null;
+            if (v == null || !vocab.contains(normalise ? upper(v) : v)) {
+                return new String[] {"invalid_value", fields[vocabAt]};
+            }
         }
         for (int i = 0; i < fields.length; i++) { // unknown extra fields are ignored: producers may add fields
             if (type[i] == ABSENT) {

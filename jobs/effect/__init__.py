@@ -1,0 +1,52 @@
+"""effect: leads ⋈ delivery reports ⋈ orders -> each lead's conversion or expiry, and uplift per campaign.
+
+The rules are udfs/effect.py (docs/effect.md). Leads, delivery reports and orders are low-volume streams, so the
+stateful part is two Python DataStream operators (jobs/effect/operators.py): per subscriber, the open leads and
+which order converts which; per group (campaign, campaign × day, trigger kind, the whole programme), the
+treatment and control counts and the uplift with its interval.
+"""
+
+from pyflink.common import Types
+
+from jobs.effect.operators import COUNT_TYPE, OUT_TYPE, LeadEffects, UpliftCounts
+from touchpoint.flink.pipeline import Pipeline
+
+DESCRIPTION = (
+    "leads + delivered outcomes + orders-normalised -> outcomes (converted, expired), uplift (bad input -> dlq)"
+)
+INPUTS = ("leads", "outcomes", "orders_normalised")
+OUTPUTS = ("outcomes", "uplift", "dlq")
+DATASTREAM = True
+
+
+def build(p: Pipeline) -> None:
+    s = p.settings
+    streaming = p.mode == "streaming"
+    p.create_source("tables/lines_in.sql", "leads", table="leads_in")
+    p.create_source("tables/lines_in.sql", "outcomes", optional=True, table="outcomes_in")
+    p.create_source("tables/orders_normalised.sql", "orders_normalised", fmt="json", optional=True, time_attributes="")
+    for key in ("outcomes", "uplift"):
+        p.create_sink("tables/lines_out.sql", key, fmt="raw", table=f"{key}_out")
+    p.create_sink("tables/dlq.sql", "dlq")
+    p.execute("effect/inputs.sql")
+
+    t = p.t_env
+    # a replay's end: what its flush at the end of input would expire past the data stays open
+    data_end = None if streaming else p.data_end({"leads": "deliver_at", "outcomes": "ts", "orders_normalised": "ts"})
+    effects = (
+        t.to_data_stream(t.from_path("effect_inputs"))
+        .key_by(lambda r: r[0] or "", key_type=Types.STRING())
+        .process(LeadEffects(s.decisions.timezone, s.decisions.reorder_ms if streaming else None, data_end), OUT_TYPE)
+        .uid("lead-effects")
+        .name("lead-effects")
+    )
+    counted = (
+        effects.filter(lambda r: r[0] == "count")
+        .map(lambda r: (r[1], r[2]), output_type=COUNT_TYPE)
+        .key_by(lambda r: r[0], key_type=Types.STRING())
+        .process(UpliftCounts(s.effect.min_sample), OUT_TYPE)
+        .uid("uplift-counts")
+        .name("uplift-counts")
+    )
+    t.create_temporary_view("effects", t.from_data_stream(effects.filter(lambda r: r[0] != "count").union(counted)))
+    p.execute("effect/emit.sql")

@@ -1,0 +1,213 @@
+"""The effect job's two Python operators (PyFlink DataStream, thread mode); the rules are udfs/effect.py.
+
+1. :class:`LeadEffects`, keyed by msisdn: keeps the subscriber's open leads (not converted, window not over),
+   checks delivery reports against them, lets each order claim one (:func:`udfs.effect.claim`), and emits
+   ``converted`` and ``expired`` outcomes plus one count row per lead and per conversion for each group it belongs to.
+2. :class:`UpliftCounts`, keyed by group: the treatment and control counts, and after each change the group's
+   uplift record (:func:`udfs.effect.uplift`). The latest record of a group is its current value (compacted
+   topic, a ReplacingMergeTree in ClickHouse).
+
+Ordering follows the decision job (jobs/decisions/operators.py): a replay takes every input at an event-time
+timer, all fired at the end of input in ts order; streaming holds inputs ``decisions.reorder_ms`` (processing
+time) and takes them in ts order. A lead's window ends at an event-time timer in a replay (kept open when that
+is past the data's end) and at a processing-time timer as long after its arrival in streaming.
+
+Rows out are ``(topic, source, reason, detail, record)`` for sql/effect/emit.sql, or ``("count", group,
+payload)`` rows for the second operator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pyflink.common import Row, Types
+from pyflink.datastream.functions import KeyedProcessFunction
+from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
+
+from udfs.effect import claim, group_id, groups, lead_of, order_of, uplift
+
+OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
+COUNT_TYPE = Types.TUPLE([Types.STRING(), Types.STRING()])
+
+#: input tag -> (DLQ source, required fields), and the order inputs of one ts are taken in
+_INPUTS = {
+    "lead": ("leads", ("lead_id", "msisdn", "campaign_id", "product_id", "trigger_kind", "deliver_at")),
+    "delivered": ("outcomes", ("lead_id", "msisdn", "ts")),
+    "order": ("orders", ("order_id", "msisdn", "product_id", "action", "ts")),
+}
+_RANK = {"lead": 0, "delivered": 1, "order": 2}
+
+
+def _dlq(source: str, reason: str, detail: str, line: str) -> Row:
+    return Row("dlq", source, reason, detail[:500], line)
+
+
+def _outcome(lead: dict[str, Any], status: str, ts: int, order_id: str | None = None) -> Row:
+    record = {
+        "outcome_id": f"oc-{lead['lead_id'][2:]}-{status}",
+        "lead_id": lead["lead_id"],
+        "trigger_id": lead.get("trigger_id"),
+        "msisdn": lead["msisdn"],
+        "campaign_id": lead["campaign_id"],
+        "status": status,
+        "ts": ts,
+    }
+    if order_id is not None:
+        record["order_id"] = order_id
+    return Row("outcomes", "outcomes", None, None, orjson.dumps(record).decode())
+
+
+class LeadEffects(KeyedProcessFunction):
+    """Keyed by msisdn: the subscriber's open leads, their delivery and conversion."""
+
+    def __init__(self, timezone: str, reorder_ms: int | None, data_end: int | None):
+        self.timezone = timezone
+        #: None: replay (event-time timers); else the processing-time wait of an input in streaming
+        self.reorder_ms = reorder_ms
+        self.data_end = data_end
+
+    def open(self, ctx) -> None:
+        pickled = Types.PICKLED_BYTE_ARRAY()
+        #: lead id -> the lead's fields the rules need (JSON), while its window is open
+        self.leads = ctx.get_map_state(MapStateDescriptor("leads", Types.STRING(), pickled))
+        #: inputs waiting to be taken in ts order: ts -> [(tag, record)]
+        self.pending = ctx.get_map_state(MapStateDescriptor("pending", Types.LONG(), pickled))
+        #: window end (ms; streaming: processing time) -> lead ids
+        self.closing = ctx.get_map_state(MapStateDescriptor("closing", Types.LONG(), pickled))
+
+    def process_element(self, value, ctx):
+        _, tag, ts, line = value[0], value[1], value[2], value[3]
+        source, required = _INPUTS[tag]
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as e:
+            yield _dlq(source, "bad_json", str(e), line)
+            return
+        missing = [f for f in required if not isinstance(record, dict) or record.get(f) is None]
+        if missing:
+            yield _dlq(source, "missing_field", missing[0], line)
+            return
+        if ts is None:
+            yield _dlq(source, "invalid_value", "trigger_ts" if tag == "lead" else "ts", line)
+            return
+        timers = ctx.timer_service()
+        if self.reorder_ms is None:
+            timers.register_event_time_timer(ts)
+        else:
+            due = timers.current_processing_time() + self.reorder_ms
+            timers.register_processing_time_timer(due - due % 100)  # coalesce timers per 100 ms
+        self.pending.put(ts, (self.pending.get(ts) or []) + [(tag, record, line)])
+
+    def on_timer(self, timestamp: int, ctx):
+        due = [timestamp] if self.reorder_ms is None else sorted(self.pending.keys())
+        batch = []
+        for ts in due:
+            batch += self.pending.get(ts) or []
+            self.pending.remove(ts)
+        batch.sort(key=lambda x: (_RANK[x[0]], x[1].get("order_id") or ""))  # one ts: leads, then reports, orders
+        for tag, record, line in sorted(batch, key=lambda x: _ts(x[0], x[1])):
+            yield from self._take(tag, record, line, ctx)
+        yield from self._close(timestamp, ctx)
+
+    def _take(self, tag: str, record: dict[str, Any], line: str, ctx):
+        if tag == "lead":
+            lid = record["lead_id"]
+            if self.leads.contains(lid):  # the same lead again (at-least-once delivery)
+                return
+            keep = {
+                k: record.get(k) for k in (*_INPUTS["lead"][1], "attribution_until", "trigger_id", "control", "holdout")
+            }
+            keep["attribution_until"] = lead_of(keep).until  # default: the delivery itself
+            self.leads.put(lid, orjson.dumps(keep))
+            self._closing_at(lid, keep, ctx)
+            yield from _counts(keep, "lead", self.timezone, keep["deliver_at"])
+        elif tag == "delivered":
+            # the report stays on the outcomes topic (the funnel reads it there); a lead nobody knows is a mistake
+            # of the outbound system, or of its topic
+            if not self.leads.contains(record["lead_id"]):
+                yield _dlq("outcomes", "unknown_lead", record["lead_id"], line)
+        else:
+            open_leads = {lid: orjson.loads(v) for lid, v in self.leads.items()}
+            order = order_of(record)
+            won = claim([lead_of(x) for x in open_leads.values()], order, {})
+            if won is None:
+                return
+            lead = open_leads[won.lead_id]
+            self.leads.remove(won.lead_id)
+            yield _outcome(lead, "converted", order.ts, order.order_id)
+            yield from _counts(lead, "converted", self.timezone, order.ts)
+
+    def _closing_at(self, lid: str, lead: dict[str, Any], ctx) -> None:
+        timers = ctx.timer_service()
+        if self.reorder_ms is None:
+            at = lead["attribution_until"]
+            timers.register_event_time_timer(at)
+        else:  # as long after now as the window is after the lead's trigger
+            at = timers.current_processing_time() + max(0, lead["attribution_until"] - lead["deliver_at"])
+            timers.register_processing_time_timer(at)
+        self.closing.put(at, (self.closing.get(at) or []) + [lid])
+
+    def _close(self, timestamp: int, ctx):
+        """Expire the leads whose window ended by ``timestamp`` (a replay: not past the data's end)."""
+        if self.data_end is not None and timestamp > self.data_end:
+            return
+        for at in [t for t in self.closing.keys() if t <= timestamp]:  # noqa: SIM118 (MapState, not a dict)
+            for lid in self.closing.get(at) or []:
+                stored = self.leads.get(lid)
+                if stored is not None:
+                    lead = orjson.loads(stored)
+                    self.leads.remove(lid)
+                    yield _outcome(lead, "expired", lead["attribution_until"])
+            self.closing.remove(at)
+
+
+def _counts(lead: dict[str, Any], what: str, timezone: str, ts: int):
+    """One count row per group of the lead: a lead, or a conversion, in its arm, at event time ``ts``."""
+    for group in groups(lead, timezone):
+        payload = orjson.dumps({**group, "control": bool(lead["control"]), what: 1, "ts": ts}).decode()
+        yield Row("count", group_id(group), payload, None, None)
+
+
+def _ts(tag: str, record: dict[str, Any]) -> int:
+    return record["trigger_ts"] if tag == "lead" else record["ts"]
+
+
+class UpliftCounts(KeyedProcessFunction):
+    """Keyed by group: treatment and control leads and conversions, and the group's uplift after each change."""
+
+    def __init__(self, min_sample: int):
+        self.min_sample = min_sample
+
+    def open(self, ctx) -> None:
+        #: [treatment leads, treatment converted, control leads, control converted, changes]
+        self.counts = ctx.get_state(ValueStateDescriptor("counts", Types.PICKLED_BYTE_ARRAY()))
+
+    def process_element(self, value, ctx):
+        item = orjson.loads(value[1])
+        counts = orjson.loads(self.counts.value() or b"[0, 0, 0, 0, 0]")
+        arm = 2 if item.pop("control") else 0
+        counts[arm] += item.pop("lead", 0)
+        counts[arm + 1] += item.pop("converted", 0)
+        ts = item.pop("ts")
+        counts[4] += 1
+        self.counts.update(orjson.dumps(counts))
+        u = uplift(*counts[:4], min_sample=self.min_sample)
+        record = {
+            "uplift_id": value[0],
+            **item,
+            "treatment_leads": u.treatment_leads,
+            "treatment_converted": u.treatment_converted,
+            "control_leads": u.control_leads,
+            "control_converted": u.control_converted,
+            "treatment_rate": u.treatment_rate,
+            "control_rate": u.control_rate,
+            "uplift": u.absolute,
+            "relative_uplift": u.relative,
+            "ci_low": u.ci_low,
+            "ci_high": u.ci_high,
+            "enough_data": u.enough_data,
+            "version": counts[4],
+            "ts": ts,
+        }
+        yield Row("uplift", "uplift", None, None, orjson.dumps(record).decode())

@@ -1,0 +1,8 @@
+-- The effect operators' output rows (topic, record, reason, detail) go to their topics.
+INSERT INTO outcomes_out SELECT record FROM effects WHERE topic = 'outcomes';
+
+INSERT INTO uplift_out SELECT record FROM effects WHERE topic = 'uplift';
+
+INSERT INTO dlq
+SELECT source, reason, detail, CAST(NULL AS STRING), CAST(NULL AS BIGINT), record
+FROM effects WHERE topic = 'dlq';

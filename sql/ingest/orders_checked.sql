@@ -1,0 +1,10 @@
+-- Parse each raw order line once (sql/ingest/functions.sql) into typed fields and its first defect: an unknown
+-- action is `unknown_action`, a product kind outside the schema's `invalid_value`.
+CREATE TEMPORARY VIEW orders_checked AS
+SELECT c.order_id, c.ts, c.msisdn, c.product_id, c.product_kind, c.action, c.channel, c.lead_id,
+       c.reason, c.detail, c.`raw`
+FROM (
+  SELECT check_orders(line, CAST(${ts_min_ms} AS BIGINT), CAST(${ts_max_ms} AS BIGINT), '${actions}',
+                      '${product_kinds}') AS c
+  FROM orders_raw
+);

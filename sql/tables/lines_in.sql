@@ -1,0 +1,6 @@
+-- A topic read as whole lines (leads, outcomes): the effect job's Python operator parses each once.
+CREATE TABLE ${table} (
+  line STRING
+) WITH (
+  ${connector}
+);

@@ -1,0 +1,206 @@
+"""Effect tracking rules: which order converts which lead, what became of each lead, and a campaign's uplift.
+
+The readable specification of effect tracking (docs/effect.md), in plain Python with no Flink: the demo applies
+it to the simulated outbound answers, and the effect job is to be held equal to it the way the triggers job is
+held to the ground truth.
+
+- **Attribution.** An order that names one of the subscriber's leads (``lead_id``) within that lead's window
+  converts it, whatever the product. BOSS orders usually name none: then a ``subscribe`` order converts the
+  subscriber's lead for the same product (or one of its family) whose window (``deliver_at`` to ``until``)
+  includes it; of
+  several, the last one (last touch). An order converts at most one lead; a lead is converted by its first order.
+  An order naming a lead it cannot convert (unknown, someone else's, already converted, outside its window)
+  converts nothing.
+- **Lead state.** ``converted`` once an order is attributed to it; else ``delivered`` (treatment, delivered) until
+  its window ends, then ``expired``; a control lead is never delivered: ``pending`` until its window ends (so is
+  a treatment lead not reported delivered).
+- **Uplift.** Per group of leads (campaign, trigger kind, day): the conversion rate of treatment leads (every
+  treatment lead, delivered or not: intention to treat) minus that of control leads, with a 95 % confidence
+  interval for the difference of two proportions (normal approximation); below ``min_sample`` leads in either
+  arm there is not enough data and no estimate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from udfs.contact_policy import local_day
+
+#: z of a two-sided 95 % interval
+Z95 = 1.959963984540054
+
+State = Literal["converted", "delivered", "expired", "pending"]
+
+
+@dataclass(frozen=True)
+class Lead:
+    lead_id: str
+    msisdn: str
+    campaign_id: str
+    #: the offered product
+    product_id: str
+    deliver_at: int
+    #: the end of its attribution window (deliver_at + the campaign's window)
+    until: int
+    control: bool
+
+
+def lead_of(record: dict[str, Any]) -> Lead:
+    """The rules' view of a ``leads`` record (schemas/leads.schema.json)."""
+    return Lead(
+        record["lead_id"],
+        record["msisdn"],
+        record["campaign_id"],
+        record["product_id"],
+        record["deliver_at"],
+        record.get("attribution_until") or record["deliver_at"],
+        bool(record["control"]),
+    )
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    ts: int
+    msisdn: str
+    product_id: str
+    action: str
+    lead_id: str | None = None
+
+
+def order_of(record: dict[str, Any]) -> Order:
+    """The rules' view of an ``orders`` record (schemas/orders.schema.json)."""
+    return Order(
+        record["order_id"],
+        record["ts"],
+        record["msisdn"],
+        record["product_id"],
+        record["action"],
+        record.get("lead_id"),
+    )
+
+
+@dataclass(frozen=True)
+class LeadState:
+    state: State
+    delivered_at: int | None = None
+    converted_at: int | None = None
+    order_id: str | None = None
+
+
+def claim(open_leads: Iterable[Lead], order: Order, family: Mapping[str, str]) -> Lead | None:
+    """The lead ``order`` converts among the subscriber's open leads (those not converted yet), or None.
+    ``family``: product id -> product family (a product missing from it is a family of its own)."""
+    if order.lead_id is not None:
+        named = next((x for x in open_leads if x.lead_id == order.lead_id), None)
+        ok = named is not None and named.msisdn == order.msisdn and _within(named, order.ts)
+        return named if ok else None
+    if order.action != "subscribe":
+        return None
+    kin = family.get(order.product_id, order.product_id)
+    touches = [
+        x
+        for x in open_leads
+        if x.msisdn == order.msisdn and family.get(x.product_id, x.product_id) == kin and _within(x, order.ts)
+    ]
+    return max(touches, key=lambda x: (x.deliver_at, x.lead_id), default=None)  # the last touch
+
+
+def attribute(
+    leads: Iterable[Lead], orders: Iterable[Order], family: Mapping[str, str]
+) -> tuple[dict[str, Order], list[Order]]:
+    """(lead id -> the order that converted it, orders naming a lead they cannot convert), the orders taken in
+    ts order (then by id)."""
+    open_leads: dict[str, list[Lead]] = {}
+    for x in leads:
+        open_leads.setdefault(x.msisdn, []).append(x)
+    converted: dict[str, Order] = {}
+    unknown: list[Order] = []
+    for o in sorted(orders, key=lambda o: (o.ts, o.order_id)):
+        mine = open_leads.get(o.msisdn, [])
+        won = claim(mine, o, family)
+        if won is not None:
+            converted[won.lead_id] = o
+            mine.remove(won)
+        elif o.lead_id is not None:
+            unknown.append(o)
+    return converted, unknown
+
+
+def _within(lead: Lead, ts: int) -> bool:
+    """The lead's attribution window includes both ends."""
+    return lead.deliver_at <= ts <= lead.until
+
+
+def lead_states(
+    leads: Iterable[Lead], delivered: Mapping[str, int], converted: Mapping[str, Order], now: int
+) -> dict[str, LeadState]:
+    """Each lead's state at event time ``now``; ``delivered``: lead id -> when the outbound system delivered it."""
+    out: dict[str, LeadState] = {}
+    for x in leads:
+        at = None if x.control else delivered.get(x.lead_id)
+        order = converted.get(x.lead_id)
+        if order is not None:
+            out[x.lead_id] = LeadState("converted", at, order.ts, order.order_id)
+        elif now > x.until:
+            out[x.lead_id] = LeadState("expired", at)
+        else:
+            out[x.lead_id] = LeadState("delivered" if at is not None else "pending", at)
+    return out
+
+
+@dataclass(frozen=True)
+class Uplift:
+    treatment_leads: int
+    treatment_converted: int
+    control_leads: int
+    control_converted: int
+    #: None below the minimum sample ("not enough data")
+    treatment_rate: float | None = None
+    control_rate: float | None = None
+    absolute: float | None = None
+    #: absolute / control rate; None also when the control rate is 0
+    relative: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+    @property
+    def enough_data(self) -> bool:
+        return self.absolute is not None
+
+
+def uplift(
+    treatment_leads: int, treatment_converted: int, control_leads: int, control_converted: int, min_sample: int
+) -> Uplift:
+    """Treatment minus control conversion rate with its 95 % interval (Wald, two proportions)."""
+    counts = (treatment_leads, treatment_converted, control_leads, control_converted)
+    if not 0 <= treatment_converted <= treatment_leads or not 0 <= control_converted <= control_leads:
+        raise ValueError(f"conversions must be between 0 and the leads: {counts}")
+    if min(treatment_leads, control_leads) < max(min_sample, 1):
+        return Uplift(*counts)
+    pt, pc = treatment_converted / treatment_leads, control_converted / control_leads
+    se = math.sqrt(pt * (1 - pt) / treatment_leads + pc * (1 - pc) / control_leads)
+    diff = pt - pc
+    return Uplift(*counts, pt, pc, diff, diff / pc if pc else None, diff - Z95 * se, diff + Z95 * se)
+
+
+def groups(lead: dict[str, Any], timezone: str) -> list[dict[str, Any]]:
+    """The groups a lead counts in: its campaign, its campaign on its local day of delivery, its trigger kind,
+    and the whole programme, whose control arm is the global holdout (a campaign's own control leads got other
+    campaigns' offers: they are not in it)."""
+    day = local_day(lead["deliver_at"], timezone)
+    out = [
+        {"scope": "campaign", "campaign_id": lead["campaign_id"]},
+        {"scope": "campaign_day", "campaign_id": lead["campaign_id"], "day": day},
+        {"scope": "trigger_kind", "trigger_kind": lead["trigger_kind"]},
+    ]
+    if not lead["control"] or lead.get("holdout"):
+        out.append({"scope": "programme"})
+    return out
+
+
+def group_id(group: dict[str, Any]) -> str:
+    return "|".join(str(group.get(k) or "") for k in ("scope", "campaign_id", "trigger_kind", "day"))
