@@ -190,19 +190,19 @@ def decide(
 
 
 #: The reasons decided before a campaign's audience is looked at: the campaign is not running, or the subscriber
-#: may not be marketed to (:func:`_subscriber_block`).
+#: may not be marketed to (:func:`_subscriber_block`; tests/udfs/test_decisions.py holds the two equal).
 BEFORE_AUDIENCE = ("campaign_inactive", "no_profile", "no_consent", "no_location_consent", "do_not_disturb")
 
 
 def _subscriber_block(profile: dict | None, kind: str, policy: Policy) -> str | None:
     if profile is None:
-        return BEFORE_AUDIENCE[1]
+        return "no_profile"
     if not profile.get("consent_marketing"):
-        return BEFORE_AUDIENCE[2]
+        return "no_consent"
     if kind in policy.location_kinds and not profile.get("consent_location"):
-        return BEFORE_AUDIENCE[3]
+        return "no_location_consent"
     if profile.get("do_not_disturb"):
-        return BEFORE_AUDIENCE[4]
+        return "do_not_disturb"
     return None
 
 

@@ -23,7 +23,7 @@ held to the ground truth.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -171,6 +171,22 @@ class Uplift:
     def enough_data(self) -> bool:
         return self.absolute is not None
 
+    def record(self) -> dict[str, Any]:
+        """The counts and estimates as the ``uplift`` topic names them (schemas/uplift.schema.json)."""
+        return {
+            "treatment_leads": self.treatment_leads,
+            "treatment_converted": self.treatment_converted,
+            "control_leads": self.control_leads,
+            "control_converted": self.control_converted,
+            "treatment_rate": self.treatment_rate,
+            "control_rate": self.control_rate,
+            "uplift": self.absolute,
+            "relative_uplift": self.relative,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "enough_data": self.enough_data,
+        }
+
 
 def uplift(
     treatment_leads: int, treatment_converted: int, control_leads: int, control_converted: int, min_sample: int
@@ -204,3 +220,25 @@ def groups(lead: dict[str, Any], timezone: str) -> list[dict[str, Any]]:
 
 def group_id(group: dict[str, Any]) -> str:
     return "|".join(str(group.get(k) or "") for k in ("scope", "campaign_id", "trigger_kind", "day"))
+
+
+def group_counts(leads: Iterable[dict[str, Any]], converted: Container[str], timezone: str) -> dict[str, list[int]]:
+    """Per group id, [treatment leads, treatment converted, control leads, control converted] of ``leads`` records,
+    ``converted`` holding the converted lead ids: what the effect job's counts come to once every input is in."""
+    counts: dict[str, list[int]] = {}
+    for x in leads:
+        arm = 2 if x["control"] else 0
+        for g in groups(x, timezone):
+            c = counts.setdefault(group_id(g), [0, 0, 0, 0])
+            c[arm] += 1
+            c[arm + 1] += x["lead_id"] in converted
+    return counts
+
+
+def latest(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The current record of each group among ``uplift`` topic records: the one with the largest version."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in records:
+        if r["version"] > out.get(r["uplift_id"], {"version": 0})["version"]:
+            out[r["uplift_id"]] = r
+    return out

@@ -27,11 +27,12 @@ from typing import Any
 
 import orjson
 from pyflink.common import Row, Types
+from pyflink.common.time import Duration, Time
 from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedProcessFunction
-from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
+from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
 from jobs.decisions.state import as_buckets, pack_history, pack_profile, unpack_history, unpack_profile
-from jobs.state_ttl import backstop_ttl
+from jobs.lines import read_line
 from udfs.behaviour import KEEP_HOURS, compact
 from udfs.campaigns import Campaign, CampaignError, parse_campaign
 from udfs.contact_policy import Policy
@@ -75,6 +76,20 @@ def _dlq(source: str, reason: str, detail: str, record: str) -> Row:
     return Row("", orjson.dumps({"dlq": [source, reason, detail[:500], record]}).decode())
 
 
+def _ttl(hours: float) -> StateTtlConfig:
+    # A backstop only (processing time): event-time timers prune state as rules stop needing it.
+    # The background cleanups are named explicitly: PyFlink 2.3's defaults build Duration.of_days(30) through a
+    # py4j gateway, which exists in a client process but not in a cluster's TaskManager, where opening the state
+    # failed. The period is not passed to Java (which keeps its own default), so no gateway is needed.
+    return (
+        StateTtlConfig.new_builder(Time.milliseconds(int(hours * HOUR_MS)))
+        .disable_cleanup_in_background()
+        .cleanup_incrementally(5, False)
+        .cleanup_in_rocksdb_compact_filter(1000, periodic_compaction_time=Duration(None))
+        .build()
+    )
+
+
 class SubscriberDecisions(KeyedBroadcastProcessFunction):
     """Keyed by msisdn, campaigns broadcast: keeps the subscriber's profile, hourly buckets and contact record and
     decides each trigger with :func:`udfs.decisions.decide`, in ts order."""
@@ -91,7 +106,7 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         self._parsed: tuple[str | None, list[Campaign]] = (None, [])
 
     def open(self, ctx) -> None:
-        ttl = backstop_ttl(self.state_ttl_hours)
+        ttl = _ttl(self.state_ttl_hours)
 
         def state(desc):
             desc.enable_time_to_live(ttl)
@@ -151,17 +166,9 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
     def process_element(self, value, ctx):
         _, kind, ts, line = value[0], value[1], value[2], value[3]
         source, required = _INPUTS[kind]
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError as e:
-            yield _dlq(source, "bad_json", str(e), line)
-            return
-        missing = [f for f in required if not isinstance(record, dict) or record.get(f) is None]
-        if missing:
-            yield _dlq(source, "missing_field", missing[0], line)
-            return
-        if ts is None:  # present but not an integer
-            yield _dlq(source, "invalid_value", required[-1], line)
+        record, defect = read_line(line, required, ts, required[-1])
+        if defect:
+            yield _dlq(source, *defect, line)
             return
         if kind == "trigger":
             timers = ctx.timer_service()

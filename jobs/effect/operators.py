@@ -25,6 +25,7 @@ from pyflink.common import Row, Types
 from pyflink.datastream.functions import KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
+from jobs.lines import read_line
 from udfs.effect import claim, group_id, groups, lead_of, order_of, uplift
 
 OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
@@ -79,17 +80,9 @@ class LeadEffects(KeyedProcessFunction):
     def process_element(self, value, ctx):
         _, tag, ts, line = value[0], value[1], value[2], value[3]
         source, required = _INPUTS[tag]
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError as e:
-            yield _dlq(source, "bad_json", str(e), line)
-            return
-        missing = [f for f in required if not isinstance(record, dict) or record.get(f) is None]
-        if missing:
-            yield _dlq(source, "missing_field", missing[0], line)
-            return
-        if ts is None:
-            yield _dlq(source, "invalid_value", "trigger_ts" if tag == "lead" else "ts", line)
+        record, defect = read_line(line, required, ts, "trigger_ts" if tag == "lead" else "ts")
+        if defect:
+            yield _dlq(source, *defect, line)
             return
         timers = ctx.timer_service()
         if self.reorder_ms is None:
@@ -105,8 +98,8 @@ class LeadEffects(KeyedProcessFunction):
         for ts in due:
             batch += self.pending.get(ts) or []
             self.pending.remove(ts)
-        batch.sort(key=lambda x: (_RANK[x[0]], x[1].get("order_id") or ""))  # one ts: leads, then reports, orders
-        for tag, record, line in sorted(batch, key=lambda x: _ts(x[0], x[1])):
+        # in ts order; at one ts: leads, then reports, then orders by id
+        for tag, record, line in sorted(batch, key=lambda x: (_ts(*x[:2]), _RANK[x[0]], x[1].get("order_id") or "")):
             yield from self._take(tag, record, line, ctx)
         yield from self._close(timestamp, ctx)
 
@@ -193,21 +186,5 @@ class UpliftCounts(KeyedProcessFunction):
         counts[4] += 1
         self.counts.update(orjson.dumps(counts))
         u = uplift(*counts[:4], min_sample=self.min_sample)
-        record = {
-            "uplift_id": value[0],
-            **item,
-            "treatment_leads": u.treatment_leads,
-            "treatment_converted": u.treatment_converted,
-            "control_leads": u.control_leads,
-            "control_converted": u.control_converted,
-            "treatment_rate": u.treatment_rate,
-            "control_rate": u.control_rate,
-            "uplift": u.absolute,
-            "relative_uplift": u.relative,
-            "ci_low": u.ci_low,
-            "ci_high": u.ci_high,
-            "enough_data": u.enough_data,
-            "version": counts[4],
-            "ts": ts,
-        }
+        record = {"uplift_id": value[0], **item, **u.record(), "version": counts[4], "ts": ts}
         yield Row("uplift", "uplift", None, None, orjson.dumps(record).decode())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -89,3 +90,20 @@ def test_cli_prints_the_comparison_and_refuses_a_bad_draft(history_dir, tmp_path
     assert out.returncode != 0 and out.stderr.count("\n") == 1 and "priority" in out.stderr, out.stderr
     out = run_cli("campaigns", "backtest", "--config", str(config), "--input", str(tmp_path / "nowhere"), str(draft))
     assert out.returncode != 0 and "nowhere" in out.stderr and out.stderr.count("\n") == 1, out.stderr
+
+
+def test_without_published_files_the_campaigns_in_force_come_from_the_topic(broker, tmp_path):
+    """The latest version of each id on the campaigns topic, as the decision job keeps them."""
+    from touchpoint.clients.campaigns import publish
+    from touchpoint.infra import stack
+    from touchpoint.tools.backtest import published_campaigns
+
+    settings = make_settings(tmp_path / "w", broker, topics={"campaigns": f"bt-campaigns-{tmp_path.name}"})
+    stack.create_topics(broker, [settings.topics.campaigns], 1)
+    items = load([str(ROOT / "campaigns")])
+    publish(settings, items)
+    (edited,) = load([str(ROOT / "campaigns" / "dial-114-12580.yaml")])
+    publish(settings, [replace(edited, record=edited.record | {"status": "paused"})])
+    got = {c.id: c for c in published_campaigns(settings, None)}
+    assert set(got) == {i.campaign.id for i in items}
+    assert got["dial-114-12580"].status == "paused"  # the later version wins

@@ -206,7 +206,7 @@ def _answers(settings: Settings, leads: list[dict]) -> bool:
     """Step 7: the simulated outbound systems answer; the effect job attributes the orders and measures the uplift
     per campaign, which must equal the rules of udfs/effect.py applied to everything at once."""
     from touchpoint.simulator.outbound import outcomes
-    from udfs.effect import attribute, group_id, groups, lead_of, order_of, uplift
+    from udfs.effect import attribute, group_counts, latest, lead_of, order_of, uplift
 
     _step(7, "Outbound systems answer (simulated); the effect job attributes orders and measures uplift")
     answers = list(outcomes(settings, leads))
@@ -225,30 +225,21 @@ def _answers(settings: Settings, leads: list[dict]) -> bool:
     wait_for_total(
         settings.kafka.bootstrap, [topics.outcomes], delivered + len(converted), progress=True, timeout_s=180
     )
-    latest: dict[str, dict] = {}
-    for r in map(json.loads, read_topics(settings.kafka.bootstrap, [topics.uplift], idle_s=3)[topics.uplift]):
-        if r["version"] > latest.get(r["uplift_id"], {"version": 0})["version"]:
-            latest[r["uplift_id"]] = r
+    current = latest(map(json.loads, read_topics(settings.kafka.bootstrap, [topics.uplift], idle_s=3)[topics.uplift]))
     e = settings.effect
     print(
         "    uplift per campaign (the effect job): treatment minus control conversion, 95 % interval "
         f"(not enough data below {e.min_sample} leads in an arm)"
     )
     print(f"    {'campaign':<28} {'treatment':>11} {'control':>9}  uplift")
-    counts: dict[str, list[int]] = {}
-    for x in leads:
-        arm = 2 if x["control"] else 0
-        for g in groups(x, settings.decisions.timezone):
-            c = counts.setdefault(group_id(g), [0, 0, 0, 0])
-            c[arm] += 1
-            c[arm + 1] += x["lead_id"] in converted
+    counts = group_counts(leads, converted, settings.decisions.timezone)
     ok = True
     shown_groups = [("programme (vs holdout)", "programme|||")]
     shown_groups += [(cid, f"campaign|{cid}||") for cid in sorted({x["campaign_id"] for x in leads})]
     for name, gid in shown_groups:
         nt, ct, nc, cc = counts.get(gid, [0, 0, 0, 0])
         want = uplift(nt, ct, nc, cc, min_sample=e.min_sample)
-        got = latest.get(gid, {})
+        got = current.get(gid, {})
         counted = tuple(
             got.get(k) for k in ("treatment_leads", "treatment_converted", "control_leads", "control_converted")
         )
