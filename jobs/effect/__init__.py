@@ -24,7 +24,7 @@ def build(p: Pipeline) -> None:
     streaming = p.mode == "streaming"
     p.create_source("tables/lines_in.sql", "leads", table="leads_in")
     p.create_source("tables/lines_in.sql", "outcomes", optional=True, table="outcomes_in")
-    p.create_source("tables/orders_normalised.sql", "orders_normalised", fmt="json", optional=True, time_attributes="")
+    p.create_source("tables/lines_in.sql", "orders_normalised", optional=True, table="orders_in")
     for key in ("outcomes", "uplift"):
         p.create_sink("tables/lines_out.sql", key, fmt="raw", table=f"{key}_out")
     p.create_sink("tables/dlq.sql", "dlq")

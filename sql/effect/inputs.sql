@@ -11,7 +11,5 @@ SELECT JSON_VALUE(line, '$.msisdn'), 'delivered', TRY_CAST(JSON_VALUE(line, '$.t
 FROM outcomes_in
 WHERE JSON_VALUE(line, '$.status') = 'delivered' OR JSON_VALUE(line, '$.status') IS NULL
 UNION ALL
-SELECT msisdn, 'order', ts,
-       JSON_OBJECT('order_id' VALUE order_id, 'ts' VALUE ts, 'msisdn' VALUE msisdn, 'product_id' VALUE product_id,
-                   'action' VALUE action, 'lead_id' VALUE lead_id)
-FROM orders_normalised;
+SELECT JSON_VALUE(line, '$.msisdn'), 'order', TRY_CAST(JSON_VALUE(line, '$.ts') AS BIGINT), line
+FROM orders_in;

@@ -1,4 +1,4 @@
--- A topic read as whole lines (leads, outcomes): the effect job's Python operator parses each once.
+-- A topic read as whole lines (leads, outcomes, orders): the effect job's Python operator parses each once.
 CREATE TABLE ${table} (
   line STRING
 ) WITH (
