@@ -70,6 +70,32 @@ def cluster(broker, tmp_path_factory):
         assert not [p for p in pids if _runs_flink(p)], "cluster down left Flink processes running"
 
 
+@pytest.fixture(autouse=True)
+def no_job_left(cluster):
+    """Cancel whatever a test left running, so a failed test does not hold the slots the next one needs."""
+    yield
+    url = cluster[0].cluster.rest_url
+    running = [j for j in rest.jobs(url) if j.state not in rest.ENDED]
+    for job in running:
+        rest.cancel(url, job.id)
+    deadline = time.monotonic() + 60
+    while any(rest.state(url, j.id) not in rest.ENDED for j in running):
+        assert time.monotonic() < deadline, "a job left running did not cancel within 60 s"
+        time.sleep(0.5)
+
+
+def _over_cap(leads: list[dict], settings) -> dict[str, int]:
+    """Subscribers with more delivered leads inside one contact window (by trigger time) than the cap allows:
+    the rule of udfs.contact_policy, counted independently. A run longer than the window may hold more in all."""
+    window = settings.decisions.contact_window_hours * 3_600_000
+    times: dict[str, list[int]] = {}
+    for x in {x["lead_id"]: x for x in leads}.values():
+        if not x["control"]:
+            times.setdefault(x["msisdn"], []).append(x["trigger_ts"])
+    most = {m: max(sum(1 for u in ts if t - window < u <= t) for t in ts) for m, ts in times.items()}
+    return {m: n for m, n in most.items() if n > settings.decisions.max_leads_per_subscriber}
+
+
 def _runs_flink(pid: int) -> bool:
     try:  # a zombie (exited, not yet reaped) has an empty command line
         return b"org.apache.flink" in Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -224,8 +250,7 @@ def test_whole_pipeline_at_parallelism_2_finds_exactly_the_replays_triggers(clus
     decided = {json.loads(d)["trigger_id"] for d in decisions[t.decisions]}
     assert decided and decided <= {json.loads(r)["trigger_id"] for r in got}
     leads = [json.loads(x) for x in decisions[t.leads]]
-    per_subscriber = Counter(x["msisdn"] for x in leads if not x["control"])
-    assert leads and max(per_subscriber.values()) <= settings.decisions.max_leads_per_subscriber
+    assert leads and not _over_cap(leads, settings)
     for job in ("decisions", "analytics", "ingest"):
         assert cli(config, "jobs", "cancel", job).returncode == 0
 
@@ -235,8 +260,6 @@ def test_decisions_at_parallelism_2_lose_no_lead_to_a_taskmanager_kill(cluster, 
     TaskManager killed with SIGKILL in between: after de-duplication by id its decisions and leads are exactly
     the pure rules applied in ts order (none missing, none invented) and no subscriber is over the contact cap,
     so the restored state carried every contact record across the crash."""
-    from collections import Counter
-
     from tests.jobs.test_decisions import _sequential_reference
     from tests.jobs.test_triggers import _msisdn
     from touchpoint.clients.kafka_io import committed
@@ -302,8 +325,7 @@ def test_decisions_at_parallelism_2_lose_no_lead_to_a_taskmanager_kill(cluster, 
     assert got == want_decisions
     leads = [json.loads(x) for x in consume(settings.kafka.bootstrap, [t.leads], idle_s=3, timeout_s=60)[t.leads]]
     assert {x["lead_id"] for x in leads} == set(want_leads)
-    per_subscriber = Counter(x["msisdn"] for x in {x["lead_id"]: x for x in leads}.values() if not x["control"])
-    assert max(per_subscriber.values()) <= settings.decisions.max_leads_per_subscriber
+    assert not _over_cap(leads, settings)
     # the same job restarted from its checkpoint, having noticed the loss
     assert rest.find(settings.cluster.rest_url, "decisions").id == job.id
     history = rest._call(settings.cluster.rest_url, f"/jobs/{job.id}/exceptions").get("exceptionHistory", {})
