@@ -31,6 +31,7 @@ JOBS = {
     "behaviour": "jobs.behaviour",
     "region_metrics": "jobs.region_metrics",
     "analytics": "jobs.analytics",
+    "journeys": "jobs.journeys",
     "decisions": "jobs.decisions",
     "effect": "jobs.effect",
     "passthrough": "jobs.passthrough",

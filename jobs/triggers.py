@@ -98,7 +98,7 @@ def build(p: Pipeline) -> None:
         p.execute("triggers/xdr_late.sql")
         p.execute("triggers/xdr_usage.sql", **params)
     if orders:
-        p.execute("triggers/orders_on_time.sql")
+        p.execute("shared/orders_on_time.sql")
         p.execute("triggers/orders_late.sql")
     for kind in kinds:
         path, extra = recipe(kind)

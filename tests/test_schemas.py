@@ -15,6 +15,7 @@ TOPIC_SCHEMAS = {
     "xdr_normalised": "xdr",
     "orders_normalised": "orders",
     "region_metrics": "region-metrics",
+    "journey_events": "journey-events",
 } | {name: f"reference/{name}" for name in REFERENCE_NAMES}
 NOT_CONTRACTS = {"passthrough"}  # benchmark scratch topic
 #: every reference file, and the global PLMN table

@@ -54,6 +54,8 @@ class Paths(_Section):
     plmn: Path = ROOT / "work" / "reference" / "plmn.csv"
     #: Campaign files a replay uses when its input has no campaigns/ folder (the shipped examples).
     campaigns: Path = ROOT / "campaigns"
+    #: Trial journey files a replay uses when its input has no journeys/ folder (the shipped examples).
+    journeys: Path = ROOT / "journeys"
 
     @property
     def run(self) -> Path:
@@ -81,6 +83,8 @@ class Topics(_Section):
     signaling: str = "signaling"
     xdr: str = "xdr"
     campaigns: str = "campaigns"
+    #: Trial journey definitions (touchpoint journeys publish): compacted, keyed by trial product; the latest wins.
+    journeys: str = "journeys"
     orders: str = "orders"
     #: Reference data (touchpoint reference publish): compacted, keyed by id, one JSON row of
     #: schemas/reference/<name>.schema.json each; the latest row of an id wins. Profiles carry every profile and
@@ -96,6 +100,8 @@ class Topics(_Section):
     behaviour: str = "behaviour"
     triggers: str = "triggers"
     region_metrics: str = "region-metrics"
+    #: Each trial journey's steps (journey_step triggers, which the decision job turns into leads) and ends.
+    journey_events: str = "journey-events"
     leads: str = "leads"
     #: One record per (trigger, matching campaign): the lead, or why there was none.
     decisions: str = "decisions"
@@ -154,10 +160,10 @@ class Cluster(_Section):
     #: The local cluster: JobManager RPC port, TaskManagers, slots each, and memory per process.
     rpc_port: int = Field(6123, ge=1, le=65535)
     taskmanagers: int = Field(2, ge=1)
-    #: 2 x 3 slots: the whole pipeline (ingest, analytics, decisions) at parallelism 2.
-    slots_per_taskmanager: int = Field(3, ge=1)
+    #: 2 x 5 slots: the whole pipeline (ingest, analytics, journeys, decisions, effect) at parallelism 2.
+    slots_per_taskmanager: int = Field(5, ge=1)
     jobmanager_memory: str = "1024m"
-    taskmanager_memory: str = "1728m"
+    taskmanager_memory: str = "2048m"
     #: The Python interpreter the cluster's TaskManagers run Python functions with (default: the one running
     #: this command; in a container image, the image's interpreter).
     python_executable: str | None = None
@@ -336,6 +342,12 @@ class Simulator(_Section):
     campaign_uplift: dict[str, float] = {}
     #: Share of conversions whose order names the lead (a reply to the SMS); BOSS orders name none.
     order_names_lead_rate: float = Field(0.5, ge=0, le=1)
+    #: Share of subscribers who start a free trial of the first shipped journey's trial product (docs/journeys.md),
+    #: planted to convert, not to use it, to use it little, to opt out, or to use it and let it lapse.
+    trial_fraction: float = Field(0.03, ge=0, le=1)
+    #: A simulated city lasts hours, a trial weeks: the city's journeys/ holds the shipped journeys with every
+    #: duration scaled so that a trial lasts this long.
+    journey_hours: float = Field(6.0, gt=0)
 
 
 class Effect(_Section):

@@ -99,12 +99,16 @@ MESSAGE_FIELDS = (
 )
 
 
-class CampaignError(ValueError):
-    """A campaign definition is invalid; ``field`` is the dotted path of the offending field."""
+class DefinitionError(ValueError):
+    """A definition (campaign, trial journey) is invalid; ``field`` is the dotted path of the offending field."""
 
     def __init__(self, field: str, message: str):
         super().__init__(f"{field}: {message}")
         self.field = field
+
+
+class CampaignError(DefinitionError):
+    """A campaign definition the decision job cannot evaluate."""
 
 
 @dataclass(frozen=True)
@@ -197,11 +201,27 @@ def _validator():
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
-def _path(parts) -> str:
+def _path(parts, root: str = "(campaign)") -> str:
     out = ""
     for p in parts:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(campaign)"
+    return out or root
+
+
+def schema_problem(validator, obj: Any, root: str) -> tuple[str, str] | None:
+    """The first schema error of a definition as (field, message) — a missing field, a field nobody knows, a bad
+    value — or None; ``root`` names the whole object. Campaigns and journeys (udfs/journeys.py) share it."""
+    errors = sorted(validator.iter_errors(obj), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if not errors:
+        return None
+    e = errors[0]
+    if e.validator == "required":
+        missing = next(f for f in e.validator_value if f not in e.instance)
+        return _path([*e.absolute_path, missing], root), "is required"
+    if e.validator == "additionalProperties":
+        extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+        return _path([*e.absolute_path, extra[0]], root), "is not a known field"
+    return _path(e.absolute_path, root), e.message
 
 
 def _timestamp(field: str, text: str) -> int:
@@ -289,23 +309,13 @@ def _message(kind: str, template: str) -> None:
 
 def parse_campaign(obj: Any) -> Campaign:
     """Validate one campaign definition; raises :class:`CampaignError` naming the first bad field."""
-    errors = sorted(
-        _validator().iter_errors(obj), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path)))
-    )
-    if errors:
-        e = errors[0]
-        if e.validator == "required":
-            missing = next(f for f in e.validator_value if f not in e.instance)
-            raise CampaignError(_path([*e.absolute_path, missing]), "is required")
-        if list(e.absolute_path) == ["trigger", "kind"]:
-            raise CampaignError(
-                "trigger.kind",
-                f"unknown trigger kind {e.instance!r}; known: {', '.join(trigger_kinds.describe_names())}",
-            )
-        if e.validator == "additionalProperties":
-            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
-            raise CampaignError(_path([*e.absolute_path, extra[0]]), "is not a known field")
-        raise CampaignError(_path(e.absolute_path), e.message)
+    problem = schema_problem(_validator(), obj, "(campaign)")
+    if problem:
+        field, message = problem
+        if field == "trigger.kind" and message != "is required":
+            kind = obj["trigger"]["kind"]
+            message = f"unknown trigger kind {kind!r}; known: {', '.join(trigger_kinds.describe_names())}"
+        raise CampaignError(field, message)
     start, end = _timestamp("start", obj["start"]), _timestamp("end", obj["end"])
     if end <= start:
         raise CampaignError("end", "must be after start")

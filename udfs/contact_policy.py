@@ -95,6 +95,24 @@ def in_holdout(msisdn: str, percent: float) -> bool:
     return int(_hash("holdout", msisdn)[:8], 16) % 10_000 < percent * 100
 
 
+#: The reasons decided before a campaign's audience is looked at: the campaign is not running, or the subscriber
+#: may not be marketed to (:func:`subscriber_block`; tests/udfs/test_decisions.py holds the two equal). The decision
+#: job tests the subscriber for every trigger; a trial journey (udfs/journeys.py) to tell why a trial did not convert.
+BEFORE_AUDIENCE = ("campaign_inactive", "no_profile", "no_consent", "no_location_consent", "do_not_disturb")
+
+
+def subscriber_block(profile: dict | None, kind: str, policy: Policy) -> str | None:
+    if profile is None:
+        return "no_profile"
+    if not profile.get("consent_marketing"):
+        return "no_consent"
+    if kind in policy.location_kinds and not profile.get("consent_location"):
+        return "no_location_consent"
+    if profile.get("do_not_disturb"):
+        return "do_not_disturb"
+    return None
+
+
 def lead_id(msisdn: str, campaign_id: str, trigger_id: str) -> str:
     """Deterministic: a redelivered trigger yields the same id, so consumers can de-duplicate."""
     return "l-" + _hash(msisdn, campaign_id, trigger_id)[:20]

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from udfs import journeys
 from udfs.behaviour import Behaviour, Bucket, rollup
 from udfs.campaigns import Campaign
 from udfs.contact_policy import (
@@ -35,6 +36,7 @@ from udfs.contact_policy import (
     local_day,
     local_time,
     next_allowed,
+    subscriber_block,
 )
 from udfs.tags import is_g3_subscriber, tags
 from udfs.units import HOUR_MS
@@ -130,6 +132,8 @@ def decide(
 ) -> list[Decision]:
     """Decide one trigger (updates ``contacts``). A trigger id seen before yields nothing (redelivery)."""
     kind, ts, ctx = trigger["kind"], trigger["ts"], trigger.get("context") or {}
+    if kind == journeys.STEP_KIND:  # a trial journey's step carries its own campaign (udfs/journeys.py)
+        campaigns = [journeys.step_campaign(ctx)]
     matching = sorted((c for c in campaigns if c.trigger_matches(kind, ctx)), key=lambda c: (-c.priority, c.id))
     if not matching or trigger["trigger_id"] in contacts.decided:
         return []
@@ -144,7 +148,7 @@ def decide(
     if not live:
         return decisions
 
-    reason = _subscriber_block(profile, kind, policy)
+    reason = subscriber_block(profile, kind, policy)
     if reason:
         for d in live:
             d.suppress(reason)
@@ -189,23 +193,6 @@ def decide(
     return decisions
 
 
-#: The reasons decided before a campaign's audience is looked at: the campaign is not running, or the subscriber
-#: may not be marketed to (:func:`_subscriber_block`; tests/udfs/test_decisions.py holds the two equal).
-BEFORE_AUDIENCE = ("campaign_inactive", "no_profile", "no_consent", "no_location_consent", "do_not_disturb")
-
-
-def _subscriber_block(profile: dict | None, kind: str, policy: Policy) -> str | None:
-    if profile is None:
-        return "no_profile"
-    if not profile.get("consent_marketing"):
-        return "no_consent"
-    if kind in policy.location_kinds and not profile.get("consent_location"):
-        return "no_location_consent"
-    if profile.get("do_not_disturb"):
-        return "do_not_disturb"
-    return None
-
-
 def _lead(
     trigger,
     c: Campaign,
@@ -231,6 +218,8 @@ def _lead(
         "expires_local": local_time(expires_at, policy.timezone).strftime("%Y-%m-%d %H:%M"),
         "region_name": region["name"] if region else None,
     }
+    if "trial_end" in ctx:  # a journey step
+        values["trial_end_local"] = local_time(ctx["trial_end"], policy.timezone).strftime("%Y-%m-%d")
     reasons = [f"trigger:{trigger['kind']}", f"priority:{c.priority}"]
     reasons += [f"audience:{x.field} {x.op} {x.value}" for x in c.static + c.dynamic]
     if deliver_at > trigger["ts"]:
@@ -258,7 +247,7 @@ def _lead(
         "control": control,
         "holdout": holdout,
         "reasons": reasons,
-    }
+    } | ({"step": ctx["step"]} if trigger["kind"] == journeys.STEP_KIND else {})
 
 
 def charge_daily_budget(

@@ -19,9 +19,10 @@ from touchpoint.flink.pipeline import Pipeline
 from udfs.contact_policy import Policy
 
 DESCRIPTION = (
-    "triggers + behaviour + profiles + campaigns, regions, handsets (broadcast) -> leads, decisions (bad input -> dlq)"
+    "triggers + journey steps + behaviour + profiles + campaigns, regions, handsets (broadcast) -> leads, decisions "
+    "(bad input -> dlq)"
 )
-INPUTS = ("triggers", "behaviour", "campaigns")
+INPUTS = ("triggers", "journey_events", "behaviour", "campaigns")
 REFERENCE = ("profiles", *BROADCAST_REFERENCE)
 OUTPUTS = ("leads", "decisions", "dlq")
 DATASTREAM = True
@@ -30,7 +31,8 @@ DATASTREAM = True
 def build(p: Pipeline) -> None:
     s = p.settings
     streaming = p.mode == "streaming"
-    p.create_source("tables/triggers_in.sql", "triggers")
+    p.create_source("tables/triggers_in.sql", "triggers", table="triggers_in")
+    p.create_source("tables/triggers_in.sql", "journey_events", optional=True, table="journey_events_in")
     p.create_source("tables/behaviour_in.sql", "behaviour")
     p.create_campaign_source("tables/campaigns_in.sql")
     p.create_reference_lines("tables/profiles_in.sql", "profiles")

@@ -8,13 +8,14 @@ WHERE CURRENT_WATERMARK(rowtime) IS NULL OR rowtime >= CURRENT_WATERMARK(rowtime
 
 CREATE TEMPORARY VIEW xdr_packed AS
 SELECT event_id, rowtime,
-       CAST(ROW(event_id, ts, msisdn, imsi, imei, cell_id, rat, bytes_up, bytes_down)
+       CAST(ROW(event_id, ts, msisdn, imsi, imei, cell_id, rat, app, bytes_up, bytes_down)
             AS ROW<event_id STRING, ts BIGINT, msisdn STRING, imsi STRING, imei STRING, cell_id BIGINT,
-                   rat STRING, bytes_up BIGINT, bytes_down BIGINT>) AS x
+                   rat STRING, app STRING, bytes_up BIGINT, bytes_down BIGINT>) AS x
 FROM xdr_on_time;
 
 CREATE TEMPORARY VIEW xdr_unique AS
-SELECT x.event_id, x.ts, x.msisdn, x.imsi, x.imei, x.cell_id, x.rat, x.bytes_up, x.bytes_down, window_time AS rowtime
+SELECT x.event_id, x.ts, x.msisdn, x.imsi, x.imei, x.cell_id, x.rat, x.app, x.bytes_up, x.bytes_down,
+       window_time AS rowtime
 FROM (
   SELECT x, window_time, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, event_id ORDER BY rowtime) AS copy
   FROM TABLE(TUMBLE(TABLE xdr_packed, DESCRIPTOR(rowtime), INTERVAL '0.001' SECOND))

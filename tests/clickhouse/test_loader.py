@@ -49,6 +49,7 @@ DISTINCT = {
     "outcomes": "outcome_id",
     "orders": "order_id",
     "uplift": "uplift_id",
+    "journey_events": "event_id",
     "traffic": "source, event_type, window_start",
     "dlq": "dlq_id",
 }

@@ -260,7 +260,7 @@ def test_decisions_at_parallelism_2_lose_no_lead_to_a_taskmanager_kill(cluster, 
     TaskManager killed with SIGKILL in between: after de-duplication by id its decisions and leads are exactly
     the pure rules applied in ts order (none missing, none invented) and no subscriber is over the contact cap,
     so the restored state carried every contact record across the crash."""
-    from tests.jobs.test_decisions import _sequential_reference
+    from tests.jobs.test_decisions import _sequential_reference, journey_steps
     from tests.jobs.test_triggers import _msisdn
     from touchpoint.clients.kafka_io import committed
     from touchpoint.flink.pipeline import default_group
@@ -280,8 +280,10 @@ def test_decisions_at_parallelism_2_lose_no_lead_to_a_taskmanager_kill(cluster, 
     for args in (("campaigns", "publish", str(ROOT / "campaigns")), ("reference", "publish", str(city / "reference"))):
         assert cli(config, *args).returncode == 0
     t = settings.topics
+    # the trial journeys' steps are triggers too (kind journey_step): they go the same way
+    steps = [json.dumps(x).encode() for x in journey_steps(replay_out)]
     triggers = sorted(
-        (x for x in (replay_out / "triggers.jsonl").read_bytes().splitlines() if x.strip()),
+        [x for x in (replay_out / "triggers.jsonl").read_bytes().splitlines() if x.strip()] + steps,
         key=lambda x: (json.loads(x)["ts"], json.loads(x)["trigger_id"]),
     )
     behaviour = [x for x in (replay_out / "behaviour.jsonl").read_bytes().splitlines() if x.strip()]

@@ -235,6 +235,28 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
             )
     rows["outcomes"].append(rows["outcomes"][0])  # redelivered outcome
 
+    # trial journeys: steps and ends of trials started in the sample's day, one end delivered twice
+    journey: dict[str, int] = defaultdict(int)
+    for i in range(40):
+        msisdn, order = f"1380000{i:04d}", f"o-trial-{i}"
+        start = T0 + timedelta(minutes=3 * i)
+        fate = ("converted", "declined", "not_contactable", "no_usage", "low_usage", None)[i % 6]
+        steps = ["welcome"] + (["usage_nudge"] if fate in ("no_usage", "low_usage", "not_contactable") else [])
+        steps += ["reminder"] if fate not in ("converted", None) else []
+        for k, step in enumerate(steps):
+            rows["journey_events"].append(_journey_row(f"j-{i}-{step}", msisdn, "journey_step", step, order, start, k))
+        if fate:
+            result = "converted" if fate == "converted" else "not_converted"
+            reason = "" if fate == "converted" else fate
+            end = _journey_row(f"j-{i}-end", msisdn, "journey_end", "end", order, start, 9, result, reason)
+            rows["journey_events"].append(end)
+        journey["started"] += 1
+        journey["nudged"] += "usage_nudge" in steps
+        journey["reminded"] += "reminder" in steps
+        journey[fate or "running"] += 1
+    rows["journey_events"].append(rows["journey_events"][-1])  # redelivered
+    expected["journey"] = dict(journey)
+
     for minute in range(WINDOWS * 15):
         start = T0 + timedelta(minutes=minute)
         for source, etype, base in [
@@ -364,10 +386,47 @@ COLUMNS = {
         "ts",
         "ts_ms",
     ],
+    "journey_events": [
+        "event_id",
+        "msisdn",
+        "kind",
+        "journey_id",
+        "step",
+        "order_id",
+        "product_id",
+        "trial_start",
+        "trial_end",
+        "usage_mb",
+        "result",
+        "reason",
+        "ts",
+        "ts_ms",
+    ],
     "traffic": ["window_start", "window_end", "source", "event_type", "events"],
     "loader_progress": ["ts", "topic", "partition", "committed", "end_offset", "lag", "rows", "group_id"],
     "dlq": ["source", "reason", "detail", "event_id", "ts", "event_ts_ms", "raw", "dlq_id"],
 }
+
+
+def _journey_row(eid, msisdn, kind, step, order, start, k, result="", reason="") -> tuple:
+    ts = _epoch_s(start + timedelta(minutes=10 * k))
+    trial_start = _epoch_s(start)
+    return (
+        eid,
+        msisdn,
+        kind,
+        "music-club-trial",
+        step,
+        order,
+        "music_club",
+        trial_start,
+        trial_start + 21600,
+        1.5,
+        result,
+        reason,
+        ts,
+        ts * 1000,
+    )
 
 
 def load_sample(settings, seed: int = 7) -> dict:

@@ -87,6 +87,15 @@ def test_suppressions_and_control_group(sample):
     assert {r["estimate"] for r in ctrl.values()} == {"yes", "not enough data"}  # the sample has both
 
 
+def test_journey_funnel_counts_each_trial_once(sample):
+    settings, expected = sample
+    (row,) = _run(settings, "touchpoint-campaigns", 8).dicts()
+    want = expected["journey"]
+    assert row["journey"] == "music-club-trial"
+    assert {k: row[k] for k in want} == want
+    assert row["conversion_rate"] == pytest.approx(want["converted"] / want["started"], abs=1e-4)
+
+
 def test_pipeline_events_per_second_and_dlq(sample):
     settings, _ = sample
     rows, _ = sample_data()
@@ -107,10 +116,10 @@ def test_check_cli_runs_every_panel_on_data(sample, tmp_path):
     lines = out.stdout.splitlines()
     panel_lines = [ln for ln in lines if ln.startswith("  ") and " #" in ln]
     total = sum(len([p for p in d.panels() if p["type"] in model.QUERY_PANEL_TYPES]) for d in model.load_dashboards())
-    assert len(panel_lines) == total == 22
+    assert len(panel_lines) == total == 23
     assert all(ln.startswith("  ok") for ln in panel_lines), out.stdout
     assert "provisioning: ok" in out.stdout and "@grafana/schema" in lines[0]
-    assert lines[-1].startswith("22 panels in 3 dashboards: all ok")
+    assert lines[-1].startswith("23 panels in 3 dashboards: all ok")
     # a time range with no data: queries still run; --require-data turns the empty ones into failures
     out = run_cli(
         "dashboards",
@@ -142,7 +151,7 @@ def test_check_fails_on_bad_sql_with_one_line_per_panel(sample, tmp_path):
     assert len(bad) == 1 and "#4" in bad[0] and "no_such_column" in bad[0], out.stdout
     head = next(ln for ln in out.stdout.splitlines() if ln.startswith("touchpoint-pipeline "))
     assert "schema FAIL panels[1]: Additional properties are not allowed ('bogus' was unexpected)" in head
-    assert out.stdout.splitlines()[-1].startswith("22 panels in 3 dashboards: 2 failed")
+    assert out.stdout.splitlines()[-1].startswith("23 panels in 3 dashboards: 2 failed")
     assert out.stderr == ""
 
 

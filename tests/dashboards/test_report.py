@@ -102,6 +102,12 @@ def test_report_is_self_contained_with_map_table_and_funnel(report):
         for step in ("triggers", "leads", "delivered", "converted"):
             num = block.split(f'class="step {step}"')[1].split('class="num">')[1].split(" ")[0]
             assert int(num.replace(",", "")) == f[step], (cid, step)
+    # the trial journeys' funnel and reasons, as the dashboard's panel counts them
+    journeys = text.split('<table class="journeys">')[1].split("</table>")[0]
+    cells = [c.split("<")[0] for c in journeys.split("<tr")[2].split(">")[1:] if c.split("<")[0].strip()]
+    want = expected["journey"]
+    order = ("started", "nudged", "reminded", "converted")
+    assert cells[0] == "music-club-trial" and [int(c) for c in cells[1:5]] == [want[k] for k in order], cells
 
 
 def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:

@@ -264,6 +264,14 @@ def test_bad_input_goes_to_the_dlq_and_the_rest_runs(decided):
     assert all(errors("dlq", d) == [] for d in dlq)
 
 
+def journey_steps(out: Path) -> list[dict]:
+    """The trial journeys' steps of a replay: triggers for the decision job like the trigger job's."""
+    from udfs.journeys import STEP_KIND
+
+    path = out / "journey-events.jsonl"
+    return [e for e in map(json.loads, path.open()) if e["kind"] == STEP_KIND] if path.exists() else []
+
+
 def _sequential_reference(city: Path, settings, out: Path) -> tuple[dict, dict]:
     """The same decisions computed without Flink: every trigger of the replay in ts order through the pure
     rules, with all behaviour buckets and profiles at hand. (decision key -> outcome, lead id -> lead)."""
@@ -285,7 +293,7 @@ def _sequential_reference(city: Path, settings, out: Path) -> tuple[dict, dict]:
     for b in map(json.loads, (out / "behaviour.jsonl").open()):
         buckets.setdefault(b["msisdn"], {})[b["hour_start"]] = compact(b)
     policy = Policy.from_settings(settings.decisions)
-    triggers = list(map(json.loads, (out / "triggers.jsonl").open()))
+    triggers = list(map(json.loads, (out / "triggers.jsonl").open())) + journey_steps(out)
     decisions, leads = {}, {}
     for record, lead in decide_in_order(triggers, campaigns, profiles, buckets, policy, ref, settings.tags):
         key = (record["trigger_id"], record["campaign_id"])

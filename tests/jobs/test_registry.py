@@ -22,7 +22,7 @@ def test_every_job_declares_its_topics():
 
 def test_pipeline_order_puts_every_writer_before_its_readers():
     order = pipeline_order()
-    assert order == ["ingest", "analytics", "decisions", "effect"]
+    assert order == ["ingest", "analytics", "journeys", "decisions", "effect"]
     for i, reader in enumerate(order):
         for writer in order[i + 1 :]:
             assert not set(job(reader).inputs) & set(job(writer).outputs), f"{writer} runs after its reader {reader}"
@@ -32,7 +32,7 @@ def test_pipeline_order_puts_every_writer_before_its_readers():
 @pytest.mark.parametrize(
     "name, expected",
     [
-        ("decisions", ["ingest", "analytics", "decisions"]),
+        ("decisions", ["ingest", "analytics", "journeys", "decisions"]),
         ("region_metrics", ["ingest", "analytics"]),
         ("ingest", ["ingest"]),
     ],

@@ -14,8 +14,8 @@ from touchpoint.config import Decisions, Tags
 from touchpoint.schemas import errors
 from udfs.behaviour import Bucket, compact, rollup
 from udfs.campaigns import BEHAVIOUR_METRICS, HORIZONS, parse_campaign
-from udfs.contact_policy import Contacts, Policy, decision_id, lead_id
-from udfs.decisions import Decision, Reference, _subscriber_block, charge_daily_budget, decide, subscriber_fields
+from udfs.contact_policy import Contacts, Policy, decision_id, lead_id, subscriber_block
+from udfs.decisions import Decision, Reference, charge_daily_budget, decide, subscriber_fields
 from udfs.tags import TAGS, is_g3_subscriber, tags
 from udfs.units import HOUR_MS, MB
 
@@ -662,14 +662,14 @@ def test_a_subscriber_in_the_global_holdout_gets_only_control_leads():
 
 
 def test_every_reason_given_before_the_audience_is_listed_for_the_backtest():
-    from udfs.decisions import BEFORE_AUDIENCE
+    from udfs.contact_policy import BEFORE_AUDIENCE
 
     location = Policy(location_kinds=frozenset({"region_entry"}))
     given = {
-        _subscriber_block(None, "dial_114", POLICY),
-        _subscriber_block(PROFILE | {"consent_marketing": False}, "dial_114", POLICY),
-        _subscriber_block(PROFILE | {"consent_location": False}, "region_entry", location),
-        _subscriber_block(PROFILE | {"do_not_disturb": True}, "dial_114", POLICY),
+        subscriber_block(None, "dial_114", POLICY),
+        subscriber_block(PROFILE | {"consent_marketing": False}, "dial_114", POLICY),
+        subscriber_block(PROFILE | {"consent_location": False}, "region_entry", location),
+        subscriber_block(PROFILE | {"do_not_disturb": True}, "dial_114", POLICY),
     }
     (inactive,) = Subscriber().decide(trigger(), [campaign(status="paused")])
     assert given | {inactive.reason} == set(BEFORE_AUDIENCE)

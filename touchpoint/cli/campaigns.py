@@ -1,5 +1,6 @@
-"""``touchpoint campaigns publish|validate|backtest``: campaign files (YAML/JSON) to the campaigns topic, all or
-nothing; or a draft tried over recorded history without producing anything."""
+"""``touchpoint campaigns publish|validate|backtest`` and ``touchpoint journeys publish|validate``: campaign and
+trial journey files (YAML/JSON) to their topics, all or nothing; or a draft campaign tried over recorded history
+without producing anything."""
 
 from __future__ import annotations
 
@@ -10,18 +11,27 @@ from touchpoint.cli.options import Commands, settings
 
 
 def cmd_campaigns(args: argparse.Namespace) -> int:
+    return _publish(args, "campaigns", args.campaigns_command)
+
+
+def cmd_journeys(args: argparse.Namespace) -> int:
+    return _publish(args, "journeys", args.journeys_command)
+
+
+def _publish(args: argparse.Namespace, what: str, command: str) -> int:
     from touchpoint.clients import campaigns
 
     s = settings(args)
-    items = campaigns.load(args.paths)  # validates everything first: one bad file publishes nothing
-    dry = args.campaigns_command == "validate" or args.dry_run
+    items = campaigns.load(args.paths, what)  # validates everything first: one bad file publishes nothing
+    dry = command == "validate" or args.dry_run
     if not dry:
-        campaigns.publish(s, items)
+        campaigns.publish(s, items, what=what)
     for item in items:
-        c = item.campaign
-        print(f"{'valid' if dry else 'published'} {c.id} ({c.status}, {c.kind})")
+        d = item.campaign
+        detail = f"{d.status}, {d.kind}" if what == "campaigns" else f"{d.status}, trial of {d.trial_product}"
+        print(f"{'valid' if dry else 'published'} {d.id} ({detail})")
     if not dry:
-        print(f"{len(items)} campaigns -> topic {s.topics.campaigns} at {s.kafka.bootstrap}", file=sys.stderr)
+        print(f"{len(items)} {what} -> topic {getattr(s.topics, what)} at {s.kafka.bootstrap}", file=sys.stderr)
     return 0
 
 
@@ -42,20 +52,27 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: Commands) -> None:
-    group = commands.group("campaigns", "validate campaign files and publish them to the campaigns topic")
-    paths_help = "files holding a campaign or a list of them; a directory means its *.yaml, *.yml and *.json files"
+def _definitions(commands: Commands, what: str, cmd, key: str):
+    """The ``publish`` and ``validate`` commands of one kind of definition (campaigns, journeys)."""
+    one = what[:-1]
+    group = commands.group(what, f"validate {one} files and publish them to the {what} topic")
+    paths_help = f"files holding a {one} or a list of them; a directory means its *.yaml, *.yml and *.json files"
     p = group.add(
         "publish",
-        cmd_campaigns,
-        "validate every campaign, then publish them all (keyed by id, the latest "
-        "version wins); one invalid campaign publishes nothing",
+        cmd,
+        f"validate every {one}, then publish them all (keyed by {key}, the latest version wins); one invalid "
+        f"{one} publishes nothing",
     )
     p.add_argument("paths", nargs="+", metavar="FILE|DIR", help=paths_help)
     p.add_argument("--dry-run", action="store_true", help="validate only, publish nothing")
-    p = group.add("validate", cmd_campaigns, "validate campaign files, naming the first bad field of each")
+    p = group.add("validate", cmd, f"validate {one} files, naming the first bad field of each")
     p.add_argument("paths", nargs="+", metavar="FILE|DIR", help=paths_help)
     p.set_defaults(dry_run=True)
+    return group, paths_help
+
+
+def register(commands: Commands) -> None:
+    group, paths_help = _definitions(commands, "campaigns", cmd_campaigns, "id")
     p = group.add(
         "backtest",
         cmd_backtest,
@@ -71,3 +88,4 @@ def register(commands: Commands) -> None:
         metavar="DIR",
         help="campaigns in force (files); default: the latest version of each on the campaigns topic",
     )
+    _definitions(commands, "journeys", cmd_journeys, "trial product")

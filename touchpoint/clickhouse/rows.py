@@ -235,6 +235,22 @@ TABLES: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {
         ("ts", "ts", to_datetime),
         ("ts_ms", "ts", to_int),
     ],
+    "journey_events": [
+        ("event_id", "trigger_id", to_string),
+        ("msisdn", "msisdn", to_string),
+        ("kind", "kind", to_string),
+        ("journey_id", "context.journey_id", to_string),
+        ("step", "context.step", to_string),
+        ("order_id", "context.order_id", to_string),
+        ("product_id", "context.product_id", to_string),
+        ("trial_start", "context.trial_start", to_datetime),
+        ("trial_end", "context.trial_end", to_datetime),
+        ("usage_mb", "context.usage_mb", to_float),
+        ("result", "context.result", to_string),
+        ("reason", "context.reason", to_string),
+        ("ts", "ts", to_datetime),
+        ("ts_ms", "ts", to_int),
+    ],
     "orders": [
         ("order_id", "order_id", to_string),
         ("msisdn", "msisdn", to_string),
@@ -265,6 +281,7 @@ ID_FIELDS = {
     "outcomes": "outcome_id",
     "orders": "order_id",
     "uplift": "uplift_id",
+    "journey_events": "trigger_id",
     "dlq": "event_id",
 }
 
@@ -298,7 +315,12 @@ def _compile(
     for i, (_, f, conv) in enumerate(spec):
         x = f"x{i}"
         env[f"c{i}"] = conv
-        lines.append(f"    {x} = g({f!r})")
+        if "." in f:  # a field of a nested object: "context.step"
+            outer, inner = f.split(".", 1)
+            lines.append(f"    {x} = g({outer!r})")
+            lines.append(f"    {x} = {x}.get({inner!r}) if type({x}) is dict else None")
+        else:
+            lines.append(f"    {x} = g({f!r})")
         if f in required:
             lines.append(f"    if {x} is None: raise BadRecord('missing_field', {table + ': ' + f!r})")
         if conv is to_datetime:

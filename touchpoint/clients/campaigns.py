@@ -1,10 +1,11 @@
-"""``touchpoint campaigns publish|validate``: campaign files to the ``campaigns`` topic, all or nothing.
+"""``touchpoint campaigns|journeys publish|validate``: definition files to their topic, all or nothing.
 
-Marketers keep campaigns as YAML (or JSON) files, one campaign or a list per file. Every campaign is checked
-with the decision job's own validator (:func:`udfs.campaigns.parse_campaign`) before anything is produced, so
-one bad file publishes nothing. Records are the file's object as compact JSON, keyed by campaign id: the topic
-is a changelog where the latest version of an id wins, so pausing or editing a campaign is publishing the
-edited file again.
+Marketers keep campaigns and trial journeys as YAML (or JSON) files, one definition or a list per file. Every
+definition is checked with the job's own validator (:func:`udfs.campaigns.parse_campaign`,
+:func:`udfs.journeys.parse_journey`) before anything is produced, so one bad file publishes nothing. Records are
+the file's object as compact JSON, keyed by campaign id (a journey: by its trial product, the key the journeys
+job looks it up by): the topic is a changelog where the latest version of a key wins, so pausing or editing a
+definition is publishing the edited file again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import yaml
 
 from touchpoint.config import Settings
 from udfs.campaigns import Campaign, CampaignError, parse_campaign
+from udfs.journeys import Journey, JourneyError, parse_journey
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -39,62 +41,75 @@ _Loader.yaml_implicit_resolvers = {
 
 @dataclass(frozen=True)
 class Item:
-    """One validated campaign: where it came from, the record to publish, and its parsed form."""
+    """One validated definition: where it came from, the record to publish, and its parsed form."""
 
     source: str  # "FILE" or "FILE[i]" for a list entry
     record: dict[str, Any]
-    campaign: Campaign
+    campaign: Campaign | Journey
+
+    @property
+    def key(self) -> str:
+        """The record's Kafka key: a campaign's id, a journey's trial product (one journey per trial product)."""
+        return self.campaign.trial_product if isinstance(self.campaign, Journey) else self.campaign.id
 
 
-def files(paths: list[str]) -> list[Path]:
+#: what -> (validator, its error, the field of the key, the topic key)
+_KINDS = {
+    "campaigns": (parse_campaign, CampaignError, "id", "campaigns"),
+    "journeys": (parse_journey, JourneyError, "trial_product", "journeys"),
+}
+
+
+def files(paths: list[str], what: str = "campaigns") -> list[Path]:
     """The files named, a directory standing for its *.yaml / *.yml / *.json files in name order."""
     out = []
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(f for f in p.iterdir() if f.suffix in SUFFIXES and f.is_file())
             if not found:
-                raise PublishError(f"campaigns: {p}: no {', '.join('*' + s for s in SUFFIXES)} files")
+                raise PublishError(f"{what}: {p}: no {', '.join('*' + s for s in SUFFIXES)} files")
             out += found
         elif p.is_file():
             out.append(p)
         else:
-            raise PublishError(f"campaigns: {p}: not found")
+            raise PublishError(f"{what}: {p}: not found")
     unique = {f.resolve(): f for f in reversed(out)}  # a file named twice (dir and file) is read once
     return [f for f in out if unique[f.resolve()] is f]
 
 
-def load_file(path: Path) -> list[Any]:
-    """The campaign objects in one file (a single object or a list), unvalidated."""
+def load_file(path: Path, what: str = "campaigns") -> list[Any]:
+    """The definitions in one file (a single object or a list), unvalidated."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise PublishError(f"campaigns: {path}: not UTF-8 text") from None
+        raise PublishError(f"{what}: {path}: not UTF-8 text") from None
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_Loader)  # noqa: S506
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         kind = "JSON" if path.suffix == ".json" else "YAML"
-        raise PublishError(f"campaigns: {path}: not valid {kind}: {' '.join(str(e).split())}") from None
+        raise PublishError(f"{what}: {path}: not valid {kind}: {' '.join(str(e).split())}") from None
     if data is None or data == []:
-        raise PublishError(f"campaigns: {path}: holds no campaign")
+        raise PublishError(f"{what}: {path}: holds no {what[:-1]}")
     return data if isinstance(data, list) else [data]
 
 
-def load(paths: list[str]) -> list[Item]:
-    """Every campaign of ``paths``, validated; the first problem raises :class:`PublishError`."""
+def load(paths: list[str], what: str = "campaigns") -> list[Item]:
+    """Every definition of ``paths``, validated; the first problem raises :class:`PublishError`."""
+    parse, error, key, _ = _KINDS[what]
     items: list[Item] = []
     seen: dict[str, str] = {}
-    for path in files(paths):
-        objs = load_file(path)
+    for path in files(paths, what):
+        objs = load_file(path, what)
         for i, obj in enumerate(objs):
             source = f"{path}[{i}]" if len(objs) > 1 else str(path)
             try:
-                c = parse_campaign(obj)
-            except CampaignError as e:
-                raise PublishError(f"campaigns: {source}: {e}") from None
-            if c.id in seen:  # two definitions of one id: which one wins would depend on file order
-                raise PublishError(f"campaigns: {source}: id: duplicate id {c.id!r}, also in {seen[c.id]}")
-            seen[c.id] = source
-            items.append(Item(source, obj, c))
+                item = Item(source, obj, parse(obj))
+            except error as e:
+                raise PublishError(f"{what}: {source}: {e}") from None
+            if item.key in seen:  # two definitions of one key: which one wins would depend on file order
+                raise PublishError(f"{what}: {source}: {key}: duplicate {key} {item.key!r}, also in {seen[item.key]}")
+            seen[item.key] = source
+            items.append(item)
     return items
 
 
@@ -102,12 +117,15 @@ def encode(record: dict[str, Any]) -> bytes:
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def publish(settings: Settings, items: list[Item], timeout_s: float = 30.0, unreachable_s: float = 5.0) -> None:
-    """Produce every campaign (acks=all) and wait for each delivery report; raise if any failed."""
+def publish(
+    settings: Settings, items: list[Item], timeout_s: float = 30.0, unreachable_s: float = 5.0, what: str = "campaigns"
+) -> None:
+    """Produce every definition (acks=all) and wait for each delivery report; raise if any failed."""
     from touchpoint.clients.kafka_io import DeliveryError, deliver_all
 
-    records = [(settings.topics.campaigns, item.campaign.id.encode(), encode(item.record)) for item in items]
+    topic = getattr(settings.topics, _KINDS[what][3])
+    records = [(topic, item.key.encode(), encode(item.record)) for item in items]
     try:
-        deliver_all(settings.kafka.bootstrap, records, "campaigns", timeout_s, unreachable_s)
+        deliver_all(settings.kafka.bootstrap, records, what, timeout_s, unreachable_s)
     except DeliveryError as e:
-        raise PublishError(f"campaigns: {e}") from None
+        raise PublishError(f"{what}: {e}") from None

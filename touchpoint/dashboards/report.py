@@ -31,6 +31,7 @@ TOP_PANEL = ("touchpoint-micro-regions", 3)
 FUNNEL_PANEL = ("touchpoint-campaigns", 3)
 SUPPRESSED_PANEL = ("touchpoint-campaigns", 4)
 CONTROL_PANEL = ("touchpoint-campaigns", 6)
+JOURNEY_PANEL = ("touchpoint-campaigns", 8)
 
 MAP_W, MAP_H, PAD = 1000, 600, 56
 R_MIN, R_MAX = 6.0, 30.0
@@ -45,6 +46,7 @@ class ReportData:
     funnel: list[dict[str, Any]] = field(default_factory=list)
     suppressed: list[dict[str, Any]] = field(default_factory=list)
     control: list[dict[str, Any]] = field(default_factory=list)
+    journeys: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _panel_rows(queries: Queries, ref: tuple[str, int], rng: TimeRange) -> list[dict[str, Any]]:
@@ -63,6 +65,7 @@ def collect(queries: Queries) -> ReportData:
     data.funnel = _panel_rows(queries, FUNNEL_PANEL, rng)
     data.suppressed = _panel_rows(queries, SUPPRESSED_PANEL, rng)
     data.control = _panel_rows(queries, CONTROL_PANEL, rng)
+    data.journeys = _panel_rows(queries, JOURNEY_PANEL, rng)
     return data
 
 
@@ -457,6 +460,19 @@ def render(data: ReportData, generated: datetime | None = None) -> str:
         ("ci_high", "to", "pct"),
     ]
     supp_cols = [("reason", "reason", "text"), ("suppressed", "decisions", "int")]
+    journey_cols = [
+        ("journey", "journey", "text"),
+        ("started", "started", "int"),
+        ("nudged", "nudged", "int"),
+        ("reminded", "reminded", "int"),
+        ("converted", "converted", "int"),
+        ("conversion_rate", "conversion", "pct"),
+        ("declined", "declined", "int"),
+        ("not_contactable", "not contactable", "int"),
+        ("no_usage", "no usage", "int"),
+        ("low_usage", "low usage", "int"),
+        ("running", "running", "int"),
+    ]
     map_html = (
         render_map(regions) + render_legend(regions)
         if regions
@@ -497,6 +513,11 @@ order; uplift = treatment − control conversion with its 95 % interval, blank w
 <section id="suppressed"><h2>Why decisions were suppressed</h2>
 {_table(data.suppressed, supp_cols, "suppressed", "No suppressed decisions.")}</section>
 </div>
+<section id="journeys"><h2>Trial journeys</h2>
+<p>Free trials started → usage nudges and conversion reminders taken → converted (a subscribe order of the product
+within the trial); trials that ended unconverted, by reason: declined (opted out, or used it and let it lapse),
+not contactable, no usage, low usage.</p>
+{_table(data.journeys, journey_cols, "journeys", "No trials yet.")}</section>
 </main>
 <footer>touchpoint {__version__} · self-contained: no external resources.
 Same queries as the Grafana dashboards (grafana/dashboards/).</footer>

@@ -312,6 +312,45 @@ class Pipeline:
         opts = {"connector": "filesystem", "path": str(target), "format": "raw"}
         self.execute(table_file, connector=_options(opts), **params)
 
+    def create_journey_source(self, table_file: str) -> None:
+        """Trial journey definitions as a versioned table keyed by trial product, for the event-time temporal join
+        of trial starts (``FOR SYSTEM_TIME AS OF``), valid from the epoch like reference rows
+        (:meth:`create_reference`): the journeys topic through upsert-kafka (key: the trial product, value: the
+        definition's JSON), or in replay the files of INPUT/journeys/ (else ``paths.journeys``). Unvalidated:
+        the job validates and dead-letters."""
+        if self.mode == "streaming":
+            kafka = self._kafka("journeys")
+            opts = {k: v for k, v in kafka.items() if k not in ("scan.startup.mode", "properties.auto.offset.reset")}
+            opts |= {
+                "connector": "upsert-kafka",
+                "key.format": "raw",
+                "value.format": "raw",
+                "value.fields-include": "EXCEPT_KEY",
+                "scan.watermark.idle-timeout": REFERENCE_IDLE,
+            }
+            attrs = ",\n  published TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL"
+            watermark = "published"
+        else:
+            import json
+
+            from touchpoint.clients.campaigns import files, load_file
+
+            src = self.input_dir / "journeys"
+            src = src if src.is_dir() else self.settings.paths.journeys
+            rows = [
+                {
+                    "trial_product": obj.get("trial_product") if isinstance(obj, dict) else None,
+                    "definition": json.dumps(obj),
+                }
+                for f in files([str(src)], "journeys")
+                for obj in load_file(f, "journeys")
+            ]
+            target = self._input_file("journeys.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+            opts = {"connector": "filesystem", "path": str(target), "format": "json"}
+            attrs, watermark = "", "valid_from"
+        attrs += f",\n  valid_from AS TO_TIMESTAMP_LTZ(0, 3),\n  WATERMARK FOR valid_from AS {watermark}"
+        self.execute(table_file, connector=_options(opts), time_attributes=attrs)
+
     def create_sink(
         self, table_file: str, key: str, fmt: str = "json", key_field: str | None = None, **params: object
     ) -> None:

@@ -32,6 +32,7 @@ from touchpoint.simulator.city import build_city
 from touchpoint.simulator.lookups import Reference
 from touchpoint.simulator.subscriber import PLANT_KINDS, PLANT_LEAD_MS, PLANT_TAIL_MS, Generator
 from touchpoint.simulator.truth import Params, detect_subscriber
+from udfs.journeys import Journey
 from udfs.trigger_kinds import quota_kind
 from udfs.units import DAY_MS, HOUR_MS
 
@@ -293,6 +294,24 @@ def check_billing_month(settings: Any) -> None:
         )
 
 
+def write_journeys(settings: Any, out: Path) -> list[Journey]:
+    """The shipped trial journeys (``paths.journeys``), each scaled so that its trial lasts
+    ``simulator.journey_hours``, as JSON files under ``out`` (a replay of the city runs them; the demo publishes
+    them). Returns them parsed, in file order."""
+    from touchpoint.clients.campaigns import load
+    from udfs.journeys import parse_journey, scaled
+
+    if not settings.paths.journeys.is_dir():
+        return []
+    out.mkdir(parents=True, exist_ok=True)
+    journeys = []
+    for item in load([str(settings.paths.journeys)], "journeys"):
+        obj = scaled(item.record, settings.simulator.journey_hours / 24 / item.record["trial_days"])
+        (out / f"{obj['id']}.json").write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        journeys.append(parse_journey(obj))
+    return journeys
+
+
 def simulate(
     settings: Any,
     *,
@@ -362,6 +381,8 @@ def _simulate(
     params = Params.from_settings(settings)
 
     gen = Generator(city, settings, seed, S, E, subscribers, {})
+    journeys = write_journeys(settings, out / "journeys")
+    gen.journey = journeys[0] if journeys else None
     plan, scheduled, not_planted = plan_plants(seed, subscribers, hours, gen, settings, n_roamers)
     gen.plants = plan
 
@@ -387,6 +408,7 @@ def _simulate(
     msisdns: list[bytes] = []  # by subscriber index (Kafka keys)
     tbuf: list[bytes] = []
     plants_done: Counter[str] = Counter()
+    trials: dict[str, str] = {}  # msisdn -> plan of a planted trial
     b1 = B + 1
     perf = time.perf_counter
     tm = [0.0, 0.0, 0.0]  # seconds generating, detecting, emitting
@@ -399,6 +421,8 @@ def _simulate(
             t1 = perf()
             tm[0] += t1 - t0
             plants_done.update(res.plants)
+            if res.trial:
+                trials[res.profile_row["msisdn"]] = res.trial
             if res.profile_row is not None:
                 profiles.write(res.profile_row)
             # ---- ground truth of this subscriber
@@ -580,6 +604,7 @@ def _simulate(
         "plants_scheduled": {**scheduled, **({"roam_in": n_roamers} if n_roamers else {})},
         "plants_placed": dict(sorted(plants_done.items())),
         "not_planted": not_planted,
+        "trials": dict(sorted(trials.items())),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return SimulationSummary(

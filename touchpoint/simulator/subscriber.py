@@ -20,6 +20,7 @@ from typing import Any
 from touchpoint.simulator.city import DATA_PACKAGES, PRODUCTS, City
 from touchpoint.simulator.truth import Params, billing_month
 from udfs import trigger_kinds
+from udfs.journeys import Journey
 from udfs.trigger_kinds import quota_kind
 from udfs.units import DAY_MS, HOUR_MS, MB, MINUTE_MS
 
@@ -51,6 +52,9 @@ PLANS = {
 }
 AGES = ("18-24", "25-34", "35-44", "45-54", "55+")
 CHANNELS = ("sms", "app", "web", "shop", "hotline")
+#: What a planted trial does: subscribes to the product, never uses the service, uses it below the journey's
+#: threshold, cancels the trial (opt-out), or uses it and lets it lapse.
+TRIAL_PLANS = ("convert", "no_usage", "low_usage", "opt_out", "lapse")
 
 # local-hour activity profiles
 _VOICE = (
@@ -222,6 +226,9 @@ class Sub:
     usage_bytes: float = 0.0
     plants_done: list[str] = field(default_factory=list)
     avoid: frozenset[int] = frozenset()
+    #: a planted trial: its plan (TRIAL_PLANS), and (app, from, to) during which natural xDRs use another app
+    trial: str | None = None
+    quiet_app: tuple[str, int, int] | None = None
 
 
 @dataclass
@@ -234,6 +241,7 @@ class SubResult:
     profile_row: dict[str, Any] | None
     profile: tuple[int, int] | None
     plants: list[str]
+    trial: str | None = None
 
 
 class Generator:
@@ -254,6 +262,9 @@ class Generator:
         self.n_home = n_home
         self.plants = plants
         self.p = Params.from_settings(settings)
+        #: the journey trials are planted for (the engine sets it: the first of the city's journeys), and how often
+        self.journey: Journey | None = None
+        self.trial_fraction = settings.simulator.trial_fraction
         self.tr = settings.triggers
         self.hotlines = list(settings.triggers.hotline_numbers)
         self.home_plmns = list(settings.network.home_plmns)
@@ -485,6 +496,8 @@ class Generator:
                 sub.work = rng.randrange(c.n_cells)
         self.natural_home(sub)
         self.apply_plants(sub, plants)
+        if self.journey is not None and not plants and self.journey.product not in sub.profile["products"]:
+            self.plant_trial(sub)
         sub.tl.normalize()
         return sub
 
@@ -929,6 +942,45 @@ class Generator:
             sub.forced.append((t_end, "location_update", {}, None))
         return True
 
+    def plant_trial(self, sub: Sub) -> None:
+        """A free trial of the journey's trial product, for ``trial_fraction`` of the subscribers without other
+        plants, with one of the TRIAL_PLANS (its own random stream, so nothing else of the subscriber changes)."""
+        j = self.journey
+        rng = random.Random(f"{self.seed}/trial/{sub.idx}")
+        if rng.random() >= self.trial_fraction:
+            return
+        lo, hi = self.S + 20 * MINUTE_MS, self.E - j.trial_ms - 20 * MINUTE_MS
+        if hi <= lo:
+            return
+        t0 = lo + int(rng.random() * (hi - lo))
+        plan = rng.choice(TRIAL_PLANS)
+        sub.trial = plan
+        order = {"product_kind": "trial", "channel": rng.choice(CHANNELS)}
+        sub.forced.append((t0, "order", {**order, "product_id": j.trial_product, "action": "trial_start"}, None))
+        # natural traffic of the service would blur the plan: it goes to another app during the trial
+        sub.quiet_app = (j.app, t0 // HOUR_MS * HOUR_MS, t0 + j.trial_ms + HOUR_MS)
+        if plan in ("convert", "lapse", "opt_out"):
+            total = j.min_bytes * rng.uniform(1.5, 4.0) if plan != "opt_out" else j.min_bytes * rng.uniform(0, 0.8)
+        elif plan == "low_usage":
+            total = j.min_bytes * rng.uniform(0.05, 0.6)
+        else:  # no_usage
+            total = 0
+        n = rng.randint(2, 4) if total else 0
+        for k in range(n):
+            t = t0 + int((k + rng.random()) / n * 0.5 * j.trial_ms)
+            self.ensure_on(sub, t - MINUTE_MS, t + MINUTE_MS)
+            b = max(1, int(total / n))
+            extra = {"bytes_up": b // 20, "bytes_down": b - b // 20, "app": j.app, "duration_s": rng.randint(60, 900)}
+            sub.forced.append((t, "xdr", extra, None))
+        if plan in ("convert", "opt_out"):
+            t = t0 + int(rng.uniform(0.55, 0.95) * j.trial_ms)
+            product = j.product if plan == "convert" else j.trial_product
+            kind = "value_added" if plan == "convert" else "trial"
+            action = "subscribe" if plan == "convert" else "unsubscribe"
+            sub.forced.append(
+                (t, "order", {**order, "product_kind": kind, "product_id": product, "action": action}, None)
+            )
+
     def plant_abnormal_usage(self, sub: Sub, lo: int, hi: int) -> bool:
         rng = sub.rng
         t0 = self.pick_start(sub, lo, hi, 2 * HOUR_MS)
@@ -1052,6 +1104,7 @@ class Generator:
         rates = sub.rates
         choices = rng.choices
         masks = sub.masks
+        quiet = sub.quiet_app
         hotline = self.hotlines[0] if self.hotlines else None
         directory = self.tr.directory_number
         number = self.number
@@ -1079,7 +1132,10 @@ class Generator:
                     if et == "xdr":
                         if type(s) is not int or (masks and any(lo <= t <= hi for lo, hi in masks)):
                             continue
-                        add((t, 2, n, xdr(sub, t, s, None), None, 1))
+                        d = xdr(sub, t, s, None)
+                        if quiet and d["app"] == quiet[0] and quiet[1] <= t <= quiet[2]:
+                            d["app"] = "web"
+                        add((t, 2, n, d, None, 1))
                         n += 1
                         continue
                     d = sig(t, et, s, et == "imei_check")
@@ -1157,7 +1213,9 @@ class Generator:
             if sub.quota_plan is not None and not self.settle_quota(sub, out_x):
                 tagged = [(t, [g for g in tags if g != "quota"], topic) for t, tags, topic in tagged]
             profile = (sub.profile["data_quota_mb"], sub.profile["data_used_mb"])
-        return SubResult(out_sig, out_x, out_o, ordered, self.windows(tagged), sub.profile, profile, sub.plants_done)
+        return SubResult(
+            out_sig, out_x, out_o, ordered, self.windows(tagged), sub.profile, profile, sub.plants_done, sub.trial
+        )
 
     def windows(self, tagged: list[tuple[int, Any, int]]) -> list[tuple[str, int, int]]:
         out: list[tuple[str, int, int]] = []

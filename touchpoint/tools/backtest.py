@@ -19,8 +19,7 @@ from pathlib import Path
 
 from touchpoint.config import Settings
 from udfs.campaigns import Campaign
-from udfs.contact_policy import Policy, local_day
-from udfs.decisions import BEFORE_AUDIENCE
+from udfs.contact_policy import BEFORE_AUDIENCE, Policy, local_day
 
 
 @dataclass

@@ -1,13 +1,13 @@
 """``touchpoint demo``: the whole v1 path on the local stack, narrated for someone who has not read the code.
 
 Starts a fresh local broker (and the ClickHouse server), simulates a small city into Kafka, publishes the
-example campaigns, runs every job of the pipeline streaming (jobs.pipeline_order), waits until every
-produced record is accounted for, prints per-topic counts, the triggers found against the ground truth and
-the leads the campaigns produced (with why others were suppressed); then simulated outbound systems and customers
-answer the leads (delivery reports, orders), the effect job attributes the orders and measures each campaign's
-uplift (checked against udfs/effect.py), every output topic is loaded into ClickHouse (embedded chdb), every dashboard
-query is checked against it, the HTML report is written and the top G3 opportunity regions are printed. It
-stops what it started.
+example campaigns and the city's trial journeys, runs every job of the pipeline streaming (jobs.pipeline_order),
+waits until every produced record is accounted for, prints per-topic counts, the triggers found against the ground
+truth, the leads the campaigns produced (with why others were suppressed) and the trial journeys' funnel (checked
+against udfs/journeys.py); then simulated outbound systems and customers answer the leads (delivery reports,
+orders), the effect job attributes the orders and measures each campaign's uplift (checked against
+udfs/effect.py), every output topic is loaded into ClickHouse (embedded chdb), every dashboard query is checked
+against it, the HTML report is written and the top G3 opportunity regions are printed. It stops what it started.
 """
 
 from __future__ import annotations
@@ -88,6 +88,12 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     campaigns = load([str(settings.paths.campaigns)])
     publish(settings, campaigns)
     print(f"    published {len(campaigns)} example campaigns from {settings.paths.campaigns} to {topics.campaigns}")
+    journeys = load([str(city / "journeys")], "journeys")
+    publish(settings, journeys, what="journeys")
+    print(
+        f"    published {len(journeys)} trial journey(s) from {settings.paths.journeys} to {topics.journeys}, each "
+        f"trial compressed to {settings.simulator.journey_hours:g} h; {len(summary_trials(city))} trials planted"
+    )
 
     _step(3, "Running every job streaming (Kafka -> Flink -> Kafka): " + ", ".join(pipeline_order()))
     jobs = [start(name, settings) for name in pipeline_order()]
@@ -110,6 +116,12 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         found = wait_for_total(
             settings.kafka.bootstrap, [topics.triggers], sum(truth.values()), progress=True, timeout_s=180
         )
+        print("    waiting for the trial journeys' steps and ends:")
+        journey_rules = journey_reference(settings, city, got)
+        wait_for_total(
+            settings.kafka.bootstrap, [topics.journey_events], len(journey_rules), progress=True, timeout_s=180
+        )
+        n_journey = len(read_topics(settings.kafka.bootstrap, [topics.journey_events], idle_s=2)[topics.journey_events])
         print("    waiting for the decisions to settle:")
         # Silence alone is no sign: on a busy machine the decision job may not have written anything yet. It has
         # finished with the triggers once its group committed them all (at a checkpoint); then the ones held
@@ -117,9 +129,10 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         n_triggers = len(found[topics.triggers])
         group = default_group(settings, "decisions")
         deadline = time.monotonic() + 300
-        while (
-            committed(settings.kafka.bootstrap, group, [topics.triggers], settings.kafka.partitions)[topics.triggers]
-            < n_triggers
+        want_in = {topics.triggers: n_triggers, topics.journey_events: n_journey}
+        while any(
+            n < want_in[t]
+            for t, n in committed(settings.kafka.bootstrap, group, list(want_in), settings.kafka.partitions).items()
         ):
             if time.monotonic() > deadline:
                 raise RuntimeError("demo: the decision job did not take in every trigger within 300 s")
@@ -191,6 +204,7 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         print("    leads and lead decisions differ  <-- check")
         ok = False
     print("    follow new leads like an outbound system: .venv/bin/touchpoint leads tail")
+    ok = _journeys(settings, journey_rules, leads, decisions) and ok
     try:
         ok = _answers(settings, leads) and ok
     finally:
@@ -200,6 +214,64 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
 
     print(f"\nDemo finished in {time.monotonic() - t0:.0f} s.")
     return 0 if ok else 1
+
+
+def summary_trials(city) -> dict[str, str]:
+    """The trials the simulator planted: msisdn -> plan."""
+    return json.loads((city / "summary.json").read_text()).get("trials", {})
+
+
+def journey_reference(settings: Settings, city, normalised: dict[str, list[bytes]]) -> list[dict]:
+    """What the rules (udfs/journeys.py) make of the valid orders and xDRs the ingest job wrote."""
+    from touchpoint.reference import read_reference_csv
+    from udfs.journeys import parse_journey, run_records
+
+    topics = settings.topics
+    orders = [json.loads(x) for x in normalised[topics.orders_normalised]]
+    xdrs = [json.loads(x) for x in normalised[topics.xdr_normalised]]
+    orders = [o for o in orders if o["msisdn"] != EVENT_TIME_MARKER]
+    xdrs = [x for x in xdrs if x["msisdn"] != EVENT_TIME_MARKER]
+    profiles = {r["msisdn"]: r for r in read_reference_csv(city / "reference" / "profiles.csv")}
+    journeys = [parse_journey(json.loads(f.read_text())) for f in sorted((city / "journeys").glob("*.json"))]
+    return run_records(journeys, orders, xdrs, profiles)
+
+
+def _journeys(settings: Settings, rules: list[dict], leads: list[dict], decisions: list[dict]) -> bool:
+    """Step 6, trial journeys: the funnel the journeys job found, checked against the rules, and what the contact
+    policy made of the steps."""
+    from udfs.journeys import END_KIND, REASONS, STEP_KIND
+
+    topics = settings.topics
+    end = max((e["ts"] for e in rules), default=0)
+    stream = read_topics(settings.kafka.bootstrap, [topics.journey_events], idle_s=2)[topics.journey_events]
+    # the event-time marker moved time a day past the data: trials still running there end in the stream
+    got = {e["trigger_id"]: e for e in map(json.loads, stream) if e["msisdn"] != EVENT_TIME_MARKER and e["ts"] <= end}
+    same = {k: {f: v for f, v in e.items() if f != "detected_at"} for k, e in got.items()} == {
+        e["trigger_id"]: e for e in rules
+    }
+    steps = Counter(e["context"]["step"] for e in got.values() if e["kind"] == STEP_KIND)
+    ends = Counter(e["context"]["reason"] or e["context"]["result"] for e in got.values() if e["kind"] == END_KIND)
+    step_ids = {k for k, e in got.items() if e["kind"] == STEP_KIND}
+    step_leads = Counter(x["step"] for x in leads if x["trigger_id"] in step_ids and not x["control"])
+    why = Counter(d["reason"] for d in decisions if d["trigger_id"] in step_ids and d["result"] == "suppressed")
+    print("\n    trial journeys (the journeys job; steps decided by the contact policy like campaigns):")
+    print(f"    {'step':<14} {'due':>5} {'leads':>6}")
+    for step in ("welcome", "usage_nudge", "feedback", "reminder"):
+        print(f"    {step:<14} {steps[step]:>5} {step_leads[step]:>6}")
+    print("    steps suppressed: " + (", ".join(f"{k}={v}" for k, v in why.most_common()) or "none"))
+    if why["contact_cap"]:
+        d = settings.decisions
+        print(
+            f"    (a month compressed into {settings.simulator.journey_hours:g} h: all of a trial's steps fall in one "
+            f"{d.contact_window_hours:g} h contact window, so the cap of {d.max_leads_per_subscriber} holds the later "
+            "ones back; a real trial spaces them days apart)"
+        )
+    print(
+        f"    {steps['welcome']} trials started -> {steps['usage_nudge']} nudged -> {ends['converted']} converted; "
+        "not converted: " + ", ".join(f"{r}={ends[r]}" for r in REASONS)
+    )
+    print(f"    journey steps and ends equal the rules (udfs/journeys.py): {'yes' if same else 'NO'}")
+    return same
 
 
 def _answers(settings: Settings, leads: list[dict]) -> bool:

@@ -25,7 +25,8 @@ from udfs.units import HOUR_MS, MINUTE_MS
 
 def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Iterator[tuple[str, dict]]:
     """``n`` valid records for the loaded topics, deterministic for a seed: (topic key, record). Mix: ~half
-    behaviour, then triggers, decisions, leads, traffic, region_metrics, orders, outcomes, uplift, dlq. Every record has
+    behaviour, then triggers, decisions, leads, traffic, region_metrics, orders, outcomes, uplift, journey_events,
+    dlq. Every record has
     its own id (behaviour: its own (msisdn, hour)), over the 72 hours from ``start_ms`` (default: 72 h ago)."""
     import random
 
@@ -38,7 +39,7 @@ def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Ite
         + ["triggers"] * 3
         + ["decisions"] * 2
         + ["leads"] * 2
-        + ["traffic", "region_metrics", "orders", "outcomes", "uplift", "dlq"]
+        + ["traffic", "region_metrics", "orders", "outcomes", "uplift", "journey_events", "dlq"]
     )
     for i in range(n):
         key = mix[i % len(mix)]
@@ -161,6 +162,27 @@ def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Ite
                 **u.record(),
                 "version": i + 1,
                 "ts": ts,
+            }
+        elif key == "journey_events":
+            step = ("welcome", "usage_nudge", "feedback", "reminder", "end")[i % 5]
+            rec = {
+                "trigger_id": f"j-{i:020x}",
+                "msisdn": msisdn,
+                "kind": "journey_end" if step == "end" else "journey_step",
+                "ts": ts,
+                "detected_at": ts + 1000,
+                "context": {
+                    "journey_id": "music-club-trial",
+                    "journey_name": "Music Club free trial",
+                    "step": step,
+                    "order_id": f"o-trial-{i // 5}",
+                    "trial_product": "music_club_trial",
+                    "product_id": "music_club",
+                    "trial_start": ts - 6 * hour,
+                    "trial_end": ts + 6 * hour,
+                    "usage_mb": rnd.randrange(50) / 2,
+                }
+                | ({"result": "not_converted", "reason": "low_usage"} if step == "end" else {}),
             }
         else:
             rec = {

@@ -1,6 +1,6 @@
--- Orders as xDRs in shared/xdr_on_time.sql: those later than the watermark are left out here (orders_late.sql
--- sends them to the DLQ); the rest continue with exact duplicates (same order_id) removed by a window
--- deduplication over 1 ms windows, whose state the watermark clears. Only zero_usage reads orders.
+-- Orders as xDRs in shared/xdr_on_time.sql: those later than the watermark are left out here (the triggers job's
+-- orders_late.sql sends them to the DLQ); the rest continue with exact duplicates (same order_id) removed by a
+-- window deduplication over 1 ms windows, whose state the watermark clears. Read by zero_usage and the journeys job.
 CREATE TEMPORARY VIEW orders_unique AS
 SELECT order_id, ts, msisdn, product_id, product_kind, action, window_time AS rowtime
 FROM (

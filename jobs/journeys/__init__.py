@@ -1,0 +1,48 @@
+"""journeys: trial starts ⋈ journey definitions, orders and hourly app usage -> each trial journey's steps and end.
+
+The rules are udfs/journeys.py (docs/journeys.md). The volume is cut in SQL first — xDRs become one row per
+subscriber, app and clock hour (sql/journeys/usage.sql), trial starts are joined with the journey in force for
+their product and the subscriber's profile (sql/journeys/inputs.sql) — so the stateful part, one Python
+operator keyed by msisdn (jobs/journeys/operators.py), sees trials, orders and hourly usage only. Steps come out
+as ``journey_step`` triggers on ``journey-events``, which the decision job decides under the contact policy.
+"""
+
+from pyflink.common import Types
+
+from jobs.journeys.operators import OUT_TYPE, TrialJourneys
+from touchpoint.flink.pipeline import Pipeline
+from udfs.units import HOUR_MS
+
+DESCRIPTION = (
+    "orders-normalised (trial starts, orders) + xdr-normalised (hourly app usage) + journeys -> journey-events"
+)
+INPUTS = ("orders_normalised", "xdr_normalised", "journeys")
+REFERENCE = ("profiles",)
+OUTPUTS = ("journey_events", "dlq")
+DATASTREAM = True
+
+
+def build(p: Pipeline) -> None:
+    p.create_event_source("tables/orders_normalised.sql", "orders_normalised", optional=True)
+    p.create_event_source("tables/xdr_normalised.sql", "xdr_normalised")
+    p.create_journey_source("tables/journeys.sql")
+    p.create_reference("tables/profiles.sql", "profiles")
+    p.create_sink("tables/lines_out.sql", "journey_events", fmt="raw", table="journey_events_out")
+    p.create_sink("tables/dlq.sql", "dlq")
+    p.execute("shared/orders_on_time.sql")
+    p.execute("shared/xdr_on_time.sql")
+    p.execute("journeys/usage.sql", hour_ms=HOUR_MS)
+    p.execute("journeys/inputs.sql", hour_ms=HOUR_MS)
+
+    t = p.t_env
+    # a replay's end: what its flush at the end of input would fire past the data is dropped
+    data_end = None if p.mode == "streaming" else p.data_end({"orders_normalised": "ts", "xdr_normalised": "ts"})
+    events = (
+        t.to_data_stream(t.from_path("journey_inputs"))
+        .key_by(lambda r: r[0] or "", key_type=Types.STRING())
+        .process(TrialJourneys(data_end), OUT_TYPE)
+        .uid("trial-journeys")
+        .name("trial-journeys")
+    )
+    t.create_temporary_view("journey_events", t.from_data_stream(events))
+    p.execute("journeys/emit.sql")

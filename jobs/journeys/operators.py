@@ -1,0 +1,109 @@
+"""The journeys job's Python operator (PyFlink DataStream, thread mode); the rules are udfs/journeys.py.
+
+:class:`TrialJourneys`, keyed by msisdn, keeps the subscriber's running trials (one :class:`udfs.journeys.Trial`
+per journey) and takes the subscriber's inputs — trial starts, orders, hourly usage — in event-time order: each
+input waits for an event-time timer at its own time, and each trial for one at its next step. At one moment
+usage is taken first, then orders (by id), then the steps due, as the reference (:func:`udfs.journeys.run`)
+does. Event time, in both modes: a step is due days after the order that started the trial, so it is the
+watermark — the data's own clock — that makes it due, in a replay as in a stream (where tests and the demo move
+it on with an event-time marker). A replay flushes every timer at its end; what would fire past the data's
+last event time is dropped, as the trigger job drops zero_usage there.
+
+Rows out are ``(topic, source, reason, detail, record)`` for sql/journeys/emit.sql.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from pyflink.common import Row, Types
+from pyflink.datastream.functions import KeyedProcessFunction
+from pyflink.datastream.state import MapStateDescriptor
+
+from udfs.journeys import RANK, Journey, JourneyError, Trial, parse_journey, start
+
+OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
+
+
+def _dlq(reason: str, detail: str, record: str) -> Row:
+    return Row("dlq", "journeys", reason, detail[:500], record)
+
+
+class TrialJourneys(KeyedProcessFunction):
+    """Keyed by msisdn: the subscriber's trials, their steps and their ends."""
+
+    def __init__(self, data_end: int | None):
+        self.data_end = data_end
+        self._parsed: tuple[str | None, Journey | JourneyError | None] = (None, None)
+
+    def open(self, ctx) -> None:
+        pickled = Types.PICKLED_BYTE_ARRAY()
+        #: journey id -> the running trial (JSON of udfs.journeys.Trial)
+        self.trials = ctx.get_map_state(MapStateDescriptor("trials", Types.STRING(), pickled))
+        #: inputs waiting for their moment: ts -> [(rank, id, tag, record)]
+        self.pending = ctx.get_map_state(MapStateDescriptor("pending", Types.LONG(), pickled))
+
+    def process_element(self, value, ctx):
+        _, tag, ts, payload = value[0], value[1], value[2], value[3]
+        record = orjson.loads(payload)  # built by sql/journeys/inputs.sql: always JSON
+        if tag == "trial":
+            journey = self._journey(record.pop("journey"))
+            if isinstance(journey, JourneyError):
+                yield _dlq("invalid_journey", str(journey), payload)
+                return
+            record["journey"] = journey
+            rank, key = RANK["order"], record["order_id"]
+        elif tag == "order":
+            rank, key = RANK["order"], record["order_id"]
+        else:
+            rank, key = RANK["usage"], record["app"]
+        ctx.timer_service().register_event_time_timer(ts)
+        self.pending.put(ts, (self.pending.get(ts) or []) + [(rank, key, tag, record)])
+
+    def _journey(self, text: str) -> Journey | JourneyError:
+        if text != self._parsed[0]:  # parse a definition once, not at every trial start
+            try:
+                parsed: Journey | JourneyError = parse_journey(orjson.loads(text))
+            except orjson.JSONDecodeError as e:
+                parsed = JourneyError("(journey)", f"not JSON: {e}")
+            except JourneyError as e:
+                parsed = e
+            self._parsed = (text, parsed)
+        return self._parsed[1]
+
+    def on_timer(self, timestamp: int, ctx):
+        inputs = sorted(self.pending.get(timestamp) or [], key=lambda x: x[:2])
+        self.pending.remove(timestamp)
+        if self.data_end is not None and timestamp > self.data_end:  # a replay's flush past its data
+            return
+        trials = {jid: Trial(**orjson.loads(v)) for jid, v in self.trials.items()}
+        out: list[dict[str, Any]] = []
+        for _, _, tag, record in inputs:
+            if tag == "usage":
+                for t in trials.values():
+                    t.take_usage(record["app"], record["hour_start"], record["bytes"])
+                continue
+            for t in trials.values():
+                out += t.take_order(record)
+            if tag == "trial":
+                journey: Journey = record.pop("journey")
+                running = trials.get(journey.id)
+                if running is None or running.ended:
+                    trial = start(record, journey, record if record["has_profile"] else None)
+                    if trial is not None:
+                        trials[journey.id] = trial
+        for t in trials.values():
+            out += t.take_due(timestamp)
+        timers = ctx.timer_service()
+        for jid, t in trials.items():
+            due = t.next_due()
+            if due is None:  # converted, declined or over: nothing more to do
+                self.trials.remove(jid)
+                continue
+            self.trials.put(jid, orjson.dumps(t.__dict__))
+            timers.register_event_time_timer(due)
+        now = int(time.time() * 1000)
+        for event in out:
+            yield Row("journey_events", "journeys", None, None, orjson.dumps({**event, "detected_at": now}).decode())
