@@ -16,7 +16,9 @@ OUTPUTS = ("triggers", "dlq")
 #: Reference tables of the signaling kinds, then of the xDR kinds (read only when one of them is on).
 SIGNALING_REFERENCE = ("cells", "regions", "handsets", "number_ranges")
 XDR_REFERENCE = ("profiles",)
-REFERENCE = SIGNALING_REFERENCE + XDR_REFERENCE
+#: Orders are checked against the product catalogue (sql/triggers/orders_unknown_product.sql).
+ORDERS_REFERENCE = ("products",)
+REFERENCE = SIGNALING_REFERENCE + XDR_REFERENCE + ORDERS_REFERENCE
 
 
 def uses_xdr(kind: str) -> bool:
@@ -80,7 +82,7 @@ def build(p: Pipeline) -> None:
         p.create_event_source("tables/xdr_normalised.sql", "xdr_normalised")
     if orders:
         p.create_event_source("tables/orders_normalised.sql", "orders_normalised", optional=True)
-    for name in SIGNALING_REFERENCE + (XDR_REFERENCE if xdr else ()):
+    for name in SIGNALING_REFERENCE + (XDR_REFERENCE if xdr else ()) + (ORDERS_REFERENCE if orders else ()):
         p.create_reference(f"tables/{name}.sql", name)
     # Global reference data, the same in both modes (not from the replay input): built by `make setup`.
     if not p.settings.paths.plmn.exists():
@@ -100,6 +102,7 @@ def build(p: Pipeline) -> None:
     if orders:
         p.execute("shared/orders_on_time.sql")
         p.execute("triggers/orders_late.sql")
+        p.execute("triggers/orders_unknown_product.sql")
     for kind in kinds:
         path, extra = recipe(kind)
         p.execute(path, **params, **extra)

@@ -66,3 +66,10 @@ def test_signaling_rules_beyond_types():
 def test_every_schema_file_is_listed():
     on_disk = {str(p.relative_to(SCHEMA_DIR)).removesuffix(".schema.json") for p in SCHEMA_DIR.rglob("*.schema.json")}
     assert on_disk == set(ALL_SCHEMAS)
+
+
+def test_the_product_catalogue_and_orders_know_the_same_kinds():
+    from touchpoint.schemas import schema
+
+    kinds = schema("reference/products")["properties"]["kind"]["enum"]
+    assert kinds == schema("orders")["properties"]["product_kind"]["enum"]

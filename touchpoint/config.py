@@ -94,6 +94,8 @@ class Topics(_Section):
     regions: str = "reference-regions"
     handsets: str = "reference-handsets"
     number_ranges: str = "reference-number-ranges"
+    #: The product catalogue: product id -> name, kind, family.
+    products: str = "reference-products"
     signaling_normalised: str = "signaling-normalised"
     xdr_normalised: str = "xdr-normalised"
     orders_normalised: str = "orders-normalised"
@@ -357,6 +359,16 @@ class Effect(_Section):
     min_sample: int = Field(30, ge=1)
 
 
+class Journeys(_Section):
+    """Trial journeys (docs/journeys.md)."""
+
+    #: The longest trial a journey may run: the journeys job keeps a trial start this long (processing time) to
+    #: join the subscriber's usage with it, and refuses a journey with a longer trial.
+    max_trial_days: float = Field(92.0, gt=0)
+    #: How long an hour of a subscriber's usage waits (processing time) for a trial start it may belong to.
+    usage_wait_minutes: float = Field(60.0, gt=0)
+
+
 class RegionMetrics(_Section):
     """The micro-region job (G3 coverage per micro-region and event-time window)."""
 
@@ -410,6 +422,7 @@ class Settings(BaseSettings):
     tags: Tags = Tags()
     simulator: Simulator = Simulator()
     effect: Effect = Effect()
+    journeys: Journeys = Journeys()
     region_metrics: RegionMetrics = RegionMetrics()
     clickhouse: ClickHouse = ClickHouse()
     loader: Loader = Loader()

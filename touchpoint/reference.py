@@ -37,6 +37,7 @@ COLUMNS: dict[str, list[tuple[str, type]]] = {
         ("products", list),
     ],
     "number_ranges": [("prefix", str), ("province", str)],
+    "products": [("product_id", str), ("name", str), ("kind", str), ("family", str)],
 }
 
 #: Columns that may be empty (null).
@@ -51,6 +52,7 @@ KEYS: dict[str, str] = {
     "handsets": "tac",
     "profiles": "msisdn",
     "number_ranges": "prefix",
+    "products": "product_id",
 }
 
 

@@ -32,13 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from udfs.campaigns import Campaign, DefinitionError, schema_problem
+from udfs.contact_policy import Policy, subscriber_block
 from udfs.units import DAY_MS, HOUR_MS, MB
 
 _SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "journeys.schema.json"
 
 #: The steps a journey may configure, in the order of a trial.
 STEPS = ("welcome", "usage_nudge", "feedback", "reminder")
-#: Why a trial did not convert, in the order the rules test them (docs/journeys.md).
+#: Why a trial did not convert (docs/journeys.md): an opt-out is declined at once; at the trial's end the rules
+#: test not_contactable, no_usage, low_usage, and a trial used enough and let lapse is declined too.
 REASONS = ("declined", "not_contactable", "no_usage", "low_usage")
 #: The trigger kind of a step (the decision job's input) and of a journey's end.
 STEP_KIND = "journey_step"
@@ -169,8 +171,6 @@ def _id(*parts: str) -> str:
 
 def contactable(profile: Mapping[str, Any] | None) -> bool:
     """Whether the contact policy lets marketing reach the subscriber at all (the decision job's own test)."""
-    from udfs.contact_policy import Policy, subscriber_block
-
     return subscriber_block(dict(profile) if profile else None, STEP_KIND, Policy()) is None
 
 

@@ -2,19 +2,23 @@
 
 The rules are udfs/effect.py (docs/effect.md). Leads, delivery reports and orders are low-volume streams, so the
 stateful part is two Python DataStream operators (jobs/effect/operators.py): per subscriber, the open leads and
-which order converts which; per group (campaign, campaign × day, trigger kind, the whole programme), the
-treatment and control counts and the uplift with its interval.
+which order converts which (the product catalogue's families broadcast to every subtask); per group (campaign,
+campaign × day, trigger kind, the whole programme), the treatment and control counts and the uplift with its
+interval.
 """
 
 from pyflink.common import Types
 
-from jobs.effect.operators import COUNT_TYPE, OUT_TYPE, LeadEffects, UpliftCounts
+from jobs.effect.operators import COUNT_TYPE, FAMILIES, OUT_TYPE, LeadEffects, UpliftCounts
 from touchpoint.flink.pipeline import Pipeline
 
 DESCRIPTION = (
-    "leads + delivered outcomes + orders-normalised -> outcomes (converted, expired), uplift (bad input -> dlq)"
+    "leads + delivered outcomes + orders-normalised + products (broadcast) -> outcomes (converted, expired), uplift "
+    "(bad input -> dlq)"
 )
 INPUTS = ("leads", "outcomes", "orders_normalised")
+#: the product catalogue: an order of another product of the lead's family converts it too
+REFERENCE = ("products",)
 OUTPUTS = ("outcomes", "uplift", "dlq")
 DATASTREAM = True
 
@@ -25,6 +29,7 @@ def build(p: Pipeline) -> None:
     p.create_source("tables/lines_in.sql", "leads", table="leads_in")
     p.create_source("tables/lines_in.sql", "outcomes", optional=True, table="outcomes_in")
     p.create_source("tables/lines_in.sql", "orders_normalised", optional=True, table="orders_in")
+    p.create_reference_lines("tables/reference_in.sql", "products")
     for key in ("outcomes", "uplift"):
         p.create_sink("tables/lines_out.sql", key, fmt="raw", table=f"{key}_out")
     p.create_sink("tables/dlq.sql", "dlq")
@@ -33,9 +38,11 @@ def build(p: Pipeline) -> None:
     t = p.t_env
     # a replay's end: what its flush at the end of input would expire past the data stays open
     data_end = None if streaming else p.data_end({"leads": "deliver_at", "outcomes": "ts", "orders_normalised": "ts"})
+    products = t.to_data_stream(t.from_path("products_in")).broadcast(FAMILIES)
     effects = (
         t.to_data_stream(t.from_path("effect_inputs"))
         .key_by(lambda r: r[0] or "", key_type=Types.STRING())
+        .connect(products)
         .process(LeadEffects(s.decisions.timezone, s.decisions.reorder_ms if streaming else None, data_end), OUT_TYPE)
         .uid("lead-effects")
         .name("lead-effects")

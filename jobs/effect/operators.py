@@ -1,6 +1,7 @@
 """The effect job's two Python operators (PyFlink DataStream, thread mode); the rules are udfs/effect.py.
 
-1. :class:`LeadEffects`, keyed by msisdn: keeps the subscriber's open leads (not converted, window not over),
+1. :class:`LeadEffects`, keyed by msisdn, the product catalogue broadcast (product -> family, so a catalogue
+   change applies from then on): keeps the subscriber's open leads (not converted, window not over),
    checks delivery reports against them, lets each order claim one (:func:`udfs.effect.claim`), and emits
    ``converted`` and ``expired`` outcomes plus one count row per lead and per conversion for each group it belongs to.
 2. :class:`UpliftCounts`, keyed by group: the treatment and control counts, and after each change the group's
@@ -22,7 +23,7 @@ from typing import Any
 
 import orjson
 from pyflink.common import Row, Types
-from pyflink.datastream.functions import KeyedProcessFunction
+from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
 from jobs.lines import read_line
@@ -30,6 +31,8 @@ from udfs.effect import claim, group_id, groups, lead_of, order_of, uplift
 
 OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
 COUNT_TYPE = Types.TUPLE([Types.STRING(), Types.STRING()])
+#: Broadcast state: product id -> its family (reference/products.csv, the reference-products topic).
+FAMILIES = MapStateDescriptor("families", Types.STRING(), Types.STRING())
 
 #: input tag -> (DLQ source, required fields), and the order inputs of one ts are taken in
 _INPUTS = {
@@ -59,7 +62,18 @@ def _outcome(lead: dict[str, Any], status: str, ts: int, order_id: str | None = 
     return Row("outcomes", "outcomes", None, None, orjson.dumps(record).decode())
 
 
-class LeadEffects(KeyedProcessFunction):
+class _Families:
+    """The broadcast families as the read-only mapping :func:`udfs.effect.claim` looks products up in."""
+
+    def __init__(self, state):
+        self._state = state
+
+    def get(self, product_id: str, default: str | None = None) -> str | None:
+        family = self._state.get(product_id)
+        return default if family is None else family
+
+
+class LeadEffects(KeyedBroadcastProcessFunction):
     """Keyed by msisdn: the subscriber's open leads, their delivery and conversion."""
 
     def __init__(self, timezone: str, reorder_ms: int | None, data_end: int | None):
@@ -76,6 +90,16 @@ class LeadEffects(KeyedProcessFunction):
         self.pending = ctx.get_map_state(MapStateDescriptor("pending", Types.LONG(), pickled))
         #: window end (ms; streaming: processing time) -> lead ids
         self.closing = ctx.get_map_state(MapStateDescriptor("closing", Types.LONG(), pickled))
+
+    def process_broadcast_element(self, value, ctx):
+        line = value[0]
+        if line is None:  # a tombstone: without its key there is nothing to remove (docs/operations.md)
+            return
+        record, defect = read_line(line, ("product_id", "family"), 0, "")
+        if defect:
+            yield _dlq("products", *defect, line)
+            return
+        ctx.get_broadcast_state(FAMILIES).put(record["product_id"], record["family"])
 
     def process_element(self, value, ctx):
         _, tag, ts, line = value[0], value[1], value[2], value[3]
@@ -123,7 +147,7 @@ class LeadEffects(KeyedProcessFunction):
         else:
             open_leads = {lid: orjson.loads(v) for lid, v in self.leads.items()}
             order = order_of(record)
-            won = claim([lead_of(x) for x in open_leads.values()], order, {})
+            won = claim([lead_of(x) for x in open_leads.values()], order, _Families(ctx.get_broadcast_state(FAMILIES)))
             if won is None:
                 return
             lead = open_leads[won.lead_id]

@@ -2,14 +2,16 @@
 
 The rules are udfs/journeys.py (docs/journeys.md). The volume is cut in SQL first — xDRs become one row per
 subscriber, app and clock hour (sql/journeys/usage.sql), trial starts are joined with the journey in force for
-their product and the subscriber's profile (sql/journeys/inputs.sql) — so the stateful part, one Python
-operator keyed by msisdn (jobs/journeys/operators.py), sees trials, orders and hourly usage only. Steps come out
+their product and the subscriber's profile, and only the hours of a trial's app of subscribers in a trial go on
+(sql/journeys/inputs.sql) — so the stateful part, one Python operator keyed by msisdn
+(jobs/journeys/operators.py), sees trial starts, orders and trials' hourly usage only. Steps come out
 as ``journey_step`` triggers on ``journey-events``, which the decision job decides under the contact policy.
 """
 
 from pyflink.common import Types
 
 from jobs.journeys.operators import OUT_TYPE, TrialJourneys
+from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
 from udfs.units import HOUR_MS
 
@@ -22,6 +24,16 @@ OUTPUTS = ("journey_events", "dlq")
 DATASTREAM = True
 
 
+def parameters(settings: Settings) -> dict[str, object]:
+    """Values for the ${placeholders} of sql/journeys/: how long the usage join keeps each side (journeys.*)."""
+    j = settings.journeys
+    return {
+        "hour_ms": HOUR_MS,
+        "trial_keep": f"{round(j.max_trial_days * 24 * 60)} min",
+        "usage_wait": f"{round(j.usage_wait_minutes)} min",
+    }
+
+
 def build(p: Pipeline) -> None:
     p.create_event_source("tables/orders_normalised.sql", "orders_normalised", optional=True)
     p.create_event_source("tables/xdr_normalised.sql", "xdr_normalised")
@@ -31,8 +43,9 @@ def build(p: Pipeline) -> None:
     p.create_sink("tables/dlq.sql", "dlq")
     p.execute("shared/orders_on_time.sql")
     p.execute("shared/xdr_on_time.sql")
-    p.execute("journeys/usage.sql", hour_ms=HOUR_MS)
-    p.execute("journeys/inputs.sql", hour_ms=HOUR_MS)
+    params = parameters(p.settings)
+    p.execute("journeys/usage.sql", **params)
+    p.execute("journeys/inputs.sql", **params)
 
     t = p.t_env
     # a replay's end: what its flush at the end of input would fire past the data is dropped
@@ -40,7 +53,7 @@ def build(p: Pipeline) -> None:
     events = (
         t.to_data_stream(t.from_path("journey_inputs"))
         .key_by(lambda r: r[0] or "", key_type=Types.STRING())
-        .process(TrialJourneys(data_end), OUT_TYPE)
+        .process(TrialJourneys(data_end, round(p.settings.journeys.max_trial_days * 24 * HOUR_MS)), OUT_TYPE)
         .uid("trial-journeys")
         .name("trial-journeys")
     )

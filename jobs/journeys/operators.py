@@ -34,8 +34,10 @@ def _dlq(reason: str, detail: str, record: str) -> Row:
 class TrialJourneys(KeyedProcessFunction):
     """Keyed by msisdn: the subscriber's trials, their steps and their ends."""
 
-    def __init__(self, data_end: int | None):
+    def __init__(self, data_end: int | None, max_trial_ms: int):
         self.data_end = data_end
+        #: journeys.max_trial_days: a longer trial would outlive the usage join's state (sql/journeys/inputs.sql)
+        self.max_trial_ms = max_trial_ms
         self._parsed: tuple[str | None, Journey | JourneyError | None] = (None, None)
 
     def open(self, ctx) -> None:
@@ -53,12 +55,16 @@ class TrialJourneys(KeyedProcessFunction):
             if isinstance(journey, JourneyError):
                 yield _dlq("invalid_journey", str(journey), payload)
                 return
+            if journey.trial_ms > self.max_trial_ms:
+                detail = f"trial_days: longer than journeys.max_trial_days ({self.max_trial_ms / 86_400_000:g})"
+                yield _dlq("invalid_journey", detail, payload)
+                return
             record["journey"] = journey
             rank, key = RANK["order"], record["order_id"]
         elif tag == "order":
             rank, key = RANK["order"], record["order_id"]
-        else:
-            rank, key = RANK["usage"], record["app"]
+        else:  # one journey's hour: a second trial of the journey joins it again
+            rank, key = RANK["usage"], f"{record['journey_id']}|{record['app']}|{record['hour_start']}"
         ctx.timer_service().register_event_time_timer(ts)
         self.pending.put(ts, (self.pending.get(ts) or []) + [(rank, key, tag, record)])
 
@@ -74,7 +80,7 @@ class TrialJourneys(KeyedProcessFunction):
         return self._parsed[1]
 
     def on_timer(self, timestamp: int, ctx):
-        inputs = sorted(self.pending.get(timestamp) or [], key=lambda x: x[:2])
+        inputs = sorted({x[:2]: x for x in self.pending.get(timestamp) or []}.values(), key=lambda x: x[:2])
         self.pending.remove(timestamp)
         if self.data_end is not None and timestamp > self.data_end:  # a replay's flush past its data
             return
@@ -82,7 +88,7 @@ class TrialJourneys(KeyedProcessFunction):
         out: list[dict[str, Any]] = []
         for _, _, tag, record in inputs:
             if tag == "usage":
-                for t in trials.values():
+                if (t := trials.get(record["journey_id"])) is not None:
                     t.take_usage(record["app"], record["hour_start"], record["bytes"])
                 continue
             for t in trials.values():

@@ -58,7 +58,18 @@ def harness(broker, tmp_path):
     suffix = uuid.uuid4().hex[:8]
     topics = {
         k: f"{k}-{suffix}"
-        for k in ("triggers", "behaviour", "campaigns", "profiles", "regions", "handsets", "leads", "decisions", "dlq")
+        for k in (
+            "triggers",
+            "journey_events",
+            "behaviour",
+            "campaigns",
+            "profiles",
+            "regions",
+            "handsets",
+            "leads",
+            "decisions",
+            "dlq",
+        )
     }
     stack.create_topics(broker, list(topics.values()), 1)
     ref = tmp_path / "reference"

@@ -10,6 +10,7 @@ import pytest
 
 from tests.support import make_settings
 from touchpoint.flink.runner import replay
+from touchpoint.reference import write_reference_csv
 from touchpoint.simulator.outbound import outcomes, true_uplift
 from udfs.effect import attribute, group_counts, latest, lead_of, order_of, uplift
 
@@ -48,6 +49,18 @@ def _lead(i: int) -> dict:
     }
 
 
+#: The product catalogue of the case: two data packages of one family.
+PRODUCTS = [
+    {"product_id": p, "name": p, "kind": k, "family": f}
+    for p, k, f in (
+        ("data_package_50", "data_package", "data_package"),
+        ("data_package_100", "data_package", "data_package"),
+        ("music_club", "value_added", "music"),
+    )
+]
+FAMILIES = {r["product_id"]: r["family"] for r in PRODUCTS}
+
+
 def _lines(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
 
@@ -69,14 +82,27 @@ def case(tmp_path_factory):
     leads = [_lead(i) for i in range(N)]
     answers = list(outcomes(settings, leads))
     orders = [r for k, r in answers if k == "orders"]
-    # orders of other products, an unsubscribe and one naming an unknown lead convert nothing
+    # orders of other products, an unsubscribe and one naming an unknown lead convert nothing; a product of the
+    # lead's family converts it (data_package_100 answers a data_package_50 offer)
     orders += [
         {**orders[0], "order_id": "x-1", "product_id": "music_club", "lead_id": None},
         {**orders[1], "order_id": "x-2", "action": "unsubscribe", "lead_id": None},
         {**orders[2], "order_id": "x-3", "lead_id": "l-nobody"},
     ]
+    orders += [
+        {
+            **orders[0],
+            "order_id": f"f-{i}",
+            "msisdn": x["msisdn"],
+            "product_id": "data_package_100",
+            "lead_id": None,
+            "ts": x["deliver_at"] + 30 * MIN,
+        }
+        for i, x in enumerate(leads[5:N:211])
+    ]
     inp = tmp / "in"
-    inp.mkdir()
+    (inp / "reference").mkdir(parents=True)
+    write_reference_csv(inp / "reference" / "products.csv", "products", PRODUCTS)
     _write(inp / "leads.jsonl", leads)
     _write(inp / "outcomes.jsonl", [r for k, r in answers if k == "outcomes"] + BAD_OUTCOMES)
     _write(inp / "orders-normalised.jsonl", sorted(orders, key=lambda o: o["ts"]))
@@ -88,7 +114,7 @@ def case(tmp_path_factory):
 def _expected(leads: list[dict], orders: list[dict], data_end: int):
     """The rules applied to the whole input at once: (converted lead -> (order id, ts), expired lead ids)."""
     tracked = [lead_of(x) for x in leads]
-    converted, _ = attribute(tracked, [order_of(o) for o in orders], {})
+    converted, _ = attribute(tracked, [order_of(o) for o in orders], FAMILIES)
     expired = {x.lead_id for x in tracked if x.lead_id not in converted and x.until <= data_end}
     return {lid: (o.order_id, o.ts) for lid, o in converted.items()}, expired
 
@@ -106,6 +132,7 @@ def test_conversions_and_expiries_are_exactly_the_rules(case):
     # the case is not trivial: both attribution paths, last touch, expiries and open leads all occur
     named = {o["lead_id"] for o in orders if o.get("lead_id")}
     assert 0 < len(named & set(converted)) < len(converted)
+    assert any(o.startswith("f-") for o, _ in converted.values())  # by family
     assert 0 < len(expired) < N - len(converted)
     from touchpoint.schemas import errors
 
@@ -164,10 +191,14 @@ def test_streaming_gives_the_replays_conversions_and_uplift(case, broker, tmp_pa
     from touchpoint.infra import stack
 
     _, leads, answers, orders, out = case
-    keys = ("leads", "outcomes", "orders_normalised", "uplift", "dlq")
+    from touchpoint.clients import reference
+    from touchpoint.reference import kafka_key
+
+    keys = ("leads", "outcomes", "orders_normalised", "uplift", "dlq", "products")
     topics = {k: f"effect-stream-{k}" for k in keys}
     settings = make_settings(tmp_path / "w", broker, topics=topics, kafka={"partitions": 2})
     stack.create_topics(broker, list(topics.values()), settings.kafka.partitions)
+    reference.produce(settings, [("products", kafka_key("products", r), reference.encode(r)) for r in PRODUCTS])
     replayed = _lines(out / "outcomes.jsonl")
     want = {r["lead_id"]: (r["order_id"], r["ts"]) for r in replayed if r["status"] == "converted"}
     want_uplift = latest(_lines(out / "uplift.jsonl"))

@@ -89,19 +89,25 @@ def test_a_journey_the_job_cannot_run_dead_letters_its_trials(tmp_path):
     good = json.loads(next((city / "journeys").glob("*.json")).read_text())
     bad = {**good, "id": "broken", "trial_product": "music_trial_15d", "trial_days": -1}
     (city / "journeys" / "broken.json").write_text(json.dumps(bad))
+    # valid, but its trial outlives the state the job keeps for it (journeys.max_trial_days)
+    long = {**good, "id": "too-long", "trial_product": "fetion_trial", "trial_days": 120}
+    (city / "journeys" / "too-long.json").write_text(json.dumps(long))
     orders = _lines(city / "orders.jsonl")
-    trial = {**orders[0], "order_id": "o-broken", "product_id": "music_trial_15d", "product_kind": "trial"}
     with (city / "orders.jsonl").open("a") as f:
-        f.write(json.dumps({**trial, "action": "trial_start"}) + "\n")
+        for order_id, product in (("o-broken", "music_trial_15d"), ("o-long", "fetion_trial")):
+            trial = {**orders[0], "order_id": order_id, "product_id": product, "product_kind": "trial"}
+            f.write(json.dumps({**trial, "action": "trial_start"}) + "\n")
     settings = make_settings(tmp_path / "w1")
     out = tmp_path / "out"
     replay("ingest", settings, city, out)
     shutil.move(out / "dlq.jsonl", tmp_path / "ingest-dlq.jsonl")
     replay("journeys", settings, city, out)
-    (dead,) = _lines(out / "dlq.jsonl")
-    assert (dead["source"], dead["reason"]) == ("journeys", "invalid_journey")
-    assert dead["detail"].startswith("trial_days:") and "o-broken" in dead["raw"]
-    assert _events(out / "journey-events.jsonl") == {e["trigger_id"]: e for e in _reference(city, out)}
+    dead = {d["raw"].split('"order_id":"')[1].split('"')[0]: d for d in _lines(out / "dlq.jsonl")}
+    assert {(d["source"], d["reason"]) for d in dead.values()} == {("journeys", "invalid_journey")}
+    assert dead["o-broken"]["detail"].startswith("trial_days: -1 is less than")
+    assert dead["o-long"]["detail"] == "trial_days: longer than journeys.max_trial_days (92)"
+    ok = {e["trigger_id"]: e for e in _reference(city, out) if e["context"]["journey_id"] == good["id"]}
+    assert _events(out / "journey-events.jsonl") == ok
 
 
 def test_streaming_gives_the_replays_steps_and_ends(replayed_city, broker, tmp_path):

@@ -256,6 +256,8 @@ def test_edge_cases(city, tmp_path):
             (10, "0008", "value_added"),
         ]
     ]
+    # a product the catalogue does not know: a dead letter (and no zero_usage, having no xDR of its own to miss)
+    orders.append({**orders[-1], "order_id": "o-unknown", "product_id": "no_such_product", "ts": t0 + 5 * MIN})
     (inp / "orders-normalised.jsonl").write_text("".join(json.dumps(x) + "\n" for x in sorted(orders, key=str)))
     out = tmp_path / "out"
     replay("triggers", make_settings(tmp_path / "w", triggers={"zero_usage_hours": 1}), inp, out)
@@ -281,9 +283,11 @@ def test_edge_cases(city, tmp_path):
     )
     dlq = _lines(out / "dlq.jsonl")
     assert sorted((d["source"], d["reason"], d["event_id"]) for d in dlq) == [
+        ("orders", "unknown_product", "o-unknown"),
         ("signaling", "late", late["event_id"]),
         ("xdr", "late", "x2"),
     ]
+    assert next(d for d in dlq if d["reason"] == "unknown_product")["detail"] == "no_such_product"
 
 
 # --- streaming through Kafka ------------------------------------------------------------------------

@@ -22,7 +22,9 @@ def _publish(args: argparse.Namespace, what: str, command: str) -> int:
     from touchpoint.clients import campaigns
 
     s = settings(args)
-    items = campaigns.load(args.paths, what)  # validates everything first: one bad file publishes nothing
+    products = campaigns.catalogue(s)
+    # validates everything first: one bad file publishes nothing
+    items = campaigns.load(args.paths, what, products)
     dry = command == "validate" or args.dry_run
     if not dry:
         campaigns.publish(s, items, what=what)
@@ -32,6 +34,8 @@ def _publish(args: argparse.Namespace, what: str, command: str) -> int:
         print(f"{'valid' if dry else 'published'} {d.id} ({detail})")
     if not dry:
         print(f"{len(items)} {what} -> topic {getattr(s.topics, what)} at {s.kafka.bootstrap}", file=sys.stderr)
+    if products is None:
+        print(f"{what}: products not checked: no catalogue {s.paths.reference_dir / 'products.csv'}", file=sys.stderr)
     return 0
 
 

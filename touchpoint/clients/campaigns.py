@@ -93,8 +93,26 @@ def load_file(path: Path, what: str = "campaigns") -> list[Any]:
     return data if isinstance(data, list) else [data]
 
 
-def load(paths: list[str], what: str = "campaigns") -> list[Item]:
-    """Every definition of ``paths``, validated; the first problem raises :class:`PublishError`."""
+def offered_products(item: Item) -> dict[str, str]:
+    """The products a definition names, by field: what converts a campaign's lead, a journey's two products."""
+    d = item.campaign
+    if isinstance(d, Journey):
+        return {"trial_product": d.trial_product, "product": d.product}
+    return {"offer.product" if "product" in item.record["offer"] else "offer.id": d.product_id}
+
+
+def catalogue(settings: Settings) -> set[str] | None:
+    """The product ids of the catalogue in ``paths.reference_dir`` (products.csv), or None without one."""
+    from touchpoint.reference import read_reference_csv
+
+    path = settings.paths.reference_dir / "products.csv"
+    return {r["product_id"] for r in read_reference_csv(path, "products")} if path.is_file() else None
+
+
+def load(paths: list[str], what: str = "campaigns", products: set[str] | None = None) -> list[Item]:
+    """Every definition of ``paths``, validated; the first problem raises :class:`PublishError`. With ``products``
+    (the catalogue) every product a definition names must be in it: an order of any other is a dead letter, so a
+    lead or trial for it could never convert."""
     parse, error, key, _ = _KINDS[what]
     items: list[Item] = []
     seen: dict[str, str] = {}
@@ -109,6 +127,9 @@ def load(paths: list[str], what: str = "campaigns") -> list[Item]:
             if item.key in seen:  # two definitions of one key: which one wins would depend on file order
                 raise PublishError(f"{what}: {source}: {key}: duplicate {key} {item.key!r}, also in {seen[item.key]}")
             seen[item.key] = source
+            for field, product in offered_products(item).items() if products is not None else ():
+                if product not in products:
+                    raise PublishError(f"{what}: {source}: {field}: unknown product {product!r} (not in the catalogue)")
             items.append(item)
     return items
 

@@ -128,6 +128,30 @@ PRODUCTS: dict[str, str] = {
     "music_trial_15d": "trial",
 }
 DATA_PACKAGES = ("data_package_50", "data_package_100", "data_package_300")
+#: The product catalogue (reference/products.csv): product_id -> (name, kind, family). PRODUCTS, which
+#: subscribers order on their own, plus the products the example campaigns and journeys offer. A family groups
+#: products that answer the same offer (docs/effect.md): any data package converts a data-package lead.
+CATALOGUE: dict[str, tuple[str, str, str]] = {
+    "g3_basic": ("G3 basic plan", "g3_plan", "g3"),
+    "g3_data_100": ("G3 data plan 100", "g3_plan", "g3"),
+    "g3_campus": ("G3 campus plan", "g3_plan", "g3"),
+    "12580": ("12580 life assistant", "value_added", "12580"),
+    "music_club": ("Music Club", "value_added", "music"),
+    "music_club_trial": ("Music Club free month", "trial", "music"),
+    "music_trial_15d": ("Music 15-day trial", "trial", "music"),
+    "mobile_paper": ("Mobile newspaper", "value_added", "news"),
+    "fetion": ("Fetion messenger", "value_added", "fetion"),
+    "mobile_secretary": ("Mobile secretary", "value_added", "secretary"),
+    "missed_call_alert": ("Missed-call alert", "value_added", "secretary"),
+    "roaming_day_pass": ("Roaming day pass", "value_added", "roaming"),
+    "topup_bonus": ("Top-up bonus", "value_added", "topup"),
+    "mall_coupon": ("Partner mall coupon", "value_added", "coupon"),
+    "data_package_50": ("Data package 50 MB", "data_package", "data_package"),
+    "data_package_100": ("Data package 100 MB", "data_package", "data_package"),
+    "data_package_300": ("Data package 300 MB", "data_package", "data_package"),
+    "data_plan_2gb": ("Data plan 2 GB", "data_package", "data_package"),
+    "g3_handset_bundle": ("G3 handset bundle", "handset_bundle", "g3_handset"),
+}
 
 #: 3-digit mobile prefixes used to build 7-digit number ranges.
 MOBILE_P3 = ("139", "138", "137", "136", "135", "134", "159", "158", "157", "152", "151", "150", "188", "187", "182")
@@ -201,6 +225,10 @@ class City:
 
     def handset_rows(self) -> list[dict[str, Any]]:
         return list(self.handsets)
+
+    @staticmethod
+    def product_rows() -> list[dict[str, Any]]:
+        return [{"product_id": p, "name": n, "kind": k, "family": f} for p, (n, k, f) in CATALOGUE.items()]
 
     def number_range_rows(self) -> list[dict[str, Any]]:
         return [{"prefix": p, "province": v} for p, v in self.number_ranges]

@@ -373,6 +373,7 @@ def _simulate(
         "reference/cells.csv": write_reference_csv(ref_dir / "cells.csv", "cells", city.cell_rows()),
         "reference/regions.csv": write_reference_csv(ref_dir / "regions.csv", "regions", city.region_rows()),
         "reference/handsets.csv": write_reference_csv(ref_dir / "handsets.csv", "handsets", city.handset_rows()),
+        "reference/products.csv": write_reference_csv(ref_dir / "products.csv", "products", city.product_rows()),
         "reference/number_ranges.csv": write_reference_csv(
             ref_dir / "number_ranges.csv", "number_ranges", city.number_range_rows()
         ),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from touchpoint.reference import REFERENCE_NAMES, read_reference_csv
+from touchpoint.reference import read_reference_csv
 
 
 @dataclass
@@ -46,4 +46,5 @@ class Reference:
     @classmethod
     def load(cls, reference_dir: str | Path) -> Reference:
         d = Path(reference_dir)
-        return cls.from_rows(*(read_reference_csv(d / f"{n}.csv") for n in REFERENCE_NAMES))
+        names = ("cells", "regions", "handsets", "profiles", "number_ranges")  # what the definitions look up
+        return cls.from_rows(*(read_reference_csv(d / f"{n}.csv") for n in names))

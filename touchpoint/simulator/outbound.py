@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 
 from touchpoint.config import Settings
-from touchpoint.simulator.city import PRODUCTS
+from touchpoint.simulator.city import CATALOGUE
 from udfs.units import HOUR_MS, MINUTE_MS
 
 
@@ -71,7 +71,7 @@ def outcomes(settings: Settings, leads: Iterable[dict]) -> Iterator[tuple[str, d
                 "ts": t,
                 "msisdn": lead["msisdn"],
                 "product_id": product,
-                "product_kind": PRODUCTS.get(product, "value_added"),
+                "product_kind": CATALOGUE[product][1] if product in CATALOGUE else "value_added",
                 "action": "subscribe",
                 "channel": lead["channel"],
                 "lead_id": lid if names_lead else None,

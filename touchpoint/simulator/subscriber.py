@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from touchpoint.simulator.city import DATA_PACKAGES, PRODUCTS, City
+from touchpoint.simulator.city import CATALOGUE, DATA_PACKAGES, PRODUCTS, City
 from touchpoint.simulator.truth import Params, billing_month
 from udfs import trigger_kinds
 from udfs.journeys import Journey
@@ -955,7 +955,7 @@ class Generator:
         t0 = lo + int(rng.random() * (hi - lo))
         plan = rng.choice(TRIAL_PLANS)
         sub.trial = plan
-        order = {"product_kind": "trial", "channel": rng.choice(CHANNELS)}
+        order = {"product_kind": CATALOGUE.get(j.trial_product, ("", "trial"))[1], "channel": rng.choice(CHANNELS)}
         sub.forced.append((t0, "order", {**order, "product_id": j.trial_product, "action": "trial_start"}, None))
         # natural traffic of the service would blur the plan: it goes to another app during the trial
         sub.quiet_app = (j.app, t0 // HOUR_MS * HOUR_MS, t0 + j.trial_ms + HOUR_MS)
@@ -975,7 +975,7 @@ class Generator:
         if plan in ("convert", "opt_out"):
             t = t0 + int(rng.uniform(0.55, 0.95) * j.trial_ms)
             product = j.product if plan == "convert" else j.trial_product
-            kind = "value_added" if plan == "convert" else "trial"
+            kind = CATALOGUE[product][1] if product in CATALOGUE else "value_added"
             action = "subscribe" if plan == "convert" else "unsubscribe"
             sub.forced.append(
                 (t, "order", {**order, "product_kind": kind, "product_id": product, "action": action}, None)

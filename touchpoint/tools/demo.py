@@ -206,7 +206,7 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     print("    follow new leads like an outbound system: .venv/bin/touchpoint leads tail")
     ok = _journeys(settings, journey_rules, leads, decisions) and ok
     try:
-        ok = _answers(settings, leads) and ok
+        ok = _answers(settings, leads, city) and ok
     finally:
         for job in answer_jobs:
             job.cancel()
@@ -274,7 +274,7 @@ def _journeys(settings: Settings, rules: list[dict], leads: list[dict], decision
     return same
 
 
-def _answers(settings: Settings, leads: list[dict]) -> bool:
+def _answers(settings: Settings, leads: list[dict], city) -> bool:
     """Step 7: the simulated outbound systems answer; the effect job attributes the orders and measures the uplift
     per campaign, which must equal the rules of udfs/effect.py applied to everything at once."""
     from touchpoint.simulator.outbound import outcomes
@@ -291,7 +291,10 @@ def _answers(settings: Settings, leads: list[dict]) -> bool:
         f"    {delivered} leads delivered; customers placed {len(orders)} orders of offered products "
         f"({sum(1 for r in orders if r['lead_id'])} naming their lead)"
     )
-    converted, _ = attribute([lead_of(x) for x in leads], [order_of(r) for r in orders], {})
+    from touchpoint.reference import read_reference_csv
+
+    families = {r["product_id"]: r["family"] for r in read_reference_csv(city / "reference" / "products.csv")}
+    converted, _ = attribute([lead_of(x) for x in leads], [order_of(r) for r in orders], families)
     topics = settings.topics
     print("    waiting for the effect job's conversions:")
     wait_for_total(
