@@ -92,10 +92,14 @@ def test_a_journey_the_job_cannot_run_dead_letters_its_trials(tmp_path):
     # valid, but its trial outlives the state the job keeps for it (journeys.max_trial_days)
     long = {**good, "id": "too-long", "trial_product": "fetion_trial", "trial_days": 120}
     (city / "journeys" / "too-long.json").write_text(json.dumps(long))
-    orders = _lines(city / "orders.jsonl")
+    # ordered by a subscriber in no other trial (a subscriber's latest trial of an app is the one its usage is for)
+    planted = json.loads((city / "summary.json").read_text())["trials"]
+    profiles = (city / "reference" / "profiles.csv").read_text().splitlines()[1:]
+    msisdn = next(m for m in (line.split(",")[0] for line in profiles) if m not in planted)
+    order = {**_lines(city / "orders.jsonl")[0], "msisdn": msisdn}
     with (city / "orders.jsonl").open("a") as f:
         for order_id, product in (("o-broken", "music_trial_15d"), ("o-long", "fetion_trial")):
-            trial = {**orders[0], "order_id": order_id, "product_id": product, "product_kind": "trial"}
+            trial = {**order, "order_id": order_id, "product_id": product, "product_kind": "trial"}
             f.write(json.dumps({**trial, "action": "trial_start"}) + "\n")
     settings = make_settings(tmp_path / "w1")
     out = tmp_path / "out"
