@@ -1,7 +1,9 @@
-"""The JSON lines the jobs' Python operators take in (decisions, effect): parsed once, or the first defect."""
+"""The JSON lines the jobs' Python operators take in (decisions, effect, journeys): parsed once, or the first
+defect; and the read-only view of a broadcast state the rules look rows up in."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -23,3 +25,26 @@ def read_line(
     if ts is None:
         return None, ("invalid_value", ts_field)
     return record, None
+
+
+class StateLookup(Mapping):
+    """A broadcast state (id -> stored value) as the read-only mapping the rules look values up in, each value
+    through ``decode`` (reference rows: their JSON; product families: the family itself)."""
+
+    def __init__(self, state, decode: Callable[[Any], Any]):
+        self._state, self._decode = state, decode
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._state.get(key)
+        if value is None:
+            raise KeyError(key)
+        return self._decode(value)
+
+    def __contains__(self, key: object) -> bool:
+        return self._state.get(key) is not None
+
+    def __iter__(self):  # the rules only look up ids; read-only broadcast state cannot list them in thread mode
+        raise TypeError("broadcast lookups cannot be listed")
+
+    def __len__(self) -> int:
+        raise TypeError("broadcast lookups cannot be counted")

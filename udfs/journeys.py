@@ -47,8 +47,8 @@ STEP_KIND = "journey_step"
 END_KIND = "journey_end"
 #: Placeholders a step's message may use: the step's context, filled in by the decision job.
 MESSAGE_FIELDS = ("journey_name", "product_id", "trial_product", "trial_end_local", "usage_mb", "msisdn_tail")
-#: Ranks of what happens at one moment: usage first, then orders, then the scheduled steps and the end.
-RANK = {"usage": 0, "order": 1, "step": 2}
+#: Ranks of a subscriber's inputs at one moment: usage first, then orders; the steps due come after both.
+RANK = {"usage": 0, "order": 1}
 
 
 class JourneyError(DefinitionError):

@@ -22,7 +22,6 @@ detail, record)`` rows that sql/decisions/emit.sql routes to the leads, decision
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -32,7 +31,7 @@ from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedPro
 from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
 from jobs.decisions.state import as_buckets, pack_history, pack_profile, unpack_history, unpack_profile
-from jobs.lines import read_line
+from jobs.lines import StateLookup, read_line
 from udfs.behaviour import KEEP_HOURS, compact
 from udfs.campaigns import Campaign, CampaignError, parse_campaign
 from udfs.contact_policy import Policy
@@ -216,7 +215,8 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
 
     def _decide(self, triggers: list[dict[str, Any]], ctx):
         campaigns = self._campaigns(ctx)
-        reference = Reference(**{n: _Lookup(ctx.get_broadcast_state(d)) for n, d in _REFERENCE_STATE.items()})
+        state = ctx.get_broadcast_state
+        reference = Reference(**{n: StateLookup(state(d), orjson.loads) for n, d in _REFERENCE_STATE.items()})
         stored, contacts = unpack_history(self.history.value())
         profile = unpack_profile(self.profile.value())
         buckets = as_buckets(stored)
@@ -239,28 +239,6 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         contacts.prune(triggers[-1]["ts"], keep)
         _prune(stored, triggers[-1]["ts"])
         self.history.update(pack_history(stored, contacts))
-
-
-class _Lookup(Mapping):
-    """A broadcast state of reference rows (id -> JSON) as the read-only mapping the rules look rows up in."""
-
-    def __init__(self, state):
-        self._state = state
-
-    def __getitem__(self, key: str) -> dict[str, Any]:
-        line = self._state.get(key)
-        if line is None:
-            raise KeyError(key)
-        return orjson.loads(line)
-
-    def __contains__(self, key: object) -> bool:
-        return self._state.get(key) is not None
-
-    def __iter__(self):  # the rules only look up ids; read-only broadcast state cannot list them in thread mode
-        raise TypeError("reference lookups cannot be listed")
-
-    def __len__(self) -> int:
-        raise TypeError("reference lookups cannot be counted")
 
 
 def _prune(buckets: dict[int, tuple], now: int) -> None:

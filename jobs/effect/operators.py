@@ -26,7 +26,7 @@ from pyflink.common import Row, Types
 from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
-from jobs.lines import read_line
+from jobs.lines import StateLookup, read_line
 from udfs.effect import claim, group_id, groups, lead_of, order_of, uplift
 
 OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
@@ -60,17 +60,6 @@ def _outcome(lead: dict[str, Any], status: str, ts: int, order_id: str | None = 
     if order_id is not None:
         record["order_id"] = order_id
     return Row("outcomes", "outcomes", None, None, orjson.dumps(record).decode())
-
-
-class _Families:
-    """The broadcast families as the read-only mapping :func:`udfs.effect.claim` looks products up in."""
-
-    def __init__(self, state):
-        self._state = state
-
-    def get(self, product_id: str, default: str | None = None) -> str | None:
-        family = self._state.get(product_id)
-        return default if family is None else family
 
 
 class LeadEffects(KeyedBroadcastProcessFunction):
@@ -147,7 +136,8 @@ class LeadEffects(KeyedBroadcastProcessFunction):
         else:
             open_leads = {lid: orjson.loads(v) for lid, v in self.leads.items()}
             order = order_of(record)
-            won = claim([lead_of(x) for x in open_leads.values()], order, _Families(ctx.get_broadcast_state(FAMILIES)))
+            families = StateLookup(ctx.get_broadcast_state(FAMILIES), str)
+            won = claim([lead_of(x) for x in open_leads.values()], order, families)
             if won is None:
                 return
             lead = open_leads[won.lead_id]

@@ -47,9 +47,9 @@ def history_dir(replayed_city, tmp_path_factory):
 
 def test_a_draft_takes_the_contacts_it_wins_and_no_more(history_dir, tmp_path):
     settings = make_settings(tmp_path / "w")
-    published = [i.campaign for i in load([str(ROOT / "campaigns")])]
+    published = [i.parsed for i in load([str(ROOT / "campaigns")])]
     (draft_file := tmp_path / "draft.yaml").write_text(yaml.safe_dump(DRAFT))
-    drafts = [i.campaign for i in load([str(draft_file)])]
+    drafts = [i.parsed for i in load([str(draft_file)])]
     history = load_history(settings, history_dir)
     result = backtest(settings, drafts, published, history)
 
@@ -105,5 +105,5 @@ def test_without_published_files_the_campaigns_in_force_come_from_the_topic(brok
     (edited,) = load([str(ROOT / "campaigns" / "dial-114-12580.yaml")])
     publish(settings, [replace(edited, record=edited.record | {"status": "paused"})])
     got = {c.id: c for c in published_campaigns(settings, None)}
-    assert set(got) == {i.campaign.id for i in items}
+    assert set(got) == {i.parsed.id for i in items}
     assert got["dial-114-12580"].status == "paused"  # the later version wins

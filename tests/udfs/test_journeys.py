@@ -184,4 +184,4 @@ def test_the_shipped_journeys_are_valid():
     from touchpoint.clients.campaigns import load
 
     items = load([str(ROOT / "journeys")], "journeys")
-    assert [i.campaign.id for i in items] == [p.stem for p in sorted(Path(ROOT / "journeys").glob("*.yaml"))]
+    assert [i.parsed.id for i in items] == [p.stem for p in sorted(Path(ROOT / "journeys").glob("*.yaml"))]

@@ -29,7 +29,7 @@ def _publish(args: argparse.Namespace, what: str, command: str) -> int:
     if not dry:
         campaigns.publish(s, items, what=what)
     for item in items:
-        d = item.campaign
+        d = item.parsed
         detail = f"{d.status}, {d.kind}" if what == "campaigns" else f"{d.status}, trial of {d.trial_product}"
         print(f"{'valid' if dry else 'published'} {d.id} ({detail})")
     if not dry:
@@ -46,7 +46,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from touchpoint.tools.backtest import backtest, load_history, published_campaigns
 
     s = settings(args)
-    drafts = [item.campaign for item in campaigns.load(args.paths)]  # a bad draft: the field named, exit 2
+    drafts = [item.parsed for item in campaigns.load(args.paths)]  # a bad draft: the field named, exit 2
     if not Path(args.input).is_dir():
         raise FileNotFoundError(f"--input {args.input}: not a directory")
     published = published_campaigns(s, args.published)

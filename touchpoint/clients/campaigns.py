@@ -45,12 +45,12 @@ class Item:
 
     source: str  # "FILE" or "FILE[i]" for a list entry
     record: dict[str, Any]
-    campaign: Campaign | Journey
+    parsed: Campaign | Journey
 
     @property
     def key(self) -> str:
         """The record's Kafka key: a campaign's id, a journey's trial product (one journey per trial product)."""
-        return self.campaign.trial_product if isinstance(self.campaign, Journey) else self.campaign.id
+        return self.parsed.trial_product if isinstance(self.parsed, Journey) else self.parsed.id
 
 
 #: what -> (validator, its error, the field of the key, the topic key)
@@ -95,7 +95,7 @@ def load_file(path: Path, what: str = "campaigns") -> list[Any]:
 
 def offered_products(item: Item) -> dict[str, str]:
     """The products a definition names, by field: what converts a campaign's lead, a journey's two products."""
-    d = item.campaign
+    d = item.parsed
     if isinstance(d, Journey):
         return {"trial_product": d.trial_product, "product": d.product}
     return {"offer.product" if "product" in item.record["offer"] else "offer.id": d.product_id}

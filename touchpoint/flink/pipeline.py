@@ -243,32 +243,41 @@ class Pipeline:
         a fresh start over such a backlog an event joined before its cell's row was read is not located
         (docs/operations.md, reference data); a restored job has the rows in its state."""
         if self.mode == "streaming" and path is None:
-            # upsert-kafka always reads the topic from its start; the group's offsets, committed at each
-            # checkpoint, only show how far the job has read (lag)
-            kafka = self._kafka(name)
-            opts = {k: v for k, v in kafka.items() if k not in ("scan.startup.mode", "properties.auto.offset.reset")}
-            opts |= {
-                "connector": "upsert-kafka",
-                "key.format": "raw",
-                "value.format": "json",
-                "scan.watermark.idle-timeout": REFERENCE_IDLE,
-            }
+            return self._create_versioned(table_file, self._upsert_topic(name, {"value.format": "json"}))
+        import csv
+
+        from touchpoint.reference import format_value
+
+        rows = self.read_reference(name, path)
+        target = self.settings.paths.work_dir / "flink-reference" / self.job_name / name / "data.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", newline="") as f:
+            w = csv.writer(f)
+            for row in rows:
+                w.writerow([format_value(v) for v in row.values()])
+        opts = {"connector": "filesystem", "path": str(target), "format": "csv", "csv.null-literal": ""}
+        self._create_versioned(table_file, opts)
+
+    def _upsert_topic(self, key: str, formats: dict[str, str]) -> dict[str, str]:
+        """Options reading topic ``key`` as an upsert table (raw key; ``formats`` say how the value is read).
+        upsert-kafka always reads the topic from its start; the group's offsets, committed at each checkpoint,
+        only show how far the job has read (lag)."""
+        kafka = self._kafka(key)
+        opts = {k: v for k, v in kafka.items() if k not in ("scan.startup.mode", "properties.auto.offset.reset")}
+        return opts | {
+            "connector": "upsert-kafka",
+            "key.format": "raw",
+            "scan.watermark.idle-timeout": REFERENCE_IDLE,
+            **formats,
+        }
+
+    def _create_versioned(self, table_file: str, opts: dict[str, str]) -> None:
+        """A versioned table whose rows are valid from the epoch (:meth:`create_reference`): watermarked by the
+        publish time of the newest row on a topic, by the epoch in a file (until the file has been read whole)."""
+        published, watermark = "", "valid_from"
+        if opts["connector"] == "upsert-kafka":
             published = ",\n  published TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL"
             watermark = "published"
-        else:
-            import csv
-
-            from touchpoint.reference import format_value
-
-            rows = self.read_reference(name, path)
-            target = self.settings.paths.work_dir / "flink-reference" / self.job_name / name / "data.csv"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with target.open("w", newline="") as f:
-                w = csv.writer(f)
-                for row in rows:
-                    w.writerow([format_value(v) for v in row.values()])
-            opts = {"connector": "filesystem", "path": str(target), "format": "csv", "csv.null-literal": ""}
-            published, watermark = "", "valid_from"
         attrs = f"{published},\n  valid_from AS TO_TIMESTAMP_LTZ(0, 3),\n  WATERMARK FOR valid_from AS {watermark}"
         self.execute(table_file, connector=_options(opts), time_attributes=attrs)
 
@@ -303,11 +312,7 @@ class Pipeline:
             return self.create_source(table_file, "campaigns", changelog=True, **params)
         import json
 
-        from touchpoint.clients.campaigns import files, load_file
-
-        src = self.input_dir / "campaigns"
-        src = src if src.is_dir() else self.settings.paths.campaigns
-        objs = [obj for f in files([str(src)]) for obj in load_file(f)]
+        objs = self._definition_files("campaigns")
         target = self._input_file("campaigns.jsonl", "".join(json.dumps(obj) + "\n" for obj in objs))
         opts = {"connector": "filesystem", "path": str(target), "format": "raw"}
         self.execute(table_file, connector=_options(opts), **params)
@@ -319,37 +324,29 @@ class Pipeline:
         definition's JSON), or in replay the files of INPUT/journeys/ (else ``paths.journeys``). Unvalidated:
         the job validates and dead-letters."""
         if self.mode == "streaming":
-            kafka = self._kafka("journeys")
-            opts = {k: v for k, v in kafka.items() if k not in ("scan.startup.mode", "properties.auto.offset.reset")}
-            opts |= {
-                "connector": "upsert-kafka",
-                "key.format": "raw",
-                "value.format": "raw",
-                "value.fields-include": "EXCEPT_KEY",
-                "scan.watermark.idle-timeout": REFERENCE_IDLE,
-            }
-            attrs = ",\n  published TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL"
-            watermark = "published"
+            opts = self._upsert_topic("journeys", {"value.format": "raw", "value.fields-include": "EXCEPT_KEY"})
         else:
             import json
 
-            from touchpoint.clients.campaigns import files, load_file
-
-            src = self.input_dir / "journeys"
-            src = src if src.is_dir() else self.settings.paths.journeys
             rows = [
                 {
                     "trial_product": obj.get("trial_product") if isinstance(obj, dict) else None,
                     "definition": json.dumps(obj),
                 }
-                for f in files([str(src)], "journeys")
-                for obj in load_file(f, "journeys")
+                for obj in self._definition_files("journeys")
             ]
             target = self._input_file("journeys.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
             opts = {"connector": "filesystem", "path": str(target), "format": "json"}
-            attrs, watermark = "", "valid_from"
-        attrs += f",\n  valid_from AS TO_TIMESTAMP_LTZ(0, 3),\n  WATERMARK FOR valid_from AS {watermark}"
-        self.execute(table_file, connector=_options(opts), time_attributes=attrs)
+        self._create_versioned(table_file, opts)
+
+    def _definition_files(self, what: str) -> list:
+        """A replay's definitions (campaigns, journeys): the YAML/JSON files of INPUT/<what>/, else the shipped
+        examples (``paths.<what>``), unvalidated."""
+        from touchpoint.clients.campaigns import files, load_file
+
+        src = self.input_dir / what
+        src = src if src.is_dir() else getattr(self.settings.paths, what)
+        return [obj for f in files([str(src)], what) for obj in load_file(f, what)]
 
     def create_sink(
         self, table_file: str, key: str, fmt: str = "json", key_field: str | None = None, **params: object

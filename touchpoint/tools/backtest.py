@@ -76,7 +76,7 @@ def published_campaigns(settings: Settings, directory: str | None) -> list[Campa
     from udfs.campaigns import parse_campaign
 
     if directory is not None:
-        return [item.campaign for item in load([directory])]
+        return [item.parsed for item in load([directory])]
     topic = settings.topics.campaigns
     latest: dict[str, dict] = {}
     for value in consume(settings.kafka.bootstrap, [topic], idle_s=2, timeout_s=60)[topic]:
