@@ -1,9 +1,10 @@
 """The JSON lines the jobs' Python operators take in (decisions, effect, journeys): parsed once, or the first
-defect; and the read-only view of a broadcast state the rules look rows up in."""
+defect; the read-only view of a broadcast state the rules look rows up in; and the dead letter of a record the
+rules raised on."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -48,3 +49,25 @@ class StateLookup(Mapping):
 
     def __len__(self) -> int:
         raise TypeError("broadcast lookups cannot be counted")
+
+
+#: The reason of a record that made an operator's rules raise. It goes to the DLQ with the error, and the job
+#: goes on: failing would restart the job from its checkpoint, where it would meet the same record again (a
+#: restart loop that stops the pipeline for everyone).
+OPERATOR_ERROR = "operator_error"
+
+
+def ruled(rule: Callable[[], Any], dead: Callable[[str], Any]) -> tuple[Any, Any]:
+    """``(rule(), None)``, or ``(None, dead(detail))`` if the rule raised on this record (detail: the error's type
+    and message). Only rules go inside, not state access: a state backend that fails must fail the job, which
+    then recovers from its checkpoint."""
+    try:
+        return rule(), None
+    except Exception as e:  # any defect of one record, whatever the rule that met it
+        return None, dead(f"{type(e).__name__}: {e}")
+
+
+def all_or_dead_letter(rows: Callable[[], Iterable[Any]], dead: Callable[[str], Any]) -> list[Any]:
+    """The rows ``rows()`` makes, all or none: the one dead letter instead if the rules raise (:func:`ruled`)."""
+    made, dead_letter = ruled(lambda: list(rows()), dead)
+    return [dead_letter] if dead_letter is not None else made

@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from touchpoint import ROOT
@@ -39,6 +49,19 @@ TimeZone = Annotated[str, AfterValidator(known_zone)]
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def read_secret(value: SecretStr | None, file: Path | None, name: str) -> str | None:
+    """A secret set directly (``name``, e.g. from an environment variable) or in a file (``name_file``, e.g. a
+    mounted Kubernetes secret; one line, trailing newline ignored). Never logged: settings hold it as SecretStr."""
+    if value is not None:
+        return value.get_secret_value()
+    if file is None:
+        return None
+    try:
+        return Path(file).read_text().rstrip("\r\n")
+    except OSError as e:
+        raise ConfigError(f"{name}_file {file}: {e.strerror}") from None
 
 
 class Paths(_Section):
@@ -75,6 +98,39 @@ class Kafka(_Section):
     #: Batching cuts the broker's per-request work, which on a small machine shares the cores with Flink;
     #: linger bounds the latency it adds.
     sink_properties: dict[str, str] = {"linger.ms": "20", "batch.size": "262144"}
+    #: Retention of the event topics `touchpoint stack up` creates (raw, normalised, triggers, leads, ...): they
+    #: hold subscribers' numbers and locations, so they keep them no longer than replays and recovery need
+    #: (docs/privacy.md). Definition topics are compacted instead.
+    retention_hours: float = Field(168.0, gt=0)
+    #: Security of every Kafka connection, the Flink jobs' sources and sinks and every Python client alike
+    #: (docs/security.md): PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL.
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    #: The password, or a file holding it (``sasl_password_file``); set it through the environment
+    #: (TOUCHPOINT_KAFKA__SASL_PASSWORD) or a file, never on a command line.
+    sasl_password: SecretStr | None = None
+    sasl_password_file: Path | None = None
+    #: PEM file of the CA that signed the brokers' certificates (SSL, SASL_SSL); default: the system's CAs.
+    ssl_ca_file: Path | None = None
+    #: Any other client property (mutual TLS, OAUTHBEARER, timeouts), once per client family: the Java client's
+    #: names for the Flink Kafka connector (its ``properties.*``), librdkafka's for the Python clients.
+    java_properties: dict[str, str] = {}
+    librdkafka_properties: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> Kafka:
+        if self.security_protocol.startswith("SASL") and (
+            not self.sasl_username or (self.sasl_password is None and self.sasl_password_file is None)
+        ):
+            raise ValueError(
+                f"security_protocol {self.security_protocol} needs sasl_username and sasl_password (or "
+                "sasl_password_file)"
+            )
+        return self
+
+    def password(self) -> str | None:
+        return read_secret(self.sasl_password, self.sasl_password_file, "kafka.sasl_password")
 
 
 class Topics(_Section):
@@ -390,6 +446,43 @@ class ClickHouse(_Section):
     http_port: int = 18123
     #: Keep this many days of data (TTL where the server supports it, else `touchpoint db prune` drops partitions).
     retention_days: int = Field(90, ge=1)
+    #: Login to a server (``clickhouse://`` URLs; the embedded chdb has no server and no login: its files are
+    #: private to the user running Touchpoint). The password from the environment or a file, never the URL.
+    user: str = "default"
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    #: TLS to the server (its secure native port, usually 9440), verified against ``ca_file`` (PEM) if set.
+    secure: bool = False
+    ca_file: Path | None = None
+
+    def login_password(self) -> str:
+        return read_secret(self.password, self.password_file, "clickhouse.password") or ""
+
+
+class Grafana(_Section):
+    """`touchpoint dashboards push`: the Grafana to push to and its service-account token (docs/security.md)."""
+
+    url: str | None = None
+    #: From the environment (TOUCHPOINT_GRAFANA__TOKEN, or GRAFANA_TOKEN) or a file, never a command line.
+    token: SecretStr | None = None
+    token_file: Path | None = None
+
+    def api_token(self) -> str | None:
+        return read_secret(self.token, self.token_file, "grafana.token") or os.environ.get("GRAFANA_TOKEN") or None
+
+
+class Privacy(_Section):
+    """Pseudonyms of subscribers in the analytics tables (docs/privacy.md)."""
+
+    #: The key of the keyed pseudonym (HMAC-SHA256) of MSISDN, IMSI and IMEI in every ClickHouse table. Set it
+    #: (environment or file) in production and keep it with the other secrets: whoever holds it can test whether
+    #: a given number is in the data. Without either, a random key is made once in ``<work_dir>/secrets``.
+    pseudonym_key: SecretStr | None = None
+    pseudonym_key_file: Path | None = None
+    #: The one table mapping pseudonyms back to MSISDNs (of subscribers who got a lead) lives in this database,
+    #: apart from the analytics tables, so that access to it is granted on its own (default:
+    #: ``<clickhouse.database>_pii``).
+    lookup_database: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class Loader(_Section):
@@ -426,6 +519,8 @@ class Settings(BaseSettings):
     region_metrics: RegionMetrics = RegionMetrics()
     clickhouse: ClickHouse = ClickHouse()
     loader: Loader = Loader()
+    grafana: Grafana = Grafana()
+    privacy: Privacy = Privacy()
 
     @field_validator("simulator")
     @classmethod
@@ -452,10 +547,33 @@ class ConfigError(ValueError):
 
 
 def write_settings(settings: Settings, path: str | os.PathLike[str]) -> Path:
-    """``settings`` as a YAML file that :func:`load_settings` reads back to the same values."""
+    """``settings`` as a YAML file that :func:`load_settings` reads back to the same values, secrets included:
+    readable by its owner only (it is how `touchpoint submit` hands a job its settings, off the command line)."""
     p = Path(path)
-    p.write_text(yaml.safe_dump(settings.model_dump(mode="json")))
+    p.touch(mode=0o600)
+    p.chmod(0o600)
+    p.write_text(yaml.safe_dump(_revealed(settings)))
     return p
+
+
+def _revealed(model: BaseModel) -> dict[str, Any]:
+    """``model_dump(mode="json")`` with each SecretStr's value instead of its mask."""
+    data = model.model_dump(mode="json")
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, SecretStr):
+            data[name] = value.get_secret_value()
+        elif isinstance(value, BaseModel):
+            data[name] = _revealed(value)
+    return data
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret the settings hold (set directly or in a file): what no log line or error may show."""
+    s = settings
+    found = [s.kafka.password(), s.clickhouse.login_password(), s.grafana.api_token()]
+    found += [read_secret(s.privacy.pseudonym_key, s.privacy.pseudonym_key_file, "privacy.pseudonym_key")]
+    return [x for x in found if x]
 
 
 def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:

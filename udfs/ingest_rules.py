@@ -18,6 +18,14 @@ import orjson
 
 _MSISDN = re.compile(r"[0-9]{5,15}")
 _IMSI = re.compile(r"[0-9]{14,15}")
+#: formats of the other string fields, as the topics' JSON Schemas state them: ids are not empty
+_FORMATS = {
+    "event_id": re.compile(r".+", re.S),
+    "order_id": re.compile(r".+", re.S),
+    "product_id": re.compile(r".+", re.S),
+    "imei": re.compile(r"[0-9]{14,16}"),
+    "vlr_plmn": re.compile(r"[0-9]{5,6}"),
+}
 
 SIGNALING_FIELDS = (
     "event_id",
@@ -120,20 +128,26 @@ class IngestRules:
     actions: frozenset[str] = frozenset()
     product_kinds: frozenset[str] = frozenset()
 
-    def check_signaling(self, line: str) -> tuple:
+    def check_signaling(self, line: str | bytes) -> tuple:
         """Typed ``SIGNALING_FIELDS``, then ``reason``, ``detail`` and ``raw`` (all None when valid)."""
         return self._check(line, _SIGNALING, self.event_types, self.rats)
 
-    def check_xdr(self, line: str) -> tuple:
+    def check_xdr(self, line: str | bytes) -> tuple:
         """Typed ``XDR_FIELDS``, then ``reason``, ``detail`` and ``raw`` (all None when valid)."""
         return self._check(line, _XDR, frozenset(), self.rats)
 
-    def check_orders(self, line: str) -> tuple:
+    def check_orders(self, line: str | bytes) -> tuple:
         """Typed ``ORDERS_FIELDS``, then ``reason``, ``detail`` and ``raw`` (all None when valid)."""
         return self._check(line, _ORDERS, self.actions, self.product_kinds)
 
-    def _check(self, line: str, shape: _Shape, types: frozenset[str], vocab: frozenset[str]) -> tuple:
+    def _check(self, line: str | bytes, shape: _Shape, types: frozenset[str], vocab: frozenset[str]) -> tuple:
         fields = shape.fields
+        if isinstance(line, bytes):  # the line as it came: JSON is UTF-8, so other bytes are not JSON
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError:
+                text = line.decode("utf-8", "replace")  # what the job keeps as the raw line
+                return (None,) * len(fields) + ("bad_json", "not a JSON object", text)
         try:
             rec = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -187,7 +201,7 @@ class IngestRules:
             if f in _INTS:
                 if not _is_int(v) or (f in _NON_NEGATIVE and v < 0) or (f in _INT32 and not -(2**31) <= v < 2**31):
                     return "invalid_value", f
-            elif f != "ts" and not isinstance(v, str):
+            elif f != "ts" and (not isinstance(v, str) or (f in _FORMATS and not _FORMATS[f].fullmatch(v))):
                 return "invalid_value", f
         if not self.ts_min_ms <= ts < self.ts_max_ms:
             return "ts_out_of_range", str(ts)

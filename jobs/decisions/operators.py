@@ -31,7 +31,7 @@ from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedPro
 from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
 from jobs.decisions.state import as_buckets, pack_history, pack_profile, unpack_history, unpack_profile
-from jobs.lines import StateLookup, read_line
+from jobs.lines import OPERATOR_ERROR, StateLookup, all_or_dead_letter, read_line, ruled
 from udfs.behaviour import KEEP_HOURS, compact
 from udfs.campaigns import Campaign, CampaignError, parse_campaign
 from udfs.contact_policy import Policy
@@ -179,15 +179,23 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
                 timers.register_processing_time_timer(due - due % 100)  # coalesce timers per 100 ms
             self.pending.put(ts, (self.pending.get(ts) or []) + [record])
         elif kind == "behaviour":
+            bucket, dead = ruled(lambda: tuple(compact(record)), lambda e: _dlq(source, OPERATOR_ERROR, e, line))
+            if dead is not None:
+                yield dead
+                return
             buckets, contacts = unpack_history(self.history.value())
-            buckets[ts] = tuple(compact(record))
+            buckets[ts] = bucket
             if self.reorder_ms is not None:  # streaming: hours arrive in order, drop what fell out of reach
                 _prune(buckets, ts)
             self.history.update(pack_history(buckets, contacts))
         else:  # profile (reference row: products ';'-joined) or profile update (products a list)
             products = record.get("products") or []  # an empty CSV cell arrives as null
             record["products"] = [p for p in products.split(";") if p] if isinstance(products, str) else products
-            self.profile.update(pack_profile(record))
+            packed, dead = ruled(lambda: pack_profile(record), lambda e: _dlq(source, OPERATOR_ERROR, e, line))
+            if dead is not None:
+                yield dead
+                return
+            self.profile.update(packed)
             if self.reorder_ms is not None and not self.pending.is_empty():  # triggers waited for it
                 now = ctx.timer_service().current_processing_time()
                 ctx.timer_service().register_processing_time_timer(now + self.reorder_ms)
@@ -213,6 +221,11 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         if triggers:
             yield from self._decide(triggers, ctx)
 
+    def _rows(self, trigger, campaigns, profile, buckets, contacts, reference):
+        for d in decide(trigger, campaigns, profile, buckets, contacts, self.policy, reference, self.tag_settings):
+            payload = {"decision": d.record(0), "lead": d.lead, "daily_budget": d.campaign.daily_budget}
+            yield Row(d.campaign.id, orjson.dumps(payload).decode())
+
     def _decide(self, triggers: list[dict[str, Any]], ctx):
         campaigns = self._campaigns(ctx)
         state = ctx.get_broadcast_state
@@ -221,17 +234,11 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         profile = unpack_profile(self.profile.value())
         buckets = as_buckets(stored)
         for trigger in triggers:
-            for d in decide(trigger, campaigns, profile, buckets, contacts, self.policy, reference, self.tag_settings):
-                yield Row(
-                    d.campaign.id,
-                    orjson.dumps(
-                        {
-                            "decision": d.record(0),
-                            "lead": d.lead,
-                            "daily_budget": d.campaign.daily_budget,
-                        }
-                    ).decode(),
-                )
+            # one trigger the rules cannot decide (a poisoned record) is a dead letter; the others are decided
+            yield from all_or_dead_letter(
+                lambda trigger=trigger: self._rows(trigger, campaigns, profile, buckets, contacts, reference),
+                lambda e, trigger=trigger: _dlq("triggers", OPERATOR_ERROR, e, orjson.dumps(trigger).decode()),
+            )
         keep = max(
             [self.policy.window_ms, self.policy.lead_validity_ms]
             + [round(c.cooldown_hours * HOUR_MS) for c in campaigns]

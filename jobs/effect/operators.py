@@ -26,7 +26,7 @@ from pyflink.common import Row, Types
 from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
-from jobs.lines import StateLookup, read_line
+from jobs.lines import OPERATOR_ERROR, StateLookup, all_or_dead_letter, read_line
 from udfs.effect import claim, group_id, groups, lead_of, order_of, uplift
 
 OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
@@ -112,8 +112,12 @@ class LeadEffects(KeyedBroadcastProcessFunction):
             batch += self.pending.get(ts) or []
             self.pending.remove(ts)
         # in ts order; at one ts: leads, then reports, then orders by id
-        for tag, record, line in sorted(batch, key=lambda x: (_ts(*x[:2]), _RANK[x[0]], x[1].get("order_id") or "")):
-            yield from self._take(tag, record, line, ctx)
+        for tag, record, line in sorted(batch, key=lambda x: (_ts(*x[:2]), _RANK[x[0]], _order_id(x[1]))):
+            # a record the rules raise on (a poisoned lead, report or order) is a dead letter; the rest go on
+            yield from all_or_dead_letter(
+                lambda tag=tag, record=record, line=line: self._take(tag, record, line, ctx),
+                lambda e, tag=tag, line=line: _dlq(_INPUTS[tag][0], OPERATOR_ERROR, e, line),
+            )
         yield from self._close(timestamp, ctx)
 
     def _take(self, tag: str, record: dict[str, Any], line: str, ctx):
@@ -177,7 +181,12 @@ def _counts(lead: dict[str, Any], what: str, timezone: str, ts: int):
 
 
 def _ts(tag: str, record: dict[str, Any]) -> int:
-    return record["trigger_ts"] if tag == "lead" else record["ts"]
+    ts = record["trigger_ts"] if tag == "lead" else record["ts"]
+    return ts if isinstance(ts, int) else 0  # SQL read an integer ts from the line; the record may still say "x"
+
+
+def _order_id(record: dict[str, Any]) -> str:
+    return str(record.get("order_id") or "")
 
 
 class UpliftCounts(KeyedProcessFunction):

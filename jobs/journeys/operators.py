@@ -22,6 +22,7 @@ from pyflink.common import Row, Types
 from pyflink.datastream.functions import KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor
 
+from jobs.lines import OPERATOR_ERROR, ruled
 from udfs.journeys import RANK, Journey, JourneyError, Trial, parse_journey, start
 
 OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
@@ -29,6 +30,33 @@ OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [T
 
 def _dlq(reason: str, detail: str, record: str) -> Row:
     return Row("dlq", "journeys", reason, detail[:500], record)
+
+
+def _dead_input(record: dict[str, Any]):
+    def dead(detail: str) -> Row:
+        shown = {k: v for k, v in record.items() if k != "journey"}  # the parsed definition is not JSON
+        return _dlq(OPERATOR_ERROR, detail, orjson.dumps(shown, default=str).decode())
+
+    return dead
+
+
+def _take(trials: dict[str, Trial], tag: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """One input at its moment: an hour of usage, an order, or a trial start (also an order). Returns the events."""
+    out: list[dict[str, Any]] = []
+    if tag == "usage":
+        if (t := trials.get(record["journey_id"])) is not None:
+            t.take_usage(record["app"], record["hour_start"], record["bytes"])
+        return out
+    for t in trials.values():
+        out += t.take_order(record)
+    if tag == "trial":
+        journey: Journey = record.pop("journey")
+        running = trials.get(journey.id)
+        if running is None or running.ended:
+            trial = start(record, journey, record if record["has_profile"] else None)
+            if trial is not None:
+                trials[journey.id] = trial
+    return out
 
 
 class TrialJourneys(KeyedProcessFunction):
@@ -86,20 +114,13 @@ class TrialJourneys(KeyedProcessFunction):
             return
         trials = {jid: Trial(**orjson.loads(v)) for jid, v in self.trials.items()}
         out: list[dict[str, Any]] = []
+        dead: list[Row] = []
         for _, _, tag, record in inputs:
-            if tag == "usage":
-                if (t := trials.get(record["journey_id"])) is not None:
-                    t.take_usage(record["app"], record["hour_start"], record["bytes"])
-                continue
-            for t in trials.values():
-                out += t.take_order(record)
-            if tag == "trial":
-                journey: Journey = record.pop("journey")
-                running = trials.get(journey.id)
-                if running is None or running.ended:
-                    trial = start(record, journey, record if record["has_profile"] else None)
-                    if trial is not None:
-                        trials[journey.id] = trial
+            # an input the rules raise on is a dead letter; the subscriber's other inputs and trials go on
+            events, letter = ruled(lambda tag=tag, record=record: _take(trials, tag, record), _dead_input(record))
+            out += events or []
+            dead += [letter] if letter is not None else []
+        yield from dead
         for t in trials.values():
             out += t.take_due(timestamp)
         timers = ctx.timer_service()

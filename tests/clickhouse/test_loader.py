@@ -3,6 +3,8 @@ de-duplication of redelivered records, a SIGKILLed loader, and a ClickHouse serv
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -25,6 +27,7 @@ from touchpoint.clickhouse.loader import Loader
 from touchpoint.clickhouse.rows import LOADABLE, Converter
 from touchpoint.clients.kafka_io import RateLimitedProducer
 from touchpoint.infra import stack
+from touchpoint.privacy import Pseudonymiser, pseudonym_key
 from touchpoint.tools.loader_bench import measure, synthetic_records
 
 EXAMPLES = ROOT / "schemas" / "examples"
@@ -62,9 +65,17 @@ def example(name: str) -> dict:
 # --- conversions (no broker, no ClickHouse) ---------------------------------------------------------------------
 
 
+KEY = b"test-pseudonym-key"
+
+
+def pseudonym(kind: str, value: str, key: bytes = KEY) -> str:
+    """The keyed pseudonym, recomputed here from its definition (docs/privacy.md)."""
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
 @pytest.fixture(scope="module")
 def conv():
-    return Converter(make_settings(Path("/tmp/unused")))
+    return Converter(make_settings(Path("/tmp/unused")), Pseudonymiser(KEY))
 
 
 def test_examples_convert_to_rows(conv):
@@ -72,22 +83,26 @@ def test_examples_convert_to_rows(conv):
     assert (t, bad) == ("triggers", False)
     assert row == (
         "t-9f2c1a7e44b0d3aa",
-        "13951234567",
+        pseudonym("msisdn", "13951234567"),  # never the number itself
         "dial_114",
         1762012812,
         1762012812345,
         1762012813,
         1762012813020,
-        '{"called_number":"114"}',
+        f'{{"called_number":"{pseudonym("msisdn", "114")}"}}',
     )
+    assert not conv.lookups  # only a lead's subscriber goes to the lookup table
     _, lead, _ = conv.convert("leads", orjson.dumps(example("leads")), 1)
+    assert lead[1] == pseudonym("msisdn", "13951234567")
+    assert conv.lookups == [(lead[1], "13951234567", example("leads")["created_at"] // 1000)]
+    conv.lookups.clear()
     assert lead[5] == ["sms"] and lead[9:11] == (1762012812, 1762012812345) and lead[15] == 0  # control false
     assert lead[16][0] == "trigger:dial_114"
     _, dec, _ = conv.convert("decisions", orjson.dumps(example("decisions")), 1)
     assert dec[9] == "audience" and dec[11] == "" and dec[12] == 0  # lead_id and deliver_at absent
     _, beh, _ = conv.convert("behaviour", orjson.dumps(example("behaviour")), 1)
     assert beh == (
-        "13951234567",
+        pseudonym("msisdn", "13951234567"),
         1762012800,
         3,
         1,
@@ -101,8 +116,8 @@ def test_examples_convert_to_rows(conv):
         0.6,
         ["mall-001", "office-003"],
         0,
-        "356938031234562",
-        "35693803",
+        pseudonym("imei", "356938031234562"),
+        "35693803",  # the handset model (TAC) is not personal: the G3 views need it
     )
     _, rm, _ = conv.convert("region_metrics", orjson.dumps(example("region-metrics")), 1)
     products = example("region-metrics")["products"]
@@ -112,7 +127,7 @@ def test_examples_convert_to_rows(conv):
     _, order, _ = conv.convert("orders", orjson.dumps(example("orders")), 1)
     assert order == (
         "o-7-3",
-        "13951234567",
+        pseudonym("msisdn", "13951234567"),
         "data_package_50",
         "data_package",
         "subscribe",
@@ -127,6 +142,12 @@ def test_examples_convert_to_rows(conv):
     _, d, _ = conv.convert("dlq", value, 1)
     assert d[:6] == ("signaling", "missing_field", "msisdn", "s-7-991", 1762012812, 1762012812345)
     assert d[6].startswith('{"event_id":"s-7-991"') and d[7] == conv.convert("dlq", value, 2)[1][7]
+    raw = json.loads(d[6])  # the dead letter's raw record, its personal fields pseudonymised
+    original = json.loads(example("dlq")["raw"])
+    assert raw == original | {"imsi": pseudonym("imsi", original["imsi"])}
+    # a raw line that is not JSON keeps its shape; its long digit runs are pseudonymised
+    _, bad, _ = conv.convert("dlq", orjson.dumps(example("dlq") | {"raw": "13951234567,x,12345"}), 1)
+    assert bad[6] == f"#{pseudonym('msisdn', '13951234567')},x,12345"
 
 
 def test_nulls_become_defaults_and_odd_times_are_bounded(conv):
@@ -167,7 +188,31 @@ def test_bad_records_become_loader_dead_letters(conv, topic, value, reason, deta
     t, row, bad = conv.convert(topic, value, 1_700_000_000_000)
     assert t == "dlq" and bad
     assert row[0] == "loader" and row[1] == reason and row[2].startswith(detail)
-    assert row[4] == 1_700_000_000 and row[6] == value.decode()
+    assert row[4] == 1_700_000_000 and row[6] == hidden(value.decode())
+
+
+#: field -> kind of number, as docs/privacy.md lists them
+PERSONAL = {"msisdn": "msisdn", "called_number": "msisdn", "calling_number": "msisdn", "forward_to": "msisdn"}
+PERSONAL |= {"imsi": "imsi", "imei": "imei", "old_imei": "imei", "new_imei": "imei", "last_imei": "imei"}
+
+
+def hide(v, key: bytes = KEY):
+    """``v`` with the values of personal fields (at any depth) replaced by their pseudonyms."""
+    if isinstance(v, dict):
+        return {
+            k: pseudonym(PERSONAL[k], str(x), key) if k in PERSONAL and x is not None else hide(x, key)
+            for k, x in v.items()
+        }
+    return [hide(x, key) for x in v] if isinstance(v, list) else v
+
+
+def hidden(text: str) -> str:
+    """A bad record's text as the dlq table keeps it: verbatim unless it is JSON with subscriber numbers."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    return text if hide(parsed) == parsed else json.dumps(hide(parsed), separators=(",", ":"))
 
 
 def test_event_time_markers_are_skipped(conv):
@@ -284,11 +329,12 @@ def test_load_is_exact_and_replays_de_duplicate(broker, url, tmp_path):
     # spot checks of the conversions, against the records as produced
     good = [(k, orjson.loads(v)) for k, v in records[:3000]]
     recs = {k: [r for kk, r in good if kk == k] for k in DISTINCT}
+    key = pseudonym_key(s)  # this installation's own, made by the loader's first run
     b0 = recs["behaviour"][0]
     row = query(
         s,
         f"SELECT toUnixTimestamp(hour_start), calls_mo, bytes_down, g3_data_share, regions, roaming, "
-        f"last_tac FROM {db}.behaviour WHERE msisdn = '{b0['msisdn']}' "
+        f"last_tac FROM {db}.behaviour WHERE msisdn = '{pseudonym('msisdn', b0['msisdn'], key)}' "
         f"AND hour_start = toDateTime({b0['hour_start'] // 1000})",
     )
     assert row == [
@@ -307,7 +353,19 @@ def test_load_is_exact_and_replays_de_duplicate(broker, url, tmp_path):
         s,
         f"SELECT toUnixTimestamp(ts), ts_ms, toUnixTimestamp(detected_at), context FROM {db}.triggers "
         f"WHERE trigger_id = '{t0['trigger_id']}'",
-    ) == [(t0["ts"] // 1000, t0["ts"], t0["detected_at"] // 1000, orjson.dumps(t0["context"]).decode())]
+    ) == [(t0["ts"] // 1000, t0["ts"], t0["detected_at"] // 1000, orjson.dumps(hide(t0["context"], key)).decode())]
+    # privacy: no subscriber's number in clear in any table; the lookup table pairs exactly the leads' subscribers
+    numbers = {r["msisdn"] for _, r in good if "msisdn" in r}
+    for table in ("triggers", "leads", "decisions", "behaviour", "outcomes", "orders", "journey_events"):
+        stored = {m for (m,) in query(s, f"SELECT DISTINCT msisdn FROM {db}.{table}")}
+        want = {pseudonym("msisdn", r["msisdn"], key) for r in recs[table]}
+        assert stored == want and not stored & numbers, table
+    texts = [t for (t,) in query(s, f"SELECT concat(raw, ' ', detail) FROM {db}.dlq")]
+    texts += [c for (c,) in query(s, f"SELECT context FROM {db}.triggers")]
+    assert not [n for n in numbers if any(n in t for t in texts)]
+    assert set(query(s, f"SELECT pseudonym, msisdn FROM {db}_pii.subscriber_lookup FINAL")) == {
+        (pseudonym("msisdn", r["msisdn"], key), r["msisdn"]) for r in recs["leads"]
+    }
     r0 = recs["region_metrics"][0]
     assert query(
         s,

@@ -229,8 +229,23 @@ def test_partition_end_and_urls(settings):
         "port": 9440,
         "user": "u",
         "password": "p@ss",
+        "secure": False,
+        "ca_file": None,
     }
     assert backends.parse_url("clickhouse://db", settings)["port"] == 9000
+    assert backends.redact_url("clickhouse://u:p%40ss@db.example:9440") == "clickhouse://u:***@db.example:9440"
+    # the login from the settings (a password from the environment or a file), TLS on the secure port
+    secured = settings.model_copy(deep=True)
+    secured.clickhouse = type(settings.clickhouse)(user="loader", password="pw", secure=True, ca_file="/etc/ca.pem")
+    assert backends.parse_url("clickhouse://db", secured) == {
+        "kind": "server",
+        "host": "db",
+        "port": 9440,
+        "user": "loader",
+        "password": "pw",
+        "secure": True,
+        "ca_file": "/etc/ca.pem",
+    }
     with pytest.raises(backends.ClickHouseError, match="not understood"):
         backends.parse_url("postgres://x", settings)
 
@@ -516,3 +531,57 @@ def test_db_cli_migrate_status_prune_and_errors(tmp_path):
         [TOUCHPOINT, "db", "migrate", "--url", "clickhouse://127.0.0.1:1"], capture_output=True, text=True, timeout=60
     )
     assert down.returncode == 1 and down.stderr.count("\n") == 1 and "Connection refused" in down.stderr
+
+
+@pytest.mark.slow
+def test_a_server_login_from_the_settings_and_no_password_in_errors(clickhouse_server, session_dir, tmp_path):
+    """A ClickHouse user with a password: the login comes from the settings (environment), never the URL; a
+    wrong password is a one-line error that does not repeat it, with or without --debug."""
+    import hashlib
+    import os
+    import time
+
+    # ClickHouse 18 has no CREATE USER: a users.d file, which the server reloads by itself
+    users_d = session_dir / "clickhouse" / "users.d"
+    users_d.mkdir(exist_ok=True)
+    digest = hashlib.sha256(b"Right-Pw-42").hexdigest()
+    (users_d / "tp_loader.xml").write_text(
+        f"<yandex><users><tp_loader><password_sha256_hex>{digest}</password_sha256_hex>"
+        "<networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota>"
+        "</tp_loader></users></yandex>"
+    )
+    url = f"clickhouse://127.0.0.1:{clickhouse_server}"
+    s = make_settings(tmp_path / "w")
+    s.clickhouse = type(s.clickhouse)(user="tp_loader", password="Right-Pw-42", database="tp_secured")
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            backends.connect(s, url).close()
+            break
+        except backends.ClickHouseError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+    def run(password, *debug):
+        env = os.environ | {
+            "TOUCHPOINT_CLICKHOUSE__USER": "tp_loader",
+            "TOUCHPOINT_CLICKHOUSE__PASSWORD": password,
+            "TOUCHPOINT_CLICKHOUSE__DATABASE": "tp_secured",
+        }
+        cmd = [TOUCHPOINT, *debug, "db", "migrate", "--url", url]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+
+    try:
+        ok = run("Right-Pw-42")
+        assert ok.returncode == 0 and "up to date" in ok.stdout, ok.stderr
+        for debug in ((), ("--debug",)):
+            bad = run("Wrong-Pw-43", *debug)
+            assert bad.returncode == 1 and "tp_loader" in bad.stderr, bad.stderr
+            assert "Wrong-Pw-43" not in bad.stdout + bad.stderr and "Right-Pw-42" not in bad.stdout + bad.stderr
+            if not debug:
+                assert bad.stderr.count("\n") == 1
+    finally:
+        with backends.connect(s, url) as b:
+            b.execute("DROP DATABASE IF EXISTS tp_secured")
+        (users_d / "tp_loader.xml").unlink()

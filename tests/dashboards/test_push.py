@@ -111,8 +111,9 @@ def test_push_against_mock_grafana_http(grafana, tmp_path):
         "CLICKHOUSE_NATIVE_PORT": "9440",
         "CLICKHOUSE_SECURE": "true",
         "CLICKHOUSE_PASSWORD": "pw",
+        "TOUCHPOINT_GRAFANA__TOKEN": "s3cret",  # the token from the environment, never the command line
     }
-    out = run_cli("dashboards", "push", "--grafana-url", grafana.url, "--token", "s3cret", env=env)
+    out = run_cli("dashboards", "push", "--grafana-url", grafana.url, env=env)
     assert out.returncode == 0, out.stderr
     calls = [(m, p) for m, p, _, _ in grafana.calls]
     assert calls == [
@@ -154,7 +155,7 @@ def test_push_against_mock_grafana_http(grafana, tmp_path):
 
     # second push: the datasource is updated by uid, the folder exists, dashboards overwritten (version 2)
     grafana.calls.clear()
-    out = run_cli("dashboards", "push", "--grafana-url", grafana.url, "--token", "s3cret", env=env)
+    out = run_cli("dashboards", "push", "--grafana-url", grafana.url, env=env)
     assert out.returncode == 0, out.stderr
     assert [(m, p) for m, p, _, _ in grafana.calls][:4] == [
         ("GET", "/api/health"),
@@ -165,14 +166,25 @@ def test_push_against_mock_grafana_http(grafana, tmp_path):
     assert "datasource touchpoint-clickhouse updated" in out.stdout and "(version 2)" in out.stdout
 
 
-def test_push_errors_are_one_line(grafana):
-    out = run_cli("dashboards", "push", "--grafana-url", grafana.url, "--token", "wrong")
+def test_push_errors_are_one_line(grafana, tmp_path):
+    token_file = tmp_path / "grafana.token"
+    token_file.write_text("wrong-token-123\n")
+    clean = {k: v for k, v in os.environ.items() if "GRAFANA" not in k}
+    from_file = clean | {"TOUCHPOINT_GRAFANA__TOKEN_FILE": str(token_file)}
+    out = run_cli("dashboards", "push", "--grafana-url", grafana.url, env=from_file)
     assert out.returncode == 1 and out.stderr.count("\n") == 1 and "refused the token" in out.stderr
     assert [p for _, p, _, _ in grafana.calls] == ["/api/health"]
-    out = run_cli("dashboards", "push", "--grafana-url", "http://127.0.0.1:9", "--token", "x")
+    assert grafana.calls[0][3] == "Bearer wrong-token-123"  # read from the file, newline dropped
+    # the token is in no message, not even a traceback
+    out = run_cli("--debug", "dashboards", "push", "--grafana-url", grafana.url, env=from_file)
+    assert out.returncode != 0 and "Traceback" in out.stderr and "wrong-token-123" not in out.stdout + out.stderr
+    with_token = clean | {"GRAFANA_TOKEN": "x"}
+    out = run_cli("dashboards", "push", "--grafana-url", "http://127.0.0.1:9", env=with_token)
     assert out.returncode == 1 and out.stderr.count("\n") == 1 and "cannot reach Grafana" in out.stderr
-    out = run_cli("dashboards", "push", "--token", "x")
-    assert out.returncode == 2 and "required: --grafana-url" in out.stderr and out.stderr.count("\n") == 1
-    no_token = {k: v for k, v in os.environ.items() if k != "GRAFANA_TOKEN"}
-    out = run_cli("dashboards", "push", "--grafana-url", grafana.url, env=no_token)
-    assert out.returncode == 2 and "needs --token" in out.stderr and out.stderr.count("\n") == 1
+    out = run_cli("dashboards", "push", env=with_token)
+    assert out.returncode == 2 and "needs --grafana-url" in out.stderr and out.stderr.count("\n") == 1
+    out = run_cli("dashboards", "push", "--grafana-url", grafana.url, env=clean)
+    assert out.returncode == 2 and "needs a Grafana token" in out.stderr and out.stderr.count("\n") == 1
+    # a token on the command line (visible to every user in ps) is not accepted
+    out = run_cli("dashboards", "push", "--grafana-url", grafana.url, "--token", "x", env=clean)
+    assert out.returncode == 2 and "unrecognized arguments: --token" in out.stderr

@@ -42,7 +42,7 @@ class Harness:
     def triggers(self, *records: dict, expect: int) -> list[tuple]:
         """Send triggers, move event time past them, return the next ``expect`` decisions."""
         _send(self.settings, "triggers", *records)
-        self.clock = max([self.clock] + [r["ts"] for r in records]) + 60_000
+        self.clock = max([self.clock] + [int(r["ts"]) for r in records]) + 60_000
         advance_event_time(self.settings, "triggers", self.clock)
         topic = self.settings.topics.decisions
         got = consume(self.bootstrap, [topic], until=lambda o: len(o[topic]) >= len(self.seen) + expect, timeout_s=60)[
@@ -98,6 +98,18 @@ def test_campaign_changes_apply_while_running_and_state_survives_a_restart(harne
         wait_running(job)
         assert harness.triggers(_trigger("t-1", 1, "dial_114", t(1, 10)), expect=1) == [("t-1", "c114", "lead", None)]
 
+        # a poisoned trigger (its ts a string: SQL reads the number, the rules meet the string and raise) goes to
+        # the DLQ as operator_error; the job does not fail and restart-loop on it, and decides the next trigger
+        poisoned = _trigger("t-p", 7, "dial_114", t(1, 10, 5)) | {"ts": str(t(1, 10, 5))}
+        assert harness.triggers(poisoned, _trigger("t-q", 7, "dial_114", t(1, 10, 6)), expect=1) == [
+            ("t-q", "c114", "lead", None)
+        ]
+        dead = [json.loads(x) for x in consume(harness.bootstrap, [s.topics.dlq], idle_s=2, timeout_s=30)[s.topics.dlq]]
+        assert [(d["source"], d["reason"], json.loads(d["raw"])["trigger_id"]) for d in dead] == [
+            ("triggers", "operator_error", "t-p")
+        ]
+        assert dead[0]["detail"].startswith("TypeError: ")
+
         # pause c114 and add a hotline campaign, without touching the job
         hot = _campaign("chot", {"trigger": {"kind": "dial_hotline"}, "cooldown_hours": 24})
         _send(s, "campaigns", c114 | {"status": "paused"}, hot)
@@ -136,6 +148,32 @@ def test_campaign_changes_apply_while_running_and_state_survives_a_restart(harne
             ("t-7", "chot", "suppressed", "no_consent")
         ]
 
+        # location consent revoked mid-stream: location leads stop as soon as the profile change reaches the job.
+        # Triggers keep coming meanwhile; from the first decided without consent on, none becomes a lead.
+        mall = _campaign("cmall", {"trigger": {"kind": "region_entry", "params": {"region_kind": "mall"}}})
+        located = profile | {"msisdn": "13900000006", "do_not_disturb": False}
+        _send(s, "campaigns", mall)
+        _send(s, "profiles", located)
+        time.sleep(PROPAGATION_S)
+
+        def entry(tid: str, minute: int) -> dict:
+            return _trigger(tid, 6, "region_entry", t(1, 14, minute), region_id="r1", region_kind="mall")
+
+        assert harness.triggers(entry("t-8", 0), expect=1) == [("t-8", "cmall", "lead", None)]
+        _send(s, "profiles", located | {"consent_location": False})
+        revoked_at, after = time.monotonic(), []
+        for minute in range(1, 40):
+            ((tid, _, result, reason),) = harness.triggers(entry(f"t-9-{minute:02d}", minute), expect=1)
+            after.append((round(time.monotonic() - revoked_at, 1), tid, result, reason))
+            if reason == "no_location_consent":
+                break
+        assert after[-1][2:] == ("suppressed", "no_location_consent"), after
+        assert harness.triggers(entry("t-9-50", 50), expect=1) == [
+            ("t-9-50", "cmall", "suppressed", "no_location_consent")
+        ]
+        leaked = [tid for _, tid, result, _ in after if result == "lead"]  # decided before the change arrived
+        print(f"\nlocation consent revoked: decisions after it {after}")
+
         savepoint = job.stop_with_savepoint(tmp_path / "savepoints")
     finally:
         job.cancel()
@@ -150,7 +188,7 @@ def test_campaign_changes_apply_while_running_and_state_survives_a_restart(harne
     finally:
         job.cancel()
     leads = consume(harness.bootstrap, [s.topics.leads], idle_s=2, timeout_s=30)[s.topics.leads]
-    assert sorted(json.loads(x)["trigger_id"] for x in leads) == ["t-1", "t-3", "t-6"]
+    assert sorted(json.loads(x)["trigger_id"] for x in leads) == sorted(["t-1", "t-q", "t-3", "t-6", "t-8", *leaked])
 
 
 def _run_command_setup(harness, tmp_path) -> Path:

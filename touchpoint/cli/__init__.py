@@ -12,11 +12,23 @@ import argparse
 import sys
 
 from touchpoint import __version__
-from touchpoint.cli import campaigns, clickhouse, cluster, dashboards, jobs, leads, reference, simulate, stack, tools
+from touchpoint.cli import (
+    campaigns,
+    clickhouse,
+    cluster,
+    dashboards,
+    jobs,
+    leads,
+    privacy,
+    reference,
+    simulate,
+    stack,
+    tools,
+)
 from touchpoint.cli.options import Commands, Parser, UsageError
 
 #: In the order ``touchpoint --help`` lists them.
-COMMAND_MODULES = (simulate, jobs, cluster, reference, campaigns, leads, clickhouse, dashboards, tools, stack)
+COMMAND_MODULES = (simulate, jobs, cluster, reference, campaigns, leads, clickhouse, dashboards, privacy, tools, stack)
 
 __all__ = ["build_parser", "main"]
 

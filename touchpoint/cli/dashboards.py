@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from touchpoint.cli.options import CLICKHOUSE, DASHBOARD_FILES, Commands, UsageError, settings
@@ -42,11 +41,18 @@ def cmd_push(args: argparse.Namespace) -> int:
     from touchpoint.dashboards.push import push
 
     directory, schema = _files(args)
-    token = args.token or os.environ.get("GRAFANA_TOKEN")
-    if not token:
-        raise UsageError("dashboards push needs --token TOKEN (or $GRAFANA_TOKEN)")
-    n = push(settings(args), args.grafana_url, token, directory=directory, schema_path=schema)
-    print(f"{n} dashboards pushed to {args.grafana_url.rstrip('/')}")
+    s = settings(args)
+    url = args.grafana_url or s.grafana.url
+    if not url:
+        raise UsageError("dashboards push needs --grafana-url URL (or the setting grafana.url)")
+    token = s.grafana.api_token()
+    if not token:  # a token on the command line would be readable by every user of the machine (ps)
+        raise UsageError(
+            "dashboards push needs a Grafana token: set TOUCHPOINT_GRAFANA__TOKEN (or GRAFANA_TOKEN) or "
+            "grafana.token_file"
+        )
+    n = push(s, url, token, directory=directory, schema_path=schema)
+    print(f"{n} dashboards pushed to {url.rstrip('/')}")
     return 0
 
 
@@ -81,8 +87,9 @@ def register(commands: Commands) -> None:
         "dashboard in a Grafana, through its HTTP API",
         parents=(DASHBOARD_FILES,),
     )
-    p.add_argument("--grafana-url", required=True, metavar="URL", help="the Grafana, e.g. https://grafana.example.com")
-    p.add_argument("--token", help="a Grafana service-account token (default: $GRAFANA_TOKEN)")
+    p.add_argument(
+        "--grafana-url", metavar="URL", help="the Grafana, e.g. https://grafana.example.com (default: grafana.url)"
+    )
 
     p = commands.add(
         "report",

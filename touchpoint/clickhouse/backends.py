@@ -78,8 +78,12 @@ class Backend:
         raise NotImplementedError
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
-        """Insert ``rows`` (tuples in ``columns`` order; DateTime as int seconds) into ``database.table``."""
+        """Insert ``rows`` (tuples in ``columns`` order; DateTime as int seconds) into ``database.table`` (or into
+        ``table`` if it names its database: ``db.table``)."""
         raise NotImplementedError
+
+    def qualified(self, table: str) -> str:
+        return table if "." in table else f"{self.database}.{table}"
 
     def scalar(self, sql: str) -> Any:
         rows = self.query(sql)
@@ -200,7 +204,7 @@ class ChdbBackend(Backend):
         data = b"\n".join(map(orjson.dumps, rows))
         try:
             ins = self._session.send_insert(
-                f"INSERT INTO {self.database}.{table} ({', '.join(columns)})", "JSONCompactEachRow"
+                f"INSERT INTO {self.qualified(table)} ({', '.join(columns)})", "JSONCompactEachRow"
             )
             try:
                 ins.append(data)
@@ -233,6 +237,8 @@ class ServerBackend(Backend):
         password: str = "",
         connect_timeout: float = 3.0,
         send_receive_timeout: float = 60.0,
+        secure: bool = False,
+        ca_file: str | None = None,
     ):
         super().__init__(database)
         import logging
@@ -252,6 +258,9 @@ class ServerBackend(Backend):
             connect_timeout=connect_timeout,
             send_receive_timeout=send_receive_timeout,
             sync_request_timeout=connect_timeout,
+            secure=secure,
+            verify=True,
+            **({"ca_certs": ca_file} if ca_file else {}),
         )
         self._detect()
         if self.version_tuple[:2] < FEATURES["low_cardinality"]:
@@ -275,7 +284,7 @@ class ServerBackend(Backend):
             return 0
         # columnar: ~20 % faster than rows through clickhouse-driver
         self._run(
-            f"INSERT INTO {self.database}.{table} ({', '.join(columns)}) VALUES",
+            f"INSERT INTO {self.qualified(table)} ({', '.join(columns)}) VALUES",
             list(zip(*rows)),
             columnar=True,
             types_check=False,
@@ -289,12 +298,19 @@ class ServerBackend(Backend):
 
 
 def _one_line(e: BaseException) -> str:
-    text = str(e).strip()
+    """The first meaningful line: a server error's own message, whose str() starts with a bare "Code: N." line."""
+    message = getattr(e, "message", None)
+    if isinstance(message, str) and message.strip():
+        text = f"code {getattr(e, 'code', '?')}: {message.strip()}"
+    else:
+        text = str(e).strip()
     return text.splitlines()[0][:500] if text else type(e).__name__
 
 
 def parse_url(url: str, settings: Settings) -> dict[str, Any]:
-    """``chdb:``, ``chdb:///abs/path``, ``chdb:rel/path`` or ``clickhouse://[user[:pw]@]host[:port]``."""
+    """``chdb:``, ``chdb:///abs/path``, ``chdb:rel/path`` or ``clickhouse://[user@]host[:port]``; the login is
+    ``clickhouse.user``/``password`` unless the URL names a user (a password in the URL still works, but sits in
+    a setting that is printed: use ``clickhouse.password``)."""
     if url.startswith("chdb:"):
         rest = url[len("chdb:") :]
         if rest.startswith("//"):
@@ -304,17 +320,29 @@ def parse_url(url: str, settings: Settings) -> dict[str, Any]:
     if url.startswith("clickhouse://"):
         u = urllib.parse.urlsplit(url)
         if not u.hostname:
-            raise ClickHouseError(f"clickhouse.url {url!r} has no host; expected clickhouse://HOST:PORT")
+            raise ClickHouseError(f"clickhouse.url {redact_url(url)!r} has no host; expected clickhouse://HOST:PORT")
+        ch = settings.clickhouse
         return {
             "kind": "server",
             "host": u.hostname,
-            "port": u.port or 9000,
-            "user": urllib.parse.unquote(u.username or "default"),
-            "password": urllib.parse.unquote(u.password or ""),
+            "port": u.port or (9440 if ch.secure else 9000),
+            "user": urllib.parse.unquote(u.username) if u.username else ch.user,
+            "password": urllib.parse.unquote(u.password) if u.password else ch.login_password(),
+            "secure": ch.secure,
+            "ca_file": str(ch.ca_file) if ch.ca_file else None,
         }
     raise ClickHouseError(
-        f"clickhouse.url {url!r} not understood; expected chdb:, chdb:///PATH or clickhouse://HOST:PORT"
+        f"clickhouse.url {redact_url(url)!r} not understood; expected chdb:, chdb:///PATH or clickhouse://HOST:PORT"
     )
+
+
+def redact_url(url: str) -> str:
+    """``url`` without a password, for messages."""
+    u = urllib.parse.urlsplit(url)
+    if u.password is None:
+        return url
+    host = u.netloc.rsplit("@", 1)[1]
+    return urllib.parse.urlunsplit(u._replace(netloc=f"{u.username}:***@{host}"))
 
 
 def connect(settings: Settings, url: str | None = None, database: str | None = None) -> Backend:
@@ -325,4 +353,12 @@ def connect(settings: Settings, url: str | None = None, database: str | None = N
         raise ClickHouseError(f"clickhouse.database {db!r} must be a plain identifier")
     if spec["kind"] == "chdb":
         return ChdbBackend(spec["path"], db)
-    return ServerBackend(spec["host"], spec["port"], db, spec["user"], spec["password"])
+    return ServerBackend(
+        spec["host"],
+        spec["port"],
+        db,
+        spec["user"],
+        spec["password"],
+        secure=spec["secure"],
+        ca_file=spec["ca_file"],
+    )

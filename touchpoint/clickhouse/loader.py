@@ -26,9 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from touchpoint.clickhouse.backends import Backend, ClickHouseError, connect
-from touchpoint.clickhouse.migrations import MigrationError, migrate
-from touchpoint.clickhouse.rows import LOADABLE, PROGRESS_COLUMNS, Converter, columns_of
+from touchpoint.clickhouse.backends import Backend, ClickHouseError, connect, redact_url
+from touchpoint.clickhouse.migrations import MigrationError, lookup_database_of, migrate
+from touchpoint.clickhouse.rows import LOADABLE, LOOKUP, LOOKUP_COLUMNS, PROGRESS_COLUMNS, Converter, columns_of
+from touchpoint.clients.kafka_config import librdkafka
 from touchpoint.config import Settings
 
 # --- the loader ---------------------------------------------------------------------------------------------
@@ -88,6 +89,8 @@ class Loader:
         self.max_seconds, self.until_idle = max_seconds, until_idle
         self.progress, self.progress_interval_s, self.out = progress, progress_interval_s, out
         self.converter = Converter(settings)
+        #: where the leads' pseudonym -> MSISDN rows go (docs/privacy.md)
+        self.lookup_table = f"{lookup_database_of(self.database, settings.privacy.lookup_database)}.{LOOKUP}"
         self.stats = LoadStats()
         #: set by :meth:`stop` or by the caller's own event (the CLI's SIGINT/SIGTERM)
         self._stop = stop or threading.Event()
@@ -164,7 +167,8 @@ class Loader:
     def _insert(self, table: str, rows: list) -> None:
         self._open_backend()
         try:
-            self._backend.insert(table, columns_of(table), rows)
+            columns = LOOKUP_COLUMNS if table == self.lookup_table else columns_of(table)
+            self._backend.insert(table, columns, rows)
         except ClickHouseError:
             if self._backend.kind == "server":
                 self._close_backend()  # reconnect (and re-detect) on the next attempt
@@ -189,7 +193,8 @@ class Loader:
             if not self._retrying(what, lambda table=table, rows=rows: self._insert(table, rows), deadline):
                 return False
             del self._rows[table]
-            self.stats.rows[table] += len(rows)
+            if table != self.lookup_table:  # companion rows of the leads, not records of a topic
+                self.stats.rows[table] += len(rows)
         self._commit()
         self._reset_batch()
         return True
@@ -274,22 +279,24 @@ class Loader:
         self._assigned = set()
 
     def _consumer_config(self) -> dict:
-        return {
-            "bootstrap.servers": self.settings.kafka.bootstrap,
-            "group.id": self.group_id,
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-            "session.timeout.ms": self.settings.kafka.session_timeout_ms,
-            # inserts may wait for ClickHouse for a long time without polling: stay in the group meanwhile
-            "max.poll.interval.ms": 86_400_000,
-            "enable.partition.eof": False,
-        }
+        return librdkafka(
+            self.settings.kafka,
+            **{
+                "group.id": self.group_id,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "session.timeout.ms": self.settings.kafka.session_timeout_ms,
+                # inserts may wait for ClickHouse for a long time without polling: stay in the group meanwhile
+                "max.poll.interval.ms": 86_400_000,
+                "enable.partition.eof": False,
+            },
+        )
 
     def run(self) -> LoadStats:
         from confluent_kafka import Consumer
 
         deadline = time.monotonic() + self.max_seconds if self.max_seconds else None
-        if not self._retrying(f"connect to ClickHouse ({self.url})", self._open_backend, deadline):
+        if not self._retrying(f"connect to ClickHouse ({redact_url(self.url)})", self._open_backend, deadline):
             return self.stats
         self._say(f"{', '.join(self.table_of)} -> {self.stats.backend} database {self.database}, group {self.group_id}")
         self._consumer = Consumer(self._consumer_config())
@@ -331,7 +338,7 @@ class Loader:
             elif self._offsets:  # stopping: one attempt series, bounded
                 self._flush(time.monotonic() + self.cfg.retry_max_s)
         finally:
-            self.stats.unloaded = sum(map(len, self._rows.values()))
+            self.stats.unloaded = sum(len(r) for t, r in self._rows.items() if t != self.lookup_table)
             if self.stats.unloaded:
                 self._say(
                     f"stopped with {self.stats.unloaded} rows read but not loaded; their offsets are not "
@@ -368,6 +375,9 @@ class Loader:
         if bad:
             self.stats.bad[table] += 1
         self._rows[target].append(row)
+        if self.converter.lookups:
+            self._rows[self.lookup_table].extend(self.converter.lookups)
+            self.converter.lookups.clear()
         self._rows_by_tp[(topic, part)] += 1
         self._pending += 1
 

@@ -2,7 +2,8 @@
 
 Each file is rendered for the server it runs on (its :data:`~touchpoint.clickhouse.backends.FEATURES`):
 
-- ``${db}`` → ``clickhouse.database``;
+- ``${db}`` → ``clickhouse.database``; ``${lookup_db}`` → ``privacy.lookup_database`` (default ``<db>_pii``),
+  the database of the one table holding subscribers' numbers (docs/privacy.md);
 - ``${ttl(COL)}`` → ``TTL COL + INTERVAL <retention_days> DAY`` where the server has TTL, else nothing;
   ``${ttl(COL, N)}`` caps the retention of that table at N days. Tables without TTL are trimmed by
   touchpoint.clickhouse.retention (``touchpoint db prune``), so such tables are partitioned by ``toYYYYMM(COL)``
@@ -67,7 +68,15 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return [out[v] for v in sorted(out)]
 
 
-def render(text: str, *, database: str, features: Iterable[str], retention_days: int, name: str = "") -> str:
+def render(
+    text: str,
+    *,
+    database: str,
+    features: Iterable[str],
+    retention_days: int,
+    name: str = "",
+    lookup_database: str | None = None,
+) -> str:
     """Resolve ``-- @if`` blocks and ``${...}`` placeholders for one server."""
     features = set(features)
     keep: list[bool] = []
@@ -103,9 +112,15 @@ def render(text: str, *, database: str, features: Iterable[str], retention_days:
         return f"TTL {m.group(1)} + INTERVAL {days} DAY"
 
     out = TTL_MARKER.sub(ttl, out).replace("${db}", database)
+    out = out.replace("${lookup_db}", lookup_database or lookup_database_of(database))
     if "${" in out:
         raise MigrationError(f"{name}: unknown placeholder {out[out.index('${') :].split('}')[0]}}}")
     return out
+
+
+def lookup_database_of(database: str, configured: str | None = None) -> str:
+    """The database of the subscriber lookup table beside analytics database ``database``."""
+    return configured or f"{database}_pii"
 
 
 def split_statements(sql: str) -> list[str]:
@@ -193,6 +208,7 @@ def migrate(backend: Backend, settings: Settings, directory: Path = MIGRATIONS_D
             features=backend.features,
             retention_days=settings.clickhouse.retention_days,
             name=m.path.name,
+            lookup_database=lookup_database_of(backend.database, settings.privacy.lookup_database),
         )
         for stmt in split_statements(sql):
             try:

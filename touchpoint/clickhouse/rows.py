@@ -5,6 +5,10 @@ Conversions: ms -> ``DateTime`` seconds (the ms also kept where the table has a 
 the column's default ('' / 0 / []), booleans -> UInt8. A record that is not JSON, lacks a field its schema
 requires, or has a value of the wrong type becomes a ``dlq`` row (source ``loader``, reason ``bad_json`` /
 ``missing_field`` / ``invalid_value``, detail ``<topic>: <field>``).
+
+Privacy (docs/privacy.md): MSISDN and IMEI columns get the keyed pseudonym (touchpoint/privacy.py), and so do
+the personal fields inside a trigger's context and a dead letter's raw text. Only the lookup table (``LOOKUP``)
+pairs a pseudonym with the number, for each lead's subscriber.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import orjson
 
 from touchpoint.clients.kafka_io import EVENT_TIME_MARKER
 from touchpoint.config import Settings
+from touchpoint.privacy import Pseudonymiser
 from touchpoint.schemas import schema
 
 MAX_DATETIME = 4_294_967_295  # DateTime is UInt32 seconds
@@ -98,6 +103,19 @@ def to_strings(v: Any) -> list[str]:
     raise TypeError("expected a list of strings")
 
 
+# Personal columns: the Converter binds each to its pseudonymiser (a key per installation), see _personal().
+def personal_msisdn(v: Any) -> str:
+    raise NotImplementedError("bound by Converter")
+
+
+def personal_imei(v: Any) -> str:
+    raise NotImplementedError("bound by Converter")
+
+
+def personal_json_text(v: Any) -> str:
+    raise NotImplementedError("bound by Converter")
+
+
 def to_json_text(v: Any) -> str:
     if v is None:
         return ""
@@ -125,17 +143,17 @@ def to_key_counts(v: Any) -> list[int]:
 TABLES: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {
     "triggers": [
         ("trigger_id", "trigger_id", to_string),
-        ("msisdn", "msisdn", to_string),
+        ("msisdn", "msisdn", personal_msisdn),
         ("kind", "kind", to_string),
         ("ts", "ts", to_datetime),
         ("ts_ms", "ts", to_int),
         ("detected_at", "detected_at", to_datetime),
         ("detected_at_ms", "detected_at", to_int),
-        ("context", "context", to_json_text),
+        ("context", "context", personal_json_text),
     ],
     "leads": [
         ("lead_id", "lead_id", to_string),
-        ("msisdn", "msisdn", to_string),
+        ("msisdn", "msisdn", personal_msisdn),
         ("campaign_id", "campaign_id", to_string),
         ("offer_id", "offer_id", to_string),
         ("channel", "channel", to_string),
@@ -156,7 +174,7 @@ TABLES: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {
         ("decision_id", "decision_id", to_string),
         ("trigger_id", "trigger_id", to_string),
         ("trigger_kind", "trigger_kind", to_string),
-        ("msisdn", "msisdn", to_string),
+        ("msisdn", "msisdn", personal_msisdn),
         ("campaign_id", "campaign_id", to_string),
         ("trigger_ts", "trigger_ts", to_datetime),
         ("decided_at", "decided_at", to_datetime),
@@ -168,7 +186,7 @@ TABLES: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {
         ("deliver_at", "deliver_at", to_datetime),
     ],
     "behaviour": [
-        ("msisdn", "msisdn", to_string),
+        ("msisdn", "msisdn", personal_msisdn),
         ("hour_start", "hour_start", to_datetime),
         ("calls_mo", "calls_mo", to_uint),
         ("calls_mt", "calls_mt", to_uint),
@@ -182,7 +200,7 @@ TABLES: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {
         ("g3_data_share", "g3_data_share", to_float_or_null),
         ("regions", "regions", to_strings),
         ("roaming", "roaming", to_flag),
-        ("last_imei", "last_imei", to_string),
+        ("last_imei", "last_imei", personal_imei),
         ("last_tac", "last_tac", to_string),
     ],
     "region_metrics": [
@@ -206,7 +224,7 @@ TABLES: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {
         ("outcome_id", "outcome_id", to_string),
         ("lead_id", "lead_id", to_string),
         ("trigger_id", "trigger_id", to_string),
-        ("msisdn", "msisdn", to_string),
+        ("msisdn", "msisdn", personal_msisdn),
         ("campaign_id", "campaign_id", to_string),
         ("status", "status", to_string),
         ("reason", "reason", to_string),
@@ -237,7 +255,7 @@ TABLES: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {
     ],
     "journey_events": [
         ("event_id", "trigger_id", to_string),
-        ("msisdn", "msisdn", to_string),
+        ("msisdn", "msisdn", personal_msisdn),
         ("kind", "kind", to_string),
         ("journey_id", "context.journey_id", to_string),
         ("step", "context.step", to_string),
@@ -253,7 +271,7 @@ TABLES: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {
     ],
     "orders": [
         ("order_id", "order_id", to_string),
-        ("msisdn", "msisdn", to_string),
+        ("msisdn", "msisdn", personal_msisdn),
         ("product_id", "product_id", to_string),
         ("product_kind", "product_kind", to_string),
         ("action", "action", to_string),
@@ -271,6 +289,10 @@ TABLES: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {
     ],
 }
 DLQ_COLUMNS = ["source", "reason", "detail", "event_id", "ts", "event_ts_ms", "raw", "dlq_id"]
+#: The lookup table (migration 007), in its own database, and its columns: a lead's subscriber pseudonym ->
+#: MSISDN.
+LOOKUP = "subscriber_lookup"
+LOOKUP_COLUMNS = ["pseudonym", "msisdn", "updated"]
 PROGRESS_COLUMNS = ["ts", "topic", "partition", "committed", "end_offset", "lag", "rows", "group_id"]
 LOADABLE = [*TABLES, "dlq"]
 #: The id field of each table's records (for the dlq row of a bad record); tables without one use ''.
@@ -337,11 +359,31 @@ def _compile(
 class Converter:
     """Kafka record bytes -> (table, row); bad records -> ('dlq', row) with source ``loader``."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, pseudonymiser: Pseudonymiser | None = None):
         self.ts_min_ms = settings.ingest.ts_min_ms
         self.ts_max_ms = settings.ingest.ts_max_ms
         self.required = {t: required_fields(t) for t in LOADABLE}
-        self.build = {t: _compile(t, spec, self.required[t]) for t, spec in TABLES.items()}
+        self.pseudonyms = pseudonymiser or Pseudonymiser.of(settings)
+        bound = self._personal()
+        self.specs = {t: [(c, f, bound.get(conv, conv)) for c, f, conv in spec] for t, spec in TABLES.items()}
+        self.build = {t: _compile(t, spec, self.required[t]) for t, spec in self.specs.items()}
+        #: (pseudonym, msisdn, updated) of each lead converted since the caller last took them: the lookup rows
+        #: that go into ClickHouse with the same batch as the leads
+        self.lookups: list[tuple[str, str, int]] = []
+
+    def _personal(self) -> dict[Callable[[Any], Any], Callable[[Any], Any]]:
+        p = self.pseudonyms
+
+        def msisdn(v: Any) -> str:
+            return p.pseudonym("msisdn", to_string(v))
+
+        def imei(v: Any) -> str:
+            return p.pseudonym("imei", to_string(v))
+
+        def json_text(v: Any) -> str:
+            return to_json_text(p.redact(v))
+
+        return {personal_msisdn: msisdn, personal_imei: imei, personal_json_text: json_text}
 
     def convert(self, table: str, value: bytes | None, kafka_ts_ms: int) -> tuple[str, tuple, bool] | None:
         """(target table, row, bad) for one record; ``None`` for an event-time marker (advance_event_time)."""
@@ -361,9 +403,14 @@ class Converter:
                     if rec.get(f) is None:
                         raise BadRecord("missing_field", f"dlq: {f}")
                 return "dlq", self._dlq_row(rec, value, kafka_ts_ms), False
-            spec = TABLES[table]
+            spec = self.specs[table]
             try:
-                return table, self.build[table](rec), False
+                row = self.build[table](rec)
+                if table == "leads" and row[1]:
+                    self.lookups.append(
+                        (row[1], to_string(rec["msisdn"]), to_datetime(rec.get("created_at") or kafka_ts_ms))
+                    )
+                return table, row, False
             except (TypeError, ValueError, KeyError):
                 for _, f, conv in spec:  # name the field
                     try:
@@ -390,7 +437,7 @@ class Converter:
                 to_string(rec.get("event_id")),
                 self._ts_or(ts, kafka_ts_ms),
                 ts_ms,
-                to_string(rec["raw"]),
+                self.pseudonyms.redact_text(to_string(rec["raw"])),
                 _dlq_id(value),
             )
         except TypeError as e:
@@ -415,6 +462,6 @@ class Converter:
             event_id,
             to_datetime(kafka_ts_ms),
             ts_ms,
-            value.decode("utf-8", errors="replace"),
+            self.pseudonyms.redact_text(value.decode("utf-8", errors="replace")),
             _dlq_id(value),
         )

@@ -147,6 +147,6 @@ def publish(
     topic = getattr(settings.topics, _KINDS[what][3])
     records = [(topic, item.key.encode(), encode(item.record)) for item in items]
     try:
-        deliver_all(settings.kafka.bootstrap, records, what, timeout_s, unreachable_s)
+        deliver_all(settings.kafka, records, what, timeout_s, unreachable_s)
     except DeliveryError as e:
         raise PublishError(f"{what}: {e}") from None

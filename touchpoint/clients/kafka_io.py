@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 
 from confluent_kafka import Consumer, Producer
 
+from touchpoint.clients.kafka_config import Broker, address, librdkafka
 from touchpoint.config import Settings
 from udfs.units import HOUR_MS
 
@@ -39,16 +40,18 @@ class RateLimitedProducer:
         self.end_offsets: dict[str, dict[int, int]] = defaultdict(dict)
         self._errors: list[str] = []
         self._producer = Producer(
-            {
-                "bootstrap.servers": settings.kafka.bootstrap,
-                "linger.ms": 20,
-                "batch.num.messages": 10000,
-                "queue.buffering.max.messages": 500000,
-                "acks": "all",
-                # Java's partitioner, as Flink's Kafka sink uses: a record keyed by msisdn lands in the same
-                # partition number here as ingest's normalised record of it (docs/operations.md, partitions).
-                "partitioner": "murmur2_random",
-            }
+            librdkafka(
+                settings.kafka,
+                **{
+                    "linger.ms": 20,
+                    "batch.num.messages": 10000,
+                    "queue.buffering.max.messages": 500000,
+                    "acks": "all",
+                    # Java's partitioner, as Flink's Kafka sink uses: a record keyed by msisdn lands in the same
+                    # partition number here as ingest's normalised record of it (docs/operations.md, partitions).
+                    "partitioner": "murmur2_random",
+                },
+            )
         )
         self._t0 = time.monotonic()
         self._last_report = 0.0
@@ -113,7 +116,7 @@ class DeliveryError(RuntimeError):
 
 
 def deliver_all(
-    bootstrap: str,
+    broker: Broker,
     records: list[tuple[str, bytes, bytes | None]],
     what: str,
     timeout_s: float = 30.0,
@@ -141,16 +144,18 @@ def deliver_all(
             problems.append(f"{msg.key().decode(errors='replace')}: {err.str()}")
 
     producer = Producer(
-        {
-            "bootstrap.servers": bootstrap,
-            "acks": "all",
-            # fail within the timeout instead of librdkafka's 5-minute default
-            "message.timeout.ms": int(timeout_s * 1000),
-            "partitioner": "murmur2_random",  # as the Java client and Flink place a key
-            # connection errors reach our one-line error through error_cb, not as log spam
-            "log_level": 0,
-            "error_cb": on_error,
-        }
+        librdkafka(
+            broker,
+            **{
+                "acks": "all",
+                # fail within the timeout instead of librdkafka's 5-minute default
+                "message.timeout.ms": int(timeout_s * 1000),
+                "partitioner": "murmur2_random",  # as the Java client and Flink place a key
+                # connection errors reach our one-line error through error_cb, not as log spam
+                "log_level": 0,
+                "error_cb": on_error,
+            },
+        )
     )
     for topic, key, value in records:  # a large reference file waits for room in the queue
         _produce(producer, topic, value, key, on_delivery=on_delivery)
@@ -164,13 +169,13 @@ def deliver_all(
         why = problems[-1] if problems else f"no acknowledgement in {timeout_s:.0f} s"
         topics = ", ".join(sorted({t for t, _, _ in records}))
         raise DeliveryError(
-            f"{len(records) - delivered} of {len(records)} {what} not published to {topics} at {bootstrap} "
+            f"{len(records) - delivered} of {len(records)} {what} not published to {topics} at {address(broker)} "
             f"({why}); publishing again is safe"
         )
 
 
 def consume(
-    bootstrap: str,
+    broker: Broker,
     topics: Iterable[str],
     *,
     until: Callable[[dict[str, list]], bool] | None = None,
@@ -189,13 +194,15 @@ def consume(
     """
     topics = list(topics)
     consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"touchpoint-reader-{time.time_ns()}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-            "session.timeout.ms": 6000,
-        }
+        librdkafka(
+            broker,
+            **{
+                "group.id": f"touchpoint-reader-{time.time_ns()}",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+                "session.timeout.ms": 6000,
+            },
+        )
     )
     consumer.subscribe(topics)
     out: dict[str, list] = {t: [] for t in topics}
@@ -225,13 +232,13 @@ def consume(
     return out
 
 
-def committed(bootstrap: str, group: str, topics: Iterable[str], partitions: int = 1) -> dict[str, int]:
+def committed(broker: Broker, group: str, topics: Iterable[str], partitions: int = 1) -> dict[str, int]:
     """Offsets consumer ``group`` has committed on each of ``topics``, summed over its partitions (0 where none):
     how many records the group has finished with (a Flink job commits at each completed checkpoint)."""
     from confluent_kafka import TopicPartition
 
     topics = list(topics)
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    c = Consumer(librdkafka(broker, **{"group.id": group, "enable.auto.commit": False}))
     try:
         tps = [TopicPartition(t, p) for t in topics for p in range(partitions)]
         out = dict.fromkeys(topics, 0)
@@ -243,14 +250,14 @@ def committed(bootstrap: str, group: str, topics: Iterable[str], partitions: int
 
 
 def read_topics(
-    bootstrap: str, topics: Iterable[str], idle_s: float = 3.0, timeout_s: float = 120.0
+    broker: Broker, topics: Iterable[str], idle_s: float = 3.0, timeout_s: float = 120.0
 ) -> dict[str, list]:
     """Everything on ``topics``, read until they have been quiet for ``idle_s``."""
-    return consume(bootstrap, topics, idle_s=idle_s, timeout_s=timeout_s)
+    return consume(broker, topics, idle_s=idle_s, timeout_s=timeout_s)
 
 
 def wait_for_total(
-    bootstrap: str, topics: Iterable[str], total: int, timeout_s: float = 300.0, progress: bool = False
+    broker: Broker, topics: Iterable[str], total: int, timeout_s: float = 300.0, progress: bool = False
 ) -> dict[str, list]:
     """Read ``topics`` until they hold at least ``total`` records together (or time runs out)."""
 
@@ -259,7 +266,7 @@ def wait_for_total(
             print(f"\r    {sum(map(len, out.values())):>10,} / {total:,}", end="", file=sys.stderr, flush=True)
 
     out = consume(
-        bootstrap, topics, until=lambda o: sum(map(len, o.values())) >= total, timeout_s=timeout_s, on_batch=report
+        broker, topics, until=lambda o: sum(map(len, o.values())) >= total, timeout_s=timeout_s, on_batch=report
     )
     if progress:
         print(file=sys.stderr)

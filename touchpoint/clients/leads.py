@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from touchpoint.clients.kafka_config import kafka_python
 from touchpoint.config import Settings
 
 #: Fields a line needs; a record without them is reported and skipped.
@@ -88,7 +89,7 @@ def tail(
     deadline = time.monotonic() + timeout_s if timeout_s else None
     try:
         consumer = KafkaConsumer(
-            bootstrap_servers=settings.kafka.bootstrap,
+            **kafka_python(settings.kafka),
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -87,7 +87,7 @@ def produce(settings: Settings, recs: list, timeout_s: float = 60.0) -> dict[str
 
     recs = [(getattr(settings.topics, name), key, value) for name, key, value in recs]
     try:
-        deliver_all(settings.kafka.bootstrap, recs, "reference rows", timeout_s)
+        deliver_all(settings.kafka, recs, "reference rows", timeout_s)
     except DeliveryError as e:
         raise ReferenceError(f"reference: {e}") from None
     return dict(Counter(topic for topic, _, _ in recs))

@@ -41,9 +41,9 @@ def datasource_env(settings: Settings) -> dict[str, str]:
         "CLICKHOUSE_HOST": ch.host,
         "CLICKHOUSE_NATIVE_PORT": str(ch.native_port),
         "CLICKHOUSE_DATABASE": ch.database,
-        "CLICKHOUSE_USER": "default",
-        "CLICKHOUSE_PASSWORD": "",
-        "CLICKHOUSE_SECURE": "false",
+        "CLICKHOUSE_USER": ch.user,
+        "CLICKHOUSE_PASSWORD": ch.login_password(),
+        "CLICKHOUSE_SECURE": str(ch.secure).lower(),
     }
     return {k: os.environ.get(k, v) for k, v in defaults.items()}
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from touchpoint.clients.kafka_config import java_properties
 from touchpoint.config import Settings
 from touchpoint.flink.environment import Mode, table_environment
 from touchpoint.flink.sql import SqlError, render
@@ -73,7 +74,12 @@ def _running(client) -> bool:
 
 
 def _options(opts: dict[str, str]) -> str:
-    return ",\n  ".join(f"'{k}' = '{v}'" for k, v in opts.items())
+    """A WITH clause's options, quoted as SQL string literals (a password may hold a quote)."""
+    return ",\n  ".join(f"'{_sql_quote(k)}' = '{_sql_quote(v)}'" for k, v in opts.items())
+
+
+def _sql_quote(text: object) -> str:
+    return str(text).replace("'", "''")
 
 
 @dataclass
@@ -162,11 +168,15 @@ class Pipeline:
             "properties.session.timeout.ms": str(k.session_timeout_ms),
             "properties.auto.offset.reset": "earliest",
             "scan.startup.mode": "group-offsets",
-        }
+        } | self._client_properties()
         if key in self.bounded_offsets:
             offs = ";".join(f"partition:{p},offset:{o}" for p, o in sorted(self.bounded_offsets[key].items()))
             opts |= {"scan.bounded.mode": "specific-offsets", "scan.bounded.specific-offsets": offs}
         return opts
+
+    def _client_properties(self) -> dict[str, str]:
+        """The Kafka security settings (and any other client property) as connector options."""
+        return {f"properties.{k}": v for k, v in java_properties(self.settings.kafka).items()}
 
     def _input_file(self, name: str, text: str) -> Path:
         """A replay input this job writes itself (converted from files, or empty), under the work dir."""
@@ -188,6 +198,7 @@ class Pipeline:
                 "sink.delivery-guarantee": "at-least-once",
                 "format": fmt,
             } | {f"properties.{k}": v for k, v in self.settings.kafka.sink_properties.items()}
+            opts |= self._client_properties()
             if key_field:
                 opts |= {"key.format": "raw", "key.fields": key_field}
         if fmt == "json":

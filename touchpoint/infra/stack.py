@@ -17,6 +17,7 @@ from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from touchpoint.clients.kafka_config import Broker, librdkafka
 from touchpoint.config import Settings
 
 CLICKHOUSE_SERVER = "/usr/sbin/clickhouse-server"
@@ -125,25 +126,33 @@ def start_tansu(run_dir: Path, port: int) -> Service:
     return svc
 
 
-def kafka_healthy(bootstrap: str) -> bool:
+def kafka_healthy(broker: Broker) -> bool:
     from confluent_kafka.admin import AdminClient
 
     try:
-        AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=2)
+        AdminClient(librdkafka(broker)).list_topics(timeout=2)
         return True
     except Exception:
         return False
 
 
-def create_topics(bootstrap: str, names: list[str], partitions: int, compacted: Collection[str] = ()) -> None:
+def create_topics(
+    broker: Broker,
+    names: list[str],
+    partitions: int,
+    compacted: Collection[str] = (),
+    retention_hours: float | None = None,
+) -> None:
     """Create topics that do not exist yet (idempotent); those named in ``compacted`` keep the latest record of
-    each key (definitions: campaigns, reference data)."""
+    each key (definitions: campaigns, reference data), the others their records ``retention_hours`` (default:
+    the broker's)."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(librdkafka(broker))
+    retention = {"retention.ms": str(round(retention_hours * 3_600_000))} if retention_hours else {}
     existing = set(admin.list_topics(timeout=10).topics)
     new = [
-        NewTopic(n, partitions, 1, config={"cleanup.policy": "compact"} if n in compacted else {})
+        NewTopic(n, partitions, 1, config={"cleanup.policy": "compact"} if n in compacted else retention)
         for n in names
         if n not in existing
     ]
@@ -259,7 +268,8 @@ def up(settings: Settings, clickhouse: bool = True) -> list[Service]:
     """Start the stack from settings and create every topic; idempotent."""
     run = settings.paths.run
     started = [start_tansu(run, _port_of(settings.kafka.bootstrap))]
-    create_topics(settings.kafka.bootstrap, all_topics(settings), settings.kafka.partitions, compacted_topics(settings))
+    k = settings.kafka
+    create_topics(k.bootstrap, all_topics(settings), k.partitions, compacted_topics(settings), k.retention_hours)
     if clickhouse:
         ch = settings.clickhouse
         started.append(start_clickhouse(run, settings.paths.work_dir / "clickhouse", ch.native_port, ch.http_port))

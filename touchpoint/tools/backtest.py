@@ -79,7 +79,7 @@ def published_campaigns(settings: Settings, directory: str | None) -> list[Campa
         return [item.parsed for item in load([directory])]
     topic = settings.topics.campaigns
     latest: dict[str, dict] = {}
-    for value in consume(settings.kafka.bootstrap, [topic], idle_s=2, timeout_s=60)[topic]:
+    for value in consume(settings.kafka, [topic], idle_s=2, timeout_s=60)[topic]:
         if value:  # the latest version of an id wins, as in the decision job
             obj = json.loads(value)
             latest[obj["id"]] = obj

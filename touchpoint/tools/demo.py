@@ -106,22 +106,18 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     ingest_outputs = [getattr(topics, k) for k in normalised] + [topics.dlq]
     try:
         print("    waiting until valid + dead-letter records cover every raw record:")
-        got = wait_for_total(settings.kafka.bootstrap, ingest_outputs, raw_in, progress=True)
+        got = wait_for_total(settings.kafka, ingest_outputs, raw_in, progress=True)
         accounted = sum(map(len, got.values()))
         # the input is finite: move event time past its end so every open pattern and window closes
         data_end = json.loads((city / "summary.json").read_text())["data_end_ts"]
         for key in normalised:
             advance_event_time(settings, key, data_end + 24 * HOUR_MS)
         print("    waiting for the triggers:")
-        found = wait_for_total(
-            settings.kafka.bootstrap, [topics.triggers], sum(truth.values()), progress=True, timeout_s=180
-        )
+        found = wait_for_total(settings.kafka, [topics.triggers], sum(truth.values()), progress=True, timeout_s=180)
         print("    waiting for the trial journeys' steps and ends:")
         journey_rules = journey_reference(settings, city, got)
-        wait_for_total(
-            settings.kafka.bootstrap, [topics.journey_events], len(journey_rules), progress=True, timeout_s=180
-        )
-        n_journey = len(read_topics(settings.kafka.bootstrap, [topics.journey_events], idle_s=2)[topics.journey_events])
+        wait_for_total(settings.kafka, [topics.journey_events], len(journey_rules), progress=True, timeout_s=180)
+        n_journey = len(read_topics(settings.kafka, [topics.journey_events], idle_s=2)[topics.journey_events])
         print("    waiting for the decisions to settle:")
         # Silence alone is no sign: on a busy machine the decision job may not have written anything yet. It has
         # finished with the triggers once its group committed them all (at a checkpoint); then the ones held
@@ -132,14 +128,14 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         want_in = {topics.triggers: n_triggers, topics.journey_events: n_journey}
         while any(
             n < want_in[t]
-            for t, n in committed(settings.kafka.bootstrap, group, list(want_in), settings.kafka.partitions).items()
+            for t, n in committed(settings.kafka, group, list(want_in), settings.kafka.partitions).items()
         ):
             if time.monotonic() > deadline:
                 raise RuntimeError("demo: the decision job did not take in every trigger within 300 s")
             time.sleep(1)
         # a roamer's trigger (no profile) waits decisions.profile_wait_ms for one before it is decided
         quiet_s = 3 + (settings.decisions.reorder_ms + settings.decisions.profile_wait_ms) / 1000
-        read_topics(settings.kafka.bootstrap, [topics.decisions], idle_s=quiet_s)
+        read_topics(settings.kafka, [topics.decisions], idle_s=quiet_s)
     finally:
         # ingest and effect go on: the outbound answers of step 7 (orders, delivery reports) pass through them
         for job in jobs:
@@ -150,7 +146,7 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
 
     _step(4, "What is on each topic now")
     counts = read_topics(
-        settings.kafka.bootstrap,
+        settings.kafka,
         ingest_outputs + [topics.traffic],
         idle_s=2,
     )
@@ -168,7 +164,7 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     )
 
     _step(5, "Triggers found by Flink vs the simulator's ground truth")
-    found = read_topics(settings.kafka.bootstrap, [topics.triggers], idle_s=2)[topics.triggers]
+    found = read_topics(settings.kafka, [topics.triggers], idle_s=2)[topics.triggers]
     real = [t for t in map(json.loads, found) if t["msisdn"] != EVENT_TIME_MARKER]
     # the marker moved event time a day past the data: zero_usage may fire there (a day without usage) where
     # the ground truth, bounded by the data, stops
@@ -186,7 +182,7 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     ok = ok and got == truth
 
     _step(6, "Leads from the example campaigns, and why the other decisions were suppressed")
-    out = read_topics(settings.kafka.bootstrap, [topics.leads, topics.decisions], idle_s=2)
+    out = read_topics(settings.kafka, [topics.leads, topics.decisions], idle_s=2)
     leads = [json.loads(x) for x in out[topics.leads]]
     decisions = [json.loads(x) for x in out[topics.decisions]]
     per_campaign = Counter((d["campaign_id"], d["result"]) for d in decisions)
@@ -243,7 +239,7 @@ def _journeys(settings: Settings, rules: list[dict], leads: list[dict], decision
 
     topics = settings.topics
     end = max((e["ts"] for e in rules), default=0)
-    stream = read_topics(settings.kafka.bootstrap, [topics.journey_events], idle_s=2)[topics.journey_events]
+    stream = read_topics(settings.kafka, [topics.journey_events], idle_s=2)[topics.journey_events]
     # the event-time marker moved time a day past the data: trials still running there end in the stream
     got = {e["trigger_id"]: e for e in map(json.loads, stream) if e["msisdn"] != EVENT_TIME_MARKER and e["ts"] <= end}
     same = {k: {f: v for f, v in e.items() if f != "detected_at"} for k, e in got.items()} == {
@@ -297,10 +293,8 @@ def _answers(settings: Settings, leads: list[dict], city) -> bool:
     converted, _ = attribute([lead_of(x) for x in leads], [order_of(r) for r in orders], families)
     topics = settings.topics
     print("    waiting for the effect job's conversions:")
-    wait_for_total(
-        settings.kafka.bootstrap, [topics.outcomes], delivered + len(converted), progress=True, timeout_s=180
-    )
-    current = latest(map(json.loads, read_topics(settings.kafka.bootstrap, [topics.uplift], idle_s=3)[topics.uplift]))
+    wait_for_total(settings.kafka, [topics.outcomes], delivered + len(converted), progress=True, timeout_s=180)
+    current = latest(map(json.loads, read_topics(settings.kafka, [topics.uplift], idle_s=3)[topics.uplift]))
     e = settings.effect
     print(
         "    uplift per campaign (the effect job): treatment minus control conversion, 95 % interval "
@@ -378,5 +372,6 @@ def _clickhouse(settings: Settings) -> bool:
             f"    {r['region']:<32} {r['kind']:<12} {r['subscribers']:>7} {r['g3_subscribers']:>7} "
             f"{r['g3_coverage']:>8.1%} {r['opportunities']:>13}"
         )
-    print(f"    open {out} in a browser; Grafana: touchpoint dashboards push --grafana-url URL --token TOKEN")
+    print(f"    open {out} in a browser; Grafana: touchpoint dashboards push --grafana-url URL")
+    print("    (with the Grafana token in TOUCHPOINT_GRAFANA__TOKEN)")
     return report.ok and bool(top)

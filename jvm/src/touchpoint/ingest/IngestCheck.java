@@ -1,6 +1,10 @@
 package touchpoint.ingest;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -12,6 +16,7 @@ import java.util.regex.Pattern;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonFactory;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.StreamReadConstraints;
 import org.apache.flink.table.functions.ScalarFunction;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
@@ -34,9 +39,23 @@ import org.apache.flink.table.data.StringData;
  * which takes them from the settings and the JSON schemas.
  */
 abstract class IngestCheck extends ScalarFunction {
-    private static final JsonFactory JSON = new JsonFactory();
+    /** Nesting deeper than this is not read (bad_json), as the Python rules' parser (orjson) refuses it too. */
+    static final int MAX_DEPTH = 1024;
+
+    private static final JsonFactory JSON =
+            JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+                    .build();
     private static final Pattern MSISDN = Pattern.compile("[0-9]{5,15}");
     private static final Pattern IMSI = Pattern.compile("[0-9]{14,15}");
+    /** Formats of the other string fields, as the topics' JSON Schemas state them: ids are not empty. */
+    private static final Map<String, Pattern> FORMATS =
+            Map.of(
+                    "event_id", Pattern.compile("(?s).+"),
+                    "order_id", Pattern.compile("(?s).+"),
+                    "product_id", Pattern.compile("(?s).+"),
+                    "imei", Pattern.compile("[0-9]{14,16}"),
+                    "vlr_plmn", Pattern.compile("[0-9]{5,6}"));
     private static final Set<String> INTS = Set.of("lac", "cell_id", "duration_s", "bytes_up", "bytes_down");
     private static final Set<String> NON_NEGATIVE = Set.of("duration_s", "bytes_up", "bytes_down");
     // integers the normalised topics carry as INT (32 bits): a larger value is invalid, not wrapped around
@@ -50,6 +69,7 @@ abstract class IngestCheck extends ScalarFunction {
     private final int[] required;
     // per field position, decided once: which rules apply to it (a set lookup per field and line otherwise)
     private final boolean[] isInt, nonNegative, int32;
+    private final Pattern[] format;
     // positions of the fields with a rule of their own; -1 where the source has no such field
     private final int vocabAt, idAt, tsAt, typeAt, calledAt, msisdnAt, imsiAt;
     private final String typeReason;
@@ -81,7 +101,9 @@ abstract class IngestCheck extends ScalarFunction {
         this.isInt = new boolean[fields.length];
         this.nonNegative = new boolean[fields.length];
         this.int32 = new boolean[fields.length];
+        this.format = new Pattern[fields.length];
         for (int i = 0; i < fields.length; i++) {
+            format[i] = FORMATS.get(fields[i]);
             isInt[i] = INTS.contains(fields[i]);
             nonNegative[i] = NON_NEGATIVE.contains(fields[i]);
             int32[i] = INT32.contains(fields[i]);
@@ -111,7 +133,8 @@ abstract class IngestCheck extends ScalarFunction {
         byte[] type = new byte[fields.length];
         Object[] value = new Object[fields.length];
         GenericRowData out = new GenericRowData(fields.length + 3);
-        if (line == null || !read(line.toBytes(), type, value)) { // a bad line keeps nothing but itself
+        byte[] bytes = line == null ? null : line.toBytes();
+        if (bytes == null || !utf8(bytes) || !read(bytes, type, value)) { // a bad line keeps nothing but itself
             return reject(out, new byte[fields.length], value, "bad_json", "not a JSON object", line);
         }
         String[] problem = problem(type, value, tsMin, tsMax);
@@ -232,9 +255,39 @@ abstract class IngestCheck extends ScalarFunction {
     }
 
     /** Whether the UTF-8 line has a \\u escape (only then can a string hold a lone surrogate). */
+    /**
+     * JSON is UTF-8: a line that is not (a stray byte, an overlong form, an encoded surrogate, a code point past
+     * U+10FFFF) is bad_json, as for the Python rules. Jackson's own decoder lets some of these through. Lines of
+     * ASCII, nearly all of them, cost one scan.
+     */
+    private static boolean utf8(byte[] line) {
+        if (line.length >= 3 && line[0] == (byte) 0xEF && line[1] == (byte) 0xBB && line[2] == (byte) 0xBF) {
+            return false; // a byte order mark: JSON text has none (RFC 8259), and the Python rules refuse it
+        }
+        for (byte b : line) {
+            if (b < 0) {
+                try {
+                    StandardCharsets.UTF_8
+                            .newDecoder()
+                            .onMalformedInput(CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(CodingErrorAction.REPORT)
+                            .decode(ByteBuffer.wrap(line));
+                    return true;
+                } catch (CharacterCodingException e) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether the line may hold a lone surrogate, which the Python rules refuse: an escaped one ({@code \\ud800}), or
+     * one encoded as UTF-8 bytes (ED A0..BF ..), which is not UTF-8 but Jackson's decoder lets through.
+     */
     private static boolean hasEscape(byte[] line) {
         for (int i = 0; i + 1 < line.length; i++) {
-            if (line[i] == '\\' && line[i + 1] == 'u') {
+            if ((line[i] == '\\' && line[i + 1] == 'u') || (line[i] == (byte) 0xED && (line[i + 1] & 0xE0) == 0xA0)) {
                 return true;
             }
         }
@@ -298,7 +351,9 @@ abstract class IngestCheck extends ScalarFunction {
                         || (int32[i] && (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE))) {
                     return new String[] {"invalid_value", fields[i]};
                 }
-            } else if (i != tsAt && type[i] != STRING) {
+            } else if (i != tsAt
+                    && (type[i] != STRING
+                            || (format[i] != null && !format[i].matcher((String) value[i]).matches()))) {
                 return new String[] {"invalid_value", fields[i]};
             }
         }
