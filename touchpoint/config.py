@@ -197,6 +197,9 @@ class Flink(_Section):
     #: A URI: file:///... locally; s3://bucket/path or hdfs://... on a cluster (the file system plugin must be
     #: installed on the cluster).
     checkpoints_dir: str | None = None
+    #: A streaming job does not start when its local checkpoint directory has less free space than this (a full
+    #: disk fails every checkpoint, so the job would fail and restart in a loop).
+    checkpoint_min_free_mb: float = Field(64.0, ge=0)
     #: Completed checkpoints kept per job. They are kept when a job is cancelled or dies, so that
     #: `touchpoint run` resumes from the newest (docs/operations.md).
     retained_checkpoints: int = Field(3, ge=1)

@@ -61,9 +61,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.max_seconds if args.max_seconds else None
     while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
         status = job.status()
-        if status in ("FAILED", "FINISHED", "CANCELED"):
+        if status in ("FAILED", "FINISHED", "CANCELED", "ENDED"):
+            if cause := job.failure():  # after its restarts: say why, in one line (e.g. a full checkpoint disk)
+                raise RuntimeError(f"job {args.job} failed: {_checkpoint_reason(s, args.job, cause)}")
             print(f"job {args.job} {status}", file=sys.stderr)
-            return 1 if status == "FAILED" else 0
+            return 0
         stop.wait(1)
     if args.savepoint_dir:
         # state (campaigns, contact records, windows) and Kafka offsets, for `run JOB --from-savepoint PATH`
@@ -72,6 +74,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     job.cancel()
     print(f"job {args.job} cancelled")
     return 0
+
+
+def _checkpoint_reason(s, job: str, cause: str) -> str:
+    """Flink reports a failing checkpoint without its reason (that is in the JobManager's log); when the reason is
+    the checkpoint directory itself (full, read-only), say so first."""
+    from touchpoint.flink.checkpoints import CheckpointSpaceError, check_space
+
+    if "checkpoint" not in cause.lower():
+        return cause
+    try:
+        check_space(s, job)
+    except CheckpointSpaceError as e:
+        return f"{e} (Flink: {cause})"
+    return cause
 
 
 def register(commands: Commands) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from touchpoint.cli.options import QUIET, Commands, UsageError, city, positive_float, settings
+from touchpoint.cli.options import QUIET, Commands, UsageError, city, positive_float, settings, stop_on_signals
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -23,16 +24,32 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         from touchpoint.clients.kafka_io import RateLimitedProducer
 
         s.kafka.bootstrap = args.kafka
+        stop = stop_on_signals()  # Ctrl-C or SIGTERM: stop producing, deliver what was produced, exit 0
+
+        class Stopped(Exception):
+            pass
+
+        def send(*record, **kw) -> None:
+            if stop.is_set():
+                raise Stopped
+            producer.send(*record, **kw)
+
         with RateLimitedProducer(s, rate=args.rate, progress=not args.quiet) as producer:
-            summary = simulate(
-                s,
-                seed=args.seed,
-                subscribers=args.subscribers,
-                hours=args.hours,
-                out_dir=out,
-                sink=producer.send,
-                progress=False,
-            )
+            try:
+                summary = simulate(
+                    s,
+                    seed=args.seed,
+                    subscribers=args.subscribers,
+                    hours=args.hours,
+                    out_dir=out,
+                    sink=send,
+                    progress=False,
+                )
+            except Stopped:
+                summary = None
+        if summary is None:
+            print(f"simulate: stopped; {producer.sent} events produced and delivered", file=sys.stderr)
+            return 0
     print(summary)
     return 0
 

@@ -9,6 +9,7 @@ Finding the newest needs a listable directory, so resuming by default works for 
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import urlparse
@@ -67,3 +68,34 @@ def prune_runs(settings: Settings, job_name: str, keep: Path | None) -> None:
     for run in root.iterdir():
         if run.is_dir() and (keep is None or run != keep.parent):
             shutil.rmtree(run, ignore_errors=True)
+
+
+class CheckpointSpaceError(RuntimeError):
+    """The checkpoint directory cannot take checkpoints; one line naming it."""
+
+
+def check_space(settings: Settings, job_name: str) -> None:
+    """Before a streaming job starts: its local checkpoint directory can be created and written, and has at least
+    ``flink.checkpoint_min_free_mb`` free. A full disk would otherwise fail the job at its first checkpoint, then
+    at each restart, with Flink's "checkpoint failed" rather than the reason. (Remote file systems: unchecked.)"""
+    root = local_root(settings, job_name)
+    if root is None:
+        return
+    uri = checkpoints_uri(settings, job_name)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".probe-{os.getpid()}"
+        with probe.open("wb") as f:
+            f.write(b"\0" * 4096)
+            f.flush()
+            os.fsync(f.fileno())
+        probe.unlink()
+    except OSError as e:
+        raise CheckpointSpaceError(f"checkpoint directory {uri} cannot be written: {e.strerror}") from None
+    free_mb = shutil.disk_usage(root).free / 2**20
+    need = settings.flink.checkpoint_min_free_mb
+    if free_mb < need:
+        raise CheckpointSpaceError(
+            f"checkpoint directory {uri} has {free_mb:.1f} MB free, below flink.checkpoint_min_free_mb ({need:g}): "
+            "free some space or point flink.checkpoints_dir elsewhere"
+        )

@@ -58,10 +58,28 @@ class StreamingJob:
         return str(self.client.get_job_id())
 
     def status(self) -> str:
-        return self.client.get_job_status().result().name
+        """Flink's job status; ``ENDED`` once the mini-cluster has forgotten the job (it does, as a job ends):
+        :meth:`failure` then says whether it failed and why."""
+        try:
+            return self.client.get_job_status().result().name
+        except Exception:
+            return "ENDED"
 
     def wait(self) -> None:
         self.result.wait()
+
+    def failure(self) -> str | None:
+        """Why the job failed, in one line: the innermost Java cause (e.g. "java.io.IOException: No space left on
+        device"), not Flink's "Job execution failed" around it; None if it did not fail."""
+        try:
+            self.result.wait()
+        except Exception as e:  # py4j carries the Java exception
+            cause = getattr(e, "java_exception", None)
+            while cause is not None and cause.getCause() is not None:
+                cause = cause.getCause()
+            text = cause.toString() if cause is not None else str(e)
+            return text.strip().splitlines()[0] if text.strip() else type(e).__name__
+        return None
 
     def stop_with_savepoint(self, directory: Path, timeout: float = 120.0) -> str:
         """Stop the job after a savepoint into ``directory``; returns the savepoint path for ``start(restore=)``.
@@ -97,6 +115,9 @@ def start(
     restore: str | None = None,
 ) -> StreamingJob:
     """Submit job ``name`` streaming (resuming from the savepoint ``restore`` if given); returns while it runs."""
+    from touchpoint.flink.checkpoints import check_space
+
+    check_space(settings, name)
     options = {"execution.state-recovery.path": restore} if restore else {}
     p = build(
         name,
@@ -115,7 +136,7 @@ def wait_running(job: StreamingJob, timeout: float = 60.0) -> None:
         status = job.status()
         if status == "RUNNING":
             return
-        if status in ("FAILED", "CANCELED", "FINISHED"):
-            raise RuntimeError(f"job {job.name} is {status}")
+        if status in ("FAILED", "CANCELED", "FINISHED", "ENDED"):
+            raise RuntimeError(f"job {job.name} is {status}: {job.failure() or 'no error reported'}")
         time.sleep(0.2)
     raise TimeoutError(f"job {job.name} not running after {timeout:.0f} s")
