@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: setup system-packages demo lint format test test-fast bench stack-up stack-down stack-status cluster-up cluster-down clean
+.PHONY: setup system-packages demo lint format test test-fast bench soak stack-up stack-down stack-status cluster-up cluster-down clean
 
 setup: system-packages $(STAMP) work/jars/.ok work/jars/touchpoint-functions.jar work/reference/plmn.csv \
        work/grafana/dashboard.schema.json
@@ -73,6 +73,12 @@ test-fast: setup lint
 
 bench: setup
 	$(VENV)/bin/touchpoint bench
+
+# Not in CI: the whole pipeline streaming for SOAK_MINUTES (default 30), sampled each minute; fails if memory,
+# state, checkpoint time or lag keeps growing (touchpoint/tools/soak.py).
+SOAK_MINUTES ?= 30
+soak: setup
+	$(VENV)/bin/touchpoint soak --minutes $(SOAK_MINUTES)
 
 stack-up: setup
 	$(VENV)/bin/touchpoint stack up

@@ -214,19 +214,21 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         due = [timestamp] if self.reorder_ms is None else sorted(self.pending.keys())
         triggers = []
         for ts in due:
-            triggers += sorted(self.pending.get(ts) or [], key=lambda t: t.get("trigger_id", ""))
+            triggers += sorted(self.pending.get(ts) or [], key=lambda t: str(t.get("trigger_id", "")))
             self.pending.remove(ts)
         for t in triggers:
             t.pop(_ARRIVED, None)
         if triggers:
-            yield from self._decide(triggers, ctx)
+            yield from self._decide(triggers, ctx, max(due))
 
     def _rows(self, trigger, campaigns, profile, buckets, contacts, reference):
         for d in decide(trigger, campaigns, profile, buckets, contacts, self.policy, reference, self.tag_settings):
             payload = {"decision": d.record(0), "lead": d.lead, "daily_budget": d.campaign.daily_budget}
             yield Row(d.campaign.id, orjson.dumps(payload).decode())
 
-    def _decide(self, triggers: list[dict[str, Any]], ctx):
+    def _decide(self, triggers: list[dict[str, Any]], ctx, last_ts: int):
+        """Decide ``triggers`` (in order); ``last_ts``: the newest event time among them, as SQL read it (a
+        trigger's own ``ts`` field may be anything: the rules meet that, inside the dead-letter guard)."""
         campaigns = self._campaigns(ctx)
         state = ctx.get_broadcast_state
         reference = Reference(**{n: StateLookup(state(d), orjson.loads) for n, d in _REFERENCE_STATE.items()})
@@ -243,8 +245,8 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
             [self.policy.window_ms, self.policy.lead_validity_ms]
             + [round(c.cooldown_hours * HOUR_MS) for c in campaigns]
         )
-        contacts.prune(triggers[-1]["ts"], keep)
-        _prune(stored, triggers[-1]["ts"])
+        contacts.prune(last_ts, keep)
+        _prune(stored, last_ts)
         self.history.update(pack_history(stored, contacts))
 
 

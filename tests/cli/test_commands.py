@@ -35,6 +35,7 @@ def test_commands_nest_by_concern():
         "journeys publish",
         "journeys validate",
         "leads tail",
+        "soak",
         "privacy pseudonym",
         "load",
         "db migrate",

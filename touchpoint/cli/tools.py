@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from touchpoint.cli.options import CLICKHOUSE, QUIET, Commands, city, positive_int, settings
+from touchpoint.cli.options import CLICKHOUSE, QUIET, Commands, city, positive_float, positive_int, settings
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -37,6 +37,21 @@ def cmd_bench_scale(args: argparse.Namespace) -> int:
     return run_scale(settings(args), subscribers=args.subscribers, hours=args.hours, seed=args.seed)
 
 
+def cmd_soak(args: argparse.Namespace) -> int:
+    from touchpoint.tools.soak import run_soak
+
+    return run_soak(
+        settings(args),
+        minutes=args.minutes,
+        rate=args.rate,
+        subscribers=args.subscribers,
+        hours=args.hours,
+        seed=args.seed,
+        sample_s=args.sample_seconds,
+        state_minutes=args.state_minutes,
+    )
+
+
 def cmd_bench_loader(args: argparse.Namespace) -> int:
     from touchpoint.tools.loader_bench import measure
 
@@ -55,6 +70,27 @@ def register(commands: Commands) -> None:
         "the whole pipeline on the local stack, narrated: simulate, run every job, "
         "leads, ClickHouse, dashboards, report",
         parents=(city(seed=7, subscribers=2000, hours=9.0),),
+    )
+
+    p = commands.add(
+        "soak",
+        cmd_soak,
+        "the whole pipeline and the loader streaming at a fixed rate for a long time, sampled each minute "
+        "(memory, state, checkpoint time, lag); exit 1 if any of them keeps growing",
+        parents=(city(seed=17, subscribers=2000, hours=2.0),),
+    )
+    p.add_argument("--minutes", type=positive_float, default=30.0, metavar="M", help="how long (default: 30)")
+    p.add_argument("--rate", type=positive_float, default=500.0, metavar="EV/S", help="events/s (default: 500)")
+    p.add_argument(
+        "--sample-seconds", type=positive_float, default=60.0, metavar="S", help="time between samples (default: 60)"
+    )
+    p.add_argument(
+        "--state-minutes",
+        type=positive_float,
+        default=5.0,
+        metavar="M",
+        help="processing-time lifetime of state (flink.state_ttl_hours, journeys.usage_wait_minutes) for the run "
+        "(default: 5)",
     )
 
     p = commands.add(
