@@ -267,7 +267,20 @@ def charge_daily_budget(
             record.pop(key, None)
         return None
     spent[day] = spent.get(day, 0) + 1
+    for old in [d for d in spent if d < _days_before(day, BUDGET_DAYS_KEPT)]:  # bounded: a week, not every day
+        del spent[old]
     return lead
+
+
+#: Days of delivered-lead counts a campaign's budget keeps: a decision reaches the budget minutes after its
+#: trigger, so older days are never charged again.
+BUDGET_DAYS_KEPT = 7
+
+
+def _days_before(day: str, n: int) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(day) - timedelta(days=n)).isoformat()
 
 
 def decide_in_order(

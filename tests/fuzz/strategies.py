@@ -10,7 +10,10 @@ costs hypothesis one choice, not a million.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 TS = 1762012800000  # 2026-11-01T16:00Z, inside ingest's bounds
@@ -198,3 +201,28 @@ def definitions(valid: dict) -> st.SearchStrategy[object]:
         return rec
 
     return st.one_of(broken(), json_values)
+
+
+def fixed_corpus(n: int, draw: Callable[[st.DataObject], None]) -> None:
+    """Call ``draw`` on ``n`` examples hypothesis explores, the same ones every run (derandomized, nothing shrunk):
+    how the Flink tests build one corpus, then run the job once over all of it."""
+
+    @settings(
+        max_examples=n,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        draw(data)
+
+    run()
+
+
+def replay_output(out: Path, name: str) -> list[dict]:
+    """The records a replay wrote to ``OUT/<name>.jsonl`` (lines split on newlines only: a value may hold U+2028)."""
+    path = out / f"{name}.jsonl"
+    return [json.loads(x) for x in path.read_text().split("\n") if x] if path.exists() else []

@@ -9,10 +9,9 @@ import json
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.strategies import definitions, odd_values
+from tests.fuzz.strategies import definitions, fixed_corpus, odd_values, replay_output
 from tests.jobs.test_decisions import HANDSETS, PROFILES, REGIONS, t
 from tests.support import make_settings
 from touchpoint import ROOT
@@ -56,22 +55,13 @@ def corpus() -> dict[str, list]:
     campaign = yaml.safe_load((ROOT / "campaigns" / "dial-114-12580.yaml").read_text())
     out: dict[str, list] = {"campaigns": [], "profiles": [], "triggers": []}
 
-    @settings(
-        max_examples=N,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(data=st.data())
-    def collect(data):
+    def collect(data: st.DataObject) -> None:
         c = data.draw(definitions(campaign))
         out["campaigns"].append(c if isinstance(c, dict) else {"not_a_mapping": c})
         out["profiles"].append(data.draw(record_like(PROFILE)))
         out["triggers"].append(data.draw(record_like(TRIGGER)))
 
-    collect()
+    fixed_corpus(N, collect)
     return {k: v[:N] for k, v in out.items()}
 
 
@@ -97,11 +87,7 @@ def test_hostile_campaigns_profiles_and_triggers_are_each_accounted_for(tmp_path
     out = tmp_path / "out"
     replay("decisions", make_settings(tmp_path / "work"), inp, out)
 
-    def read(name):
-        path = out / f"{name}.jsonl"
-        return [json.loads(x) for x in path.read_text().split("\n") if x] if path.exists() else []
-
-    dlq, decisions = read("dlq"), read("decisions")
+    dlq, decisions = replay_output(out, "dlq"), replay_output(out, "decisions")
     by_source: dict[str, list[dict]] = {}
     for d in dlq:
         by_source.setdefault(d["source"], []).append(d)

@@ -9,10 +9,9 @@ import re
 from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.strategies import hostile_lines
+from tests.fuzz.strategies import fixed_corpus, hostile_lines
 from tests.fuzz.test_rules import CHECKS
 from tests.support import make_settings
 from touchpoint.clients.kafka_io import RateLimitedProducer, wait_for_total
@@ -56,20 +55,11 @@ def fuzz_corpus(n: int) -> dict[str, list[bytes]]:
     and each example adds one line per topic. Flink then runs once over all of them."""
     corpus: dict[str, list[bytes]] = {t: [] for t in RAW}
 
-    @settings(
-        max_examples=n,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(data=st.data())
-    def collect(data):
+    def collect(data: st.DataObject) -> None:
         for t in RAW:
             corpus[t].append(data.draw(hostile_lines(t)))
 
-    collect()
+    fixed_corpus(n, collect)
     return {t: lines[:n] for t, lines in corpus.items()}  # hypothesis may run one example more
 
 

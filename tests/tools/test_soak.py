@@ -14,9 +14,11 @@ from touchpoint.tools import soak
 def test_a_plateau_is_bounded_and_steady_growth_is_not():
     warm_then_flat = [10, 40, 80, 100, 104, 98, 101, 103, 99, 102, 100, 105]
     assert soak.bounded(warm_then_flat, floor=0)
-    growing = [10 * i for i in range(1, 13)]  # a leak: the last third is 1.5x the middle third and more
+    growing = [10 * i for i in range(1, 13)]  # a leak: the last third is 1.6x the middle third
+    spike = [100] * 8 + [900] + [100] * 3  # one slow checkpoint is not growth
     assert not soak.bounded(growing, floor=0)
     assert soak.bounded(growing, floor=1_000)  # all of it below the noise floor
+    assert soak.bounded(spike, floor=0)
     assert soak.bounded([5, 6], floor=0)  # too short to judge
 
 

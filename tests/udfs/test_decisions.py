@@ -673,3 +673,14 @@ def test_every_reason_given_before_the_audience_is_listed_for_the_backtest():
     }
     (inactive,) = Subscriber().decide(trigger(), [campaign(status="paused")])
     assert given | {inactive.reason} == set(BEFORE_AUDIENCE)
+
+
+def test_a_budget_keeps_a_week_of_days_not_every_day():
+    from udfs.decisions import BUDGET_DAYS_KEPT, charge_daily_budget
+
+    spent: dict[str, int] = {}
+    day_ms = 86_400_000
+    for d in range(30):  # a month of one lead a day
+        record = {"result": "lead", "trigger_ts": 1_793_548_800_000 + d * day_ms}
+        assert charge_daily_budget(spent, 5, record, {"lead_id": f"l{d}"}, "Asia/Shanghai") is not None
+    assert len(spent) == BUDGET_DAYS_KEPT + 1 and all(n == 1 for n in spent.values())
