@@ -147,8 +147,9 @@ def run_soak(
         campaigns.publish(s, campaigns.load([str(s.paths.campaigns)]))
         campaigns.publish(s, campaigns.load([str(work / "city" / "journeys")], "journeys"), what="journeys")
         print(
-            f"soak: {len(records):,} events of {subscribers:,} subscribers per {hours:g} h lap, at {rate:,.0f} ev/s "
-            f"for {minutes:g} min; state lifetimes {state_minutes:g} min; a sample every {sample_s:g} s",
+            f"soak: {len(records):,} events of {subscribers:,} subscribers over {hours:g} h per lap, laps "
+            f"{max(hours, LAP_HOURS):g} h of event time apart, at {rate:,.0f} ev/s for {minutes:g} min; state "
+            f"lifetimes {state_minutes:g} min; a sample every {sample_s:g} s",
             flush=True,
         )
         stamp = time.time_ns()
