@@ -44,6 +44,11 @@ def test_config_env_var_names_the_file(tmp_path, monkeypatch):
         ("triggers:\n  quota_thresholds_mb: [5, 5]\n", "triggers.quota_thresholds_mb"),
         ("triggers:\n  kinds: [teleport]\n", "triggers.kinds"),
         ("triggers:\n  kinds: [quota_10mb]\n", "triggers.kinds"),  # 10 is not a threshold
+        ("privacy:\n  lookup_database: 'pii; DROP'\n", "privacy.lookup_database"),
+        ("kafka:\n  security_protocol: SASL_SSL\n", "kafka"),  # no credentials
+        ("kafka:\n  security_protocol: TLS\n", "kafka.security_protocol"),
+        ("flink:\n  checkpoint_min_free_mb: -1\n", "flink.checkpoint_min_free_mb"),
+        ("kafka:\n  retention_hours: 0\n", "kafka.retention_hours"),
     ],
 )
 def test_bad_values_name_the_field(tmp_path, text, field):

@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from touchpoint.config import Settings, read_secret
 
 #: Fields that identify a subscriber or a handset, wherever they appear (a record, a trigger's context, a dead
@@ -97,8 +99,6 @@ class Pseudonymiser:
 
     def redact_text(self, text: str) -> str:
         """Raw text of a record: JSON with its personal fields pseudonymised, else every long digit run."""
-        import orjson
-
         try:
             parsed = orjson.loads(text)
         except orjson.JSONDecodeError:

@@ -183,6 +183,8 @@ def test_push_errors_are_one_line(grafana, tmp_path):
     assert out.returncode == 1 and out.stderr.count("\n") == 1 and "cannot reach Grafana" in out.stderr
     out = run_cli("dashboards", "push", env=with_token)
     assert out.returncode == 2 and "needs --grafana-url" in out.stderr and out.stderr.count("\n") == 1
+    out = run_cli("dashboards", "push", env=with_token | {"TOUCHPOINT_GRAFANA__URL": "http://127.0.0.1:9"})
+    assert out.returncode == 1 and "cannot reach Grafana at http://127.0.0.1:9" in out.stderr  # the setting's URL
     out = run_cli("dashboards", "push", "--grafana-url", grafana.url, env=clean)
     assert out.returncode == 2 and "needs a Grafana token" in out.stderr and out.stderr.count("\n") == 1
     # a token on the command line (visible to every user in ps) is not accepted

@@ -182,6 +182,20 @@ def hostile_lines(topic: str) -> st.SearchStrategy[bytes]:
     )
 
 
+@st.composite
+def record_like(draw, valid: dict) -> object:
+    """``valid`` with one field replaced by an odd value or dropped; now and then not an object at all."""
+    rec = dict(valid)
+    key = draw(st.sampled_from(sorted(rec) + ["context", "extra"]))
+    if draw(st.integers(0, 9)) == 0:
+        return draw(odd_values)
+    if draw(st.booleans()):
+        rec[key] = draw(odd_values)
+    else:
+        rec.pop(key, None)
+    return rec
+
+
 def definitions(valid: dict) -> st.SearchStrategy[object]:
     """A definition (campaign, journey) as a producer bypassing the CLI might publish it: the valid one with one
     field (or one field of one nested object) replaced by any JSON value, dropped, or not an object at all."""

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from hypothesis import strategies as st
 
-from tests.fuzz.strategies import definitions, fixed_corpus, odd_values, replay_output
+from tests.fuzz.strategies import definitions, fixed_corpus, record_like, replay_output
 from tests.jobs.test_decisions import HANDSETS, PROFILES, REGIONS, t
 from tests.support import make_settings
 from touchpoint import ROOT
@@ -34,20 +34,6 @@ PROFILE = {
     "do_not_disturb": False,
     "products": ["data_package_50"],
 }
-
-
-@st.composite
-def record_like(draw, valid: dict) -> object:
-    """``valid`` with one field replaced by an odd value or dropped; now and then not an object at all."""
-    rec = dict(valid)
-    key = draw(st.sampled_from(sorted(rec) + ["context", "extra"]))
-    if draw(st.integers(0, 9)) == 0:
-        return draw(odd_values)
-    if draw(st.booleans()):
-        rec[key] = draw(odd_values)
-    else:
-        rec.pop(key, None)
-    return rec
 
 
 def corpus() -> dict[str, list]:

@@ -9,8 +9,7 @@ import json
 import pytest
 from hypothesis import strategies as st
 
-from tests.fuzz.strategies import fixed_corpus, replay_output
-from tests.fuzz.test_decisions_fuzz import record_like
+from tests.fuzz.strategies import fixed_corpus, record_like, replay_output
 from tests.jobs.test_effect import PRODUCTS, T0, _lead
 from tests.support import make_settings
 from touchpoint.flink.runner import replay

@@ -24,5 +24,6 @@ def test_checkpoints_of_one_job_come_from_flinks_log(tmp_path):
 
 
 def test_peak_memory_of_this_process_is_known():
-    assert bench_scale._peak_rss_mb(os.getpid()) > 1
-    assert bench_scale._peak_rss_mb(2**30) == 0.0  # no such process
+    assert bench_scale.memory_mb(os.getpid()) > 1
+    assert bench_scale.memory_mb(2**30) == 0.0  # no such process
+    assert 1 < bench_scale.memory_mb(os.getpid(), "VmRSS") <= bench_scale.memory_mb(os.getpid())  # now <= peak

@@ -21,18 +21,19 @@ from touchpoint.tools import bench, bench_report
 _COMPLETED = re.compile(r"Completed checkpoint (\d+) for job ([0-9a-f]+) \((\d+) bytes, checkpointDuration=(\d+) ms")
 
 
-def _peak_rss_mb(pid: int) -> float:
-    """Peak resident memory (VmHWM) of a process, in MB; 0 if unknown."""
+def memory_mb(pid: int, field: str = "VmHWM") -> float:
+    """A process's memory figure from /proc/PID/status, in MB (VmHWM: the peak resident memory; VmRSS: the
+    current); 0 if unknown."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -68,8 +69,8 @@ def run_scale(settings: Settings, subscribers: int, hours: float, seed: int) -> 
         print(f"loaded {n:,} events of {subscribers:,} subscribers over {hours:g} h in {load_s:.0f} s", flush=True)
         # the whole pipeline must drain within the timeout: allow a generous floor of 500 events/s
         run = bench.pipeline_run(settings, offsets, start, quiet_s=12, hours=hours, timeout_s=max(900, n / 500))
-        jvms = {f"jvm {pid}": _peak_rss_mb(pid) for pid in _children(os.getpid())}
-        memory = {"python": _peak_rss_mb(os.getpid())} | {k: v for k, v in jvms.items() if v > 100}
+        jvms = {f"jvm {pid}": memory_mb(pid) for pid in children(os.getpid())}
+        memory = {"python": memory_mb(os.getpid())} | {k: v for k, v in jvms.items() if v > 100}
     jobs = {}
     for name, job_id in run.job_ids.items():
         done = checkpoints(work / "logs", job_id)

@@ -34,7 +34,7 @@ import orjson
 from touchpoint.clients.kafka_io import RateLimitedProducer, committed
 from touchpoint.config import Settings
 from touchpoint.tools import bench, bench_report
-from touchpoint.tools.bench_scale import _children, checkpoints
+from touchpoint.tools.bench_scale import checkpoints, children, memory_mb
 
 #: the most a figure may grow from the middle third of the run to the last third and still count as bounded
 GROWTH = 1.5
@@ -44,16 +44,6 @@ LAP_HOURS = 24.0
 #: below these, a figure is noise rather than growth (MB, bytes, ms, records)
 FLOOR = {"memory_mb": 50.0, "state_bytes": 1e6, "checkpoint_ms": 500.0, "lag": 5_000.0}
 _ID_FIELDS = ("event_id", "order_id")
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 @dataclass
@@ -198,8 +188,8 @@ def run_soak(
 
 
 def _sample(s: Settings, jobs, groups, laps: Laps, loader, work: Path, minute: float) -> Sample:
-    jvms = {pid: _rss_mb(pid) for pid in _children(os.getpid())}
-    memory = {"flink_jvm": max(jvms.values(), default=0.0), "python": _rss_mb(os.getpid())}
+    jvms = [memory_mb(pid, "VmRSS") for pid in children(os.getpid())]
+    memory = {"flink_jvm": max(jvms, default=0.0), "python": memory_mb(os.getpid(), "VmRSS")}
     state, took = {}, {}
     for job in jobs:
         state[job.name] = bench._job_state_bytes(s, job)
