@@ -9,7 +9,8 @@ Each module declares, by topic key (the fields of the ``topics`` settings):
   reads;
 - ``REFERENCE`` (optional): the reference data it joins (cells, regions, ...): topics when streaming, the CSV files
   of a replay;
-- ``DATASTREAM`` (optional): it mixes Python DataStream operators into its SQL (decisions);
+- ``DATASTREAM`` (optional): it mixes Python DataStream operators into its SQL (decisions); a group does when one
+  of its members does;
 - ``PIPELINE = False`` (optional): not part of the marketing pipeline (the benchmark's passthrough baseline);
 - ``MEMBERS`` (a group job only): the jobs it runs as one Flink job, sharing one read of their inputs and the views
   they have in common. Its inputs and outputs are its members'; the pipeline runs the group, not the members,
@@ -30,8 +31,8 @@ JOBS = {
     "triggers": "jobs.triggers",
     "behaviour": "jobs.behaviour",
     "region_metrics": "jobs.region_metrics",
-    "analytics": "jobs.analytics",
     "journeys": "jobs.journeys",
+    "events": "jobs.events",
     "decisions": "jobs.decisions",
     "effect": "jobs.effect",
     "passthrough": "jobs.passthrough",
@@ -76,7 +77,7 @@ def job(name: str) -> Job:
         m.DESCRIPTION,
         inputs,
         outputs,
-        getattr(m, "DATASTREAM", False),
+        getattr(m, "DATASTREAM", False) or any(job(n).datastream for n in members),
         getattr(m, "PIPELINE", True),
         members,
         reference,
@@ -120,11 +121,12 @@ def upstream(name: str) -> list[str]:
 
 
 def on_time_events(p, reference: tuple[str, ...] = ()) -> None:
-    """Both normalised sources with event time, the ``reference`` tables, and the shared on-time, de-duplicated
-    views ``signaling_unique`` / ``xdr_unique`` (sql/shared/). Late events are dropped by these views; the triggers
-    job is the one that sends them to the DLQ."""
-    p.create_event_source("tables/signaling_normalised.sql", "signaling_normalised")
-    p.create_event_source("tables/xdr_normalised.sql", "xdr_normalised")
+    """Raw signaling and xDRs with event time, checked by the ingest rules (jobs.ingest.read_raw), the
+    ``reference`` tables, and the shared on-time, de-duplicated views ``signaling_unique`` / ``xdr_unique``
+    (sql/shared/). Late events are dropped by these views; the triggers job is the one that sends them to the DLQ."""
+    from jobs.ingest import read_raw
+
+    read_raw(p, "signaling", "xdr")
     for name in reference:
         p.create_reference(f"tables/{name}.sql", name)
     p.execute("shared/signaling_on_time.sql")

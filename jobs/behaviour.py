@@ -1,13 +1,13 @@
 """behaviour: hourly per-subscriber aggregates (calls, SMS, data, G3 share, cells, regions, roaming, handset)
-from normalised signaling and xDRs, in event-time windows."""
+from signaling and xDRs, in event-time windows."""
 
 from jobs import on_time_events
 from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
 from touchpoint.schemas import sql_list
 
-DESCRIPTION = "hourly per-subscriber aggregates over signaling- and xdr-normalised -> behaviour"
-INPUTS = ("signaling_normalised", "xdr_normalised")
+DESCRIPTION = "hourly per-subscriber aggregates over signaling and xDRs -> behaviour"
+INPUTS = ("signaling", "xdr")
 OUTPUTS = ("behaviour",)
 REFERENCE = ("cells",)
 

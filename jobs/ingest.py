@@ -3,14 +3,24 @@ the DLQ.
 
 The rules are those of udfs/ingest_rules.py, run on the JVM (jvm/src/touchpoint/ingest): each line is parsed once,
 inside Flink, with no Python on the path of an event (docs/performance.md).
+
+:func:`read_raw` is also how every job that needs event time reads its events: from the raw topics, checked by the
+same rules, with event time from the raw partitions. A Kafka hop would lose it: a normalised partition interleaves
+records of several raw partitions in the order ingest happened to read them, which says nothing of their event
+time (docs/operations.md). So the normalised topics are an output for other consumers, never an input.
 """
+
+from collections.abc import Callable
 
 from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
 from touchpoint.schemas import enum
+from udfs import ingest_rules
 
 DESCRIPTION = "parse + validate signaling, xDR and orders -> signaling-, xdr-, orders-normalised, dlq"
-INPUTS = ("signaling", "xdr", "orders")
+#: the raw topics, each read by a table of the same name in sql/tables/<key>_raw.sql
+RAW = ("signaling", "xdr", "orders")
+INPUTS = RAW
 OUTPUTS = ("signaling_normalised", "xdr_normalised", "orders_normalised", "dlq")
 
 
@@ -26,18 +36,40 @@ def parameters(settings: Settings) -> dict[str, object]:
     }
 
 
+def rules(settings: Settings) -> ingest_rules.IngestRules:
+    """The rules with the same bounds and vocabularies as the JVM functions get (:func:`parameters`)."""
+    p = parameters(settings)
+    return ingest_rules.IngestRules(
+        p["ts_min_ms"],
+        p["ts_max_ms"],
+        *(frozenset(p[k].split(",")) for k in ("event_types", "rats", "actions", "product_kinds")),
+    )
+
+
+def event_time(settings: Settings, key: str) -> Callable[[bytes], int | None]:
+    """The event time of a raw ``key`` line, in Python: what sql/tables/<key>_raw.sql takes on the JVM (for a
+    replay's end, Pipeline.data_end)."""
+    check, fields = getattr(rules(settings), f"check_{key}"), ingest_rules.FIELDS[key]
+    return lambda line: ingest_rules.event_time(check(line), fields)
+
+
+def read_raw(p: Pipeline, *keys: str) -> None:
+    """The raw topics ``keys`` with event time (sql/tables/<key>_raw.sql), checked by the ingest rules: the views
+    ``<key>_checked`` (every line: typed fields, reason, detail) and ``<key>_valid`` (the valid events, typed, with
+    ``rowtime``). Defined once in a job however many of its parts ask (touchpoint.flink.pipeline.Pipeline.execute)."""
+    params = parameters(p.settings)
+    p.execute("ingest/functions.sql")
+    for key in keys:
+        # a replay may have no orders
+        p.create_event_source(f"tables/{key}_raw.sql", key, optional=key == "orders", **params)
+        p.execute(f"ingest/{key}_checked.sql", **params)
+
+
 def build(p: Pipeline) -> None:
-    p.create_source("tables/signaling_raw.sql", "signaling")
-    p.create_source("tables/xdr_raw.sql", "xdr")
-    p.create_source("tables/orders_raw.sql", "orders", optional=True)  # a replay may have no orders
-    # keyed by msisdn: a subscriber's events stay in one partition, in order, whatever the partition count
+    read_raw(p, *RAW)
+    # keyed by msisdn: a subscriber's records stay in one partition, whatever the partition count
     for name in ("signaling_normalised", "xdr_normalised", "orders_normalised"):
         p.create_sink(f"tables/{name}.sql", name, key_field="msisdn", time_attributes="")
     p.create_sink("tables/dlq.sql", "dlq")
-    params = parameters(p.settings)
-    p.execute("ingest/functions.sql")
-    p.execute("ingest/signaling_checked.sql", **params)
-    p.execute("ingest/xdr_checked.sql", **params)
-    p.execute("ingest/orders_checked.sql", **params)
     p.execute("ingest/valid.sql")
     p.execute("ingest/dead_letters.sql")

@@ -6,8 +6,8 @@ from jobs import on_time_events
 from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
 
-DESCRIPTION = "G3 metrics per micro-region and window over signaling- and xdr-normalised -> region-metrics"
-INPUTS = ("signaling_normalised", "xdr_normalised")
+DESCRIPTION = "G3 metrics per micro-region and window over signaling and xDRs -> region-metrics"
+INPUTS = ("signaling", "xdr")
 OUTPUTS = ("region_metrics",)
 REFERENCE = ("cells", "regions", "handsets", "profiles")
 

@@ -1,17 +1,18 @@
-"""triggers: the marketing moments of docs/triggers.md, detected in Flink SQL from normalised signaling and xDRs.
+"""triggers: the marketing moments of docs/triggers.md, detected in Flink SQL from signaling, xDRs and orders.
 
 Which kinds run is ``triggers.kinds``; what each kind needs (its source stream, its recipe) comes from the trigger
 kind catalogue (udfs/trigger_kinds.py). The quota kinds are one recipe rendered once per threshold.
 """
 
+from jobs.ingest import event_time, read_raw
 from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
 from touchpoint.schemas import sql_list
 from udfs import trigger_kinds
 from udfs.units import HOUR_MS, MB, MINUTE_MS
 
-DESCRIPTION = "patterns over signaling-, xdr- and orders-normalised -> triggers (late events -> dlq)"
-INPUTS = ("signaling_normalised", "xdr_normalised", "orders_normalised")
+DESCRIPTION = "patterns over signaling, xDRs and orders (event time per raw partition) -> triggers (late events -> dlq)"
+INPUTS = ("signaling", "xdr", "orders")
 OUTPUTS = ("triggers", "dlq")
 #: Reference tables of the signaling kinds, then of the xDR kinds (read only when one of them is on).
 SIGNALING_REFERENCE = ("cells", "regions", "handsets", "number_ranges")
@@ -74,14 +75,10 @@ def recipe(kind: str) -> tuple[str, dict[str, object]]:
 
 
 def build(p: Pipeline) -> None:
-    p.create_event_source("tables/signaling_normalised.sql", "signaling_normalised")
     kinds = p.settings.triggers.kinds
     xdr = any(uses_xdr(k) for k in kinds)
     orders = any(uses_orders(k) for k in kinds)
-    if xdr:
-        p.create_event_source("tables/xdr_normalised.sql", "xdr_normalised")
-    if orders:
-        p.create_event_source("tables/orders_normalised.sql", "orders_normalised", optional=True)
+    read_raw(p, "signaling", *(("xdr",) if xdr else ()), *(("orders",) if orders else ()))
     for name in SIGNALING_REFERENCE + (XDR_REFERENCE if xdr else ()) + (ORDERS_REFERENCE if orders else ()):
         p.create_reference(f"tables/{name}.sql", name)
     # Global reference data, the same in both modes (not from the replay input): built by `make setup`.
@@ -91,7 +88,7 @@ def build(p: Pipeline) -> None:
     p.create_sink("tables/triggers.sql", "triggers", fmt="raw")
     p.create_sink("tables/dlq.sql", "dlq")
     # a replay's end: zero_usage drops what its flush at the end of input would fire past the data
-    params = parameters(p.settings) | {"data_end": p.data_end(dict.fromkeys(INPUTS, "ts"))}
+    params = parameters(p.settings) | {"data_end": p.data_end({k: event_time(p.settings, k) for k in INPUTS})}
     p.execute("shared/signaling_on_time.sql")
     p.execute("triggers/late.sql")
     p.execute("triggers/located.sql", **params)

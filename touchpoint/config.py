@@ -221,7 +221,7 @@ class Cluster(_Section):
     #: The local cluster: JobManager RPC port, TaskManagers, slots each, and memory per process.
     rpc_port: int = Field(6123, ge=1, le=65535)
     taskmanagers: int = Field(2, ge=1)
-    #: 2 x 5 slots: the whole pipeline (ingest, analytics, journeys, decisions, effect) at parallelism 2.
+    #: 2 x 5 slots: the whole pipeline (events, decisions, effect) at parallelism 2, and a job more beside it.
     slots_per_taskmanager: int = Field(5, ge=1)
     jobmanager_memory: str = "1024m"
     taskmanager_memory: str = "2048m"
@@ -378,8 +378,23 @@ class Tags(_Section):
     commuter_work_kinds: list[str] = ["office", "campus"]
 
 
+#: How a producer keys raw lines (simulator.keying): the raw lines of a network come keyed in any of these ways,
+#: and the pipeline is exact for each (docs/operations.md, partitions and event time).
+KEYINGS = {
+    "none": "no key: librdkafka spreads the lines over the partitions, a batch at a time (a probe exporter that does "
+    "not know the subscriber)",
+    "msisdn": "keyed by msisdn, placed by librdkafka's default partitioner (CRC32: the C, C++, Python, Go and .NET "
+    "clients)",
+    "msisdn_murmur2": "keyed by msisdn, placed by murmur2 (the Java client's and Flink's partitioner)",
+    "probe": "keyed by the probe that saw the event (its location area; an order by its order id)",
+}
+Keying = Literal[tuple(KEYINGS)]
+
+
 class Simulator(_Section):
     start: datetime = datetime.fromisoformat("2026-11-02T00:00:00+08:00")
+    #: How ``simulate --kafka`` (and the demo) key the raw lines they produce: one of :data:`KEYINGS`.
+    keying: Keying = "none"
     timezone: TimeZone = "Asia/Shanghai"
     center_lat: float = 32.0603
     center_lon: float = 118.7969

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import orjson
 
+#: The dead-letter reasons of these rules, in the order they are tested.
+REASONS = ("bad_json", "missing_field", "unknown_event_type", "unknown_action", "invalid_value", "ts_out_of_range")
+
 _MSISDN = re.compile(r"[0-9]{5,15}")
 _IMSI = re.compile(r"[0-9]{14,15}")
 #: formats of the other string fields, as the topics' JSON Schemas state them: ids are not empty
@@ -59,6 +62,16 @@ XDR_FIELDS = (
     "duration_s",
 )
 ORDERS_FIELDS = ("order_id", "ts", "msisdn", "product_id", "product_kind", "action", "channel", "lead_id")
+#: raw topic -> the fields its check returns
+FIELDS = {"signaling": SIGNALING_FIELDS, "xdr": XDR_FIELDS, "orders": ORDERS_FIELDS}
+
+
+def event_time(checked: tuple, fields: tuple[str, ...]) -> int | None:
+    """The event time of a raw line, from what the check made of it (``checked``, a ``check_*`` result over
+    ``fields``): its ts when valid, None when not. An invalid line is no event, whatever its ts says, so it moves no
+    watermark. Jobs take event time and the watermark of each raw partition from this (sql/tables/*_raw.sql, the
+    JVM's ``*_time`` functions)."""
+    return checked[fields.index("ts")] if checked[len(fields)] is None else None
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,14 @@ interval.
 from pyflink.common import Types
 
 from jobs.effect.operators import COUNT_TYPE, FAMILIES, OUT_TYPE, LeadEffects, UpliftCounts
+from jobs.ingest import event_time, read_raw
 from touchpoint.flink.pipeline import Pipeline
 
 DESCRIPTION = (
-    "leads + delivered outcomes + orders-normalised + products (broadcast) -> outcomes (converted, expired), uplift "
+    "leads + delivered outcomes + orders (event time) + products (broadcast) -> outcomes (converted, expired), uplift "
     "(bad input -> dlq)"
 )
-INPUTS = ("leads", "outcomes", "orders_normalised")
+INPUTS = ("leads", "outcomes", "orders")
 #: the product catalogue: an order of another product of the lead's family converts it too
 REFERENCE = ("products",)
 OUTPUTS = ("outcomes", "uplift", "dlq")
@@ -28,16 +29,18 @@ def build(p: Pipeline) -> None:
     streaming = p.mode == "streaming"
     p.create_source("tables/lines_in.sql", "leads", table="leads_in")
     p.create_source("tables/lines_in.sql", "outcomes", optional=True, table="outcomes_in")
-    p.create_source("tables/lines_in.sql", "orders_normalised", optional=True, table="orders_in")
+    read_raw(p, "orders")
     p.create_reference_lines("tables/reference_in.sql", "products")
     for key in ("outcomes", "uplift"):
         p.create_sink("tables/lines_out.sql", key, fmt="raw", table=f"{key}_out")
     p.create_sink("tables/dlq.sql", "dlq")
+    p.execute("shared/orders_on_time.sql")
     p.execute("effect/inputs.sql")
 
     t = p.t_env
     # a replay's end: what its flush at the end of input would expire past the data stays open
-    data_end = None if streaming else p.data_end({"leads": "deliver_at", "outcomes": "ts", "orders_normalised": "ts"})
+    ends = {"leads": "deliver_at", "outcomes": "ts", "orders": event_time(s, "orders")}
+    data_end = None if streaming else p.data_end(ends)
     products = t.to_data_stream(t.from_path("products_in")).broadcast(FAMILIES)
     effects = (
         t.to_data_stream(t.from_path("effect_inputs"))

@@ -10,15 +10,14 @@ as ``journey_step`` triggers on ``journey-events``, which the decision job decid
 
 from pyflink.common import Types
 
+from jobs.ingest import event_time, read_raw
 from jobs.journeys.operators import OUT_TYPE, TrialJourneys
 from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
 from udfs.units import HOUR_MS
 
-DESCRIPTION = (
-    "orders-normalised (trial starts, orders) + xdr-normalised (hourly app usage) + journeys -> journey-events"
-)
-INPUTS = ("orders_normalised", "xdr_normalised", "journeys")
+DESCRIPTION = "orders (trial starts, orders) + xDRs (hourly app usage) + journeys -> journey-events"
+INPUTS = ("orders", "xdr", "journeys")
 REFERENCE = ("profiles",)
 OUTPUTS = ("journey_events", "dlq")
 DATASTREAM = True
@@ -35,8 +34,7 @@ def parameters(settings: Settings) -> dict[str, object]:
 
 
 def build(p: Pipeline) -> None:
-    p.create_event_source("tables/orders_normalised.sql", "orders_normalised", optional=True)
-    p.create_event_source("tables/xdr_normalised.sql", "xdr_normalised")
+    read_raw(p, "orders", "xdr")
     p.create_journey_source("tables/journeys.sql")
     p.create_reference("tables/profiles.sql", "profiles")
     p.create_sink("tables/lines_out.sql", "journey_events", fmt="raw", table="journey_events_out")
@@ -49,7 +47,8 @@ def build(p: Pipeline) -> None:
 
     t = p.t_env
     # a replay's end: what its flush at the end of input would fire past the data is dropped
-    data_end = None if p.mode == "streaming" else p.data_end({"orders_normalised": "ts", "xdr_normalised": "ts"})
+    raw = ("orders", "xdr")
+    data_end = None if p.mode == "streaming" else p.data_end({k: event_time(p.settings, k) for k in raw})
     events = (
         t.to_data_stream(t.from_path("journey_inputs"))
         .key_by(lambda r: r[0] or "", key_type=Types.STRING())

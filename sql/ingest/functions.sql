@@ -6,3 +6,11 @@ CREATE TEMPORARY FUNCTION check_signaling AS 'touchpoint.ingest.CheckSignaling' 
 CREATE TEMPORARY FUNCTION check_xdr AS 'touchpoint.ingest.CheckXdr' LANGUAGE JAVA;
 
 CREATE TEMPORARY FUNCTION check_orders AS 'touchpoint.ingest.CheckOrders' LANGUAGE JAVA;
+
+-- The event time of a raw line (sql/tables/*_raw.sql): its ts when the rules above find it valid, else null.
+-- The source's watermark generator calls it first; the check of the same line then reuses that parse.
+CREATE TEMPORARY FUNCTION signaling_time AS 'touchpoint.ingest.SignalingTime' LANGUAGE JAVA;
+
+CREATE TEMPORARY FUNCTION xdr_time AS 'touchpoint.ingest.XdrTime' LANGUAGE JAVA;
+
+CREATE TEMPORARY FUNCTION orders_time AS 'touchpoint.ingest.OrdersTime' LANGUAGE JAVA;

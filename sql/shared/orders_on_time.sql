@@ -1,11 +1,13 @@
 -- Orders as xDRs in shared/xdr_on_time.sql: those later than the watermark are left out here (the triggers job's
 -- orders_late.sql sends them to the DLQ); the rest continue with exact duplicates (same order_id) removed by a
--- window deduplication over 1 ms windows, whose state the watermark clears. Read by zero_usage and the journeys job.
+-- window deduplication over 1 ms windows, whose state the watermark clears. Each order comes out once the
+-- watermark has passed it, so a subscriber's orders come out in event-time order. Read by zero_usage, the journeys
+-- job and the effect job.
 CREATE TEMPORARY VIEW orders_unique AS
-SELECT order_id, ts, msisdn, product_id, product_kind, action, window_time AS rowtime
+SELECT order_id, ts, msisdn, product_id, product_kind, action, channel, lead_id, window_time AS rowtime
 FROM (
   SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, order_id ORDER BY rowtime) AS copy
-  FROM TABLE(TUMBLE(TABLE orders_normalised, DESCRIPTOR(rowtime), INTERVAL '0.001' SECOND))
+  FROM TABLE(TUMBLE(TABLE orders_valid, DESCRIPTOR(rowtime), INTERVAL '0.001' SECOND))
   WHERE CURRENT_WATERMARK(rowtime) IS NULL OR rowtime >= CURRENT_WATERMARK(rowtime)
 )
 WHERE copy = 1;

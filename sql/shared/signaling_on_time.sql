@@ -2,7 +2,7 @@
 -- reason `late` (late.sql, in the triggers job) instead of being dropped silently; the rest continue, exact
 -- duplicates removed. Shared by triggers, behaviour and region_metrics (the last two leave the DLQ to triggers).
 CREATE TEMPORARY VIEW signaling_on_time AS
-SELECT * FROM signaling_normalised
+SELECT * FROM signaling_valid
 WHERE CURRENT_WATERMARK(rowtime) IS NULL OR rowtime >= CURRENT_WATERMARK(rowtime);
 
 -- De-duplication (keep the first copy of each event_id) as a window deduplication over 1 ms tumbling windows:

@@ -3,7 +3,7 @@
 -- deduplication over 1 ms windows, whose state the watermark clears; the event packed in one ROW so that every
 -- reader shares one deduplication. Integers in the packed ROW are BIGINT (never a nullable INT).
 CREATE TEMPORARY VIEW xdr_on_time AS
-SELECT * FROM xdr_normalised
+SELECT * FROM xdr_valid
 WHERE CURRENT_WATERMARK(rowtime) IS NULL OR rowtime >= CURRENT_WATERMARK(rowtime);
 
 CREATE TEMPORARY VIEW xdr_packed AS

@@ -1,7 +1,7 @@
 -- Orders of a product the catalogue does not know go to the DLQ (reason `unknown_product`, the product id in
 -- `detail`): no campaign or journey offers it (both are checked against the catalogue when published), so no lead
--- can be attributed to it. Checked against the catalogue in force at the order's time, here because this job is
--- the first to read orders in event time; the order stays on orders-normalised, as a late one does.
+-- can be attributed to it. Checked against the catalogue in force at the order's time, here because this job reads
+-- orders in event time; the order stays on orders-normalised, as a late one does.
 INSERT INTO dlq
 SELECT 'orders', 'unknown_product', o.product_id, o.order_id, o.ts,
        JSON_OBJECT('order_id' VALUE o.order_id, 'ts' VALUE o.ts, 'msisdn' VALUE o.msisdn,

@@ -4,5 +4,5 @@ SELECT 'xdr', 'late', 'behind watermark by more than the out-of-orderness bound'
        JSON_OBJECT('event_id' VALUE event_id, 'ts' VALUE ts, 'msisdn' VALUE msisdn, 'imsi' VALUE imsi,
                    'cell_id' VALUE cell_id, 'bytes_up' VALUE bytes_up, 'bytes_down' VALUE bytes_down
                    ABSENT ON NULL)
-FROM xdr_normalised
+FROM xdr_valid
 WHERE rowtime < CURRENT_WATERMARK(rowtime);

@@ -20,7 +20,7 @@ FLINK = version("apache-flink")
 
 
 def _docs() -> dict[str, dict]:
-    return {d["kind"]: d for d in yaml.safe_load_all((DEPLOY / "ingest.yaml").read_text())}
+    return {d["kind"]: d for d in yaml.safe_load_all((DEPLOY / "events.yaml").read_text())}
 
 
 def test_flink_deployment_runs_a_job_through_the_submit_entry_point():

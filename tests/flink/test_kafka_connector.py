@@ -26,10 +26,10 @@ def test_jars_are_extracted_and_verified():
 
 
 def test_event_time_windows_over_kafka_with_checkpoints(small_city, broker, tmp_path):
-    # The normalised streams come from a replay of ingest over the small city.
+    # The valid events of the small city (a replay of ingest), produced to the raw topics the job reads.
     normalised = tmp_path / "normalised"
     replay("ingest", make_settings(tmp_path / "w1"), small_city, normalised)
-    topics = {k: f"fk-test-{k}" for k in ("signaling_normalised", "xdr_normalised", "traffic")}
+    topics = {k: f"fk-test-{k}" for k in ("signaling", "xdr", "traffic")}
     # two partitions: the watermark is the minimum over both, and every window must still be exact
     settings = make_settings(
         tmp_path / "w2", broker, topics=topics, flink={"checkpoint_interval_ms": 1000}, kafka={"partitions": 2}
@@ -40,8 +40,8 @@ def test_event_time_windows_over_kafka_with_checkpoints(small_city, broker, tmp_
     max_ts = 0
     with RateLimitedProducer(settings) as producer:
         for key, file, source in (
-            ("signaling_normalised", "signaling-normalised", "signaling"),
-            ("xdr_normalised", "xdr-normalised", "xdr"),
+            ("signaling", "signaling-normalised", "signaling"),
+            ("xdr", "xdr-normalised", "xdr"),
         ):
             for line in (normalised / f"{file}.jsonl").read_bytes().splitlines():
                 rec = json.loads(line)
@@ -49,9 +49,9 @@ def test_event_time_windows_over_kafka_with_checkpoints(small_city, broker, tmp_
                 expected[(minute, source, rec.get("event_type", "xdr"))] += 1
                 max_ts = max(max_ts, rec["ts"])
                 producer.send(key, line, key=rec["msisdn"].encode())
-        # one far-future record per partition closes every window of the data on every partition
+        # one far-future (valid) record per partition closes every window of the data on every partition
         closer = max_ts + 3_600_000
-        for key in ("signaling_normalised", "xdr_normalised"):
+        for key in ("signaling", "xdr"):
             for part in range(settings.kafka.partitions):
                 producer.send(
                     key,
@@ -60,7 +60,7 @@ def test_event_time_windows_over_kafka_with_checkpoints(small_city, broker, tmp_
                             "event_id": f"closer-{part}",
                             "event_type": "attach",
                             "ts": closer,
-                            "msisdn": "1",
+                            "msisdn": "10000",
                             "imsi": "000000000000000",
                             "rat": "LTE",
                             "bytes_up": 0,

@@ -43,7 +43,7 @@ def test_hostile_reports_and_leads_are_each_accounted_for(tmp_path):
     (inp / "leads.jsonl").write_text("".join(x + "\n" for x in lines))
     report_lines = [json.dumps(r) for r in reports]
     (inp / "outcomes.jsonl").write_text("".join(x + "\n" for x in report_lines))
-    (inp / "orders-normalised.jsonl").write_text("")
+    (inp / "orders.jsonl").write_text("")
     out = tmp_path / "out"
     replay("effect", make_settings(tmp_path / "work"), inp, out)
 

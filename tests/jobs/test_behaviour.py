@@ -222,8 +222,8 @@ def test_hand_written_case(small_city, tmp_path):
     ]
     inp = tmp_path / "in"
     shutil.copytree(small_city / "reference", inp / "reference")
-    (inp / "signaling-normalised.jsonl").write_text("".join(json.dumps(e) + "\n" for e, _ in signaling))
-    (inp / "xdr-normalised.jsonl").write_text("".join(json.dumps(x) + "\n" for x in xdrs))
+    (inp / "signaling.jsonl").write_text("".join(json.dumps(e) + "\n" for e, _ in signaling))
+    (inp / "xdr.jsonl").write_text("".join(json.dumps(x) + "\n" for x in xdrs))
     out = tmp_path / "out"
     written = replay("behaviour", make_settings(tmp_path / "w"), inp, out)
     assert set(written) == {"behaviour"}

@@ -105,7 +105,7 @@ def case(tmp_path_factory):
     write_reference_csv(inp / "reference" / "products.csv", "products", PRODUCTS)
     _write(inp / "leads.jsonl", leads)
     _write(inp / "outcomes.jsonl", [r for k, r in answers if k == "outcomes"] + BAD_OUTCOMES)
-    _write(inp / "orders-normalised.jsonl", sorted(orders, key=lambda o: o["ts"]))
+    _write(inp / "orders.jsonl", sorted(orders, key=lambda o: o["ts"]))
     out = tmp / "out"
     replay("effect", settings, inp, out)
     return settings, leads, answers, orders, out
@@ -185,8 +185,9 @@ def test_bad_reports_go_to_the_dlq_and_change_nothing(case):
 
 def test_streaming_gives_the_replays_conversions_and_uplift(case, broker, tmp_path):
     """The same inputs through Kafka: leads first (as the decision job writes them before any answer), then the
-    delivery reports and orders; the job's conversions and final uplift equal the replay's."""
-    from touchpoint.clients.kafka_io import RateLimitedProducer, consume
+    delivery reports, then the orders on the raw topic in time order but unkeyed, spread over its partitions as a
+    CRM feed may be; the job's conversions and final uplift equal the replay's."""
+    from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, consume
     from touchpoint.flink.runner import start, wait_running
     from touchpoint.infra import stack
 
@@ -194,7 +195,7 @@ def test_streaming_gives_the_replays_conversions_and_uplift(case, broker, tmp_pa
     from touchpoint.clients import reference
     from touchpoint.reference import kafka_key
 
-    keys = ("leads", "outcomes", "orders_normalised", "uplift", "dlq", "products")
+    keys = ("leads", "outcomes", "orders", "uplift", "dlq", "products")
     topics = {k: f"effect-stream-{k}" for k in keys}
     settings = make_settings(tmp_path / "w", broker, topics=topics, kafka={"partitions": 2})
     stack.create_topics(broker, list(topics.values()), settings.kafka.partitions)
@@ -206,11 +207,12 @@ def test_streaming_gives_the_replays_conversions_and_uplift(case, broker, tmp_pa
     try:
         wait_running(job, timeout=120)
 
-        def send(key, records):
+        def send(key, records, keyed=True):
             with RateLimitedProducer(settings) as producer:
                 for r in records:
                     line = r if isinstance(r, str) else json.dumps(r)
-                    producer.send(key, line.encode(), key=(r["msisdn"].encode() if isinstance(r, dict) else None))
+                    by = r["msisdn"].encode() if keyed and isinstance(r, dict) else None
+                    producer.send(key, line.encode(), key=by)
 
         send("leads", leads)
         # every lead counted in each of its groups (a campaign's own control lead is not in the programme's):
@@ -220,7 +222,8 @@ def test_streaming_gives_the_replays_conversions_and_uplift(case, broker, tmp_pa
         assert len(taken[topics["uplift"]]) == counted
         reports = [r for k, r in answers if k == "outcomes"]
         send("outcomes", reports + BAD_OUTCOMES)
-        send("orders_normalised", orders)
+        send("orders", sorted(orders, key=lambda o: o["ts"]), keyed=False)
+        advance_event_time(settings, "orders", max(o["ts"] for o in orders) + DAY)  # the orders come out in order
         got = consume(
             broker,
             [topics["outcomes"], topics["dlq"]],

@@ -115,9 +115,9 @@ def test_a_journey_the_job_cannot_run_dead_letters_its_trials(tmp_path):
 
 
 def test_streaming_gives_the_replays_steps_and_ends(replayed_city, broker, tmp_path):
-    """The replay's valid orders and xDRs through Kafka, keyed by msisdn, the journeys and profiles published:
-    once event time is moved past the data, the stream holds the replay's steps and ends (up to the data's end;
-    past it the stream goes on where the replay stops)."""
+    """The replay's valid orders and xDRs through the raw topics, keyed by msisdn, the journeys and profiles
+    published: once event time is moved past the data, the stream holds the replay's steps and ends (up to the
+    data's end; past it the stream goes on where the replay stops)."""
     from touchpoint.clients import reference
     from touchpoint.clients.campaigns import load, publish
     from touchpoint.clients.kafka_io import EVENT_TIME_MARKER, RateLimitedProducer, advance_event_time, consume
@@ -127,17 +127,17 @@ def test_streaming_gives_the_replays_steps_and_ends(replayed_city, broker, tmp_p
 
     city, _, out = replayed_city
     want = _events(out / "journey-events.jsonl")
-    keys = ("orders_normalised", "xdr_normalised", "journeys", "journey_events", "dlq", *REFERENCE_NAMES)
+    keys = ("orders", "xdr", "journeys", "journey_events", "dlq", *REFERENCE_NAMES)
     topics = {k: f"journeys-stream-{k}" for k in keys}
     settings = make_settings(tmp_path / "w", broker, topics=topics, kafka={"partitions": 2})
+    settings.paths.reference_dir = city / "reference"
     stack.create_topics(broker, list(topics.values()), settings.kafka.partitions)
     reference.publish(settings, city / "reference")
     publish(settings, load([str(city / "journeys")], "journeys"), what="journeys")
     job = start("journeys", settings)
     try:
         wait_running(job, timeout=120)
-        inputs = {"orders_normalised": _lines(out / "orders-normalised.jsonl")}
-        inputs["xdr_normalised"] = _lines(out / "xdr-normalised.jsonl")
+        inputs = {"orders": _lines(out / "orders-normalised.jsonl"), "xdr": _lines(out / "xdr-normalised.jsonl")}
         with RateLimitedProducer(settings) as producer:
             for key, records in inputs.items():
                 for r in records:

@@ -236,10 +236,10 @@ def test_hand_written_case(small_city, tmp_path):
         (xdr(x, 8 * MIN, a1, "G3", 1000, 3000), None),  # x is present in A through this xDR only (no IMEI)
         (xdr(b2, 10 * MIN, b1, "G3", 7, 7), None),
     ]
-    (inp / "signaling-normalised.jsonl").write_text(
+    (inp / "signaling.jsonl").write_text(
         "".join(json.dumps(e) + "\n" for e, _ in sorted(signaling, key=lambda q: q[1] or q[0]["ts"]))
     )
-    (inp / "xdr-normalised.jsonl").write_text(
+    (inp / "xdr.jsonl").write_text(
         "".join(json.dumps(e) + "\n" for e, _ in sorted(xdrs, key=lambda q: q[1] or q[0]["ts"]))
     )
     out = tmp_path / "out"

@@ -221,7 +221,7 @@ def test_edge_cases(city, tmp_path):
     (inp / "reference").mkdir(parents=True)
     for f in (city / "reference").iterdir():
         shutil.copy(f, inp / "reference" / f.name)
-    (inp / "signaling-normalised.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    (inp / "signaling.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     # data traffic: a small on-time session at minute 200, then a late one for minute 100 (no quota crossed)
     xdrs = [
         {
@@ -235,7 +235,7 @@ def test_edge_cases(city, tmp_path):
         }
         for i, m in enumerate((200, 300, 100))
     ]
-    (inp / "xdr-normalised.jsonl").write_text("".join(json.dumps(x) + "\n" for x in xdrs))
+    (inp / "xdr.jsonl").write_text("".join(json.dumps(x) + "\n" for x in xdrs))
     # data packages (zero_usage, a 60 min window here): the xDR at minute 200 ends the window of the order at 140
     # (an xDR at the window's end counts as usage) but not of the order at 200 itself (nor of its duplicate),
     # which fires at 260; the window of the order at 250 ends after the data (minute 300): a replay drops it
@@ -258,7 +258,7 @@ def test_edge_cases(city, tmp_path):
     ]
     # a product the catalogue does not know: a dead letter (and no zero_usage, having no xDR of its own to miss)
     orders.append({**orders[-1], "order_id": "o-unknown", "product_id": "no_such_product", "ts": t0 + 5 * MIN})
-    (inp / "orders-normalised.jsonl").write_text("".join(json.dumps(x) + "\n" for x in sorted(orders, key=str)))
+    (inp / "orders.jsonl").write_text("".join(json.dumps(x) + "\n" for x in sorted(orders, key=str)))
     out = tmp_path / "out"
     replay("triggers", make_settings(tmp_path / "w", triggers={"zero_usage_hours": 1}), inp, out)
 
@@ -294,8 +294,8 @@ def test_edge_cases(city, tmp_path):
 
 
 def test_streaming_equals_replay_and_a_region_added_while_running_fires(broker, tmp_path):
-    """A smaller city through Kafka: ingest and triggers running streaming give the replay's triggers. Then a
-    watched region is published while the triggers job runs: an entry into it fires, without a restart."""
+    """A smaller city through Kafka: the triggers job streaming over the raw topics gives the replay's triggers.
+    Then a watched region is published while it runs: an entry into it fires, without a restart."""
     from touchpoint.clients import reference
     from touchpoint.reference import REFERENCE_NAMES
     from touchpoint.simulator import simulate
@@ -308,15 +308,15 @@ def test_streaming_equals_replay_and_a_region_added_while_running_fires(broker, 
     assert len(expected) > 20
 
     raw = ("signaling", "xdr", "orders")
-    normalised = ("signaling_normalised", "xdr_normalised", "orders_normalised")
-    keys = (*raw, *normalised, "dlq", "triggers", *REFERENCE_NAMES)
+    keys = (*raw, "dlq", "triggers", *REFERENCE_NAMES)
     topics = {k: f"trig-stream-{k}" for k in keys}
-    # Four partitions, the raw lines keyed by msisdn as the probes send them: ingest keeps each subscriber in
-    # one partition, in order, however unevenly the partitions are read (docs/operations.md, partitions).
+    # Four partitions, the raw lines keyed by msisdn as some probes send them (tests/jobs/test_event_time.py tries
+    # every other keying); the job takes event time from each raw partition.
     settings = make_settings(tmp_path / "w2", broker, topics=topics, kafka={"partitions": 4})
+    settings.paths.reference_dir = city / "reference"
     stack.create_topics(broker, list(topics.values()), settings.kafka.partitions)
     published = reference.publish(settings, city / "reference")
-    jobs = [start("ingest", settings), start("triggers", settings)]
+    jobs = [start("triggers", settings)]
     try:
         for job in jobs:
             wait_running(job, timeout=120)
@@ -324,11 +324,9 @@ def test_streaming_equals_replay_and_a_region_added_while_running_fires(broker, 
             for key in raw:
                 for line in (city / f"{key}.jsonl").read_bytes().splitlines():
                     producer.send(key, line, key=_msisdn(line))
-        # once ingest has written everything, a far-future event on the normalised topic closes event time
-        # (sent earlier it would overtake real records and make them late)
-        wait_for_total(broker, [topics[k] for k in (*normalised, "dlq")], producer.sent, timeout_s=300)
+        # a far-future event right after the data on each raw partition closes event time (its watermark is its own)
         end = json.loads((city / "summary.json").read_text())["data_end_ts"]
-        for key in normalised:
+        for key in raw:
             advance_event_time(settings, key, end + 24 * 3_600_000)
         got = wait_for_total(broker, [topics["triggers"]], sum(expected.values()), timeout_s=300)
         # past the data's end the marker is the stream going on: a day without xDRs may fire zero_usage there,
@@ -403,8 +401,8 @@ def _enter_a_new_region(settings, city: Path, published: dict[str, int], start_t
     ]
     with RateLimitedProducer(settings) as producer:
         for e in events:
-            producer.send("signaling_normalised", json.dumps(e).encode(), key=msisdn.encode())
-    for key in ("signaling_normalised", "xdr_normalised"):
+            producer.send("signaling", json.dumps(e).encode(), key=msisdn.encode())
+    for key in ("signaling", "xdr", "orders"):
         advance_event_time(settings, key, start_ts + 24 * 3_600_000)
     return events[-1]
 

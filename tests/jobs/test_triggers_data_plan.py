@@ -161,9 +161,9 @@ def _replay(d, **triggers) -> tuple[list[dict], list[dict]]:
     shutil.copytree(city / "reference", inp / "reference")
     (inp / "reference" / "profiles.csv").write_text(PROFILE_HEADER + "".join(_profiles))
     sig = {"event_id": "s0", "event_type": "attach", "ts": T0, "msisdn": "13800000099", "imsi": "460000000000099"}
-    (inp / "signaling-normalised.jsonl").write_text(json.dumps(sig) + "\n")
+    (inp / "signaling.jsonl").write_text(json.dumps(sig) + "\n")
     xdrs = sorted(_xdrs, key=lambda x: x["ts"])
-    (inp / "xdr-normalised.jsonl").write_text("".join(json.dumps(x) + "\n" for x in xdrs))
+    (inp / "xdr.jsonl").write_text("".join(json.dumps(x) + "\n" for x in xdrs))
     return replay_and_detect(settings, inp, out, [sig], xdrs, settings.triggers.kinds)
 
 

@@ -182,7 +182,7 @@ def run(tmp_path_factory) -> tuple[list[dict], list[dict]]:
     for name, text in REFERENCE.items():
         (inp / "reference" / f"{name}.csv").write_text(text)
     events = sorted(_events, key=lambda e: e["ts"])
-    (inp / "signaling-normalised.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    (inp / "signaling.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     settings = make_settings(d / "work", triggers={"kinds": KINDS})
     return replay_and_detect(settings, inp, out, events, [], KINDS)
 

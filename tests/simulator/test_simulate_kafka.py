@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from touchpoint import ROOT
-from touchpoint.clients.kafka_io import read_topics
+from touchpoint.clients.kafka_io import consume, read_topics
 from touchpoint.infra import stack
 from touchpoint.reference import REFERENCE_NAMES, read_reference_csv
 
@@ -55,7 +55,7 @@ def test_sigterm_stops_producing_and_delivers_what_was_produced(broker, tmp_path
     topics = {k: f"simstop-{k}" for k in ("signaling", "xdr", "orders", *REFERENCE_NAMES)}
     stack.create_topics(broker, list(topics.values()), 1)
     env = {**os.environ, **{f"TOUCHPOINT_TOPICS__{k.upper()}": v for k, v in topics.items()}}
-    args = ["simulate", "--seed", "3", "--subscribers", "200", "--hours", "24", "--quiet", "--rate", "2000"]
+    args = ["simulate", "--seed", "3", "--subscribers", "200", "--hours", "24", "--quiet", "--rate", "1000"]
     proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "touchpoint"), *args, "--kafka", broker, "--out", str(tmp_path / "k")],
         env=env,
@@ -63,7 +63,9 @@ def test_sigterm_stops_producing_and_delivers_what_was_produced(broker, tmp_path
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(8)  # the reference data first, then events at 2,000/s
+    # the reference data first, then events at 1,000/s: stop once they flow (however slowly the machine starts it)
+    started = consume(broker, [topics["signaling"]], until=lambda o: len(o[topics["signaling"]]) > 0, timeout_s=120)
+    assert started[topics["signaling"]], proc.stderr.read() if proc.poll() is not None else "no event after 120 s"
     proc.send_signal(signal.SIGTERM)
     sent = time.monotonic()
     rc = proc.wait(30)

@@ -8,6 +8,10 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad usage. Errors are one line on stderr
 
 from __future__ import annotations
 
+# isort: off
+from touchpoint.cli import signals  # first: a stop signal while the command starts ends it cleanly
+
+# isort: on
 import argparse
 import sys
 
@@ -47,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    signals.started()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from touchpoint.cli import signals
 from touchpoint.config import Settings
 
 
@@ -127,12 +127,10 @@ def settings(args: argparse.Namespace) -> Settings:
 
 
 def stop_on_signals() -> threading.Event:
-    """An event set by SIGINT (Ctrl-C) or SIGTERM: long-running commands check it between steps, so a stop never
-    interrupts a client library in the middle of a request."""
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    return stop
+    """An event set by SIGINT (Ctrl-C) or SIGTERM, also by one that came while the command was starting
+    (touchpoint.cli.signals): long-running commands check it between steps, so a stop never interrupts a client
+    library in the middle of a request."""
+    return signals.claim()
 
 
 class Commands:

@@ -7,14 +7,20 @@ import sys
 from pathlib import Path
 
 from touchpoint.cli.options import QUIET, Commands, UsageError, city, positive_float, settings, stop_on_signals
+from touchpoint.config import KEYINGS
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    # to Kafka, Ctrl-C or SIGTERM stop producing, deliver what was produced and exit 0: from now on, so that a stop
+    # while the city is still being set up ends the same way
+    stop = stop_on_signals() if args.kafka is not None else None
     from touchpoint.simulator import simulate
 
     s = settings(args)
     if args.kafka is None and args.out is None:
         raise UsageError("simulate needs --out DIR or --kafka HOST:PORT")
+    if args.keying is not None and args.kafka is None:
+        raise UsageError("--keying needs --kafka: files have no keys")
     out = Path(args.out) if args.out else s.paths.work_dir / "city"
     if args.kafka is None:
         summary = simulate(
@@ -24,7 +30,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         from touchpoint.clients.kafka_io import RateLimitedProducer
 
         s.kafka.bootstrap = args.kafka
-        stop = stop_on_signals()  # Ctrl-C or SIGTERM: stop producing, deliver what was produced, exit 0
 
         class Stopped(Exception):
             pass
@@ -34,7 +39,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 raise Stopped
             producer.send(*record, **kw)
 
-        with RateLimitedProducer(s, rate=args.rate, progress=not args.quiet) as producer:
+        keying = args.keying or s.simulator.keying
+        with RateLimitedProducer(s, rate=args.rate, progress=not args.quiet, keying=keying) as producer:
             try:
                 summary = simulate(
                     s,
@@ -69,3 +75,10 @@ def register(commands: Commands) -> None:
         "ground truth still go to --out, default work/city)",
     )
     p.add_argument("--rate", type=positive_float, metavar="EV/S", help="with --kafka: target events per second")
+    p.add_argument(
+        "--keying",
+        choices=list(KEYINGS),
+        help="with --kafka: how the raw lines are keyed, as the network's producers may: "
+        + "; ".join(f"{k}: {v}" for k, v in KEYINGS.items())
+        + " (default: simulator.keying, none)",
+    )

@@ -396,7 +396,8 @@ class Converter:
                 raise BadRecord("bad_json", f"{table}: not JSON") from None
             if not isinstance(rec, dict):
                 raise BadRecord("bad_json", f"{table}: not a JSON object")
-            if rec.get("msisdn") == EVENT_TIME_MARKER and str(rec.get("event_id", "")).startswith("event-time-"):
+            marker = rec.get("event_id") or rec.get("order_id") or ""  # an order's marker has only an order id
+            if rec.get("msisdn") == EVENT_TIME_MARKER and str(marker).startswith("event-time-"):
                 return None
             if table == "dlq":
                 for f in self.required["dlq"]:

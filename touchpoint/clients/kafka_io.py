@@ -25,36 +25,57 @@ def _produce(producer: Producer, topic: str, value: bytes | None, key: bytes | N
             producer.poll(0.05)
 
 
+#: The raw topics: how the network and the CRM feed the pipeline (the only records :class:`RateLimitedProducer`
+#: keys by ``keying``).
+RAW_TOPICS = ("signaling", "xdr", "orders")
+#: librdkafka's partitioner for each keying of raw lines (touchpoint.config.KEYINGS): its default, CRC32 of the key
+#: (random for no key, a batch at a time), or murmur2, the Java client's.
+_PARTITIONERS = {"none": "consistent_random", "msisdn": "consistent_random", "msisdn_murmur2": "murmur2_random"}
+
+
+def raw_key(keying: str, topic_key: str, line: bytes, msisdn: bytes | str | None) -> bytes | None:
+    """The Kafka key a producer keying its raw lines by ``keying`` gives ``line``: none, the subscriber's msisdn, or
+    the probe that saw it (``probe-<location area>``; an order, which no probe sees, by its order id)."""
+    if keying == "none":
+        return None
+    if keying != "probe":
+        return msisdn.encode() if isinstance(msisdn, str) else msisdn
+    try:
+        rec = json.loads(line)
+    except ValueError:
+        return None
+    rec = rec if isinstance(rec, dict) else {}
+    return str(rec.get("order_id") if topic_key == "orders" else f"probe-{rec.get('lac')}").encode()
+
+
 class RateLimitedProducer:
     """Produce simulator records to their topics, optionally at a target rate, with a progress line.
 
-    Keeps the end offset of every partition written, so a benchmark can read exactly that slice back.
+    Keeps the end offset of every partition written, so a benchmark can read exactly that slice back. Records are
+    placed by their key with murmur2, as the Java client and Flink do (so a reference row lands where `reference
+    publish` puts it); with ``keying`` (touchpoint.config.KEYINGS), the raw lines are keyed and placed as a probe
+    exporter of that kind would, by librdkafka's partitioner of that keying.
     """
 
-    def __init__(self, settings: Settings, rate: float | None = None, progress: bool = False):
+    def __init__(
+        self, settings: Settings, rate: float | None = None, progress: bool = False, keying: str | None = None
+    ):
         self.settings = settings
         self.rate = rate
         self.progress = progress
+        self.keying = keying
         self.sent = 0
         self.sent_per_topic: dict[str, int] = defaultdict(int)
         self.end_offsets: dict[str, dict[int, int]] = defaultdict(dict)
         self._errors: list[str] = []
-        self._producer = Producer(
-            librdkafka(
-                settings.kafka,
-                **{
-                    "linger.ms": 20,
-                    "batch.num.messages": 10000,
-                    "queue.buffering.max.messages": 500000,
-                    "acks": "all",
-                    # Java's partitioner, as Flink's Kafka sink uses: a record keyed by msisdn lands in the same
-                    # partition number here as ingest's normalised record of it (docs/operations.md, partitions).
-                    "partitioner": "murmur2_random",
-                },
-            )
-        )
+        self._producer = self._client("murmur2_random")
+        self._raw = self._client(_PARTITIONERS.get(keying, "murmur2_random")) if keying else self._producer
         self._t0 = time.monotonic()
         self._last_report = 0.0
+
+    def _client(self, partitioner: str) -> Producer:
+        conf = {"linger.ms": 20, "batch.num.messages": 10000, "queue.buffering.max.messages": 500000, "acks": "all"}
+        return Producer(librdkafka(self.settings.kafka, **conf, partitioner=partitioner))
 
     def __enter__(self):
         return self
@@ -72,11 +93,15 @@ class RateLimitedProducer:
     def send(self, topic_key: str, value: bytes, key: bytes | None = None, partition: int | None = None) -> None:
         topic = getattr(self.settings.topics, topic_key)
         where = {} if partition is None else {"partition": partition}
-        _produce(self._producer, topic, value, key, on_delivery=self._delivered, **where)
+        producer = self._producer
+        if self.keying is not None and topic_key in RAW_TOPICS and partition is None:
+            producer, key = self._raw, raw_key(self.keying, topic_key, value, key)
+        _produce(producer, topic, value, key, on_delivery=self._delivered, **where)
         self.sent += 1
         self.sent_per_topic[topic_key] += 1
         if self.sent % 1000 == 0:
-            self._producer.poll(0)
+            for client in {self._producer, self._raw}:
+                client.poll(0)
             self._pace()
 
     def partitions(self, topic_key: str) -> int:
@@ -104,7 +129,8 @@ class RateLimitedProducer:
             )
 
     def flush(self) -> None:
-        self._producer.flush()
+        for client in {self._producer, self._raw}:
+            client.flush()
         if self.progress:
             print(file=sys.stderr)
         if self._errors:
@@ -277,33 +303,36 @@ def wait_for_total(
 EVENT_TIME_MARKER = "10000"
 
 
-def advance_event_time(settings: Settings, topic_key: str, ts: int) -> None:
+def advance_event_time(settings: Settings, topic_key: str, ts: int) -> int:
     """Write one event at ``ts`` to every partition of a topic, so that the watermark passes all real events
     before it. A bounded replay flushes event time at end of input; a stream never ends, so demos and tests
-    that want every pattern of a finite data set closed do this once the data is in. The marker has the
-    shape of the topic's records (normalised events, triggers or behaviour buckets) and matches no rule."""
+    that want every pattern of a finite data set closed do this once the data is in (on a raw topic, right after
+    it: each partition's watermark is its own). The marker has the shape of the topic's records (a valid raw
+    event, so that it moves event time; a trigger or a behaviour bucket) and matches no rule: an order unsubscribes
+    the first product of the reference catalogue (``paths.reference_dir``), so it is no unknown product. Returns how
+    many markers it wrote (one per partition)."""
     if topic_key == "triggers":
         record = {"trigger_id": "event-time-marker", "kind": "event_time_marker", "detected_at": ts, "context": {}}
     elif topic_key == "behaviour":
         record = {"hour_start": ts - ts % HOUR_MS}
-    else:  # fields of the normalised shapes (signaling, xDR, orders); each reader ignores the others
-        record = {
-            "event_type": "location_update",
-            "imsi": "460000000000000",
-            "rat": "LTE",
-            "bytes_up": 0,
-            "bytes_down": 0,
-            "order_id": "event-time-marker",
-            "product_id": "event-time-marker",
-            "product_kind": "event_time_marker",
-            "action": "event_time_marker",
-        }
+    elif topic_key == "orders":
+        record = {"product_id": _a_product(settings), "product_kind": "data_package", "action": "unsubscribe"}
+    else:  # a signaling event and an xDR (each reader ignores the other's fields)
+        record = {"event_type": "location_update", "imsi": "460000000000000", "rat": "LTE"}
+        record |= {"bytes_up": 0, "bytes_down": 0}
     with RateLimitedProducer(settings) as producer:
-        for part in range(producer.partitions(topic_key)):
-            producer.send(
-                topic_key,
-                json.dumps(
-                    {"event_id": f"event-time-marker-{part}", "ts": ts, "msisdn": EVENT_TIME_MARKER} | record
-                ).encode(),
-                partition=part,
-            )
+        partitions = producer.partitions(topic_key)
+        for part in range(partitions):
+            marker = f"event-time-marker-{part}"
+            head = {"event_id": marker, "order_id": marker, "ts": ts, "msisdn": EVENT_TIME_MARKER}
+            producer.send(topic_key, json.dumps(head | record).encode(), partition=part)
+    return partitions
+
+
+def _a_product(settings: Settings) -> str:
+    path = settings.paths.reference_dir / "products.csv"
+    if not path.exists():
+        return "event-time-marker"
+    from touchpoint.reference import read_reference_csv
+
+    return read_reference_csv(path, "products")[0]["product_id"]

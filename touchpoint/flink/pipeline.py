@@ -106,6 +106,7 @@ class Pipeline:
         self._inserts: list[str] = []
         self._sinks: list[str] = []
         self._done: set[str] = set()
+        self._ends: dict[str, int] = {}
 
     # --- tables ------------------------------------------------------------------------------
 
@@ -134,26 +135,36 @@ class Pipeline:
             opts["json.ignore-parse-errors"] = "false"
         return _options(opts)
 
-    def data_end(self, times: dict[str, str]) -> int:
-        """The last event time of a replay's input: the largest value of field ``times[key]`` (an event time) on
-        each topic ``key`` (files of the input or of an upstream job; a line without one is left out). A bounded
-        run flushes every timer at the end of its input; a rule that must not fire past the data (zero_usage, a
-        lead's expiry) compares with this. Streaming: the largest BIGINT (a stream has no end)."""
+    def data_end(self, times: dict[str, str | Callable[[bytes], int | None]]) -> int:
+        """The last event time of a replay's input: the largest event time on each topic ``key`` of ``times``
+        (files of the input or of an upstream job), where ``times[key]`` is the field holding it or a function of
+        the line (a raw topic's: only a valid line has one); a line without one is left out. A bounded run flushes
+        every timer at the end of its input; a rule that must not fire past the data (zero_usage, a lead's expiry)
+        compares with this. Streaming: the largest BIGINT (a stream has no end)."""
         if self.mode == "streaming":
             return 2**63 - 1
+        return max((self._data_end(key, how) for key, how in times.items()), default=0)
+
+    def _data_end(self, key: str, how: str | Callable[[bytes], int | None]) -> int:
+        if key in self._ends:  # the jobs of a group ask for the same topics
+            return self._ends[key]
         import orjson
 
+        def field(line: bytes) -> object:
+            try:
+                return orjson.loads(line).get(how)
+            except (orjson.JSONDecodeError, AttributeError):
+                return None
+
+        time_of = field if isinstance(how, str) else how
+        name = f"{self.topic(key)}.jsonl"
+        path = next((d / name for d in (self.input_dir, self.output_dir) if (d / name).exists()), None)
         end = 0
-        for key, field_name in times.items():
-            name = f"{self.topic(key)}.jsonl"
-            path = next((d / name for d in (self.input_dir, self.output_dir) if (d / name).exists()), None)
-            for line in path.open("rb") if path else ():
-                try:
-                    value = orjson.loads(line).get(field_name)
-                except (orjson.JSONDecodeError, AttributeError):
-                    continue
-                if isinstance(value, int) and value > end:
-                    end = value
+        for line in path.open("rb") if path else ():
+            value = time_of(line.rstrip(b"\r\n"))
+            if isinstance(value, int) and not isinstance(value, bool) and value > end:
+                end = value
+        self._ends[key] = end
         return end
 
     def _kafka(self, key: str) -> dict[str, str]:
@@ -223,15 +234,14 @@ class Pipeline:
         """A table over a topic (streaming) or ``INPUT/<topic>.jsonl`` (replay; empty if ``optional`` and absent)."""
         self.execute(table_file, connector=self.source_options(key, fmt, optional, changelog), **params)
 
-    def create_event_source(self, table_file: str, key: str, optional: bool = False) -> None:
-        """A JSON source with ``rowtime`` from ``ts`` and the bounded out-of-orderness watermark (``optional``: see
-        :meth:`create_source`)."""
+    def create_event_source(self, table_file: str, key: str, optional: bool = False, **params: object) -> None:
+        """A raw topic with event time (``optional``: see :meth:`create_source`). ``table_file`` declares ``rowtime``
+        and its watermark, bounded by ``${out_of_orderness_s}`` (``event_time.max_out_of_orderness_ms``). Streaming,
+        Flink's Kafka source generates the watermark per partition (it is pushed into the source) and takes the
+        least over the partitions it reads, leaving out those idle for ``event_time.idle_timeout_ms``: a record is
+        late only when it is behind its own partition by more than the bound, however the topic was keyed."""
         bound_s = self.settings.event_time.max_out_of_orderness_ms / 1000
-        attrs = (
-            ",\n  rowtime AS TO_TIMESTAMP_LTZ(ts, 3),\n"
-            f"  WATERMARK FOR rowtime AS rowtime - INTERVAL '{bound_s:.3f}' SECOND"
-        )
-        self.create_source(table_file, key, fmt="json", optional=optional, time_attributes=attrs)
+        self.create_source(table_file, key, optional=optional, out_of_orderness_s=f"{bound_s:.3f}", **params)
 
     def reference_dir(self) -> Path:
         return self.input_dir / "reference" if self.mode == "replay" else self.settings.paths.reference_dir

@@ -1,6 +1,6 @@
 """``touchpoint campaigns backtest FILE --input DIR``: what a draft campaign would have done over recorded history.
 
-The history's triggers and hourly behaviour come from a replay of ``ingest`` and ``analytics`` over DIR (or from
+The history's triggers and hourly behaviour come from a replay of the ``events`` job over DIR (or from
 DIR itself when it already holds ``triggers.jsonl`` and ``behaviour.jsonl``, e.g. the output of ``replay all``).
 Then every trigger goes through the decision rules twice, in ts order (:func:`udfs.decisions.decide_in_order`,
 exactly what a replay of the decision job decides): with the published campaigns only, and with the draft
@@ -32,8 +32,7 @@ class History:
 
 def load_history(settings: Settings, input_dir: Path, progress: Callable[[str], None] = print) -> History:
     """Triggers, behaviour buckets, profiles and reference data of a recorded history (a directory laid out like
-    ``touchpoint simulate``'s output), replaying ``ingest`` and ``analytics`` over it unless it holds their
-    outputs already."""
+    ``touchpoint simulate``'s output), replaying the ``events`` job over it unless it holds its outputs already."""
     from touchpoint.flink.runner import replay
     from touchpoint.reference import read_reference_csv
     from udfs.behaviour import compact
@@ -45,9 +44,8 @@ def load_history(settings: Settings, input_dir: Path, progress: Callable[[str], 
     if not all(p.exists() for p in have):
         source = settings.paths.work_dir / "backtest" / "history"
         shutil.rmtree(source, ignore_errors=True)
-        for job in ("ingest", "analytics"):
-            progress(f"replaying {job} over {input_dir}")
-            replay(job, settings, input_dir, source)
+        progress(f"replaying events over {input_dir}")
+        replay("events", settings, input_dir, source)
     ref_dir = input_dir / "reference"
     if not (ref_dir / "profiles.csv").exists():
         raise FileNotFoundError(f"reference data {ref_dir / 'profiles.csv'} not found")

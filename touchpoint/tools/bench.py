@@ -5,15 +5,14 @@ the ``passthrough`` job (same Kafka sources and sink, no work) over exactly the 
 
 1. A private broker on a free port is loaded once with a simulated city of 48 h (signaling + xDR).
 2. Each job runs bounded over exactly that slice (end offsets from the producer's delivery reports,
-   since Tansu's ListOffsets(LATEST) is wrong), ``repeats`` times in alternation; the best run counts.
-   ``triggers`` then runs bounded over what the first ``ingest`` run wrote (end offsets learnt by consuming it;
-   later ingest runs append copies to the same topics, which the triggers runs must not read).
-3. Whole pipeline: every pipeline job (``jobs.pipeline_order``: ingest, analytics, decisions), ingest bounded over
-   the same slice and the others streaming (the example campaigns published first), run concurrently in this
-   process on fresh topics. When ingest has finished, one event-time marker per normalised topic closes the last
-   windows (as the end of a bounded input does); the run ends with the last ``decisions`` record, found by silence
-   on every output topic. Throughput = raw events / (first job submitted -> Kafka timestamp of the last
-   decision). Each job's newest checkpoint then gives its state per subscriber.
+   since Tansu's ListOffsets(LATEST) is wrong), ``repeats`` times in alternation; the best run counts:
+   ``passthrough``, ``ingest`` and ``triggers``, which reads the raw lines itself (parse + every trigger kind).
+3. Whole pipeline: every pipeline job (``jobs.pipeline_order``: events, decisions, effect), the first bounded over
+   the same slice (its end flushes every window, as the end of a replay does) and the others streaming (the
+   example campaigns published first), run concurrently in this process on fresh topics. The run ends with the
+   last ``decisions`` record, found by silence on every output topic. Throughput = raw events / (first job
+   submitted -> Kafka timestamp of the last decision). Each job's newest checkpoint then gives its state per
+   subscriber.
 4. Latency: the pipeline jobs run unbounded while a second city is produced at a fixed rate;
    latency is the Kafka timestamp of each output record minus that of the record it came from
    (normalised records matched by ``event_id``, triggers by the completing event's msisdn and ts, leads and
@@ -28,8 +27,8 @@ the ``passthrough`` job (same Kafka sources and sink, no work) over exactly the 
 
 Every figure goes to ``work/bench/result.json`` and a chart to ``result.svg`` (touchpoint/tools/bench_report.py).
 
-Topics have one partition: ingest's output is not keyed, so with several partitions a subscriber's
-normalised events could be further apart than the watermark bound (see the README).
+Topics have one partition, as in every earlier run, so that figures compare over time; the pipeline is as exact
+over several partitions however the raw lines are keyed (docs/operations.md), which the cluster runs use.
 """
 
 from __future__ import annotations
@@ -59,8 +58,6 @@ _EVENTS_PER_SUBSCRIBER_DAY = 100
 _CITY_HOURS = 48
 #: the jobs of the whole pipeline, upstream first
 PIPELINE = tuple(pipeline_order())
-#: the raw inputs' normalised topics (ingest's outputs besides the DLQ)
-NORMALISED = tuple(k for k in job_spec("ingest").outputs if k != "dlq")
 #: the raw topics (ingest's inputs): loaded once, read by every run
 RAW = job_spec("ingest").inputs
 #: topics the pipeline jobs write or read besides the raw ones
@@ -85,7 +82,7 @@ def load_city(
     settings: Settings, seed: int, out_dir: Path, subscribers: int, hours: float = _CITY_HOURS
 ) -> RateLimitedProducer:
     """Simulate a city straight into the raw topics; the producer knows the end offsets."""
-    producer = RateLimitedProducer(settings)
+    producer = RateLimitedProducer(settings, keying=settings.simulator.keying)
     with producer:
         _simulate(settings, seed, out_dir, producer.send, subscribers, hours)
     return producer
@@ -196,37 +193,19 @@ def run_bench(
         best: dict[str, float] = {}
         t = settings.topics
         for r in range(repeats):
-            for job in ("passthrough", "ingest"):
-                secs = _timed_run(job, settings, offsets, group=f"bench-{job}-{r}-{time.time_ns()}")
+            for job in ("passthrough", "ingest", "triggers"):
+                secs = _timed_run(job, settings, offsets | reference, group=f"bench-{job}-{r}-{time.time_ns()}")
                 best[job] = min(best.get(job, secs), secs)
                 print(f"  run {r + 1}/{repeats} {job:<12} {secs:6.1f} s  {n / secs:>9,.0f} ev/s", flush=True)
-            if r == 0:
-                # what one ingest run wrote: the slice the triggers job reads (later runs append copies of it)
-                normalised = consume(
-                    settings.kafka.bootstrap, [getattr(t, k) for k in NORMALISED], idle_s=3, with_offsets=True
-                )
-                trig_offsets = reference | {
-                    key: _ends(normalised[getattr(t, key)], settings.kafka.partitions) for key in NORMALISED
-                }
-                n_normalised = sum(map(len, normalised.values()))
-        for r in range(repeats):
-            secs = _timed_run("triggers", settings, trig_offsets, group=f"bench-triggers-{r}-{time.time_ns()}")
-            best["triggers"] = min(best.get("triggers", secs), secs)
-            print(
-                f"  run {r + 1}/{repeats} triggers     {secs:6.1f} s  {n_normalised / secs:>9,.0f} ev/s "
-                f"(normalised signaling + xDR)",
-                flush=True,
-            )
         bounded_triggers = {
             json.loads(v)["trigger_id"] for v in consume(settings.kafka.bootstrap, [t.triggers], idle_s=2)[t.triggers]
         }
 
-        run = pipeline_run(settings, offsets, start)
-        last = ", ".join(f"{k} {v:.0f} s" for k, v in run.done.items() if k != "ingest")
+        run = pipeline_run(settings, start)
+        last = ", ".join(f"{k} {v:.0f} s" for k, v in run.done.items())
         print(
-            f"  pipeline     {run.seconds:6.1f} s  {n / run.seconds:>9,.0f} ev/s  (ingest finished at "
-            f"{run.done['ingest']:.0f} s; last record: {last})\n"
-            f"               {run.counts['triggers']:,} triggers (bounded triggers run: {len(bounded_triggers):,}), "
+            f"  pipeline     {run.seconds:6.1f} s  {n / run.seconds:>9,.0f} ev/s  (last record: {last})\n"
+            f"               {run.counts['triggers']:,} triggers (bounded triggers runs: {len(bounded_triggers):,}), "
             f"{run.counts['behaviour']:,} behaviour buckets, {run.counts['decisions']:,} decisions, "
             f"{run.counts['leads']:,} leads",
             flush=True,
@@ -234,10 +213,10 @@ def run_bench(
 
         on_cluster = cluster_pipeline_runs(settings, seed, city_size(events))
         for p, (n_cluster, crun) in on_cluster.items():
-            last = ", ".join(f"{k} {v:.0f} s" for k, v in crun.done.items() if k != "ingest")
+            last = ", ".join(f"{k} {v:.0f} s" for k, v in crun.done.items())
             print(
                 f"  cluster p{p}   {crun.seconds:6.1f} s  {n_cluster / crun.seconds:>9,.0f} ev/s  (local standalone "
-                f"cluster, 4 partitions; ingest finished at {crun.done['ingest']:.0f} s; last record: {last})\n"
+                f"cluster, 4 partitions; last record: {last})\n"
                 f"               {crun.counts['triggers']:,} triggers, {crun.counts['decisions']:,} decisions, "
                 f"{crun.counts['leads']:,} leads",
                 flush=True,
@@ -251,7 +230,7 @@ def run_bench(
         rows = {
             "passthrough": best["passthrough"],
             "ingest": best["ingest"],
-            "ingest+triggers": best["ingest"] + best["triggers"],
+            "ingest+triggers": best["triggers"],
             "whole pipeline": run.seconds,
         }
         # the same city loaded again (same seed and size: the same events), so its time compares as is
@@ -265,21 +244,10 @@ def run_bench(
             }
             for job, secs in rows.items()
         ]
-        # triggers over its own input (the normalised records), against the passthrough's rate
-        trig_rate = n_normalised / best["triggers"]
-        throughput.insert(
-            2,
-            {
-                "path": "triggers (over its input)",
-                "seconds": round(best["triggers"], 2),
-                "events_per_s": round(trig_rate),
-                "ratio": round(trig_rate / base, 3),
-            },
-        )
         for row in throughput:
             print(f"  {row['path']:<26} {row['events_per_s']:>9,.0f} ev/s   ratio vs passthrough {row['ratio']:5.2f}")
         print(
-            "  (ingest+triggers: sequential bounded stages, times summed; whole pipeline: "
+            "  (ingest+triggers: the triggers job, which parses the raw lines itself; whole pipeline: "
             + " -> ".join(PIPELINE)
             + "\n   running concurrently, one run, first job submitted -> last decision written; cluster p1/p2:\n"
             "   the same submitted to a local standalone cluster (JobManager + 2 TaskManagers) at parallelism 1\n"
@@ -384,29 +352,25 @@ def _job_state_bytes(settings: Settings, job) -> int:
 
 def pipeline_run(
     settings: Settings,
-    offsets: dict[str, dict[int, int]],
     start,
     quiet_s: float = 8,
     hours: float = _CITY_HOURS,
     timeout_s: float = 900,
     prefix: str = "pipeline-",
 ) -> PipelineRun:
-    """ingest -> triggers + behaviour -> decisions over the loaded slice, concurrently, on fresh topics (named
-    with ``prefix``)."""
+    """The pipeline's jobs, streaming concurrently over the city loaded into the raw topics, their outputs on fresh
+    topics (named with ``prefix``). Right after the city, an event-time marker on every raw partition closes the
+    last windows and patterns (each partition's watermark is its own), as the end of a replay does."""
     ps = _renamed(settings, prefix, _PIPELINE_TOPICS)
     t = ps.topics
     stack.create_topics(ps.kafka.bootstrap, [getattr(t, k) for k in _PIPELINE_TOPICS], ps.kafka.partitions)
     _publish_campaigns(ps)
     stamp = time.time_ns()
     t0_ms = time.time() * 1000
-    t0 = time.perf_counter()
-    jobs = [start("ingest", ps, group_id=f"bench-pipeline-ingest-{stamp}", bounded_offsets=offsets)]
+    jobs = []
     try:
-        jobs += [start(name, ps, group_id=f"bench-pipeline-{name}-{stamp}") for name in PIPELINE[1:]]
-        jobs[0].wait()  # ingest ends with the slice
-        ingest_s = time.perf_counter() - t0
-        # the stream "goes on": event time passes the city's end, so the last windows and patterns close
-        for key in NORMALISED:
+        jobs += [start(name, ps, group_id=f"bench-pipeline-{name}-{stamp}") for name in PIPELINE]
+        for key in RAW:  # the stream "goes on": event time passes the city's end
             advance_event_time(ps, key, _city_end_ms(ps, hours) + 2 * HOUR_MS)
         drain_t0 = time.perf_counter()
         outs = consume(
@@ -419,14 +383,14 @@ def pipeline_run(
         if time.perf_counter() - drain_t0 >= timeout_s:  # still writing: its figures would be those of a part
             raise RuntimeError(f"bench: the pipeline was still writing after {timeout_s:.0f} s")
         # quiet_s > flink.checkpoint_interval_ms: each job's newest checkpoint holds its state after everything
-        state_bytes = {job.name: _job_state_bytes(ps, job) for job in jobs[1:]}
-        job_ids = {job.name: job.job_id for job in jobs[1:]}
+        state_bytes = {job.name: _job_state_bytes(ps, job) for job in jobs}
+        job_ids = {job.name: job.job_id for job in jobs}
     finally:
         for job in jobs:
             job.cancel()
     if not outs[t.decisions]:
         raise RuntimeError("bench: the whole pipeline wrote no decisions")
-    done = {"ingest": ingest_s} | {
+    done = {
         name: (max((ts for ts, _ in outs[topic]), default=t0_ms) - t0_ms) / 1000
         for name, topic in (("triggers", t.triggers), ("behaviour", t.behaviour), ("decisions", t.decisions))
     }
@@ -461,18 +425,17 @@ def cluster_pipeline_runs(
     t = cs.topics
     stack.create_topics(cs.kafka.bootstrap, [getattr(t, k) for k in RAW], partitions)
     producer = load_city(cs, seed, cs.paths.work_dir / "cluster-city", subscribers)
-    offsets = raw_offsets(cs, producer)
-    n = sum(sum(v.values()) for v in offsets.values())
+    n = sum(sum(v.values()) for v in raw_offsets(cs, producer).values())
     runs = {}
     try:
         local.up(cs)
         for p in parallelisms:
 
-            def start(name, s, group_id=None, bounded_offsets=None, p=p):
-                job_id = submit(s, name, parallelism=p, group=group_id, bounded_offsets=bounded_offsets)
+            def start(name, s, group_id=None, p=p):
+                job_id = submit(s, name, parallelism=p, group=group_id)
                 return SubmittedJob(name, job_id, s.cluster.rest_url)
 
-            runs[p] = (n, pipeline_run(cs, offsets, start, prefix=f"cluster-p{p}-"))
+            runs[p] = (n, pipeline_run(cs, start, prefix=f"cluster-p{p}-"))
     finally:
         local.down(cs)
     return runs

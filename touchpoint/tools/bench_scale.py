@@ -1,9 +1,9 @@
 """``touchpoint bench scale``: the whole pipeline over a large city (default 100 k subscribers), once.
 
 Where ``make bench`` compares jobs against a baseline on a small city, this answers "what does it take at a
-realistic population": events/s through ingest -> analytics -> decisions, each job's checkpoint (size, per
-subscriber, and how long the last ones took, from Flink's own log), and the peak memory of this process and of
-its Flink JVM. Not part of ``make bench`` (it takes several minutes more); the figures go to
+realistic population": events/s through the pipeline's jobs (events -> decisions -> effect), each job's
+checkpoint (size, per subscriber, and how long the last ones took, from Flink's own log), and the peak memory of
+this process and of its Flink JVM. Not part of ``make bench`` (it takes several minutes more); the figures go to
 ``work/bench/scale.json``.
 """
 
@@ -63,12 +63,11 @@ def run_scale(settings: Settings, subscribers: int, hours: float, seed: int) -> 
     with bench.private_broker(settings, work) as settings:
         t0 = time.perf_counter()
         producer = bench.load_city(settings, seed, work / "city", subscribers, hours)
-        offsets = bench.raw_offsets(settings, producer)
-        n = sum(sum(v.values()) for v in offsets.values())
+        n = sum(sum(v.values()) for v in bench.raw_offsets(settings, producer).values())
         load_s = time.perf_counter() - t0
         print(f"loaded {n:,} events of {subscribers:,} subscribers over {hours:g} h in {load_s:.0f} s", flush=True)
         # the whole pipeline must drain within the timeout: allow a generous floor of 500 events/s
-        run = bench.pipeline_run(settings, offsets, start, quiet_s=12, hours=hours, timeout_s=max(900, n / 500))
+        run = bench.pipeline_run(settings, start, quiet_s=12, hours=hours, timeout_s=max(900, n / 500))
         jvms = {f"jvm {pid}": memory_mb(pid) for pid in children(os.getpid())}
         memory = {"python": memory_mb(os.getpid())} | {k: v for k, v in jvms.items() if v > 100}
     jobs = {}

@@ -7,7 +7,7 @@ longest event-time horizon of the rules) and no record repeats. The jobs (every 
 loader run as in production, each reading and writing Kafka, on a private broker. Every ``sample_s`` the run
 records, per job: the size and duration of its newest checkpoint (the heap backend's full checkpoints: the
 whole state); the resident memory of the Flink JVM and of this process; and the lag (records produced but not
-yet committed by ingest, and by the loader).
+yet committed by the job reading the raw topics, and by the loader).
 
 State that lives for a processing time (``flink.state_ttl_hours``: duplicate detection and joins;
 ``journeys.usage_wait_minutes``; a lead's attribution window, which streaming closes in processing time)
@@ -196,8 +196,9 @@ def _sample(s: Settings, jobs, groups, laps: Laps, loader, work: Path, minute: f
         done = checkpoints(work / "logs", job.job_id)
         took[job.name] = done[-1][2] if done else 0
     raw = [getattr(s.topics, k) for k in bench.RAW]
-    ingested = sum(committed(s.kafka, groups["ingest"], raw, s.kafka.partitions).values())
-    lag = {"ingest": max(laps.sent - ingested, 0), "loader": sum(v or 0 for v in loader.lag().values())}
+    reader = bench.PIPELINE[0]  # the job that reads the raw topics
+    read = sum(committed(s.kafka, groups[reader], raw, s.kafka.partitions).values())
+    lag = {reader: max(laps.sent - read, 0), "loader": sum(v or 0 for v in loader.lag().values())}
     return Sample(round(minute, 1), laps.sent, memory, state, took, lag)
 
 
@@ -207,7 +208,7 @@ def _print(x: Sample) -> None:
     print(
         f"  {x.minute:5.1f} min  {x.produced:>10,} events  memory MB jvm {x.memory_mb['flink_jvm']:,.0f} "
         f"python {x.memory_mb['python']:,.0f}  state MB {state}  checkpoint ms {took}  "
-        f"lag ingest {x.lag['ingest']:,} loader {x.lag['loader']:,}",
+        "lag " + " ".join(f"{k} {v:,}" for k, v in x.lag.items()),
         flush=True,
     )
 

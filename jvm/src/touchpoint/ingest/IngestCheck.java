@@ -125,7 +125,64 @@ abstract class IngestCheck extends ScalarFunction {
         return field == null ? -1 : index.getOrDefault(field, -1);
     }
 
+    /**
+     * The line's ts when the rules find it valid, else null: the event time the line moves its raw partition's
+     * watermark to (sql/tables/*_raw.sql). An invalid line is no event, whatever its ts says.
+     */
+    protected Long eventTime(StringData line, long tsMin, long tsMax, String typesCsv, String vocabCsv) {
+        RowData checked = check(line, tsMin, tsMax, typesCsv, vocabCsv);
+        return checked.isNullAt(fields.length) ? checked.getLong(tsAt) : null;
+    }
+
+    /**
+     * The rules applied to one line. Each line is checked twice in a job (its event time in the source's watermark
+     * generator, then its fields in the query), on the same thread, one right after the other: the second call
+     * takes the first one's result from {@link Memo}.
+     */
     protected RowData check(StringData line, long tsMin, long tsMax, String typesCsv, String vocabCsv) {
+        byte[] bytes = line == null ? null : line.toBytes();
+        Memo memo = MEMO.get().computeIfAbsent(getClass(), k -> new Memo());
+        if (memo.holds(bytes, tsMin, tsMax, typesCsv, vocabCsv)) {
+            return memo.result;
+        }
+        RowData result = checkOnce(line, bytes, tsMin, tsMax, typesCsv, vocabCsv);
+        memo.keep(bytes, tsMin, tsMax, typesCsv, vocabCsv, result);
+        return result;
+    }
+
+    /**
+     * The last line a kind of check read on this thread, with its result. Keyed by the line's content (a copy) and
+     * the constant arguments, so a hit is always the same question: the rules are a function of these alone.
+     */
+    private static final class Memo {
+        private byte[] line;
+        private long tsMin, tsMax;
+        private String types, vocab;
+        private RowData result;
+
+        boolean holds(byte[] bytes, long min, long max, String typesCsv, String vocabCsv) {
+            return result != null
+                    && Arrays.equals(line, bytes)
+                    && tsMin == min
+                    && tsMax == max
+                    && typesCsv.equals(types)
+                    && vocabCsv.equals(vocab);
+        }
+
+        void keep(byte[] bytes, long min, long max, String typesCsv, String vocabCsv, RowData checked) {
+            line = bytes == null ? null : bytes.clone(); // the caller's array may be reused for another line
+            tsMin = min;
+            tsMax = max;
+            types = typesCsv;
+            vocab = vocabCsv;
+            result = checked;
+        }
+    }
+
+    private static final ThreadLocal<Map<Class<?>, Memo>> MEMO = ThreadLocal.withInitial(HashMap::new);
+
+    private RowData checkOnce(
+            StringData line, byte[] bytes, long tsMin, long tsMax, String typesCsv, String vocabCsv) {
         if (!typesCsv.equals(typesText)) {
             types = new HashSet<>(Arrays.asList(typesCsv.split(",")));
             typesText = typesCsv;
@@ -137,7 +194,6 @@ abstract class IngestCheck extends ScalarFunction {
         byte[] type = new byte[fields.length];
         Object[] value = new Object[fields.length];
         GenericRowData out = new GenericRowData(fields.length + 3);
-        byte[] bytes = line == null ? null : line.toBytes();
         if (bytes == null || !utf8(bytes) || !read(bytes, type, value)) { // a bad line keeps nothing but itself
             return reject(out, new byte[fields.length], value, "bad_json", "not a JSON object", line);
         }
