@@ -124,10 +124,10 @@ def on_time_events(p, reference: tuple[str, ...] = ()) -> None:
     """Raw signaling and xDRs with event time, checked by the ingest rules (jobs.ingest.read_raw), the
     ``reference`` tables, and the shared on-time, de-duplicated views ``signaling_unique`` / ``xdr_unique``
     (sql/shared/). Late events are dropped by these views; the triggers job is the one that sends them to the DLQ."""
-    from jobs.ingest import read_raw
+    from jobs.ingest import on_time, read_raw
 
     read_raw(p, "signaling", "xdr")
     for name in reference:
         p.create_reference(f"tables/{name}.sql", name)
-    p.execute("shared/signaling_on_time.sql")
-    p.execute("shared/xdr_on_time.sql")
+    on_time(p, "signaling")
+    on_time(p, "xdr")

@@ -53,6 +53,23 @@ def event_time(settings: Settings, key: str) -> Callable[[bytes], int | None]:
     return lambda line: ingest_rules.event_time(check(line), fields)
 
 
+#: The feeds, each with the denser ones: a sparse feed's de-duplication also follows their watermark
+#: (sql/shared/pace.sql), a dense one never waits for a sparse one.
+DENSER = {"signaling": (), "xdr": ("signaling",), "orders": ("signaling", "xdr")}
+
+
+def on_time(p: Pipeline, key: str) -> None:
+    """The on-time, de-duplicated view ``<key>_unique`` of raw feed ``key`` (sql/shared/<key>_on_time.sql), paced
+    by the denser feeds the job reads (after :func:`read_raw`)."""
+    if DENSER[key]:
+        views = set(p.t_env.list_temporary_views())
+        clocks = [k for k in (key, *DENSER[key]) if f"{k}_clock" in views]
+        p.execute(
+            "shared/pace.sql", feed=key, clocks=" UNION ALL ".join(f"SELECT rowtime FROM {k}_clock" for k in clocks)
+        )
+    p.execute(f"shared/{key}_on_time.sql")
+
+
 def read_raw(p: Pipeline, *keys: str) -> None:
     """The raw topics ``keys`` with event time (sql/tables/<key>_raw.sql), checked by the ingest rules: the views
     ``<key>_checked`` (every line: typed fields, reason, detail) and ``<key>_valid`` (the valid events, typed, with

@@ -4,7 +4,7 @@ Which kinds run is ``triggers.kinds``; what each kind needs (its source stream, 
 kind catalogue (udfs/trigger_kinds.py). The quota kinds are one recipe rendered once per threshold.
 """
 
-from jobs.ingest import event_time, read_raw
+from jobs.ingest import event_time, on_time, read_raw
 from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
 from touchpoint.schemas import sql_list
@@ -89,15 +89,15 @@ def build(p: Pipeline) -> None:
     p.create_sink("tables/dlq.sql", "dlq")
     # a replay's end: zero_usage drops what its flush at the end of input would fire past the data
     params = parameters(p.settings) | {"data_end": p.data_end({k: event_time(p.settings, k) for k in INPUTS})}
-    p.execute("shared/signaling_on_time.sql")
+    on_time(p, "signaling")
     p.execute("triggers/late.sql")
     p.execute("triggers/located.sql", **params)
     if xdr:
-        p.execute("shared/xdr_on_time.sql")
+        on_time(p, "xdr")
         p.execute("triggers/xdr_late.sql")
         p.execute("triggers/xdr_usage.sql", **params)
     if orders:
-        p.execute("shared/orders_on_time.sql")
+        on_time(p, "orders")
         p.execute("triggers/orders_late.sql")
         p.execute("triggers/orders_unknown_product.sql")
     for kind in kinds:

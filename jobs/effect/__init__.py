@@ -10,7 +10,7 @@ interval.
 from pyflink.common import Types
 
 from jobs.effect.operators import COUNT_TYPE, FAMILIES, OUT_TYPE, LeadEffects, UpliftCounts
-from jobs.ingest import event_time, read_raw
+from jobs.ingest import event_time, on_time, read_raw
 from touchpoint.flink.pipeline import Pipeline
 
 DESCRIPTION = (
@@ -34,7 +34,7 @@ def build(p: Pipeline) -> None:
     for key in ("outcomes", "uplift"):
         p.create_sink("tables/lines_out.sql", key, fmt="raw", table=f"{key}_out")
     p.create_sink("tables/dlq.sql", "dlq")
-    p.execute("shared/orders_on_time.sql")
+    on_time(p, "orders")
     p.execute("effect/inputs.sql")
 
     t = p.t_env

@@ -10,7 +10,7 @@ as ``journey_step`` triggers on ``journey-events``, which the decision job decid
 
 from pyflink.common import Types
 
-from jobs.ingest import event_time, read_raw
+from jobs.ingest import event_time, on_time, read_raw
 from jobs.journeys.operators import OUT_TYPE, TrialJourneys
 from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
@@ -39,8 +39,8 @@ def build(p: Pipeline) -> None:
     p.create_reference("tables/profiles.sql", "profiles")
     p.create_sink("tables/lines_out.sql", "journey_events", fmt="raw", table="journey_events_out")
     p.create_sink("tables/dlq.sql", "dlq")
-    p.execute("shared/orders_on_time.sql")
-    p.execute("shared/xdr_on_time.sql")
+    on_time(p, "orders")
+    on_time(p, "xdr")
     params = parameters(p.settings)
     p.execute("journeys/usage.sql", **params)
     p.execute("journeys/inputs.sql", **params)

@@ -17,3 +17,9 @@ SELECT event_id, event_type, ts, msisdn, imsi, imei, lac, cell_id, rat, vlr_plmn
        duration_s, forward_to, rowtime
 FROM signaling_checked
 WHERE reason IS NULL;
+
+-- The signaling feed's watermark without its rows (no valid line has a null ts): what a sparser feed's de-duplication
+-- follows besides its own (sql/shared/pace.sql).
+CREATE TEMPORARY VIEW signaling_clock AS
+SELECT rowtime FROM signaling_valid
+WHERE ts IS NULL;

@@ -12,3 +12,9 @@ CREATE TEMPORARY VIEW xdr_valid AS
 SELECT event_id, ts, msisdn, imsi, imei, lac, cell_id, rat, apn, app, bytes_up, bytes_down, duration_s, rowtime
 FROM xdr_checked
 WHERE reason IS NULL;
+
+-- The xdr feed's watermark without its rows (no valid line has a null ts): what a sparser feed's de-duplication
+-- follows besides its own (sql/shared/pace.sql).
+CREATE TEMPORARY VIEW xdr_clock AS
+SELECT rowtime FROM xdr_valid
+WHERE ts IS NULL;

@@ -6,12 +6,18 @@ CREATE TEMPORARY VIEW xdr_on_time AS
 SELECT * FROM xdr_valid
 WHERE CURRENT_WATERMARK(rowtime) IS NULL OR rowtime >= CURRENT_WATERMARK(rowtime);
 
+-- The xDRs' pace (pace.sql) joins them without rows: the de-duplication follows the signaling watermark too.
 CREATE TEMPORARY VIEW xdr_packed AS
 SELECT event_id, rowtime,
        CAST(ROW(event_id, ts, msisdn, imsi, imei, cell_id, rat, app, bytes_up, bytes_down)
             AS ROW<event_id STRING, ts BIGINT, msisdn STRING, imsi STRING, imei STRING, cell_id BIGINT,
                    rat STRING, app STRING, bytes_up BIGINT, bytes_down BIGINT>) AS x
-FROM xdr_on_time;
+FROM xdr_on_time
+UNION ALL
+SELECT CAST(NULL AS STRING), rowtime,
+       CAST(NULL AS ROW<event_id STRING, ts BIGINT, msisdn STRING, imsi STRING, imei STRING, cell_id BIGINT,
+                        rat STRING, app STRING, bytes_up BIGINT, bytes_down BIGINT>)
+FROM xdr_pace;
 
 CREATE TEMPORARY VIEW xdr_unique AS
 SELECT x.event_id, x.ts, x.msisdn, x.imsi, x.imei, x.cell_id, x.rat, x.app, x.bytes_up, x.bytes_down,

@@ -206,7 +206,7 @@ def test_whole_pipeline_at_parallelism_2_is_exactly_the_replay_across_a_stop(clu
     2; `events` stopped with a savepoint after the first 20 h, the last 10 h produced while it is down, then
     resubmitted from the savepoint: its outputs are exactly the replay's, none late; every trigger is decided and
     no lead breaks the contact cap."""
-    from tests.jobs.test_event_time import COMPARED, _expected, _late, _wait_for, produce
+    from tests.jobs.test_event_time import _expected, _late, _wait_for, assert_same, produce
     from touchpoint.clients.kafka_io import advance_event_time
     from udfs.units import HOUR_MS
 
@@ -257,11 +257,12 @@ def test_whole_pipeline_at_parallelism_2_is_exactly_the_replay_across_a_stop(clu
     assert resumed.returncode == 0, resumed.stderr
 
     got = _wait_for(settings, _expected(city, replay_out), end)
-    assert {k: got[k] for k in COMPARED} == _expected(city, replay_out)
+    assert_same(got, _expected(city, replay_out))
     assert _late(got["dlq"]) == []
 
-    # decisions at parallelism 2: every trigger decided, and no subscriber over the contact cap
-    triggers = {json.loads(x)["trigger_id"] for x in consume(settings.kafka.bootstrap, [t.triggers])[t.triggers]}
+    # decisions at parallelism 2: every trigger (and journey step) decided, and no subscriber over the contact cap
+    found = consume(settings.kafka.bootstrap, [t.triggers, t.journey_events], idle_s=3)
+    triggers = {json.loads(x)["trigger_id"] for topic in found.values() for x in topic}
     decisions = consume(settings.kafka.bootstrap, [t.decisions, t.leads], idle_s=10, timeout_s=120)
     decided = {json.loads(d)["trigger_id"] for d in decisions[t.decisions]}
     assert decided and decided <= triggers

@@ -31,9 +31,17 @@ def test_every_recipe_renders_with_its_placeholders_named():
 
     # the tables' and recipes' own (a generic table's name), and data_end (a replay's end, known only when the job
     # is built)
-    known = {"connector", "time_attributes", "out_of_orderness_s", "kind", "reference", "table", "data_end"} | set(
-        recipe("quota_20mb")[1]
-    )
+    known = {
+        "connector",
+        "time_attributes",
+        "out_of_orderness_s",
+        "feed",
+        "clocks",
+        "kind",
+        "reference",
+        "table",
+        "data_end",
+    } | set(recipe("quota_20mb")[1])
     for name in JOBS:
         if hasattr(module := job_module(name), "parameters"):
             known |= set(module.parameters(load_settings()))

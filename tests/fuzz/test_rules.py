@@ -17,7 +17,7 @@ from tests.support import make_settings
 from touchpoint import ROOT
 from touchpoint.schemas import enum, errors
 from udfs.campaigns import CampaignError, parse_campaign
-from udfs.ingest_rules import ORDERS_FIELDS, SIGNALING_FIELDS, XDR_FIELDS, IngestRules
+from udfs.ingest_rules import ORDERS_FIELDS, REASONS, SIGNALING_FIELDS, XDR_FIELDS, IngestRules
 from udfs.journeys import JourneyError, parse_journey
 
 #: Fixed examples: a CI run is the same run every time (a failure is a bug to fix, not a roll of the dice).
@@ -28,7 +28,6 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-REASONS = {"bad_json", "missing_field", "unknown_event_type", "unknown_action", "invalid_value", "ts_out_of_range"}
 
 
 def ingest_rules(s=None) -> IngestRules:

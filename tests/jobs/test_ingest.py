@@ -360,3 +360,39 @@ def test_jvm_functions_apply_exactly_the_python_rules(small_city, tmp_path):
     # the corpus exercises every reason and both outcomes
     assert {json.loads(k)["reason"] for k in want_dlq} == set(REASONS)
     assert all(want_valid.values())
+
+
+def test_a_raw_lines_event_time_is_its_checked_ts(small_city, tmp_path):
+    """The event time every job takes from a raw line (sql/tables/<topic>_raw.sql, the JVM's *_time functions) is,
+    line by line, udfs.ingest_rules.event_time of the Python rules' check: its ts when valid, none (the epoch,
+    which moves no watermark) when not. The check it reuses from the watermark generator is the same."""
+    from datetime import UTC, datetime
+
+    from jobs.ingest import read_raw, rules
+    from touchpoint.flink.pipeline import Pipeline
+    from udfs.ingest_rules import FIELDS, event_time
+
+    settings = make_settings(tmp_path / "work")
+    corpus = _corpus(small_city)
+    inp = tmp_path / "in"
+    inp.mkdir()
+    for topic, lines in corpus.items():
+        (inp / f"{topic}.jsonl").write_text("".join(line + "\n" for line in lines))
+    p = Pipeline(settings=settings, mode="replay", job_name="event-time", input_dir=inp, output_dir=tmp_path / "out")
+    read_raw(p, *RAW)
+    checks = rules(settings)
+    for topic in RAW:
+        check = getattr(checks, f"check_{topic}")
+        got = sorted(
+            (line, int(datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp() * 1000))
+            for line, at in p.t_env.execute_sql(f"SELECT line, CAST(rowtime AS STRING) FROM {topic}_raw").collect()
+        )
+        want = sorted((line, event_time(check(line), FIELDS[topic]) or 0) for line in corpus[topic])
+        assert got == want, topic
+        assert {at for _, at in want} - {0}, topic  # valid lines in the corpus
+        # the checked view's ts is the same as the event time of a valid line
+        checked = p.t_env.execute_sql(
+            f"SELECT ts, CAST(rowtime AS STRING) FROM {topic}_checked WHERE reason IS NULL"
+        ).collect()
+        for ts, at in checked:
+            assert ts == int(datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp() * 1000)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from touchpoint.cli import signals
+from touchpoint.cli.signals import claim
 from touchpoint.config import Settings
 
 
@@ -130,7 +130,7 @@ def stop_on_signals() -> threading.Event:
     """An event set by SIGINT (Ctrl-C) or SIGTERM, also by one that came while the command was starting
     (touchpoint.cli.signals): long-running commands check it between steps, so a stop never interrupts a client
     library in the middle of a request."""
-    return signals.claim()
+    return claim()
 
 
 class Commands:

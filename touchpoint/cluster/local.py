@@ -68,6 +68,9 @@ def configuration(settings: Settings) -> dict[str, object]:
         # A killed TaskManager is noticed within seconds (its RPCs fail), not after the 50 s default timeout.
         "heartbeat.interval": 2000,
         "heartbeat.timeout": 15000,
+        # A TaskManager busy deploying a large job on a loaded machine may answer an RPC after Flink's 10 s
+        # default, which fails the deployment and restarts the job; a dead one is still noticed by its heartbeat.
+        "pekko.ask.timeout": "60 s",
         "parallelism.default": f.parallelism,
         "io.tmp.dirs": str(base / "tmp"),
         "state.backend.type": f.state_backend or "rocksdb",
