@@ -396,3 +396,10 @@ def test_a_raw_lines_event_time_is_its_checked_ts(small_city, tmp_path):
         ).collect()
         for ts, at in checked:
             assert ts == int(datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def test_the_benchmark_baseline_copies_every_raw_line_unchanged(small_city, tmp_path):
+    out = tmp_path / "out"
+    replay("passthrough", make_settings(tmp_path / "work"), small_city, out)
+    raw = [x for topic in ("signaling", "xdr") for x in (small_city / f"{topic}.jsonl").read_text().splitlines()]
+    assert sorted((out / "bench-passthrough.jsonl").read_text().splitlines()) == sorted(raw)
