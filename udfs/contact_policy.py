@@ -134,7 +134,11 @@ class Contacts:
     decided: dict[str, int] = field(default_factory=dict)
 
     def cap_reached(self, ts: int, p: Policy) -> bool:
-        return sum(1 for t in self.leads if ts - p.window_ms < t <= ts) >= p.max_leads
+        """Whether a lead at ``ts`` would put some contact window over the cap. In ts order that is the window
+        ending at ``ts``; a trigger decided after later ones (a backlog read unevenly, a redelivery) also checks
+        the windows that end at those later leads, so the cap holds whatever order the triggers came in."""
+        ends = [ts, *(t for t in self.leads if ts < t < ts + p.window_ms)]
+        return any(sum(1 for t in self.leads if end - p.window_ms < t <= end) >= p.max_leads for end in ends)
 
     def in_cooldown(self, campaign_id: str, cooldown_hours: float, ts: int) -> bool:
         last = self.last_lead.get(campaign_id)

@@ -202,6 +202,19 @@ def test_cap_at_exactly_three_within_48h():
     assert c.cap_reached(T0 + 48 * HOUR_MS, P)
 
 
+def test_cap_holds_when_an_earlier_trigger_is_decided_after_later_ones():
+    c = Contacts()
+    for h in (10, 20, 30):  # three leads, then a trigger from before them arrives (a backlog read unevenly)
+        c.record(f"t{h}", T0 + h * HOUR_MS, "camp", delivered=True)
+    assert c.cap_reached(T0 + 5 * HOUR_MS, P)  # the window ending at 30 h would hold four
+    assert c.cap_reached(T0 - 17 * HOUR_MS, P)  # ... ending at 30 h: 47 h later, still one window
+    assert not c.cap_reached(T0 - 18 * HOUR_MS, P)  # 48 h before the last: no window holds all four
+    c = Contacts()
+    for h in (10, 20, 59):  # 10 h and 59 h are 49 h apart: no window holds all three, nor them and one more
+        c.record(f"t{h}", T0 + h * HOUR_MS, "camp", delivered=True)
+    assert not c.cap_reached(T0 + 30 * HOUR_MS, P)
+
+
 def test_cap_ignores_control_and_undelivered():
     c = Contacts()
     for i in range(5):

@@ -34,8 +34,9 @@ def _first_line(e: Exception) -> str:
 #: seconds between two progress reports of a replay
 PROGRESS_S = 2.0
 
-#: A reference topic's partition without rows (or a source subtask without a partition) stops holding the
-#: join back after this long. Rows published before a job starts are read well within it.
+#: A reference topic's partition that sends nothing for this long stops holding the joins back (its watermark
+#: is the epoch): at a start once its rows are read, later when a change has been taken. Rows published
+#: before a job starts are read well within it.
 REFERENCE_IDLE = "10 s"
 
 
@@ -255,14 +256,13 @@ class Pipeline:
         code) is a CSV in both modes.
 
         Every row is valid from the epoch: a version applies to every event not yet joined when it arrives ("from
-        now on"), whatever the events' own times. A replay's file holds the joins back until it is read whole
-        (its watermark is the epoch until the source ends), so a replay is exact. A topic never ends: its
-        watermark is the publish time (Kafka timestamp) of the newest row read, so at a start the joins wait for
-        events newer than the reference rows until the topic is read to its end (then quiet for
-        ``REFERENCE_IDLE``, when it stops holding them back), and later changes, published now, hold nothing
-        back. Events older than the reference rows (a replayed past, the demo's simulated days) are not held: at
-        a fresh start over such a backlog an event joined before its cell's row was read is not located
-        (docs/operations.md, reference data); a restored job has the rows in its state."""
+        now on"), whatever the events' own times, and the watermark is the epoch too, so a reference never moves
+        event time: it only holds the joins back while it is being read. A replay's file holds them until it is
+        read whole (the source ends), so a replay is exact; a topic never ends, so it holds them until it has
+        been quiet for ``REFERENCE_IDLE``: at a start until its rows are read, later for that long after a
+        change. A watermark from the publish time would not hold them longer, but while the events were idle
+        (a feed down, the end of a backlog) it would carry the joins, and every window after them, to the wall
+        clock: the events that came next would all be late (docs/operations.md, reference data)."""
         if self.mode == "streaming" and path is None:
             return self._create_versioned(table_file, self._upsert_topic(name, {"value.format": "json"}))
         import csv
@@ -293,13 +293,8 @@ class Pipeline:
         }
 
     def _create_versioned(self, table_file: str, opts: dict[str, str]) -> None:
-        """A versioned table whose rows are valid from the epoch (:meth:`create_reference`): watermarked by the
-        publish time of the newest row on a topic, by the epoch in a file (until the file has been read whole)."""
-        published, watermark = "", "valid_from"
-        if opts["connector"] == "upsert-kafka":
-            published = ",\n  published TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL"
-            watermark = "published"
-        attrs = f"{published},\n  valid_from AS TO_TIMESTAMP_LTZ(0, 3),\n  WATERMARK FOR valid_from AS {watermark}"
+        """A versioned table whose rows, and watermark, are at the epoch (:meth:`create_reference`)."""
+        attrs = ",\n  valid_from AS TO_TIMESTAMP_LTZ(0, 3),\n  WATERMARK FOR valid_from AS valid_from"
         self.execute(table_file, connector=_options(opts), time_attributes=attrs)
 
     def create_reference_lines(self, table_file: str, name: str) -> None:
