@@ -37,7 +37,8 @@ PROGRESS_S = 2.0
 #: A reference topic's partition that sends nothing for this long stops holding the joins back (its watermark
 #: is the epoch): at a start once its rows are read, later when a change has been taken. Rows published
 #: before a job starts are read well within it.
-REFERENCE_IDLE = "10 s"
+REFERENCE_IDLE_S = 10
+REFERENCE_IDLE = f"{REFERENCE_IDLE_S} s"
 
 
 class _LineCounter:
