@@ -137,7 +137,7 @@ def _settings(tmp_path: Path, broker: str, city: Path, partitions: dict[str, int
     for key, n in partitions.items():
         stack.create_topics(broker, [getattr(t, key)], n)
     others = [v for k, v in t.model_dump().items() if k not in partitions]
-    stack.create_topics(broker, others, 3, stack.compacted_topics(settings))
+    stack.create_topics(broker, others, settings.kafka.partitions, stack.compacted_topics(settings))
     reference.publish(settings, city / "reference")
     from touchpoint.clients.campaigns import load, publish
 
@@ -272,7 +272,8 @@ def test_stopped_for_hours_while_producers_go_on_then_resumed_is_exact(city, bro
         time.sleep(settings.event_time.idle_timeout_ms / 1000 + 5)  # every raw partition idle
         again = reference.publish(settings, city_dir / "reference")
         cells = settings.topics.cells
-        while committed(broker, group, [cells], 3)[cells] < 2 * again[cells]:  # taken, and checkpointed
+        # taken, and checkpointed
+        while committed(broker, group, [cells], settings.kafka.partitions)[cells] < 2 * again[cells]:
             assert time.monotonic() < deadline + 120, "the reference published again was not read in time"
             time.sleep(0.5)
     finally:
