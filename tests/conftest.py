@@ -4,6 +4,7 @@ ports (one per test session), and a small simulated city shared by the Flink tes
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,11 @@ from tests.support import make_settings
 from touchpoint import ROOT
 from touchpoint.config import Settings
 from touchpoint.infra import stack
+from touchpoint.simulator.traffic import OWN_EVENTS_PER_HOUR
+
+# The suite's cities are sparse (a subscriber's own activity only, ~3 events per subscriber-hour) so that the
+# many Flink, Kafka and cluster runs stay short; `dense_city` and the bench run at a network's density.
+os.environ.setdefault("TOUCHPOINT_SIMULATOR__EVENTS_PER_SUBSCRIBER_HOUR", str(OWN_EVENTS_PER_HOUR))
 
 # PyFlink's thread mode and the Python workers find libpython/pemja through the venv on PATH.
 os.environ["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"
@@ -53,6 +59,23 @@ def small_city(session_dir) -> Path:
     out = session_dir / "city"
     s = make_settings(session_dir / "city-work", simulator={"malformed_rate": 0.01, "duplicate_rate": 0.01})
     simulate(s, seed=5, subscribers=150, hours=6, out_dir=out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def dense_city(session_dir) -> Path:
+    """A city at a network's density (simulator.events_per_subscriber_hour's default, ~60 per subscriber-hour:
+    mostly ordinary traffic on the subscriber's cell) with every defect kind, for the exactness of ingest and of
+    the per-event jobs where most events repeat the last cell."""
+    from touchpoint.config import Simulator
+    from touchpoint.simulator import simulate
+
+    out = session_dir / "dense-city"
+    s = make_settings(session_dir / "dense-city-work", simulator={"malformed_rate": 0.01, "duplicate_rate": 0.01})
+    # set on the object: the suite's environment variable (above) beats a settings override
+    s.simulator.events_per_subscriber_hour = Simulator.model_fields["events_per_subscriber_hour"].default
+    s.simulator.start += timedelta(hours=10)  # daytime: the nights are a quarter as dense
+    simulate(s, seed=7, subscribers=100, hours=8, out_dir=out)
     return out
 
 

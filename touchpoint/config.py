@@ -203,6 +203,20 @@ class Flink(_Section):
     #: Completed checkpoints kept per job. They are kept when a job is cancelled or dies, so that
     #: `touchpoint run` resumes from the newest (docs/operations.md).
     retained_checkpoints: int = Field(3, ge=1)
+    #: Any Flink configuration option for every job (key -> value as Flink's configuration reads it, e.g.
+    #: ``table.optimizer.agg-phase-strategy: ONE_PHASE``); it overrides what Touchpoint sets for the same key.
+    options: dict[str, str] = {}
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _option_values(cls, v: Any) -> Any:
+        """YAML's true/false/numbers as Flink writes them (true, 512m, 200 ms are all strings to Flink)."""
+        if not isinstance(v, dict):
+            return v
+        return {
+            k: str(x).lower() if isinstance(x, bool) else str(x) if isinstance(x, int | float) else x
+            for k, x in v.items()
+        }
 
     @field_validator("checkpoints_dir")
     @classmethod
@@ -398,6 +412,12 @@ class Simulator(_Section):
     timezone: TimeZone = "Asia/Shanghai"
     center_lat: float = 32.0603
     center_lon: float = 118.7969
+    #: Signaling + xDR events per subscriber-hour, averaged over the day (a network makes 20-110; the daily curve
+    #: goes from about a quarter at night to twice in the busy hour). A subscriber's own activity makes ~3; ordinary
+    #: traffic on the subscriber's current cell (service requests, data sessions with their xDR, tracking-area
+    #: updates: touchpoint/simulator/traffic.py) makes up the rest. 3 or less: none (the sparse city of early
+    #: benches).
+    events_per_subscriber_hour: float = Field(60.0, ge=0)
     #: Share of subscribers that get each planted situation (at least one per kind when it fits).
     plant_fraction: float = Field(0.02, ge=0, le=1)
     duplicate_rate: float = Field(0.005, ge=0, le=0.5)

@@ -50,6 +50,7 @@ def test_commands_nest_by_concern():
         "bench loader",
         "bench publish",
         "bench scale",
+        "bench stages",
         "stack up",
         "stack down",
         "stack status",
@@ -130,6 +131,7 @@ def test_help_lists_every_subcommand():
         (["simulate", "--seed", "1"], "needs --out DIR or --kafka"),
         (["replay", "nosuchjob", "--input", "a", "--output", "b"], "invalid choice"),
         (["frobnicate"], "invalid choice"),
+        (["bench", "stages", "--option", "pipeline.auto-watermark-interval"], "expected KEY=VALUE"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(args, needle):

@@ -33,9 +33,9 @@ def _normal(r: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def city_replayed(small_city, tmp_path_factory):
+def city_replayed(dense_city, tmp_path_factory):
     """ingest then behaviour over the shared small city, in one output dir (behaviour reads ingest's output)."""
-    return replay_after_ingest("behaviour", small_city, tmp_path_factory)
+    return replay_after_ingest("behaviour", dense_city, tmp_path_factory)
 
 
 def _duckdb_behaviour(settings, out: Path, reference: Path) -> dict[tuple, dict]:
@@ -112,7 +112,7 @@ def _duckdb_behaviour(settings, out: Path, reference: Path) -> dict[tuple, dict]
     return out_rows
 
 
-def test_city_records_equal_duckdb_recomputation(small_city, city_replayed):
+def test_city_records_equal_duckdb_recomputation(dense_city, city_replayed):
     settings, out, written = city_replayed
     assert set(written) == {"behaviour"}  # no DLQ output: the triggers job reports late events
     records = _lines(out / "behaviour.jsonl")
@@ -121,7 +121,7 @@ def test_city_records_equal_duckdb_recomputation(small_city, city_replayed):
     assert [e for r in records if (e := errors("behaviour", r))] == []
     got = {(r["msisdn"], r["hour_start"]): _normal(r) for r in records}
     assert len(got) == len(records), "one record per (msisdn, hour)"
-    want = _duckdb_behaviour(settings, out, small_city / "reference")
+    want = _duckdb_behaviour(settings, out, dense_city / "reference")
     assert set(got) == set(want), f"missing {list(set(want) - set(got))[:3]}, extra {list(set(got) - set(want))[:3]}"
     for key, w in want.items():
         g = got[key]

@@ -169,31 +169,31 @@ def _key(rec: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def city_replay(small_city, tmp_path_factory):
+def city_replay(dense_city, tmp_path_factory):
     out = tmp_path_factory.mktemp("ingest-replay")
     settings = make_settings(tmp_path_factory.mktemp("work"))
-    replay("ingest", settings, small_city, out)
+    replay("ingest", settings, dense_city, out)
     return settings, out
 
 
-def test_simulated_city_split_matches_schema_oracle_and_simulator(small_city, city_replay):
+def test_simulated_city_split_matches_schema_oracle_and_simulator(dense_city, city_replay):
     settings, out = city_replay
     dlq = _lines(out / "dlq.jsonl")
     for topic in RAW:
-        valid, invalid = _expected_valid(small_city / f"{topic}.jsonl", topic, settings)
+        valid, invalid = _expected_valid(dense_city / f"{topic}.jsonl", topic, settings)
         got = _lines(out / f"{topic}-normalised.jsonl")
         assert sorted(map(_key, got)) == sorted(map(_key, valid))
         assert sum(1 for r in dlq if r["source"] == topic) == len(invalid)
     # nothing lost: every raw line is either normalised or a dead letter
-    raw = sum(len((small_city / f"{t}.jsonl").read_text().splitlines()) for t in RAW)
+    raw = sum(len((dense_city / f"{t}.jsonl").read_text().splitlines()) for t in RAW)
     normalised = sum(len(_lines(out / f"{t}-normalised.jsonl")) for t in RAW)
     assert normalised + len(dlq) == raw
     # the DLQ reasons are exactly the defects the simulator planted
-    planted = json.loads((small_city / "summary.json").read_text())["malformed"]
+    planted = json.loads((dense_city / "summary.json").read_text())["malformed"]
     assert Counter(r["reason"] for r in dlq) == Counter({k: v for k, v in planted.items() if v})
 
 
-def test_streaming_gives_the_same_split_as_replay(small_city, city_replay, broker, tmp_path):
+def test_streaming_gives_the_same_split_as_replay(dense_city, city_replay, broker, tmp_path):
     _, replay_out = city_replay
     outputs = ("signaling_normalised", "xdr_normalised", "orders_normalised", "dlq")
     topics = {k: f"ingest-test-{k}" for k in (*RAW, *outputs)}
@@ -203,7 +203,7 @@ def test_streaming_gives_the_same_split_as_replay(small_city, city_replay, broke
     stack.create_topics(broker, list(topics.values()), settings.kafka.partitions)
     with RateLimitedProducer(settings) as producer:
         for topic in RAW:
-            for line in (small_city / f"{topic}.jsonl").read_bytes().splitlines():
+            for line in (dense_city / f"{topic}.jsonl").read_bytes().splitlines():
                 producer.send(topic, line)
     job = start("ingest", settings)
     try:

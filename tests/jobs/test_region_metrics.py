@@ -28,9 +28,9 @@ def _lines(path: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def city_replayed(small_city, tmp_path_factory):
+def city_replayed(dense_city, tmp_path_factory):
     """ingest then region_metrics over the shared small city, in one output dir."""
-    return replay_after_ingest("region_metrics", small_city, tmp_path_factory)
+    return replay_after_ingest("region_metrics", dense_city, tmp_path_factory)
 
 
 def _duckdb_presence(out: Path, reference: Path, window_ms: int) -> list[tuple]:
@@ -103,7 +103,7 @@ def _assert_same(got: dict, want: dict, key) -> None:
     assert {k: v for k, v in got.items() if k not in strip} == {k: v for k, v in want.items() if k not in strip}, key
 
 
-def test_city_records_equal_duckdb_recomputation(small_city, city_replayed):
+def test_city_records_equal_duckdb_recomputation(dense_city, city_replayed):
     settings, out, written = city_replayed
     assert set(written) == {"region_metrics"}  # no DLQ output: the triggers job reports late events
     k = settings.region_metrics.min_subscribers
@@ -113,7 +113,7 @@ def test_city_records_equal_duckdb_recomputation(small_city, city_replayed):
     got = {(r["region_id"], r["window_start"]): r for r in records}
     assert len(got) == len(records), "one record per (region, window)"
 
-    reference = small_city / "reference"
+    reference = dense_city / "reference"
     every = _expected_windows(_duckdb_presence(out, reference, window_ms), reference, window_ms)
     want = {key: w for key, w in every.items() if w["subscribers"] >= k}
     assert set(got) == set(want), (

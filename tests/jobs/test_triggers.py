@@ -60,6 +60,14 @@ def replayed(replayed_city):
     return replayed_city[1:]
 
 
+def _assert_exact(triggers: list[dict], truth: Counter, kinds: list[str]) -> None:
+    got = _comparable(triggers, truth)
+    for kind in kinds:
+        want = Counter({k: n for k, n in truth.items() if k[1] == kind})
+        have = Counter({k: n for k, n in got.items() if k[1] == kind})
+        assert have == want, f"{kind}: missing {list(want - have)[:3]}, extra {list(have - want)[:3]}"
+
+
 def test_replay_equals_ground_truth_for_every_enabled_kind(city, replayed):
     settings, out = replayed
     kinds = settings.triggers.kinds
@@ -67,16 +75,26 @@ def test_replay_equals_ground_truth_for_every_enabled_kind(city, replayed):
     present = {k[1] for k in truth}
     assert present == set(kinds), f"the city lacks {set(kinds) - present}: the test would prove nothing"
     triggers = _lines(out / "triggers.jsonl")
-    got = _comparable(triggers, truth)
-    for kind in kinds:
-        want = Counter({k: n for k, n in truth.items() if k[1] == kind})
-        have = Counter({k: n for k, n in got.items() if k[1] == kind})
-        assert have == want, f"{kind}: missing {list(want - have)[:3]}, extra {list(have - want)[:3]}"
+    _assert_exact(triggers, truth, kinds)
     # records follow the schema and their ids are deterministic and unique
     from touchpoint.schemas import errors
 
     assert all(errors("triggers", t) == [] for t in triggers)
     assert len({t["trigger_id"] for t in triggers}) == len(triggers)
+
+
+def test_replay_at_a_networks_density_equals_ground_truth(dense_city, tmp_path):
+    """~60 events per subscriber-hour, most of them on the cell the subscriber is already on: the location kinds
+    see twenty times more events and must find exactly the same entries and stays."""
+    settings = make_settings(tmp_path / "work")
+    out = tmp_path / "out"
+    replay("triggers", settings, dense_city, out)
+    summary = json.loads((dense_city / "summary.json").read_text())
+    assert summary["events"]["per_subscriber_hour"] > 50
+    kinds = settings.triggers.kinds
+    truth = _truth(dense_city, kinds)
+    assert {"region_entry", "dwell", "handset_store_visits"} <= {k[1] for k in truth}
+    _assert_exact(_lines(out / "triggers.jsonl"), truth, kinds)
 
 
 def test_replay_all_keeps_both_jobs_dead_letters(city, replayed):

@@ -30,6 +30,9 @@ def test_the_published_result_has_every_figure_and_its_context():
         assert abs(row["ratio"] - row["events_per_s"] / base["events_per_s"]) < 0.01, row
     assert r["machine"]["cores"] >= 1 and r["machine"]["commit"]
     assert r["latency_ms"]["event->lead"]["p99"] > 0
+    # at a network's density (issue 22), with the sparse city of earlier runs as a row of its own
+    assert r["events_per_subscriber_hour"] > 20 and "whole pipeline, sparse city" in paths
+    assert set(r["cluster_vs_mini_cluster"]) == {"p1", "p2"} and r["startup_s"]["mini-cluster"] > 0
     per_job = {k: v for k, v in r["state_bytes_per_subscriber"].items() if k != "all jobs"}
     assert abs(r["state_bytes_per_subscriber"]["all jobs"] - sum(per_job.values())) <= len(per_job)  # rounding
 

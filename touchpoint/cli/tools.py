@@ -31,6 +31,25 @@ def cmd_bench_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def flink_option(text: str) -> tuple[str, str]:
+    """``KEY=VALUE`` of a Flink option, else an argparse error."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=VALUE, e.g. table.optimizer.agg-phase-strategy=ONE_PHASE, got {text!r}"
+        )
+    return key.strip(), value.strip()
+
+
+def cmd_bench_stages(args: argparse.Namespace) -> int:
+    from touchpoint.tools.bench_stages import run_stages
+
+    options = dict(args.option or ())
+    return run_stages(
+        settings(args), events=args.events, seed=args.seed, repeats=args.repeats, only=args.only, options=options
+    )
+
+
 def cmd_bench_scale(args: argparse.Namespace) -> int:
     from touchpoint.tools.bench_scale import run_scale
 
@@ -61,6 +80,10 @@ def cmd_bench_loader(args: argparse.Namespace) -> int:
         f"(batches of {r['batch_rows']:,}; first record read -> last commit)"
     )
     return 0
+
+
+#: raw events of the bench city, for `bench` and `bench stages`: ~210 subscribers over 48 h at 60 per subscriber-hour
+BENCH_EVENTS = 600_000
 
 
 def register(commands: Commands) -> None:
@@ -101,7 +124,11 @@ def register(commands: Commands) -> None:
         parents=(city(seed=11),),
     )
     p.add_argument(
-        "--events", type=positive_int, default=300_000, metavar="N", help="approximate raw events (default: 300000)"
+        "--events",
+        type=positive_int,
+        default=BENCH_EVENTS,
+        metavar="N",
+        help=f"approximate raw events (default: {BENCH_EVENTS})",
     )
     parts = Commands(p.add_subparsers(dest="bench_command", metavar="PART", required=False, parser_class=type(p)))
     p = parts.add(
@@ -114,6 +141,29 @@ def register(commands: Commands) -> None:
         "--records", type=positive_int, default=200_000, metavar="N", help="records to load (default: 200000)"
     )
     p.add_argument("--batch-rows", type=positive_int, metavar="N", help="rows per insert (default: loader.batch_rows)")
+    p = parts.add(
+        "stages",
+        cmd_bench_stages,
+        "µs per raw event of each stage (ingest, each family of trigger kinds, behaviour, region metrics, journeys, "
+        "the events job) over one city at simulator.events_per_subscriber_hour, against the passthrough",
+        parents=(city(seed=11),),
+    )
+    p.add_argument(
+        "--events",
+        type=positive_int,
+        default=BENCH_EVENTS,
+        metavar="N",
+        help=f"approximate raw events (default: {BENCH_EVENTS})",
+    )
+    p.add_argument("--repeats", type=positive_int, default=1, metavar="N", help="runs per stage, best counts")
+    p.add_argument("--only", action="append", metavar="TEXT", help="only the stages whose label contains TEXT")
+    p.add_argument(
+        "--option",
+        action="append",
+        type=flink_option,
+        metavar="KEY=VALUE",
+        help="a Flink option to compare: each stage also runs with it, in turn (repeatable)",
+    )
     parts.add(
         "scale",
         cmd_bench_scale,

@@ -89,4 +89,4 @@ def _job_options(settings: Settings, mode: Mode, job_name: str) -> dict[str, str
             raise RuntimeError(f"Kafka connector jars missing in {settings.paths.jars}; run `make setup`")
         jars += jar_paths(settings.paths.jars)
     options["pipeline.jars"] = ";".join(p.as_uri() for p in jars)
-    return options
+    return options | f.options

@@ -87,6 +87,8 @@ class SimulationSummary:
     xdr: int = 0
     orders: int = 0
     clean_events: int = 0
+    #: signaling + xDRs per subscriber-hour (simulator.events_per_subscriber_hour, measured)
+    events_per_subscriber_hour: float = 0.0
     duplicates: int = 0
     malformed: int = 0
     truth: int = 0
@@ -595,6 +597,8 @@ def _simulate(
             "signaling_total": clean[0],
             "xdr": clean[1],
             "orders": clean[2],
+            # the city's density: signaling + xDRs per subscriber-hour (roamers included, over the whole city)
+            "per_subscriber_hour": round((clean[0] + clean[1]) / max(1, total) / hours, 2),
         },
         "duplicates": {t: dup[i] for i, t in enumerate(TOPICS)},
         "malformed": {r: mal_total.get(r, 0) for r in MALFORMED_REASONS},
@@ -617,6 +621,7 @@ def _simulate(
         xdr=lines[1],
         orders=lines[2],
         clean_events=sum(clean),
+        events_per_subscriber_hour=(clean[0] + clean[1]) / max(1, total) / hours,
         duplicates=sum(dup),
         malformed=sum(mal_total.values()),
         truth=n_truth,

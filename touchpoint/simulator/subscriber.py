@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from touchpoint.simulator.city import CATALOGUE, DATA_PACKAGES, PRODUCTS, City
+from touchpoint.simulator.traffic import ordinary_per_hour, ordinary_traffic, poisson
 from touchpoint.simulator.truth import Params, billing_month
 from udfs import trigger_kinds
 from udfs.journeys import Journey
@@ -144,19 +145,6 @@ def make_imei(tac: str, rng: random.Random) -> str:
     return body + luhn(body)
 
 
-def poisson(rng: random.Random, lam: float) -> int:
-    if lam <= 0:
-        return 0
-    if lam > 30:
-        return max(0, int(rng.gauss(lam, math.sqrt(lam)) + 0.5))
-    limit = math.exp(-lam)
-    k, p = 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
-
-
 @dataclass
 class Timeline:
     ts: list[int]
@@ -267,6 +255,7 @@ class Generator:
         self.trial_fraction = settings.simulator.trial_fraction
         self.tr = settings.triggers
         self.hotlines = list(settings.triggers.hotline_numbers)
+        self.ordinary_per_hour = ordinary_per_hour(settings.simulator.events_per_subscriber_hour)
         self.home_plmns = list(settings.network.home_plmns)
         from datetime import datetime, timedelta
         from zoneinfo import ZoneInfo
@@ -1157,6 +1146,25 @@ class Generator:
                     add((t, 2, n, d, None, 0))
                     n += 1
 
+        # ordinary network traffic on the current cell (traffic.py), after anything else at the same ms
+        for t, d, topic in ordinary_traffic(
+            seed=self.seed,
+            idx=sub.idx,
+            per_hour=self.ordinary_per_hour,
+            start_ms=S,
+            end_ms=E,
+            local_hour=self.local_hour,
+            seg_ts=ts,
+            seg_state=st,
+            has_data=sub.has_data,
+            masked=lambda t: any(lo <= t <= hi for lo, hi in masks),
+            quiet_app=quiet,
+            sig=sig,
+            xdr=lambda t, s, sizes: self.session_xdr(sub, t, s, sizes),
+        ):
+            add((t, 3, n, d, None, topic))
+            n += 1
+
         # forced (planted) events
         for t, et, extra, tags in sub.forced:
             if t < S or t >= E:
@@ -1305,6 +1313,11 @@ class Generator:
                 "bytes_down": b - up,
                 "duration_s": int(5 + rnd() * 900),
             }
+        return self.session_xdr(sub, t, s, {"app": "video", "duration_s": 60 + int(rnd() * 1740)} | extra)
+
+    def session_xdr(self, sub: Sub, t: int, s: int, sizes: dict[str, Any]) -> dict[str, Any]:
+        """An xDR of cell s whose app, bytes and duration are all given: it draws nothing (ordinary traffic's
+        sessions come from a random stream of their own, traffic.py)."""
         return {
             "event_id": "",
             "ts": t,
@@ -1312,12 +1325,12 @@ class Generator:
             "imsi": sub.imsi,
             "lac": self.LAC[s],
             "cell_id": self.CID[s],
-            "rat": rat,
+            "rat": self.RAT[s],
             "apn": "cmnet",
-            "app": extra.get("app", "video"),
-            "bytes_up": extra["bytes_up"],
-            "bytes_down": extra["bytes_down"],
-            "duration_s": extra.get("duration_s", 60 + int(rnd() * 1740)),
+            "app": sizes["app"],
+            "bytes_up": sizes["bytes_up"],
+            "bytes_down": sizes["bytes_down"],
+            "duration_s": sizes["duration_s"],
         }
 
     def natural_order(self, sub: Sub, t: int) -> dict[str, Any] | None:

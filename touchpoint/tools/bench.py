@@ -50,13 +50,14 @@ from touchpoint.flink import checkpoints
 from touchpoint.flink.pipeline import REFERENCE_IDLE_S
 from touchpoint.infra import stack
 from touchpoint.reference import REFERENCE_NAMES
+from touchpoint.simulator.traffic import OWN_EVENTS_PER_HOUR
 from touchpoint.tools import bench_report
 from udfs.units import HOUR_MS
 
-#: events per simulated subscriber-day, to size the city for a requested event count
-_EVENTS_PER_SUBSCRIBER_DAY = 100
 #: the city's length: two days, so that state held for 48 h (behaviour horizons, contact window) is all there
 _CITY_HOURS = 48
+#: the sparse city of every run before issue 22 (1 500 subscribers, 48 h, ~220 k events)
+SPARSE_SUBSCRIBERS = 1500
 #: the jobs of the whole pipeline, upstream first
 PIPELINE = tuple(pipeline_order())
 #: the raw topics (ingest's inputs): loaded once, read by every run
@@ -67,9 +68,9 @@ _PIPELINE_TOPICS = tuple(
 )
 
 
-def city_size(events: int) -> int:
-    """Subscribers of a 48 h city of about ``events`` events."""
-    return max(50, events * 24 // (_EVENTS_PER_SUBSCRIBER_DAY * _CITY_HOURS))
+def city_size(events: int, events_per_subscriber_hour: float, hours: float = _CITY_HOURS) -> int:
+    """Subscribers of a city of about ``events`` events over ``hours`` at that density (simulator.*)."""
+    return max(50, round(events / (max(events_per_subscriber_hour, OWN_EVENTS_PER_HOUR) * hours)))
 
 
 def _simulate(settings: Settings, seed: int, out_dir: Path, sink, subscribers: int, hours: float = _CITY_HOURS) -> None:
@@ -132,7 +133,7 @@ def reference_offsets(settings: Settings, producer: RateLimitedProducer) -> dict
     }
 
 
-def _timed_run(job: str, settings: Settings, offsets: dict[str, dict[int, int]], group: str) -> float:
+def timed_run(job: str, settings: Settings, offsets: dict[str, dict[int, int]], group: str) -> float:
     from touchpoint.flink.runner import start
 
     t0 = time.perf_counter()
@@ -170,7 +171,7 @@ def run_bench(
     events: int,
     seed: int,
     repeats: int = 2,
-    latency_rate: float = 2000,
+    latency_rate: float | None = None,
     latency_seconds: float = 20,
     state_subscribers: int = 1000,
     model_subscribers: int = 100_000,
@@ -181,21 +182,24 @@ def run_bench(
     work = settings.paths.work_dir / "bench"
     with private_broker(settings, work) as settings:
         t0 = time.perf_counter()
-        producer = load_city(settings, seed, work / "city", city_size(events))
+        density = settings.simulator.events_per_subscriber_hour
+        producer = load_city(settings, seed, work / "city", city_size(events, density))
         load_s = time.perf_counter() - t0
         offsets = raw_offsets(settings, producer)
         n = sum(sum(v.values()) for v in offsets.values())
         reference = reference_offsets(settings, producer)
+        per_hour = json.loads((work / "city" / "summary.json").read_text())["events"]["per_subscriber_hour"]
         print(
             f"loaded {n:,} events (signaling + xdr) in {load_s:.1f} s "
-            f"({producer.sent / load_s:,.0f} ev/s simulate+produce); {_load_average()}"
+            f"({producer.sent / load_s:,.0f} ev/s simulate+produce): {per_hour:.1f} events per subscriber-hour "
+            f"(simulator.events_per_subscriber_hour); {_load_average()}"
         )
 
         best: dict[str, float] = {}
         t = settings.topics
         for r in range(repeats):
             for job in ("passthrough", "ingest", "triggers"):
-                secs = _timed_run(job, settings, offsets | reference, group=f"bench-{job}-{r}-{time.time_ns()}")
+                secs = timed_run(job, settings, offsets | reference, group=f"bench-{job}-{r}-{time.time_ns()}")
                 best[job] = min(best.get(job, secs), secs)
                 print(f"  run {r + 1}/{repeats} {job:<12} {secs:6.1f} s  {n / secs:>9,.0f} ev/s", flush=True)
         bounded_triggers = {
@@ -205,19 +209,30 @@ def run_bench(
         run = pipeline_run(settings, start)
         last = ", ".join(f"{k} {v:.0f} s" for k, v in run.done.items())
         print(
-            f"  pipeline     {run.seconds:6.1f} s  {n / run.seconds:>9,.0f} ev/s  (last record: {last})\n"
+            f"  pipeline     {run.seconds:6.1f} s  {n / run.seconds:>9,.0f} ev/s  (start-up {run.startup:.0f} s; "
+            f"last record: {last})\n"
             f"               {run.counts['triggers']:,} triggers (bounded triggers runs: {len(bounded_triggers):,}), "
             f"{run.counts['behaviour']:,} behaviour buckets, {run.counts['decisions']:,} decisions, "
             f"{run.counts['leads']:,} leads",
             flush=True,
         )
 
-        on_cluster = cluster_pipeline_runs(settings, seed, city_size(events))
+        sparse_n, sparse = sparse_pipeline_run(settings, seed, start)
+        print(
+            f"  pipeline, sparse city {sparse.seconds:6.1f} s  {sparse_n / sparse.seconds:>9,.0f} ev/s  "
+            f"({sparse_n:,} events at {OWN_EVENTS_PER_HOUR:g} per subscriber-hour, as every run before issue 22)",
+            flush=True,
+        )
+
+        # the cluster runs take a quarter of the city: at a cluster's speed here the whole would take many minutes
+        cluster_events = events // 4
+        on_cluster = cluster_pipeline_runs(settings, seed, city_size(cluster_events, density))
         for p, (n_cluster, crun) in on_cluster.items():
             last = ", ".join(f"{k} {v:.0f} s" for k, v in crun.done.items())
             print(
                 f"  cluster p{p}   {crun.seconds:6.1f} s  {n_cluster / crun.seconds:>9,.0f} ev/s  (local standalone "
-                f"cluster, 4 partitions; last record: {last})\n"
+                f"cluster, 4 partitions, {n_cluster:,} events; start-up {crun.startup:.0f} s, first trigger -> last "
+                f"decision {crun.processing:.1f} s = {n_cluster / crun.processing:,.0f} ev/s; last record: {last})\n"
                 f"               {crun.counts['triggers']:,} triggers, {crun.counts['decisions']:,} decisions, "
                 f"{crun.counts['leads']:,} leads",
                 flush=True,
@@ -233,9 +248,14 @@ def run_bench(
             "ingest": best["ingest"],
             "ingest+triggers": best["triggers"],
             "whole pipeline": run.seconds,
+            # per event, so that it compares with the rows of earlier runs (all at this density)
+            "whole pipeline, sparse city": sparse.seconds * n / sparse_n,
         }
-        # the same city loaded again (same seed and size: the same events), so its time compares as is
-        rows |= {f"whole pipeline, cluster p{p}": c.seconds * n / n_c for p, (n_c, c) in on_cluster.items()}
+        # a quarter of the city, scaled to the whole (the same events per second after start-up); the cluster's own
+        # start-up is replaced by the mini-cluster's, so that the row compares with the others (both in result.json)
+        rows |= {
+            f"whole pipeline, cluster p{p}": c.processing * n / n_c + run.startup for p, (n_c, c) in on_cluster.items()
+        }
         throughput = [
             {
                 "path": job,
@@ -256,6 +276,8 @@ def run_bench(
             "   processes share with the broker: parallelism adds no core here)"
         )
 
+        # at half the pipeline's measured maximum rate (start-up left out), unless a rate is given
+        latency_rate = latency_rate or max(100.0, round(n / run.processing / 2, -2))
         lat = _latency(settings, seed + 1, latency_rate, latency_seconds, start, wait_running)
         print(
             f"\nlatency while {latency_rate:,.0f} ev/s are produced, whole pipeline streaming "
@@ -286,6 +308,13 @@ def run_bench(
     result = {
         "events": n,
         "city_hours": _CITY_HOURS,
+        "events_per_subscriber_hour": per_hour,
+        "sparse_pipeline": {"events": sparse_n, "seconds": round(sparse.seconds, 2), "done_s": sparse.done},
+        "startup_s": {"mini-cluster": round(run.startup, 1)}
+        | {f"cluster p{p}": round(c.startup, 1) for p, (_n, c) in on_cluster.items()},
+        "cluster_vs_mini_cluster": {
+            f"p{p}": round((c.processing / n_c) / (run.processing / n), 2) for p, (n_c, c) in on_cluster.items()
+        },
         "throughput": throughput,
         "pipeline": {"done_s": run.done, "counts": run.counts},
         "cluster_pipeline": {
@@ -336,6 +365,13 @@ class PipelineRun:
     state_bytes: dict[str, int] = field(default_factory=dict)
     #: job -> Flink job id
     job_ids: dict[str, str] = field(default_factory=dict)
+    #: seconds from the start to the first trigger: the submissions' start-up (and the first events' way through)
+    startup: float = 0.0
+
+    @property
+    def processing(self) -> float:
+        """First trigger -> last decision: the run without the submissions' start-up."""
+        return self.seconds - self.startup
 
 
 def _job_state_bytes(settings: Settings, job) -> int:
@@ -403,7 +439,32 @@ def pipeline_run(
         "decisions": len(outs[t.decisions]),
         "leads": len(outs[t.leads]),
     }
-    return PipelineRun(done["decisions"], done, counts, behaviour, state_bytes, job_ids)
+    first = min((ts for ts, v in outs[t.triggers] if b"event-time-marker" not in v), default=t0_ms)
+    return PipelineRun(done["decisions"], done, counts, behaviour, state_bytes, job_ids, (first - t0_ms) / 1000)
+
+
+def own_city(
+    settings: Settings, prefix: str, seed: int, subscribers: int, partitions: int, density: float | None = None
+) -> tuple[Settings, int]:
+    """A copy of ``settings`` whose raw and reference topics are fresh (named with ``prefix``), loaded with a city of
+    ``subscribers`` at ``density`` events per subscriber-hour (default: the settings'): (settings, raw events).
+    Another city's reference data must not mix with this one's."""
+    keys = (*RAW, *REFERENCE_NAMES)
+    cs = _renamed(settings, prefix, keys)
+    cs.kafka.partitions = partitions
+    if density is not None:
+        cs.simulator.events_per_subscriber_hour = density
+    names = [getattr(cs.topics, k) for k in keys]
+    stack.create_topics(cs.kafka.bootstrap, names, partitions, stack.compacted_topics(cs) & set(names))
+    producer = load_city(cs, seed, cs.paths.work_dir / f"{prefix}city", subscribers)
+    return cs, sum(sum(v.values()) for v in raw_offsets(cs, producer).values())
+
+
+def sparse_pipeline_run(settings: Settings, seed: int, start) -> tuple[int, PipelineRun]:
+    """The whole pipeline over the sparse city every run before issue 22 measured (a subscriber's own activity only,
+    the same subscribers and hours), on topics of its own: (raw events, run)."""
+    ss, n = own_city(settings, "sparse-", seed, SPARSE_SUBSCRIBERS, settings.kafka.partitions, OWN_EVENTS_PER_HOUR)
+    return n, pipeline_run(ss, start, prefix="sparse-pipeline-")
 
 
 # --- on a cluster ------------------------------------------------------------------------------------
@@ -413,20 +474,15 @@ def cluster_pipeline_runs(
     settings: Settings, seed: int, subscribers: int, parallelisms: tuple[int, ...] = (1, 2), partitions: int = 4
 ) -> dict[int, tuple[int, PipelineRun]]:
     """The whole pipeline submitted to a local standalone cluster (`touchpoint cluster up`, on free ports, stopped
-    at the end) at each parallelism: parallelism -> (raw events, run). The city is loaded again into raw topics of
-    ``partitions`` partitions keyed by msisdn, as the cluster's jobs need to read in parallel."""
+    at the end) at each parallelism: parallelism -> (raw events, run). The city is loaded into raw topics of
+    ``partitions`` partitions of its own, as the cluster's jobs need to read in parallel."""
     from touchpoint.cluster import local
     from touchpoint.cluster.rest import SubmittedJob
     from touchpoint.cluster.submit import submit
 
-    cs = _renamed(settings, "cluster-", RAW)
-    cs.kafka.partitions = partitions
+    cs, n = own_city(settings, "cluster-", seed, subscribers, partitions)
     cs.cluster.rest_url = f"http://127.0.0.1:{stack.free_port()}"
     cs.cluster.rpc_port = stack.free_port()
-    t = cs.topics
-    stack.create_topics(cs.kafka.bootstrap, [getattr(t, k) for k in RAW], partitions)
-    producer = load_city(cs, seed, cs.paths.work_dir / "cluster-city", subscribers)
-    n = sum(sum(v.values()) for v in raw_offsets(cs, producer).values())
     runs = {}
     try:
         local.up(cs)
@@ -458,7 +514,11 @@ def _latency(settings: Settings, seed: int, rate: float, seconds: float, start, 
     # while they run holds their joins until it is quiet): simulate now, publish the reference records, keep
     # the events (arrival order) and produce them at the target rate once the jobs run
     records: list[tuple[str, bytes, bytes]] = []
-    _simulate(lat_settings, seed, city, lambda *record: records.append(record), city_size(int(rate * seconds)))
+    # about rate * seconds events: the fewest subscribers of a bench city, over as many hours as that takes
+    density = max(lat_settings.simulator.events_per_subscriber_hour, OWN_EVENTS_PER_HOUR)
+    subscribers = city_size(0, density)
+    hours = max(1.0, rate * seconds / (subscribers * density))
+    _simulate(lat_settings, seed, city, lambda *record: records.append(record), subscribers, hours)
     with RateLimitedProducer(lat_settings) as producer:
         for topic_key, line, key in records:
             if topic_key not in RAW:

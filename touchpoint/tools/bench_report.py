@@ -72,6 +72,23 @@ def svg(result: dict[str, Any]) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _density(result: dict[str, Any]) -> str:
+    per_hour = result.get("events_per_subscriber_hour")  # runs before issue 22: ~3
+    return f" at {per_hour:g} events per subscriber-hour" if per_hour else ""
+
+
+def _startup(result: dict[str, Any]) -> str:
+    """The submissions' start-up, and the cluster's time per event against the mini-cluster's without it."""
+    if "startup_s" not in result:
+        return ""
+    startup = ", ".join(f"{k} {v:g} s" for k, v in result["startup_s"].items())
+    ratios = ", ".join(f"{k} {v:g}x" for k, v in result.get("cluster_vs_mini_cluster", {}).items())
+    return (
+        f" Start-up (first job submitted -> first trigger): {startup}; the cluster's time per event after it, against"
+        f" the mini-cluster's: {ratios}."
+    )
+
+
 def readme_block(result: dict[str, Any]) -> str:
     """The README's performance table (and what it was measured on), from one result."""
     m = result["machine"]
@@ -82,8 +99,9 @@ def readme_block(result: dict[str, Any]) -> str:
         "|---|---|---|",
         *(f"| {r['path']} | {r['events_per_s'] / 1000:,.1f} k | {r['ratio']:.2f} |" for r in result["throughput"]),
         "",
-        f"Over {result['events']:,} raw events; commit `{m['commit']}`{' (with local changes)' if m['dirty'] else ''}, "
-        f"{m['cores']} cores, load average {m['load_1m']} at the end of the run. Latency p99 (ms): "
+        f"Over {result['events']:,} raw events{_density(result)}; commit `{m['commit']}`"
+        f"{' (with local changes)' if m['dirty'] else ''}, {m['cores']} cores, load average {m['load_1m']} at the end "
+        f"of the run.{_startup(result)} Latency p99 (ms): "
         + ", ".join(f"{k} {v['p99']:,.0f}" for k, v in result["latency_ms"].items() if v)
         + ". Checkpointed state per subscriber (bytes): "
         + ", ".join(f"{k} {v:,.0f}" for k, v in result["state_bytes_per_subscriber"].items())

@@ -10,14 +10,18 @@ this process and of its Flink JVM. Not part of ``make bench`` (it takes several 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import time
 from pathlib import Path
 
 from touchpoint.config import Settings
+from touchpoint.simulator.traffic import BUSY_HOUR
 from touchpoint.tools import bench, bench_report
 
+#: Published event rates of mobile networks on Flink (docs/performance.md): what the cores figure is for.
+NETWORKS = {"Kcell": 160_000, "Play": 400_000, "Play at peak": 900_000}
 _COMPLETED = re.compile(r"Completed checkpoint (\d+) for job ([0-9a-f]+) \((\d+) bytes, checkpointDuration=(\d+) ms")
 
 
@@ -60,7 +64,11 @@ def run_scale(settings: Settings, subscribers: int, hours: float, seed: int) -> 
 
     t_start = time.perf_counter()
     work = settings.paths.work_dir / "bench-scale"
+
     with bench.private_broker(settings, work) as settings:
+        if hours < 24:  # a network is sized for its busy hour: the city's hours are centred on it
+            start = settings.simulator.start
+            settings.simulator.start = start.replace(hour=(BUSY_HOUR - int(hours // 2)) % 24)
         t0 = time.perf_counter()
         producer = bench.load_city(settings, seed, work / "city", subscribers, hours)
         n = sum(sum(v.values()) for v in bench.raw_offsets(settings, producer).values())
@@ -80,19 +88,26 @@ def run_scale(settings: Settings, subscribers: int, hours: float, seed: int) -> 
             "checkpoints": len(done),
             "last_checkpoint_ms": [d for _, _, d in last],
         }
+    per_core = n / run.processing / (os.cpu_count() or 1)
     result = {
         "subscribers": subscribers,
         "hours": hours,
         "events": n,
+        "events_per_subscriber_hour": round(n / (subscribers * hours), 1),
         "pipeline_seconds": round(run.seconds, 1),
+        "startup_seconds": round(run.startup, 1),
         "events_per_s": round(n / run.seconds),
+        "events_per_s_per_core": round(per_core),
+        "cores_needed": {name: math.ceil(rate / per_core) for name, rate in NETWORKS.items()},
         "counts": run.counts,
         "jobs": jobs,
         "peak_memory_mb": {k: round(v) for k, v in memory.items()},
         "machine": bench_report.machine(),
     }
     print(
-        f"whole pipeline: {n:,} events in {run.seconds:.0f} s = {n / run.seconds:,.0f} ev/s; "
+        f"whole pipeline: {n:,} events ({result['events_per_subscriber_hour']:g} per subscriber-hour) in "
+        f"{run.seconds:.0f} s = {n / run.seconds:,.0f} ev/s (start-up {run.startup:.0f} s; after it "
+        f"{per_core:,.0f} ev/s per core); "
         f"{run.counts['triggers']:,} triggers, {run.counts['behaviour']:,} behaviour buckets, "
         f"{run.counts['decisions']:,} decisions, {run.counts['leads']:,} leads"
     )
@@ -101,6 +116,10 @@ def run_scale(settings: Settings, subscribers: int, hours: float, seed: int) -> 
             f"  {name:<12} checkpoint {j['checkpoint_bytes'] / 1e6:7.1f} MB = {j['bytes_per_subscriber']:,} B per "
             f"subscriber; {j['checkpoints']} checkpoints, the last took {j['last_checkpoint_ms']} ms"
         )
+    print(
+        "  cores the whole pipeline would need at this rate per core (no parallel overhead counted): "
+        + ", ".join(f"{k} ({NETWORKS[k] // 1000:,} k ev/s) {v:,}" for k, v in result["cores_needed"].items())
+    )
     print("  peak memory: " + ", ".join(f"{k} {v:,.0f} MB" for k, v in result["peak_memory_mb"].items()))
     out = settings.paths.work_dir.parent / "bench" / "scale.json"
     out.parent.mkdir(parents=True, exist_ok=True)
