@@ -67,8 +67,8 @@ def run_scale(settings: Settings, subscribers: int, hours: float, seed: int) -> 
 
     with bench.private_broker(settings, work) as settings:
         if hours < 24:  # a network is sized for its busy hour: the city's hours are centred on it
-            start = settings.simulator.start
-            settings.simulator.start = start.replace(hour=(BUSY_HOUR - int(hours // 2)) % 24)
+            begin = settings.simulator.start
+            settings.simulator.start = begin.replace(hour=(BUSY_HOUR - int(hours // 2)) % 24)
         t0 = time.perf_counter()
         producer = bench.load_city(settings, seed, work / "city", subscribers, hours)
         n = sum(sum(v.values()) for v in bench.raw_offsets(settings, producer).values())
