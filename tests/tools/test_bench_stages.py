@@ -15,10 +15,11 @@ def test_every_stage_is_a_job_and_its_kinds_are_detectable(settings):
     for _label, name, kinds in bench_stages.STAGES:
         assert job(name).name == name
         if kinds:
-            s = bench_stages._kinds(settings, kinds)
+            s = bench_stages._kinds(settings, kinds, {"pipeline.object-reuse": "false"})
             assert s.triggers.kinds and set(s.triggers.kinds) <= detectable
+            assert s.flink.options["pipeline.object-reuse"] == "false"
     # the families together are every kind the catalogue has (the quota family once per threshold)
-    covered = {k for kinds in families[1:] for k in bench_stages._kinds(settings, kinds).triggers.kinds}
+    covered = {k for kinds in families[1:] for k in bench_stages._kinds(settings, kinds, {}).triggers.kinds}
     assert covered == set(trigger_kinds.names(settings.triggers.quota_thresholds_mb))
     assert set(settings.triggers.kinds) == detectable  # _kinds copies, it does not change the settings it is given
 

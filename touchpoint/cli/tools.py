@@ -116,19 +116,21 @@ def register(commands: Commands) -> None:
         "(default: 5)",
     )
 
-    p = commands.add(
-        "bench",
-        cmd_bench,
-        "throughput, latency and state size of the jobs over the same Kafka data, "
-        "against a passthrough baseline measured in the same run",
-        parents=(city(seed=11),),
-    )
-    p.add_argument(
+    # the bench city: its seed and size, for `bench` and `bench stages`
+    bench_city = city(seed=11)
+    bench_city.add_argument(
         "--events",
         type=positive_int,
         default=BENCH_EVENTS,
         metavar="N",
         help=f"approximate raw events (default: {BENCH_EVENTS})",
+    )
+    p = commands.add(
+        "bench",
+        cmd_bench,
+        "throughput, latency and state size of the jobs over the same Kafka data, "
+        "against a passthrough baseline measured in the same run",
+        parents=(bench_city,),
     )
     parts = Commands(p.add_subparsers(dest="bench_command", metavar="PART", required=False, parser_class=type(p)))
     p = parts.add(
@@ -146,14 +148,7 @@ def register(commands: Commands) -> None:
         cmd_bench_stages,
         "µs per raw event of each stage (ingest, each family of trigger kinds, behaviour, region metrics, journeys, "
         "the events job) over one city at simulator.events_per_subscriber_hour, against the passthrough",
-        parents=(city(seed=11),),
-    )
-    p.add_argument(
-        "--events",
-        type=positive_int,
-        default=BENCH_EVENTS,
-        metavar="N",
-        help=f"approximate raw events (default: {BENCH_EVENTS})",
+        parents=(bench_city,),
     )
     p.add_argument("--repeats", type=positive_int, default=1, metavar="N", help="runs per stage, best counts")
     p.add_argument("--only", action="append", metavar="TEXT", help="only the stages whose label contains TEXT")

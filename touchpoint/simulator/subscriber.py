@@ -218,6 +218,15 @@ class Sub:
     trial: str | None = None
     quiet_app: tuple[str, int, int] | None = None
 
+    def no_xdr(self, t: int) -> bool:
+        """No xDR may happen at t: a planted stretch without usage (``masks``)."""
+        return any(lo <= t <= hi for lo, hi in self.masks)
+
+    def app_used(self, app: str, t: int) -> str:
+        """The app a natural xDR at t reports: another one for the trial's app while the trial stays quiet."""
+        quiet = self.quiet_app
+        return "web" if quiet and app == quiet[0] and quiet[1] <= t <= quiet[2] else app
+
 
 @dataclass
 class SubResult:
@@ -1092,8 +1101,6 @@ class Generator:
         # natural calls, SMS, imei checks, call forwarding, xDRs, orders
         rates = sub.rates
         choices = rng.choices
-        masks = sub.masks
-        quiet = sub.quiet_app
         hotline = self.hotlines[0] if self.hotlines else None
         directory = self.tr.directory_number
         number = self.number
@@ -1119,11 +1126,10 @@ class Generator:
                     if s in (OFF, FLIGHT):
                         continue
                     if et == "xdr":
-                        if type(s) is not int or (masks and any(lo <= t <= hi for lo, hi in masks)):
+                        if type(s) is not int or sub.no_xdr(t):
                             continue
                         d = xdr(sub, t, s, None)
-                        if quiet and d["app"] == quiet[0] and quiet[1] <= t <= quiet[2]:
-                            d["app"] = "web"
+                        d["app"] = sub.app_used(d["app"], t)
                         add((t, 2, n, d, None, 1))
                         n += 1
                         continue
@@ -1157,8 +1163,8 @@ class Generator:
             seg_ts=ts,
             seg_state=st,
             has_data=sub.has_data,
-            masked=lambda t: any(lo <= t <= hi for lo, hi in masks),
-            quiet_app=quiet,
+            no_xdr=sub.no_xdr,
+            app_used=sub.app_used,
             sig=sig,
             xdr=lambda t, s, sizes: self.session_xdr(sub, t, s, sizes),
         ):

@@ -68,16 +68,17 @@ def ordinary_traffic(
     seg_ts: list[int],
     seg_state: list[Any],
     has_data: bool,
-    masked: Callable[[int], bool],
-    quiet_app: tuple[str, int, int] | None,
+    no_xdr: Callable[[int], bool],
+    app_used: Callable[[str, int], str],
     sig: Callable[[int, str, int, bool], dict[str, Any]],
     xdr: Callable[[int, int, dict[str, Any]], dict[str, Any]],
 ) -> list[tuple[int, dict[str, Any], int]]:
     """(t, record, topic index 0 signaling / 1 xDR) for one subscriber, unsorted.
 
-    ``seg_ts``/``seg_state`` are the timeline's segments (a cell index >= 0 is on a cell); ``masked(t)``: no xDR
-    may happen at t (a planted zero-usage stretch); ``sig(t, event_type, cell, with_imei)`` and
-    ``xdr(t, cell, sizes)`` build the records as the rest of the generator does."""
+    ``seg_ts``/``seg_state`` are the timeline's segments (a cell index >= 0 is on a cell); ``no_xdr(t)``: no xDR
+    may happen at t (a planted zero-usage stretch); ``app_used(app, t)``: the app an xDR reports (a quiet trial's
+    app is another); ``sig(t, event_type, cell, with_imei)`` and ``xdr(t, cell, sizes)`` build the records as the
+    rest of the generator does (Sub and Generator in subscriber.py)."""
     if per_hour <= 0:
         return []
     rng = random.Random(f"{seed}/traffic/{idx}")
@@ -97,13 +98,11 @@ def ordinary_traffic(
             if type(s) is not int or s < 0:
                 continue
             r = rnd()
-            if r < data_share and not masked(t):
+            if r < data_share and not no_xdr(t):
                 add((t, sig(t, "data_session", s, False), 0))
                 b = int(math.exp(rng.gauss(_SESSION_LOG_MEDIAN, 0.7)))
                 up = int(b * (0.2 + rnd() * 0.3))
-                app = _APPS[bisect_right(_APP_CUM, rnd() * 100)]
-                if quiet_app and app == quiet_app[0] and quiet_app[1] <= t <= quiet_app[2]:
-                    app = "web"
+                app = app_used(_APPS[bisect_right(_APP_CUM, rnd() * 100)], t)
                 sizes = {"app": app, "bytes_up": up, "bytes_down": b - up, "duration_s": int(1 + rnd() * 60)}
                 add((t, xdr(t, s, sizes), 1))
             elif data_share <= r < tau_share:

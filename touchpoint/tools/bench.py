@@ -56,6 +56,8 @@ from udfs.units import HOUR_MS
 
 #: the city's length: two days, so that state held for 48 h (behaviour horizons, contact window) is all there
 _CITY_HOURS = 48
+#: the fewest subscribers of a bench city
+MIN_SUBSCRIBERS = 50
 #: the sparse city of every run before issue 22 (1 500 subscribers, 48 h, ~220 k events)
 SPARSE_SUBSCRIBERS = 1500
 #: the jobs of the whole pipeline, upstream first
@@ -70,7 +72,12 @@ _PIPELINE_TOPICS = tuple(
 
 def city_size(events: int, events_per_subscriber_hour: float, hours: float = _CITY_HOURS) -> int:
     """Subscribers of a city of about ``events`` events over ``hours`` at that density (simulator.*)."""
-    return max(50, round(events / (max(events_per_subscriber_hour, OWN_EVENTS_PER_HOUR) * hours)))
+    return max(MIN_SUBSCRIBERS, round(events / (max(events_per_subscriber_hour, OWN_EVENTS_PER_HOUR) * hours)))
+
+
+def city_summary(city: Path) -> dict:
+    """The simulator's summary.json of a city (counts, its density)."""
+    return json.loads((city / "summary.json").read_text())
 
 
 def _simulate(settings: Settings, seed: int, out_dir: Path, sink, subscribers: int, hours: float = _CITY_HOURS) -> None:
@@ -188,7 +195,7 @@ def run_bench(
         offsets = raw_offsets(settings, producer)
         n = sum(sum(v.values()) for v in offsets.values())
         reference = reference_offsets(settings, producer)
-        per_hour = json.loads((work / "city" / "summary.json").read_text())["events"]["per_subscriber_hour"]
+        per_hour = city_summary(work / "city")["events"]["per_subscriber_hour"]
         print(
             f"loaded {n:,} events (signaling + xdr) in {load_s:.1f} s "
             f"({producer.sent / load_s:,.0f} ev/s simulate+produce): {per_hour:.1f} events per subscriber-hour "
@@ -516,9 +523,8 @@ def _latency(settings: Settings, seed: int, rate: float, seconds: float, start, 
     records: list[tuple[str, bytes, bytes]] = []
     # about rate * seconds events: the fewest subscribers of a bench city, over as many hours as that takes
     density = max(lat_settings.simulator.events_per_subscriber_hour, OWN_EVENTS_PER_HOUR)
-    subscribers = city_size(0, density)
-    hours = max(1.0, rate * seconds / (subscribers * density))
-    _simulate(lat_settings, seed, city, lambda *record: records.append(record), subscribers, hours)
+    hours = max(1.0, rate * seconds / (MIN_SUBSCRIBERS * density))
+    _simulate(lat_settings, seed, city, lambda *record: records.append(record), MIN_SUBSCRIBERS, hours)
     with RateLimitedProducer(lat_settings) as producer:
         for topic_key, line, key in records:
             if topic_key not in RAW:

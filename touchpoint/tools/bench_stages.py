@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 
 from jobs import job as job_spec
 from touchpoint.config import Settings
 from touchpoint.tools import bench
+from udfs import trigger_kinds
 
 #: (row label, job, trigger kinds or None for the job's default)
 STAGES: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
@@ -47,27 +47,15 @@ STAGES: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
 )
 
 
-@dataclass
-class Stage:
-    label: str
-    seconds: float
-
-    def us_per_event(self, events: int, base_s: float) -> float:
-        return (self.seconds - base_s) * 1e6 / events
-
-
-def _kinds(settings: Settings, kinds: tuple[str, ...] | None) -> Settings:
+def _kinds(settings: Settings, kinds: tuple[str, ...] | None, options: dict[str, str]) -> Settings:
+    """A copy of ``settings`` detecting only the catalogue entries ``kinds`` (the quota family: every threshold),
+    with the Flink ``options`` over its own."""
     out = settings.model_copy(deep=True)
     if kinds is not None:
-        thresholds = settings.triggers.quota_thresholds_mb
-        out.triggers.kinds = [k for name in kinds for k in _expand(name, thresholds)]
+        detectable = trigger_kinds.names(settings.triggers.quota_thresholds_mb)
+        out.triggers.kinds = [k for k in detectable if trigger_kinds.spec(k).name in kinds]
+    out.flink.options = settings.flink.options | options
     return out
-
-
-def _expand(name: str, thresholds: list[int]) -> list[str]:
-    from udfs.trigger_kinds import quota_kind
-
-    return [quota_kind(q) for q in thresholds] if name == "quota" else [name]
 
 
 def run_stages(
@@ -80,16 +68,19 @@ def run_stages(
 ) -> int:
     """``options``: Flink options to compare: every stage (but the passthrough) also runs with them, in turn."""
     work = settings.paths.work_dir / "bench-stages"
-    stages = [s for s in STAGES if s[0] == "passthrough" or not only or any(o in s[0] for o in only)]
-    if options:
-        tag = " + " + ", ".join(f"{k}={v}" for k, v in options.items())
-        stages = [v for s in stages for v in ([s] if s[0] == "passthrough" else [s, (s[0] + tag, *s[1:], options)])]
+    tag = " + " + ", ".join(f"{k}={v}" for k, v in options.items()) if options else ""
+    runs = [
+        (label + suffix, job, kinds, extra)
+        for label, job, kinds in STAGES
+        if label == "passthrough" or not only or any(o in label for o in only)
+        for suffix, extra in ([("", {})] + ([(tag, options)] if options and label != "passthrough" else []))
+    ]
     with bench.private_broker(settings, work) as settings:
         density = settings.simulator.events_per_subscriber_hour
         producer = bench.load_city(settings, seed, work / "city", bench.city_size(events, density))
         offsets = bench.raw_offsets(settings, producer) | bench.reference_offsets(settings, producer)
         n = sum(sum(v.values()) for k, v in offsets.items() if k in bench.RAW)
-        summary = json.loads((work / "city" / "summary.json").read_text())
+        summary = bench.city_summary(work / "city")
         print(
             f"{n:,} raw events, {summary['params']['subscribers']:,} subscribers, "
             f"{summary['events']['per_subscriber_hour']:.1f} events per subscriber-hour; {repeats} run(s) per stage",
@@ -99,12 +90,10 @@ def run_stages(
         bench.timed_run("passthrough", settings, offsets, f"stages-warmup-{time.time_ns()}")
         best: dict[str, float] = {}
         for r in range(repeats):
-            for label, job, kinds, *extra in stages:
+            for label, job, kinds, extra in runs:
                 # a topic the city does not fill (journey definitions) is read up to its start, so the run ends
                 bounded = offsets | {k: {0: 0} for k in job_spec(job).inputs if k not in offsets}
-                s = _kinds(settings, kinds)
-                s.flink.options = s.flink.options | (extra[0] if extra else {})
-                secs = bench.timed_run(job, s, bounded, f"stages-{r}-{time.time_ns()}")
+                secs = bench.timed_run(job, _kinds(settings, kinds, extra), bounded, f"stages-{r}-{time.time_ns()}")
                 best[label] = min(best.get(label, secs), secs)
                 print(f"  run {r + 1}/{repeats} {label:<34} {secs:7.1f} s  {n / secs:>9,.0f} ev/s", flush=True)
     base = best["passthrough"]
@@ -113,7 +102,7 @@ def run_stages(
             "stage": label,
             "seconds": round(secs, 2),
             "events_per_s": round(n / secs),
-            "us_per_event": round(Stage(label, secs).us_per_event(n, base), 2),
+            "us_per_event": round((secs - base) * 1e6 / n, 2),
         }
         for label, secs in best.items()
     ]
