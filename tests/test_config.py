@@ -48,6 +48,7 @@ def test_config_env_var_names_the_file(tmp_path, monkeypatch):
         ("kafka:\n  security_protocol: SASL_SSL\n", "kafka"),  # no credentials
         ("kafka:\n  security_protocol: TLS\n", "kafka.security_protocol"),
         ("flink:\n  checkpoint_min_free_mb: -1\n", "flink.checkpoint_min_free_mb"),
+        ("flink:\n  options: [pipeline.object-reuse]\n", "flink.options"),
         ("kafka:\n  retention_hours: 0\n", "kafka.retention_hours"),
     ],
 )
@@ -81,3 +82,14 @@ def test_the_simulated_profile_snapshot_must_be_in_the_billing_month(tmp_path):
         triggers={"billing_month": "2026-12"},
     )
     assert simulate(s, seed=1, subscribers=5, hours=1, out_dir=tmp_path / "city").signaling > 0
+
+
+def test_a_negative_density_names_the_field(tmp_path, monkeypatch):
+    # the suite sets the density through the environment (tests/conftest.py), which beats a file
+    from touchpoint.config import ConfigError, load_settings
+
+    monkeypatch.delenv("TOUCHPOINT_SIMULATOR__EVENTS_PER_SUBSCRIBER_HOUR")
+    path = tmp_path / "touchpoint.yaml"
+    path.write_text("simulator:\n  events_per_subscriber_hour: -1\n")
+    with pytest.raises(ConfigError, match="simulator.events_per_subscriber_hour"):
+        load_settings(path)
