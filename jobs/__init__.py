@@ -131,3 +131,23 @@ def on_time_events(p, reference: tuple[str, ...] = ()) -> None:
         p.create_reference(f"tables/{name}.sql", name)
     on_time(p, "signaling")
     on_time(p, "xdr")
+
+
+def contribution_parameters(settings) -> dict[str, object]:
+    """Values for the ${placeholders} of sql/shared/contributions.sql (same names and meaning as the triggers
+    job's)."""
+    from touchpoint.schemas import sql_list
+
+    return {
+        "directory_number": settings.triggers.directory_number,
+        "hotline_numbers": sql_list(settings.triggers.hotline_numbers),
+        "home_plmns": sql_list(settings.network.home_plmns),
+    }
+
+
+def located_contributions(p) -> None:
+    """What each on-time event adds to its subscriber's hour and to its micro-region's window, with the region of
+    its cell: the view ``located_contributions`` (sql/shared/contributions.sql), read by behaviour and
+    region_metrics, so that a job running both joins every event with the cells once. After
+    :func:`on_time_events` with the ``cells`` reference table."""
+    p.execute("shared/contributions.sql", **contribution_parameters(p.settings))

@@ -2,7 +2,7 @@
 G3-capable handsets, G3 opportunities, G3 data share and product distribution: where to market G3
 (docs/architecture.md)."""
 
-from jobs import on_time_events
+from jobs import located_contributions, on_time_events
 from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
 
@@ -20,9 +20,9 @@ def parameters(settings: Settings) -> dict[str, object]:
 
 def build(p: Pipeline) -> None:
     on_time_events(p, REFERENCE)
+    located_contributions(p)
     p.create_sink("tables/region_metrics.sql", "region_metrics")
     params = parameters(p.settings)
-    p.execute("region_metrics/contributions.sql")
     p.execute("region_metrics/located.sql")
     p.execute("region_metrics/presence.sql", **params)
     p.execute("region_metrics/subscribers.sql")

@@ -92,6 +92,7 @@ def build(p: Pipeline) -> None:
     on_time(p, "signaling")
     p.execute("triggers/late.sql")
     p.execute("triggers/located.sql", **params)
+    p.execute("triggers/roaming.sql", **params)
     if xdr:
         on_time(p, "xdr")
         p.execute("triggers/xdr_late.sql")

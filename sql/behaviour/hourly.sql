@@ -14,5 +14,5 @@ SELECT msisdn, window_start,
        ARRAY_AGG(DISTINCT region_id IGNORE NULLS) AS regions,
        SUM(roaming) > 0 AS roaming,
        MAX(imei_key) AS imei_key
-FROM TABLE(TUMBLE(TABLE behaviour_located, DESCRIPTOR(rowtime), INTERVAL '1' HOUR))
+FROM TABLE(TUMBLE(TABLE located_contributions, DESCRIPTOR(rowtime), INTERVAL '1' HOUR))
 GROUP BY window_start, window_end, msisdn;

@@ -1,9 +1,8 @@
--- Contributions on a cell of a micro-region: cells joined as of the event's time (like sql/triggers/located.sql).
--- Events on an unknown cell, on a cell outside every region, or with no cell (abroad) place nobody anywhere.
--- (LEFT JOIN + a COALESCE filter: Flink refuses a filter pushed into the versioned side of a temporal join,
--- which an INNER JOIN with `region_id IS NOT NULL` would get.)
+-- Who was where: the contributions on a cell of a micro-region (sql/shared/contributions.sql), with the bytes of
+-- xDR sessions and those on G3. Events on an unknown cell, on a cell outside every region, or with no cell
+-- (abroad) place nobody anywhere. (A COALESCE filter: on region_id IS NOT NULL Flink would turn the join into an
+-- INNER one, a join apart from the one behaviour shares, and refuse the filter pushed into its versioned side.)
 CREATE TEMPORARY VIEW region_located AS
-SELECT e.msisdn, e.rowtime, c.region_id, e.xdr_bytes, e.g3_bytes, e.imei_key
-FROM region_contributions AS e
-LEFT JOIN cells FOR SYSTEM_TIME AS OF e.rowtime AS c ON e.cell_id = c.cell_id
-WHERE COALESCE(c.region_id, '') <> '';
+SELECT msisdn, rowtime, region_id, bytes_up + bytes_down AS xdr_bytes, g3_bytes, imei_key
+FROM located_contributions
+WHERE COALESCE(region_id, '') <> '';

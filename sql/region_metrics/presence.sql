@@ -1,7 +1,7 @@
 -- Level 1: one row per (micro-region, window, subscriber present), in event-time tumbling windows of
 -- region_metrics.window_minutes aligned to the epoch (UTC); an event at exactly a window's end belongs to the
 -- next window. Emitted when the watermark passes the window's end.
--- imei_key: the subscriber's latest IMEI seen in this window *in this region* (see contributions.sql).
+-- imei_key: the subscriber's latest IMEI seen in this window *in this region* (see sql/shared/contributions.sql).
 -- window_time is renamed rowtime: it stays the event-time attribute for the joins and the second level.
 CREATE TEMPORARY VIEW region_presence AS
 SELECT window_time AS rowtime, region_id, msisdn,

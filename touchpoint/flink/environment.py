@@ -70,6 +70,10 @@ def _job_options(settings: Settings, mode: Mode, job_name: str) -> dict[str, str
         "python.fn-execution.bundle.size": str(f.python_bundle_size),
         # Chained operators hand records over without a defensive copy (Flink SQL operators do not keep them).
         "pipeline.object-reuse": "true",
+        # A view read by several INSERTs is planned once when its plans are equal, even if the planner reached
+        # them by different rewrites (e.g. the cells joined once for behaviour and region_metrics): without it,
+        # one redundant projection on a side gives each reader an operator of its own (docs/performance.md).
+        "table.optimizer.reuse-optimize-block-with-digest-enabled": "true",
     }
     if mode == "streaming":
         # Durable state: checkpoints outlive a cancelled or crashed job, so the next run resumes from them.

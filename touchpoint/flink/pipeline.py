@@ -389,6 +389,13 @@ class Pipeline:
                 except Exception as e:  # py4j error: keep Flink's first line, name our file
                     raise SqlError(f"{sql_file}: {_first_line(e)}") from None
 
+    def explain(self) -> str:
+        """Flink's plan of the collected INSERTs as one statement set, as :meth:`submit` would run them."""
+        ss = self.t_env.create_statement_set()
+        for stmt in self._inserts:
+            ss.add_insert_sql(stmt)
+        return ss.explain()
+
     def submit(self):
         """Submit all collected INSERTs as one job; returns the TableResult (job runs asynchronously)."""
         if not self._inserts:

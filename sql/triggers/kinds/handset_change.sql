@@ -9,12 +9,16 @@ SELECT x.msisdn, x.ts, JSON_OBJECT(
   'new_g3_capable' VALUE n.g3_capable
   NULL ON NULL) AS context
 FROM (
-  SELECT msisdn, ts, rowtime, old_imei, imei AS new_imei,
-         SUBSTRING(old_imei FROM 1 FOR 8) AS old_tac, SUBSTRING(imei FROM 1 FOR 8) AS new_tac
+  SELECT msisdn, ts, rowtime, old_imei, imei AS new_imei, SUBSTRING(old_imei FROM 1 FOR 8) AS old_tac, new_tac
   FROM (
-    SELECT msisdn, ts, rowtime, imei, LAG(imei) OVER (PARTITION BY imsi ORDER BY rowtime) AS old_imei
-    FROM signaling_unique
-    WHERE imei IS NOT NULL
+    SELECT msisdn, ts, rowtime, imei, new_tac, LAG(imei) OVER (PARTITION BY imsi ORDER BY rowtime) AS old_imei
+    FROM (
+      -- only what the rule reads (the TAC computed before the OVER, so that the planner hands it these columns
+      -- and not the whole event, which the OVER keeps until the watermark passes it)
+      SELECT imsi, msisdn, ts, rowtime, imei, SUBSTRING(imei FROM 1 FOR 8) AS new_tac
+      FROM signaling_unique
+      WHERE imei IS NOT NULL
+    )
   )
   WHERE old_imei IS NOT NULL AND old_imei <> imei
 ) AS x

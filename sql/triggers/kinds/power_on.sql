@@ -3,8 +3,13 @@
 CREATE TEMPORARY VIEW power_on_found AS
 SELECT msisdn, ts, JSON_OBJECT('off_minutes' VALUE (ts - previous_ts) / ${minute_ms}) AS context
 FROM (
-  SELECT msisdn, ts, event_type, LAG(event_type) OVER w AS previous_type, LAG(ts) OVER w AS previous_ts
-  FROM signaling_unique
+  SELECT msisdn, ts, on_off, LAG(on_off) OVER w AS previous_on_off, LAG(ts) OVER w AS previous_ts
+  FROM (
+    -- only what the rule reads, as an expression: of a plain projection the planner would hand the OVER the
+    -- whole event, which it keeps until the watermark passes it
+    SELECT msisdn, ts, rowtime, CASE WHEN event_type IN ('attach', 'detach') THEN event_type END AS on_off
+    FROM signaling_unique
+  )
   WINDOW w AS (PARTITION BY msisdn ORDER BY rowtime)
 )
-WHERE event_type = 'attach' AND previous_type = 'detach' AND ts - previous_ts >= ${power_on_min_off_ms};
+WHERE on_off = 'attach' AND previous_on_off = 'detach' AND ts - previous_ts >= ${power_on_min_off_ms};

@@ -1,16 +1,10 @@
--- roam_in: an inbound roamer's first signaling event, or the first after a silence (docs/triggers.md).
--- A roamer has an IMSI PLMN (first 5 digits) outside the home PLMNs, or a home-PLMN number whose 7-digit prefix
--- belongs to another province. Only the roamer's own events count for the silence; country and operator come
--- from the PLMN table, by the IMSI's 6-digit PLMN first, then its 5-digit one.
+-- roam_in: an inbound roamer's first signaling event, or the first after a silence (docs/triggers.md; who is a
+-- roamer: sql/triggers/roaming.sql). Only the roamer's own events count for the silence; country and operator
+-- come from the PLMN table, by the IMSI's 6-digit PLMN first, then its 5-digit one.
 CREATE TEMPORARY VIEW roam_in_events AS
-SELECT msisdn, imsi, ts, rowtime, plmn,
-       CASE WHEN plmn IN (${home_plmns}) THEN number_province END AS province
-FROM (
-  SELECT s.msisdn, s.imsi, s.ts, s.rowtime, SUBSTRING(s.imsi FROM 1 FOR 5) AS plmn, n.province AS number_province
-  FROM signaling_unique AS s
-  LEFT JOIN number_ranges FOR SYSTEM_TIME AS OF s.rowtime AS n ON SUBSTRING(s.msisdn FROM 1 FOR 7) = n.prefix
-)
-WHERE plmn NOT IN (${home_plmns}) OR number_province <> ${home_province};
+SELECT msisdn, imsi, ts, rowtime, plmn, CASE WHEN plmn IN (${home_plmns}) THEN number_province END AS province
+FROM roaming_events
+WHERE roamer;
 
 CREATE TEMPORARY VIEW roam_in_arrivals AS
 SELECT *

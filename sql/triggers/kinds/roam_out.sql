@@ -1,13 +1,11 @@
 -- roam_out: a home subscriber's first signaling event on a foreign network after one on a home network
--- (docs/triggers.md). A home subscriber is anyone who is not an inbound roamer by the roam_in rule; only its
+-- (docs/triggers.md). A home subscriber is anyone who is not an inbound roamer (sql/triggers/roaming.sql); only its
 -- own events count, and its first event never fires. Country and operator of the visited network come from the
 -- PLMN table, by vlr_plmn, then by its first 5 digits.
 CREATE TEMPORARY VIEW roam_out_events AS
-SELECT s.msisdn, s.ts, s.rowtime, s.vlr_plmn,
-       s.vlr_plmn IS NOT NULL AND s.vlr_plmn NOT IN (${home_plmns}) AS abroad
-FROM signaling_unique AS s
-LEFT JOIN number_ranges FOR SYSTEM_TIME AS OF s.rowtime AS n ON SUBSTRING(s.msisdn FROM 1 FOR 7) = n.prefix
-WHERE SUBSTRING(s.imsi FROM 1 FOR 5) IN (${home_plmns}) AND (n.province IS NULL OR n.province = ${home_province});
+SELECT msisdn, ts, rowtime, vlr_plmn, vlr_plmn IS NOT NULL AND vlr_plmn NOT IN (${home_plmns}) AS abroad
+FROM roaming_events
+WHERE NOT roamer;
 
 CREATE TEMPORARY VIEW roam_out_departures AS
 SELECT *
