@@ -300,7 +300,8 @@ def run_bench(
                 print(f"  {name:<17} n=     0")
         print(
             f"  (decisions.reorder_ms = {settings.decisions.reorder_ms} ms is in every trigger -> decision/lead "
-            "figure on purpose; leads deferred by quiet hours are left out)"
+            "figure on purpose; leads deferred by quiet hours, and decisions `no_profile`, which wait "
+            f"decisions.profile_wait_ms = {settings.decisions.profile_wait_ms} ms for a profile, are left out)"
         )
 
         subscribers = len({b["msisdn"] for b in run.behaviour})
@@ -595,7 +596,8 @@ def _latency(settings: Settings, seed: int, rate: float, seconds: float, start, 
     decisions = [
         ts - trigger_at[d["trigger_id"]]
         for ts, v in decided[t.decisions]
-        if (d := json.loads(v))["trigger_id"] in trigger_at
+        # no profile: the trigger waited decisions.profile_wait_ms for one by design (an inbound roamer has none)
+        if (d := json.loads(v))["trigger_id"] in trigger_at and d.get("reason") != "no_profile"
     ]
     leads, event_lead = [], []
     for ts, v in decided[t.leads]:
