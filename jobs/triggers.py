@@ -4,6 +4,7 @@ Which kinds run is ``triggers.kinds``; what each kind needs (its source stream, 
 kind catalogue (udfs/trigger_kinds.py). The quota kinds are one recipe rendered once per threshold.
 """
 
+from jobs import contribution_parameters
 from jobs.ingest import event_time, on_time, read_raw
 from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
@@ -33,15 +34,13 @@ def uses_orders(kind: str) -> bool:
 
 
 def parameters(settings: Settings) -> dict[str, object]:
-    """Values for the ${placeholders} of sql/triggers/, from the triggers settings."""
+    """Values for the ${placeholders} of sql/triggers/, from the triggers settings (the directory number, hotlines and
+    home PLMNs as the members that count contributions get them: jobs.contribution_parameters)."""
     t = settings.triggers
-    return {
+    return contribution_parameters(settings) | {
         "min_outside_ms": t.region_entry_min_outside_ms,
         "dwell_minutes": t.dwell_minutes,
         "dwell_ms": t.dwell_ms,
-        "directory_number": t.directory_number,
-        "hotline_numbers": sql_list(t.hotline_numbers),
-        "home_plmns": sql_list(settings.network.home_plmns),
         "home_province": sql_list([settings.network.home_province]),
         "roam_in_gap_ms": t.roam_in_gap_ms,
         "power_on_min_off_ms": t.power_on_min_off_ms,

@@ -26,26 +26,22 @@ def test_missing_placeholder_names_file_and_name(tmp_path):
 
 def test_every_recipe_renders_with_its_placeholders_named():
     # every ${name} in the shipped recipes is a known parameter of some job
-    from jobs import JOBS, contribution_parameters, job_module
+    from jobs import JOBS, job_module
     from jobs.triggers import recipe
 
     # the tables' and recipes' own (a generic table's name), and data_end (a replay's end, known only when the job
     # is built)
-    known = (
-        {
-            "connector",
-            "time_attributes",
-            "out_of_orderness_s",
-            "feed",
-            "clocks",
-            "kind",
-            "reference",
-            "table",
-            "data_end",
-        }
-        | set(recipe("quota_20mb")[1])
-        | set(contribution_parameters(load_settings()))
-    )
+    known = {
+        "connector",
+        "time_attributes",
+        "out_of_orderness_s",
+        "feed",
+        "clocks",
+        "kind",
+        "reference",
+        "table",
+        "data_end",
+    } | set(recipe("quota_20mb")[1])
     for name in JOBS:
         if hasattr(module := job_module(name), "parameters"):
             known |= set(module.parameters(load_settings()))

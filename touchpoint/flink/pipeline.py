@@ -389,12 +389,15 @@ class Pipeline:
                 except Exception as e:  # py4j error: keep Flink's first line, name our file
                     raise SqlError(f"{sql_file}: {_first_line(e)}") from None
 
-    def explain(self) -> str:
-        """Flink's plan of the collected INSERTs as one statement set, as :meth:`submit` would run them."""
+    def _statement_set(self):
         ss = self.t_env.create_statement_set()
         for stmt in self._inserts:
             ss.add_insert_sql(stmt)
-        return ss.explain()
+        return ss
+
+    def explain(self) -> str:
+        """Flink's plan of the collected INSERTs as one statement set, as :meth:`submit` would run them."""
+        return self._statement_set().explain()
 
     def submit(self):
         """Submit all collected INSERTs as one job; returns the TableResult (job runs asynchronously)."""
@@ -402,10 +405,7 @@ class Pipeline:
             raise ValueError(f"job {self.job_name} has no INSERT statements")
         if self.mode == "replay":
             shutil.rmtree(self.output_dir / "_parts", ignore_errors=True)
-        ss = self.t_env.create_statement_set()
-        for stmt in self._inserts:
-            ss.add_insert_sql(stmt)
-        return ss.execute()
+        return self._statement_set().execute()
 
     def run_to_completion(
         self, append: frozenset[str] = frozenset(), progress: Callable[[int, float], None] | None = None

@@ -572,6 +572,8 @@ def _simulate(
                     not_planted[tk] += " before the end of the start month"
             else:
                 not_planted[tk] = f"{plants_done[k]} placed, none fired"
+    # the city's density: signaling + xDRs per subscriber-hour (roamers included, over the whole city)
+    per_subscriber_hour = (clean[0] + clean[1]) / max(1, total) / hours
     summary = {
         "seed": seed,
         "params": {
@@ -597,8 +599,7 @@ def _simulate(
             "signaling_total": clean[0],
             "xdr": clean[1],
             "orders": clean[2],
-            # the city's density: signaling + xDRs per subscriber-hour (roamers included, over the whole city)
-            "per_subscriber_hour": round((clean[0] + clean[1]) / max(1, total) / hours, 2),
+            "per_subscriber_hour": round(per_subscriber_hour, 2),
         },
         "duplicates": {t: dup[i] for i, t in enumerate(TOPICS)},
         "malformed": {r: mal_total.get(r, 0) for r in MALFORMED_REASONS},
@@ -621,7 +622,7 @@ def _simulate(
         xdr=lines[1],
         orders=lines[2],
         clean_events=sum(clean),
-        events_per_subscriber_hour=(clean[0] + clean[1]) / max(1, total) / hours,
+        events_per_subscriber_hour=per_subscriber_hour,
         duplicates=sum(dup),
         malformed=sum(mal_total.values()),
         truth=n_truth,
