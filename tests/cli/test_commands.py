@@ -37,6 +37,8 @@ def test_commands_nest_by_concern():
         "leads tail",
         "soak",
         "privacy pseudonym",
+        "settings show",
+        "settings reference",
         "load",
         "db migrate",
         "db status",

@@ -25,6 +25,7 @@ from touchpoint.cli import (
     leads,
     privacy,
     reference,
+    settings,
     simulate,
     stack,
     tools,
@@ -32,7 +33,20 @@ from touchpoint.cli import (
 from touchpoint.cli.options import Commands, Parser, UsageError
 
 #: In the order ``touchpoint --help`` lists them.
-COMMAND_MODULES = (simulate, jobs, cluster, reference, campaigns, leads, clickhouse, dashboards, privacy, tools, stack)
+COMMAND_MODULES = (
+    simulate,
+    jobs,
+    cluster,
+    reference,
+    campaigns,
+    leads,
+    clickhouse,
+    dashboards,
+    privacy,
+    tools,
+    stack,
+    settings,
+)
 
 __all__ = ["build_parser", "main"]
 
