@@ -82,7 +82,7 @@ def test_docs_link_to_the_reference_instead_of_copying_defaults(path, text):
 
 
 def test_a_copied_default_is_found():
-    assert COPY.search("waits `decisions.reorder_ms` (1 s) on purpose")
+    assert COPY.search("waits `ordering.reorder_ms` (1 s) on purpose")
     assert COPY.search("at least `dwell_minutes` [30] after")
 
 

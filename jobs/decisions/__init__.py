@@ -15,6 +15,7 @@ from jobs.decisions.operators import (
     CampaignBudgets,
     SubscriberDecisions,
 )
+from jobs.ordered import Ordering
 from touchpoint.flink.pipeline import Pipeline
 from udfs.contact_policy import Policy
 
@@ -49,7 +50,7 @@ def build(p: Pipeline) -> None:
         Policy.from_settings(s.decisions),
         s.tags,
         max(s.flink.state_ttl_hours, s.decisions.contact_window_hours),
-        s.decisions.reorder_ms if streaming else None,
+        Ordering.of_job(s, streaming),
         s.decisions.profile_wait_ms,
     )
     broadcast = t.to_data_stream(t.from_path("broadcast_inputs")).broadcast(*BROADCAST_STATE)

@@ -7,13 +7,10 @@
 2. :class:`CampaignBudgets`, keyed by campaign id: the daily budget (:func:`udfs.decisions.charge_daily_budget`),
    then emits the decision record and the lead; a lead deferred by quiet hours is held until its ``deliver_at``.
 
-Ordering differs by mode, on purpose. A replay has no watermarks: every trigger waits for an event-time
-timer, and all timers fire at end of input in ts order, with all behaviour and campaigns loaded — exact and
-deterministic. Streaming uses processing-time timers instead: a trigger waits ``decisions.reorder_ms`` so
-that triggers arriving close together are decided in ts order, and a deferred lead is released when the
-wall clock reaches ``deliver_at``. Event-time timers were tried in streaming and stalled: once the sparse
-inputs (campaigns, profile updates, triggers at night) went idle and came back, the Python two-input
-operator's watermark no longer advanced.
+Triggers wait in the shared ordered buffer (jobs/ordered.py): in a replay until the end of input, all decided in
+ts order with all behaviour and campaigns loaded (exact and deterministic); streaming ``ordering.reorder_ms``
+after they arrive, a subscriber's waiting triggers in ts order. A deferred lead is released at ``deliver_at``:
+by the wall clock when streaming.
 
 Rows between them are ``(campaign_id, payload JSON)``; out of the second come ``(topic, source, reason,
 detail, record)`` rows that sql/decisions/emit.sql routes to the leads, decisions and dlq topics.
@@ -32,6 +29,7 @@ from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueSt
 
 from jobs.decisions.state import as_buckets, pack_history, pack_profile, unpack_history, unpack_profile
 from jobs.lines import OPERATOR_ERROR, StateLookup, all_or_dead_letter, read_line, ruled
+from jobs.ordered import OrderedInputs, Ordering
 from udfs.behaviour import KEEP_HOURS, compact
 from udfs.campaigns import Campaign, CampaignError, parse_campaign
 from udfs.contact_policy import Policy
@@ -94,13 +92,12 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
     decides each trigger with :func:`udfs.decisions.decide`, in ts order."""
 
     def __init__(
-        self, policy: Policy, tag_settings, state_ttl_hours: float, reorder_ms: int | None, profile_wait_ms: int = 0
+        self, policy: Policy, tag_settings, state_ttl_hours: float, ordering: Ordering, profile_wait_ms: int = 0
     ):
         self.policy, self.tag_settings = policy, tag_settings
         self.state_ttl_hours = state_ttl_hours
-        #: None: replay (event-time timers); else the processing-time wait of a trigger in streaming.
-        self.reorder_ms = reorder_ms
-        #: Streaming: how long a trigger may wait for a profile not read yet (settings decisions.profile_wait_ms).
+        self.ordering = ordering
+        #: By arrival: how long a trigger may wait for a profile not read yet (settings decisions.profile_wait_ms).
         self.profile_wait_ms = profile_wait_ms
         self._parsed: tuple[str | None, list[Campaign]] = (None, [])
 
@@ -116,7 +113,7 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         pickled = Types.PICKLED_BYTE_ARRAY()
         self.profile = ctx.get_state(ValueStateDescriptor("profile", pickled))
         self.history = ctx.get_state(state(ValueStateDescriptor("history", pickled)))
-        self.pending = ctx.get_map_state(MapStateDescriptor("pending", Types.LONG(), pickled))
+        self.pending = OrderedInputs(self.ordering, ctx)
 
     # --- campaigns and reference data (broadcast side) -----------------------------------------------
 
@@ -170,14 +167,9 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
             yield _dlq(source, *defect, line)
             return
         if kind == "trigger":
-            timers = ctx.timer_service()
-            if self.reorder_ms is None:
-                timers.register_event_time_timer(ts)
-            else:
-                record[_ARRIVED] = timers.current_processing_time()
-                due = record[_ARRIVED] + self.reorder_ms
-                timers.register_processing_time_timer(due - due % 100)  # coalesce timers per 100 ms
-            self.pending.put(ts, (self.pending.get(ts) or []) + [record])
+            if self.ordering.by_arrival:
+                record[_ARRIVED] = ctx.timer_service().current_processing_time()
+            self.pending.hold(ctx.timer_service(), ts, record)
         elif kind == "behaviour":
             bucket, dead = ruled(lambda: tuple(compact(record)), lambda e: _dlq(source, OPERATOR_ERROR, e, line))
             if dead is not None:
@@ -185,7 +177,7 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
                 return
             buckets, contacts = unpack_history(self.history.value())
             buckets[ts] = bucket
-            if self.reorder_ms is not None:  # streaming: hours arrive in order, drop what fell out of reach
+            if self.ordering.by_arrival:  # streaming: hours arrive in order, drop what fell out of reach
                 _prune(buckets, ts)
             self.history.update(pack_history(buckets, contacts))
         else:  # profile (reference row: products ';'-joined) or profile update (products a list)
@@ -196,13 +188,13 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
                 yield dead
                 return
             self.profile.update(packed)
-            if self.reorder_ms is not None and not self.pending.is_empty():  # triggers waited for it
+            if self.ordering.by_arrival and not self.pending.is_empty():  # triggers waited for it
                 now = ctx.timer_service().current_processing_time()
-                ctx.timer_service().register_processing_time_timer(now + self.reorder_ms)
+                ctx.timer_service().register_processing_time_timer(now + self.ordering.reorder_ms)
 
     def on_timer(self, timestamp: int, ctx):
-        if self.reorder_ms is not None:
-            waiting = [t for batch in self.pending.values() for t in batch or []]
+        if self.ordering.by_arrival:
+            waiting = self.pending.waiting()
             if not waiting:  # decided at an earlier timer
                 return
             if self.profile.value() is None:
@@ -211,15 +203,13 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
                 if timestamp < arrived + self.profile_wait_ms:
                     ctx.timer_service().register_processing_time_timer(arrived + self.profile_wait_ms)
                     return
-        due = [timestamp] if self.reorder_ms is None else sorted(self.pending.keys())
-        triggers = []
-        for ts in due:
-            triggers += sorted(self.pending.get(ts) or [], key=lambda t: str(t.get("trigger_id", "")))
-            self.pending.remove(ts)
+        due = self.pending.release(timestamp)
+        # in ts order; at one ts by trigger id, whatever order they arrived in
+        triggers = [t for _, t in sorted(due, key=lambda x: (x[0], str(x[1].get("trigger_id", ""))))]
         for t in triggers:
             t.pop(_ARRIVED, None)
         if triggers:
-            yield from self._decide(triggers, ctx, max(due))
+            yield from self._decide(triggers, ctx, max(ts for ts, _ in due))
 
     def _rows(self, trigger, campaigns, profile, buckets, contacts, reference):
         for d in decide(trigger, campaigns, profile, buckets, contacts, self.policy, reference, self.tag_settings):

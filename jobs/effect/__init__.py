@@ -11,6 +11,7 @@ from pyflink.common import Types
 
 from jobs.effect.operators import COUNT_TYPE, FAMILIES, OUT_TYPE, LeadEffects, UpliftCounts
 from jobs.ingest import event_time, on_time, read_raw
+from jobs.ordered import Ordering
 from touchpoint.flink.pipeline import Pipeline
 
 DESCRIPTION = (
@@ -46,7 +47,7 @@ def build(p: Pipeline) -> None:
         t.to_data_stream(t.from_path("effect_inputs"))
         .key_by(lambda r: r[0] or "", key_type=Types.STRING())
         .connect(products)
-        .process(LeadEffects(s.decisions.timezone, s.decisions.reorder_ms if streaming else None, data_end), OUT_TYPE)
+        .process(LeadEffects(s.decisions.timezone, Ordering.of_job(s, streaming, data_end)), OUT_TYPE)
         .uid("lead-effects")
         .name("lead-effects")
     )

@@ -8,10 +8,10 @@
    uplift record (:func:`udfs.effect.uplift`). The latest record of a group is its current value (compacted
    topic, a ReplacingMergeTree in ClickHouse).
 
-Ordering follows the decision job (jobs/decisions/operators.py): a replay takes every input at an event-time
-timer, all fired at the end of input in ts order; streaming holds inputs ``decisions.reorder_ms`` (processing
-time) and takes them in ts order. A lead's window ends at an event-time timer in a replay (kept open when that
-is past the data's end) and at a processing-time timer as long after its arrival in streaming.
+Inputs wait in the ordered buffer the decision job uses too (jobs/ordered.py): a replay takes them at the end of
+input in ts order; streaming holds them ``ordering.reorder_ms`` (processing time) and takes them in ts order. A
+lead's window ends at an event-time timer in a replay (kept open when that is past the data's end) and at a
+processing-time timer as long after its arrival in streaming.
 
 Rows out are ``(topic, source, reason, detail, record)`` for sql/effect/emit.sql, or ``("count", group,
 payload)`` rows for the second operator.
@@ -27,6 +27,7 @@ from pyflink.datastream.functions import KeyedBroadcastProcessFunction, KeyedPro
 from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
 from jobs.lines import OPERATOR_ERROR, StateLookup, all_or_dead_letter, read_line
+from jobs.ordered import OrderedInputs, Ordering
 from udfs.effect import claim, group_id, groups, lead_of, order_of, uplift
 
 OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
@@ -65,18 +66,16 @@ def _outcome(lead: dict[str, Any], status: str, ts: int, order_id: str | None = 
 class LeadEffects(KeyedBroadcastProcessFunction):
     """Keyed by msisdn: the subscriber's open leads, their delivery and conversion."""
 
-    def __init__(self, timezone: str, reorder_ms: int | None, data_end: int | None):
+    def __init__(self, timezone: str, ordering: Ordering):
         self.timezone = timezone
-        #: None: replay (event-time timers); else the processing-time wait of an input in streaming
-        self.reorder_ms = reorder_ms
-        self.data_end = data_end
+        self.ordering = ordering
 
     def open(self, ctx) -> None:
         pickled = Types.PICKLED_BYTE_ARRAY()
         #: lead id -> the lead's fields the rules need (JSON), while its window is open
         self.leads = ctx.get_map_state(MapStateDescriptor("leads", Types.STRING(), pickled))
-        #: inputs waiting to be taken in ts order: ts -> [(tag, record)]
-        self.pending = ctx.get_map_state(MapStateDescriptor("pending", Types.LONG(), pickled))
+        #: inputs waiting to be taken in ts order: ts -> [(tag, record, line)]
+        self.pending = OrderedInputs(self.ordering, ctx)
         #: window end (ms; streaming: processing time) -> lead ids
         self.closing = ctx.get_map_state(MapStateDescriptor("closing", Types.LONG(), pickled))
 
@@ -97,20 +96,10 @@ class LeadEffects(KeyedBroadcastProcessFunction):
         if defect:
             yield _dlq(source, *defect, line)
             return
-        timers = ctx.timer_service()
-        if self.reorder_ms is None:
-            timers.register_event_time_timer(ts)
-        else:
-            due = timers.current_processing_time() + self.reorder_ms
-            timers.register_processing_time_timer(due - due % 100)  # coalesce timers per 100 ms
-        self.pending.put(ts, (self.pending.get(ts) or []) + [(tag, record, line)])
+        self.pending.hold(ctx.timer_service(), ts, (tag, record, line))
 
     def on_timer(self, timestamp: int, ctx):
-        due = [timestamp] if self.reorder_ms is None else sorted(self.pending.keys())
-        batch = []
-        for ts in due:
-            batch += self.pending.get(ts) or []
-            self.pending.remove(ts)
+        batch = [item for _, item in self.pending.release(timestamp)]
         # in ts order; at one ts: leads, then reports, then orders by id
         for tag, record, line in sorted(batch, key=lambda x: (_ts(*x[:2]), _RANK[x[0]], _order_id(x[1]))):
             # a record the rules raise on (a poisoned lead, report or order) is a dead letter; the rest go on
@@ -150,18 +139,14 @@ class LeadEffects(KeyedBroadcastProcessFunction):
             yield from _counts(lead, "converted", self.timezone, order.ts)
 
     def _closing_at(self, lid: str, lead: dict[str, Any], ctx) -> None:
-        timers = ctx.timer_service()
-        if self.reorder_ms is None:
-            at = lead["attribution_until"]
-            timers.register_event_time_timer(at)
-        else:  # as long after now as the window is after the lead's trigger
-            at = timers.current_processing_time() + max(0, lead["attribution_until"] - lead["deliver_at"])
-            timers.register_processing_time_timer(at)
+        # by arrival: as long after now as the window is after the lead's delivery
+        window = max(0, lead["attribution_until"] - lead["deliver_at"])
+        at = self.ordering.schedule(ctx.timer_service(), lead["attribution_until"], window)
         self.closing.put(at, (self.closing.get(at) or []) + [lid])
 
     def _close(self, timestamp: int, ctx):
         """Expire the leads whose window ended by ``timestamp`` (a replay: not past the data's end)."""
-        if self.data_end is not None and timestamp > self.data_end:
+        if self.ordering.past_end(timestamp):
             return
         for at in [t for t in self.closing.keys() if t <= timestamp]:  # noqa: SIM118 (MapState, not a dict)
             for lid in self.closing.get(at) or []:

@@ -2,7 +2,8 @@
 
 :class:`TrialJourneys`, keyed by msisdn, keeps the subscriber's running trials (one :class:`udfs.journeys.Trial`
 per journey) and takes the subscriber's inputs — trial starts, orders, hourly usage — in event-time order: each
-input waits for an event-time timer at its own time, and each trial for one at its next step. At one moment
+input waits in the ordered buffer the decision and effect jobs use too (jobs/ordered.py), always by event time,
+for a timer at its own time; each trial waits for one at its next step. At one moment
 usage is taken first, then orders (by id), then the steps due, as the reference (:func:`udfs.journeys.run`)
 does. Event time, in both modes: a step is due days after the order that started the trial, so it is the
 watermark — the data's own clock — that makes it due, in a replay as in a stream (where tests and the demo move
@@ -23,6 +24,7 @@ from pyflink.datastream.functions import KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor
 
 from jobs.lines import OPERATOR_ERROR, ruled
+from jobs.ordered import OrderedInputs, Ordering
 from udfs.journeys import RANK, Journey, JourneyError, Trial, parse_journey, start
 
 OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
@@ -63,7 +65,8 @@ class TrialJourneys(KeyedProcessFunction):
     """Keyed by msisdn: the subscriber's trials, their steps and their ends."""
 
     def __init__(self, data_end: int | None, max_trial_ms: int):
-        self.data_end = data_end
+        #: event time in both modes: a step is due by the data's clock
+        self.ordering = Ordering.event_time(data_end)
         #: journeys.max_trial_days: a longer trial would outlive the usage join's state (sql/journeys/inputs.sql)
         self.max_trial_ms = max_trial_ms
         self._parsed: tuple[str | None, Journey | JourneyError | None] = (None, None)
@@ -73,7 +76,7 @@ class TrialJourneys(KeyedProcessFunction):
         #: journey id -> the running trial (JSON of udfs.journeys.Trial)
         self.trials = ctx.get_map_state(MapStateDescriptor("trials", Types.STRING(), pickled))
         #: inputs waiting for their moment: ts -> [(rank, id, tag, record)]
-        self.pending = ctx.get_map_state(MapStateDescriptor("pending", Types.LONG(), pickled))
+        self.pending = OrderedInputs(self.ordering, ctx)
 
     def process_element(self, value, ctx):
         _, tag, ts, payload = value[0], value[1], value[2], value[3]
@@ -93,8 +96,7 @@ class TrialJourneys(KeyedProcessFunction):
             rank, key = RANK["order"], record["order_id"]
         else:  # one journey's hour: a second trial of the journey joins it again
             rank, key = RANK["usage"], f"{record['journey_id']}|{record['app']}|{record['hour_start']}"
-        ctx.timer_service().register_event_time_timer(ts)
-        self.pending.put(ts, (self.pending.get(ts) or []) + [(rank, key, tag, record)])
+        self.pending.hold(ctx.timer_service(), ts, (rank, key, tag, record))
 
     def _journey(self, text: str) -> Journey | JourneyError:
         if text != self._parsed[0]:  # parse a definition once, not at every trial start
@@ -108,9 +110,9 @@ class TrialJourneys(KeyedProcessFunction):
         return self._parsed[1]
 
     def on_timer(self, timestamp: int, ctx):
-        inputs = sorted({x[:2]: x for x in self.pending.get(timestamp) or []}.values(), key=lambda x: x[:2])
-        self.pending.remove(timestamp)
-        if self.data_end is not None and timestamp > self.data_end:  # a replay's flush past its data
+        due = [x for _, x in self.pending.release(timestamp)]
+        inputs = sorted({x[:2]: x for x in due}.values(), key=lambda x: x[:2])
+        if self.ordering.past_end(timestamp):  # a replay's flush past its data
             return
         trials = {jid: Trial(**orjson.loads(v)) for jid, v in self.trials.items()}
         out: list[dict[str, Any]] = []

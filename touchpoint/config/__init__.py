@@ -29,6 +29,7 @@ from touchpoint.config.rules import (
     Ingest,
     Journeys,
     Network,
+    Ordering,
     RegionMetrics,
     Tags,
     Triggers,
@@ -51,6 +52,7 @@ __all__ = [
     "Keying",
     "Loader",
     "Network",
+    "Ordering",
     "Paths",
     "Privacy",
     "RegionMetrics",
@@ -84,6 +86,7 @@ class Settings(BaseSettings):
     ingest: Ingest = Ingest()
     event_time: EventTime = EventTime()
     network: Network = Network()
+    ordering: Ordering = Ordering()
     triggers: Triggers = Triggers()
     decisions: Decisions = Decisions()
     tags: Tags = Tags()

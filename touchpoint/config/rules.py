@@ -5,8 +5,9 @@ jobs, so a parameter means the same thing to both."""
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from touchpoint.config.base import Section, TimeZone
 from udfs import trigger_kinds
@@ -141,8 +142,25 @@ class Triggers(Section):
         return round(self.roam_in_gap_hours * HOUR_MS)
 
 
+class Ordering(Section):
+    """How the keyed Python operators (decisions, effect) order a subscriber's inputs when streaming
+    (jobs/ordered.py). A replay always takes them in exact ts order; the journeys job follows event time in both
+    modes."""
+
+    reorder_ms: int = Field(1_000, ge=0)
+    """Streaming: an input (a trigger; a lead, delivery report or order) waits this long (processing time) so that
+    a subscriber's inputs arriving close together are taken in ts order. Every lead waits it on purpose."""
+
+
 class Decisions(Section):
     """The decision job and its contact policy (docs/decisions.md)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "reorder_ms" in data:
+            raise ValueError("reorder_ms is now ordering.reorder_ms (the effect job follows it too)")
+        return data
 
     timezone: TimeZone = "Asia/Shanghai"
     """Quiet hours, the budget day and message times are local to this zone."""
@@ -164,9 +182,6 @@ class Decisions(Section):
     """The end of the quiet hours (``quiet_start``): deferred leads are sent from then."""
     location_kinds: list[str] = Field(default_factory=trigger_kinds.location_names)
     """Kinds that reveal where the subscriber is: they also need location consent."""
-    reorder_ms: int = Field(1_000, ge=0)
-    """Streaming: a trigger waits this long (processing time) so that a subscriber's triggers arriving close
-    together are decided in ts order. Replay always decides in exact ts order."""
     profile_wait_ms: int = Field(30_000, ge=0)
     """Streaming: a trigger of a subscriber whose profile is not in the job's state yet waits up to this long
     (processing time) for it, since the profiles topic is a separate input with no order against the

@@ -18,7 +18,7 @@ the ``passthrough`` job (same Kafka sources and sink, no work) over exactly the 
    (normalised records matched by ``event_id``, triggers by the completing event's msisdn and ts, leads and
    decisions by ``trigger_id``). The city's event time runs far faster than the wall clock here, so trigger
    latency shows processing cost; in production every trigger also waits for the watermark
-   (event_time.max_out_of_orderness_ms). Every lead waits ``decisions.reorder_ms`` on purpose.
+   (event_time.max_out_of_orderness_ms). Every lead waits ``ordering.reorder_ms`` on purpose.
 5. State size: the decision job's keyed state per subscriber, modelled in Python for 100 k subscribers
    (touchpoint/tools/state_size.py, 48 consecutive hours of buckets from step 3's behaviour output), and
    cross-checked with a real checkpoint of the job holding a smaller population.
@@ -299,7 +299,7 @@ def run_bench(
             else:
                 print(f"  {name:<17} n=     0")
         print(
-            f"  (decisions.reorder_ms = {settings.decisions.reorder_ms} ms is in every trigger -> decision/lead "
+            f"  (ordering.reorder_ms = {settings.ordering.reorder_ms} ms is in every trigger -> decision/lead "
             "figure on purpose; leads deferred by quiet hours, and decisions `no_profile`, which wait "
             f"decisions.profile_wait_ms = {settings.decisions.profile_wait_ms} ms for a profile, are left out)"
         )

@@ -130,7 +130,7 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         print("    waiting for the decisions to settle:")
         # Silence alone is no sign: on a busy machine the decision job may not have written anything yet. It has
         # finished with the triggers once its group committed them all (at a checkpoint); then the ones held
-        # for decisions.reorder_ms are decided within a few seconds of silence.
+        # for ordering.reorder_ms are decided within a few seconds of silence.
         n_triggers = len(found[topics.triggers])
         group = default_group(settings, "decisions")
         deadline = time.monotonic() + 300
@@ -143,7 +143,7 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
                 raise RuntimeError("demo: the decision job did not take in every trigger within 300 s")
             time.sleep(1)
         # a roamer's trigger (no profile) waits decisions.profile_wait_ms for one before it is decided
-        quiet_s = 3 + (settings.decisions.reorder_ms + settings.decisions.profile_wait_ms) / 1000
+        quiet_s = 3 + (settings.ordering.reorder_ms + settings.decisions.profile_wait_ms) / 1000
         read_topics(settings.kafka, [topics.decisions], idle_s=quiet_s)
     finally:
         # ingest and effect go on: the outbound answers of step 7 (orders, delivery reports) pass through them

@@ -6,7 +6,7 @@ jobs/decisions/state.py (each stored pickled, as ``Types.PICKLED_BYTE_ARRAY``):
 - ``profile``: ValueState, the profile's values as one pickled tuple (no TTL);
 - ``history``: ValueState, the last 48 hourly buckets and the contact record, pickled and deflated (TTL).
 
-(``pending`` holds triggers for ``decisions.reorder_ms`` only and is empty between bursts.)
+(``pending`` holds triggers for ``ordering.reorder_ms`` only and is empty between bursts.)
 
 :func:`model` builds that state for ``n`` synthetic subscribers — profiles cycled from a city's ``profiles.csv``,
 48 consecutive hourly buckets taken from a city's ``behaviour`` output (consecutive, so that a subscriber's hours
