@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: setup system-packages demo lint format test test-fast bench soak stack-up stack-down stack-status cluster-up cluster-down clean
+.PHONY: setup system-packages demo wheel lint format test test-fast bench soak stack-up stack-down stack-status cluster-up cluster-down clean
 
 setup: system-packages $(STAMP) work/jars/.ok work/jars/touchpoint-functions.jar work/reference/plmn.csv \
        work/grafana/dashboard.schema.json
@@ -56,6 +56,13 @@ work/grafana/dashboard.schema.json: grafana/schema/build.sh grafana/schema/packa
 demo: setup
 	$(VENV)/bin/touchpoint demo
 
+# A release: dist/touchpoint-<version>-py3-none-any.whl, the packages with sql/, schemas/, grafana/, the example
+# campaigns and journeys and the JVM sources inside (setup.py); `pip install` it anywhere (deploy/Dockerfile does).
+wheel: $(STAMP)
+	rm -rf build
+	$(PY) -m pip wheel -q --no-deps -w dist .
+	rm -rf build
+
 # ruff (settings in pyproject.toml): lint rules and formatting, checked before any test runs.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -96,4 +103,4 @@ cluster-down:
 	@[ -x $(VENV)/bin/touchpoint ] && $(VENV)/bin/touchpoint cluster down || true
 
 clean: stack-down cluster-down
-	rm -rf work .pytest_cache
+	rm -rf work .pytest_cache build dist

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from touchpoint import ROOT
+from touchpoint.resources import resource_dir
 
-SCHEMA_DIR = ROOT / "schemas"
+SCHEMA_DIR = resource_dir("schemas")
 
 
 def schema_path(name: str) -> Path:

@@ -22,7 +22,17 @@ from typing import Any
 
 from udfs import trigger_kinds
 
-_SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+
+def _schemas_dir() -> Path:
+    """The JSON Schemas definitions are checked against: the repository's schemas/ in a source checkout, the copy
+    an installed wheel carries in touchpoint/resources/ (the rules import nothing of touchpoint, so this is the
+    one lookup outside touchpoint.resources; a test holds the two equal)."""
+    root = Path(__file__).resolve().parent.parent
+    installed = root / "touchpoint" / "resources" / "schemas"
+    return installed if installed.is_dir() else root / "schemas"
+
+
+SCHEMAS_DIR = _schemas_dir()
 
 #: Behaviour horizons in hours: a dynamic field is ``<metric>_<h>h``, e.g. ``data_mb_24h``.
 HORIZONS = (1, 12, 24, 48)
@@ -56,7 +66,7 @@ _OPS = {
 
 @cache
 def _reference_enum(name: str, column: str) -> tuple[str, ...] | None:
-    props = json.loads((_SCHEMAS / "reference" / f"{name}.schema.json").read_text())["properties"]
+    props = json.loads((SCHEMAS_DIR / "reference" / f"{name}.schema.json").read_text())["properties"]
     return tuple(props[column]["enum"]) if "enum" in props[column] else None
 
 
@@ -197,7 +207,7 @@ class _Blank(dict):
 def _validator():
     import jsonschema
 
-    schema = json.loads((_SCHEMAS / "campaigns.schema.json").read_text())
+    schema = json.loads((SCHEMAS_DIR / "campaigns.schema.json").read_text())
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 

@@ -28,14 +28,13 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from udfs.campaigns import Campaign, DefinitionError, schema_problem
+from udfs.campaigns import SCHEMAS_DIR, Campaign, DefinitionError, schema_problem
 from udfs.contact_policy import Policy, subscriber_block
 from udfs.units import DAY_MS, HOUR_MS, MB
 
-_SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "journeys.schema.json"
+_SCHEMA = SCHEMAS_DIR / "journeys.schema.json"
 
 #: The steps a journey may configure, in the order of a trial.
 STEPS = ("welcome", "usage_nudge", "feedback", "reminder")

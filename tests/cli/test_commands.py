@@ -38,6 +38,7 @@ def test_commands_nest_by_concern():
         "soak",
         "privacy pseudonym",
         "settings show",
+        "setup",
         "settings reference",
         "load",
         "db migrate",

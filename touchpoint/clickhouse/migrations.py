@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from touchpoint import ROOT
 from touchpoint.clickhouse.backends import FEATURES, Backend, ClickHouseError
 from touchpoint.config import Settings
+from touchpoint.resources import resource_dir
 
-MIGRATIONS_DIR = ROOT / "sql" / "clickhouse"
+MIGRATIONS_DIR = resource_dir("sql") / "clickhouse"
 
 
 class MigrationError(ClickHouseError):

@@ -9,26 +9,27 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from touchpoint import ROOT
+from touchpoint import HOME
 from touchpoint.config.base import Section, read_secret
+from touchpoint.resources import resource_dir
 
 
 class Paths(Section):
     """Where Touchpoint reads its inputs from and writes what it generates."""
 
-    work_dir: Path = ROOT / "work"
+    work_dir: Path = HOME / "work"
     """Everything generated at run time (jars, broker/ClickHouse data, PID files, logs) lives here."""
-    reference_dir: Path = ROOT / "work" / "city" / "reference"
+    reference_dir: Path = HOME / "work" / "city" / "reference"
     """Reference CSVs (cells, regions, handsets, profiles, number_ranges) for streaming jobs; replay reads
     INPUT/reference instead."""
-    jars: Path = ROOT / "work" / "jars"
+    jars: Path = HOME / "work" / "jars"
     """Kafka connector jars extracted by `make setup` (separate, so a test's work dir can be temporary)."""
-    plmn: Path = ROOT / "work" / "reference" / "plmn.csv"
+    plmn: Path = HOME / "work" / "reference" / "plmn.csv"
     """Global PLMN table (MCC+MNC -> country, operator) built by `make setup` (touchpoint/infra/plmn.py); read by the
     triggers job in both modes. Separate like the jars, so a test's work dir can be temporary."""
-    campaigns: Path = ROOT / "campaigns"
+    campaigns: Path = resource_dir("campaigns")
     """Campaign files a replay uses when its input has no campaigns/ folder (the shipped examples)."""
-    journeys: Path = ROOT / "journeys"
+    journeys: Path = resource_dir("journeys")
     """Trial journey files a replay uses when its input has no journeys/ folder (the shipped examples)."""
 
     @property

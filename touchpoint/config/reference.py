@@ -17,7 +17,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
-from touchpoint import ROOT
+from touchpoint import HOME
 from touchpoint.config import Settings
 from touchpoint.config.base import known_zone
 
@@ -32,8 +32,9 @@ HEADER = """\
 Every setting of Touchpoint, section by section. Set one in a YAML file (`--config FILE`, or the file named by
 `TOUCHPOINT_CONFIG`) as `section: {name: value}`, or in an environment variable `TOUCHPOINT_<SECTION>__<NAME>`
 (e.g. `TOUCHPOINT_KAFKA__BOOTSTRAP=broker:9092`), which wins over the file. An invalid value is refused with the
-setting's name. `touchpoint settings show` prints the values in effect, secrets masked. A default under `<root>`
-is relative to the directory Touchpoint runs from (the repository).
+setting's name. `touchpoint settings show` prints the values in effect, secrets masked. `<root>` is the repository
+in a source checkout; an installed Touchpoint keeps `work/` in the directory it runs in and ships `campaigns/` and
+`journeys/` inside its package.
 """
 
 
@@ -115,7 +116,7 @@ def _default(f: FieldInfo) -> str:
     if value is None:
         return "unset"
     if isinstance(value, Path):
-        value = f"<root>/{value.relative_to(ROOT)}" if value.is_relative_to(ROOT) else str(value)
+        value = f"<root>/{value.relative_to(HOME)}" if value.is_relative_to(HOME) else str(value)
     elif isinstance(value, datetime):
         value = value.isoformat()
     elif isinstance(value, time):

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from touchpoint import ROOT
+from touchpoint import HOME
+from touchpoint.resources import resource_dir
 
-GRAFANA_DIR = ROOT / "grafana"
+GRAFANA_DIR = resource_dir("grafana")
 
 DASHBOARDS_DIR = GRAFANA_DIR / "dashboards"
 
@@ -20,7 +21,7 @@ DATASOURCE_FILE = GRAFANA_DIR / "provisioning" / "datasources" / "clickhouse.yam
 PROVIDER_FILE = GRAFANA_DIR / "provisioning" / "dashboards" / "touchpoint.yaml"
 
 #: Built by `make setup` from @grafana/schema (grafana/schema/build.sh).
-SCHEMA_FILE = ROOT / "work" / "grafana" / "dashboard.schema.json"
+SCHEMA_FILE = HOME / "work" / "grafana" / "dashboard.schema.json"
 
 DATASOURCE_TYPE = "grafana-clickhouse-datasource"
 

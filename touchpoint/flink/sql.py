@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from string import Template
 
-from touchpoint import ROOT
+from touchpoint.resources import resource_dir
 
-SQL_DIR = ROOT / "sql"
+SQL_DIR = resource_dir("sql")
 
 
 class _SqlTemplate(Template):

@@ -15,7 +15,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-SOURCES = Path(__file__).resolve().parents[2] / "jvm" / "src"
+from touchpoint.resources import resource_dir
+
+SOURCES = resource_dir("jvm")
 JAR_NAME = "touchpoint-functions.jar"
 _STAMP = "META-INF/touchpoint-sources.sha256"
 

@@ -551,9 +551,9 @@ def read_valid_jsonl(path: str | Path, topic: str, settings: Any) -> list[dict[s
     ``schemas/<topic>.schema.json`` with ``ts`` inside ``settings.ingest`` bounds. (Test helper; slow.)"""
     from jsonschema import Draft202012Validator
 
-    from touchpoint import ROOT
+    from touchpoint.schemas import schema_path
 
-    schema = json.loads((ROOT / "schemas" / f"{topic}.schema.json").read_text())
+    schema = json.loads(schema_path(topic).read_text())
     v = Draft202012Validator(schema)
     lo, hi = settings.ingest.ts_min_ms, settings.ingest.ts_max_ms
     out = []
