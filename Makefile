@@ -82,7 +82,7 @@ bench: setup
 	$(VENV)/bin/touchpoint bench
 
 # Not in CI: the whole pipeline streaming for SOAK_MINUTES (default 30), sampled each minute; fails if memory,
-# state, checkpoint time or lag keeps growing (touchpoint/tools/soak.py).
+# state, checkpoint time or lag keeps growing (touchpoint/harness/soak.py).
 SOAK_MINUTES ?= 30
 soak: setup
 	$(VENV)/bin/touchpoint soak --minutes $(SOAK_MINUTES)

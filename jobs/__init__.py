@@ -1,5 +1,5 @@
 """Flink jobs: one module per job. A job module declares what it reads and writes and wires tables to SQL recipes
-in ``build(pipeline)``; touchpoint.flink.runner runs it as a bounded replay over files or streaming over Kafka.
+in ``build(pipeline)``; touchpoint.runner.embedded runs it as a bounded replay over files or streaming over Kafka.
 
 Each module declares, by topic key (the fields of the ``topics`` settings):
 

@@ -12,8 +12,8 @@ import pytest
 from tests.support import make_settings
 from touchpoint import ROOT
 from touchpoint.config import Settings
+from touchpoint.harness.simulator.traffic import OWN_EVENTS_PER_HOUR
 from touchpoint.infra import stack
-from touchpoint.simulator.traffic import OWN_EVENTS_PER_HOUR
 
 # The suite's cities are sparse (a subscriber's own activity only, ~3 events per subscriber-hour) so that the
 # many Flink, Kafka and cluster runs stay short; `dense_city` and the bench run at a network's density.
@@ -54,7 +54,7 @@ def settings(tmp_path) -> Settings:
 @pytest.fixture(scope="session")
 def small_city(session_dir) -> Path:
     """A small city (files) with every defect kind present, shared by the ingest tests."""
-    from touchpoint.simulator import simulate
+    from touchpoint.harness.simulator import simulate
 
     out = session_dir / "city"
     s = make_settings(session_dir / "city-work", simulator={"malformed_rate": 0.01, "duplicate_rate": 0.01})
@@ -68,7 +68,7 @@ def dense_city(session_dir) -> Path:
     mostly ordinary traffic on the subscriber's cell) with every defect kind, for the exactness of ingest and of
     the per-event jobs where most events repeat the last cell."""
     from touchpoint.config import Simulator
-    from touchpoint.simulator import simulate
+    from touchpoint.harness.simulator import simulate
 
     out = session_dir / "dense-city"
     s = make_settings(session_dir / "dense-city-work", simulator={"malformed_rate": 0.01, "duplicate_rate": 0.01})
@@ -83,8 +83,8 @@ def dense_city(session_dir) -> Path:
 def replayed_city(tmp_path_factory):
     """A 250-subscriber, 30 h city with every trigger kind, replayed through the whole pipeline (``replay all``)
     with the example campaigns: (city dir, settings, output dir). Shared by the triggers and decisions tests."""
-    from touchpoint.flink.runner import replay
-    from touchpoint.simulator import simulate
+    from touchpoint.harness.simulator import simulate
+    from touchpoint.runner.embedded import replay
 
     city = tmp_path_factory.mktemp("trig-city")
     simulate(make_settings(tmp_path_factory.mktemp("w")), seed=21, subscribers=250, hours=30, out_dir=city)

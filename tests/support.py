@@ -23,7 +23,7 @@ def make_settings(work_dir: Path, bootstrap: str | None = None, **overrides) -> 
 
 def replay_after_ingest(job: str, city: Path, tmp_path_factory) -> tuple[Settings, Path, dict]:
     """``ingest`` then ``job`` over ``city`` in one output dir (the job reads ingest's normalised output)."""
-    from touchpoint.flink.runner import replay
+    from touchpoint.runner.embedded import replay
 
     settings = make_settings(tmp_path_factory.mktemp(f"{job}-w"))
     out = tmp_path_factory.mktemp(f"{job}-out")

@@ -1,5 +1,6 @@
-"""The code keeps the shape docs/architecture.md describes: imports go one way, CLI -> tools -> the Flink runner ->
-jobs -> Flink plumbing -> services -> rules and config, with no import cycle; the rules in udfs/ stay pure Python;
+"""The code keeps the shape docs/architecture.md describes: imports go one way, CLI -> harness -> tools -> runner ->
+jobs -> Flink plumbing -> services -> rules and config, with no import cycle (so nothing of the product imports the
+harness); the rules in udfs/ stay pure Python;
 the repository stands alone (no reference to documents outside it)."""
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ("touchpoint.flink.sql", "touchpoint.flink.environment", "touchpoint.flink.pipeline", "touchpoint.flink"),
     ),
     ("jobs", ("jobs",)),
-    ("Flink runner", ("touchpoint.flink.runner", "touchpoint.cluster")),
-    ("tools", ("touchpoint.tools", "touchpoint.simulator")),
+    ("runner", ("touchpoint.runner",)),
+    ("tools", ("touchpoint.tools",)),
+    ("harness", ("touchpoint.harness",)),
     ("CLI", ("touchpoint.cli",)),
 ]
 PACKAGES = ("touchpoint", "jobs", "udfs")

@@ -71,7 +71,7 @@ def test_missing_and_broken_files(tmp_path):
 def test_the_simulated_profile_snapshot_must_be_in_the_billing_month(tmp_path):
     """The quota triggers read triggers.billing_month; the simulator's profiles are a snapshot of its start month,
     so a start outside that month is refused with the setting to change."""
-    from touchpoint.simulator import simulate
+    from touchpoint.harness.simulator import simulate
 
     s = load_settings(paths={"work_dir": str(tmp_path)}, simulator={"start": "2026-12-01T00:00:00+08:00"})
     with pytest.raises(ValueError, match=r"triggers\.billing_month: '2026-12'"):

@@ -15,7 +15,7 @@ def test_in_a_checkout_every_resource_is_the_repositorys_folder_with_files_to_sh
 
 
 def test_the_rules_find_the_schemas_where_touchpoint_does():
-    assert SCHEMAS_DIR == resource_dir("schemas")
+    assert resource_dir("schemas") == SCHEMAS_DIR
 
 
 def test_a_checkout_keeps_generated_files_in_the_repository():

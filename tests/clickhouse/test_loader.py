@@ -26,9 +26,9 @@ from touchpoint.clickhouse import backends
 from touchpoint.clickhouse.loader import Loader
 from touchpoint.clickhouse.rows import LOADABLE, Converter
 from touchpoint.clients.kafka_io import RateLimitedProducer
+from touchpoint.harness.loader_bench import measure, synthetic_records
 from touchpoint.infra import stack
 from touchpoint.privacy import Pseudonymiser, pseudonym_key
-from touchpoint.tools.loader_bench import measure, synthetic_records
 
 EXAMPLES = ROOT / "schemas" / "examples"
 #: an event-time marker on the triggers topic (touchpoint.clients.kafka_io.advance_event_time): never a row

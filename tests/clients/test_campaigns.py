@@ -32,8 +32,8 @@ def cli(capsys, *args) -> tuple[int, str, str]:
 @pytest.fixture
 def catalogue(tmp_path, monkeypatch) -> Path:
     """The simulated operator's product catalogue as the reference data the CLI checks products against."""
+    from touchpoint.harness.simulator.city import City
     from touchpoint.reference import write_reference_csv
-    from touchpoint.simulator.city import City
 
     ref = tmp_path / "reference"
     ref.mkdir()

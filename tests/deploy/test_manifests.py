@@ -30,7 +30,7 @@ def test_flink_deployment_runs_a_job_through_the_submit_entry_point():
     assert job["entryClass"] == "org.apache.flink.client.python.PythonDriver"
     assert job["jarURI"] == f"local:///opt/flink/lib/flink-python-{FLINK}.jar"
     args = job["args"]
-    assert args[:2] == ["-pym", "touchpoint.cluster.entry"] and args[2] in JOBS
+    assert args[:2] == ["-pym", "touchpoint.runner.cluster.entry"] and args[2] in JOBS
     assert args[args.index("--config") + 1].startswith("/opt/touchpoint/config/")
     assert job["upgradeMode"] == "savepoint" and job["state"] == "running" and job["parallelism"] >= 2
     for part in ("jobManager", "taskManager"):

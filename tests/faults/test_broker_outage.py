@@ -19,8 +19,8 @@ from tests.support import TOUCHPOINT, make_settings
 from touchpoint.clickhouse import backends
 from touchpoint.clickhouse.loader import Loader
 from touchpoint.clients.kafka_io import RateLimitedProducer, consume
-from touchpoint.flink.runner import start, wait_running
 from touchpoint.infra import stack
+from touchpoint.runner.embedded import start, wait_running
 
 pytestmark = pytest.mark.slow
 RAW = ("signaling", "xdr", "orders")

@@ -12,9 +12,9 @@ import pytest
 
 from tests.support import make_settings
 from touchpoint.clients.kafka_io import RateLimitedProducer, wait_for_total
-from touchpoint.flink.runner import replay, start, wait_running
 from touchpoint.infra import stack
 from touchpoint.infra.jars import jars_ok
+from touchpoint.runner.embedded import replay, start, wait_running
 
 pytestmark = pytest.mark.slow
 

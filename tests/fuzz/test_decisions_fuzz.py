@@ -15,7 +15,7 @@ from tests.fuzz.strategies import definitions, fixed_corpus, record_like, replay
 from tests.jobs.test_decisions import HANDSETS, PROFILES, REGIONS, t
 from tests.support import make_settings
 from touchpoint import ROOT
-from touchpoint.flink.runner import replay
+from touchpoint.runner.embedded import replay
 from udfs.campaigns import CampaignError, parse_campaign
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from tests.fuzz.strategies import fixed_corpus, record_like, replay_output
 from tests.jobs.test_effect import PRODUCTS, T0, _lead
 from tests.support import make_settings
-from touchpoint.flink.runner import replay
 from touchpoint.reference import write_reference_csv
+from touchpoint.runner.embedded import replay
 
 pytestmark = pytest.mark.slow
 N = 150

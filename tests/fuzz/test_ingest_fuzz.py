@@ -15,8 +15,8 @@ from tests.fuzz.strategies import fixed_corpus, hostile_lines
 from tests.fuzz.test_rules import CHECKS
 from tests.support import make_settings
 from touchpoint.clients.kafka_io import RateLimitedProducer, wait_for_total
-from touchpoint.flink.runner import replay, start, wait_running
 from touchpoint.infra import stack
+from touchpoint.runner.embedded import replay, start, wait_running
 
 pytestmark = pytest.mark.slow
 RAW = tuple(sorted(CHECKS))

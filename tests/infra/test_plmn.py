@@ -9,10 +9,10 @@ import pytest
 
 from touchpoint import ROOT
 from touchpoint.config import Paths, load_settings
+from touchpoint.harness.simulator.subscriber import FOREIGN_ROAMERS, FOREIGN_VLRS
 from touchpoint.infra.plmn import WHEEL_NAME, ensure_plmn, fetch_wheel, rows_from_tables
 from touchpoint.infra.wheels import WheelError
 from touchpoint.schemas import errors
-from touchpoint.simulator.subscriber import FOREIGN_ROAMERS, FOREIGN_VLRS
 
 
 @pytest.fixture(scope="module")

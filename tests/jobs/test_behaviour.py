@@ -13,7 +13,7 @@ import pytest
 
 from tests.jobs.duckdb_events import unique_events
 from tests.support import make_settings, replay_after_ingest
-from touchpoint.flink.runner import replay
+from touchpoint.runner.embedded import replay
 
 pytestmark = pytest.mark.slow
 MIN = 60_000

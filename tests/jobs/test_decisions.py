@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import csv_header, make_settings
-from touchpoint.flink.runner import replay
+from touchpoint.runner.embedded import replay
 from touchpoint.schemas import errors
 from udfs.contact_policy import lead_id
 

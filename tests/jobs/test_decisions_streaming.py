@@ -18,8 +18,8 @@ from tests.support import TOUCHPOINT, make_settings
 from touchpoint.clients import reference
 from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, consume
 from touchpoint.config import write_settings
-from touchpoint.flink.runner import start, wait_running
 from touchpoint.infra import stack
+from touchpoint.runner.embedded import start, wait_running
 
 pytestmark = pytest.mark.slow
 #: Campaign and profile changes reach the job through their own Kafka sources: give them this long.

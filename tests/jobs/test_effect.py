@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.support import make_settings
-from touchpoint.flink.runner import replay
+from touchpoint.harness.simulator.outbound import outcomes, true_uplift
 from touchpoint.reference import write_reference_csv
-from touchpoint.simulator.outbound import outcomes, true_uplift
+from touchpoint.runner.embedded import replay
 from udfs.effect import attribute, group_counts, latest, lead_of, order_of, uplift
 
 pytestmark = pytest.mark.slow
@@ -188,8 +188,8 @@ def test_streaming_gives_the_replays_conversions_and_uplift(case, broker, tmp_pa
     delivery reports, then the orders on the raw topic in time order but unkeyed, spread over its partitions as a
     CRM feed may be; the job's conversions and final uplift equal the replay's."""
     from touchpoint.clients.kafka_io import RateLimitedProducer, advance_event_time, consume
-    from touchpoint.flink.runner import start, wait_running
     from touchpoint.infra import stack
+    from touchpoint.runner.embedded import start, wait_running
 
     _, leads, answers, orders, out = case
     from touchpoint.clients import reference

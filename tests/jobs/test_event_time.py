@@ -12,7 +12,7 @@ on 1, 4 and 7 raw partitions against normalised topics of 3, as a backlog. The e
 exactly the replay's triggers, behaviour, region metrics, traffic and journey events, and sends nothing to the DLQ as
 `late` but the line planted an hour behind its own partition. Stopped for hours of event time while the producers
 go on, then resumed from its checkpoint (`touchpoint run`, the way an operator restarts it), it is exact too.
-The local cluster at parallelism 2 is tests/cluster/test_local_cluster.py.
+The local cluster at parallelism 2 is tests/runner/cluster/test_local_cluster.py.
 """
 
 from __future__ import annotations
@@ -79,8 +79,8 @@ def produce(broker: str, topic: str, lines: list[bytes], keying: str) -> None:
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory) -> tuple[Path, Path]:
-    from touchpoint.flink.runner import replay
-    from touchpoint.simulator import simulate
+    from touchpoint.harness.simulator import simulate
+    from touchpoint.runner.embedded import replay
 
     city = tmp_path_factory.mktemp("et-city")
     simulate(make_settings(tmp_path_factory.mktemp("et-w0")), seed=7, subscribers=1000, hours=12, out_dir=city)

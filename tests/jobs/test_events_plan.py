@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def plan(tmp_path_factory) -> str:
     from tests.support import make_settings
-    from touchpoint.flink.runner import build
+    from touchpoint.runner.embedded import build
 
     p = build("events", make_settings(tmp_path_factory.mktemp("plan") / "work"), mode="streaming")
     return p.explain().split("== Optimized Execution Plan ==")[1]

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support import make_settings
 from touchpoint.clients.kafka_io import RateLimitedProducer, wait_for_total
-from touchpoint.flink.runner import replay, start, wait_running
+from touchpoint.runner.embedded import replay, start, wait_running
 from touchpoint.schemas import errors
 
 pytestmark = pytest.mark.slow

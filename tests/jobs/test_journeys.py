@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import make_settings
-from touchpoint.flink.runner import replay
+from touchpoint.runner.embedded import replay
 from udfs.journeys import END_KIND, STEP_KIND, JourneyError, contactable, parse_journey, run_records
 from udfs.units import HOUR_MS
 
@@ -82,7 +82,7 @@ def test_steps_become_leads_through_the_contact_policy(replayed_city):
 def test_a_journey_the_job_cannot_run_dead_letters_its_trials(tmp_path):
     """A definition that bypassed `journeys publish` (here: a replay's input folder) is refused by the job: the
     trial start it would have begun goes to the DLQ naming the field; the good journey runs on."""
-    from touchpoint.simulator import simulate
+    from touchpoint.harness.simulator import simulate
 
     city = tmp_path / "city"
     simulate(make_settings(tmp_path / "w0"), seed=5, subscribers=60, hours=8, out_dir=city)
@@ -121,9 +121,9 @@ def test_streaming_gives_the_replays_steps_and_ends(replayed_city, broker, tmp_p
     from touchpoint.clients import reference
     from touchpoint.clients.campaigns import load, publish
     from touchpoint.clients.kafka_io import EVENT_TIME_MARKER, RateLimitedProducer, advance_event_time, consume
-    from touchpoint.flink.runner import start, wait_running
     from touchpoint.infra import stack
     from touchpoint.reference import REFERENCE_NAMES
+    from touchpoint.runner.embedded import start, wait_running
 
     city, _, out = replayed_city
     want = _events(out / "journey-events.jsonl")

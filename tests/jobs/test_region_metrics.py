@@ -15,7 +15,7 @@ import pytest
 
 from tests.jobs.duckdb_events import unique_events
 from tests.support import make_settings, replay_after_ingest
-from touchpoint.flink.runner import replay
+from touchpoint.runner.embedded import replay
 from touchpoint.schemas import errors
 
 pytestmark = pytest.mark.slow

@@ -20,8 +20,8 @@ from touchpoint.clients.kafka_io import (
     consume,
     wait_for_total,
 )
-from touchpoint.flink.runner import replay, start, wait_running
 from touchpoint.infra import stack
+from touchpoint.runner.embedded import replay, start, wait_running
 
 pytestmark = pytest.mark.slow
 MIN = 60_000
@@ -315,8 +315,8 @@ def test_streaming_equals_replay_and_a_region_added_while_running_fires(broker, 
     """A smaller city through Kafka: the triggers job streaming over the raw topics gives the replay's triggers.
     Then a watched region is published while it runs: an entry into it fires, without a restart."""
     from touchpoint.clients import reference
+    from touchpoint.harness.simulator import simulate
     from touchpoint.reference import REFERENCE_NAMES
-    from touchpoint.simulator import simulate
 
     city = tmp_path / "city"
     simulate(make_settings(tmp_path / "w0"), seed=4, subscribers=80, hours=12, out_dir=city)

@@ -1,6 +1,6 @@
 """quota_20mb, quota_5mb, quota_0mb and abnormal_usage: hand-written xDR timelines run through the real trigger
 job in replay (one combined input, asserted per msisdn), checked against exact expectations and the reference
-detector (touchpoint.simulator.truth) over the same input."""
+detector (touchpoint.harness.simulator.truth) over the same input."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from tests.jobs.trigger_cases import assert_case, assert_matches_detector, replay_and_detect
 from tests.support import csv_header, make_settings
-from touchpoint.simulator import simulate
+from touchpoint.harness.simulator import simulate
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """handset_change, power_on and handset_store_visits: hand-written edge cases run through the real trigger job
 in replay (one combined input, asserted per msisdn), checked against exact expectations and the reference
-detector (touchpoint.simulator.truth) over the same input."""
+detector (touchpoint.harness.simulator.truth) over the same input."""
 
 from __future__ import annotations
 

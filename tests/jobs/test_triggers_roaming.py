@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import make_settings
-from touchpoint.flink.runner import replay
+from touchpoint.runner.embedded import replay
 
 pytestmark = pytest.mark.slow
 MIN = 60_000
@@ -33,7 +33,7 @@ def _prefix(city: Path, home: bool) -> tuple[str, str]:
 
 
 def test_roaming_edge_cases(tmp_path):
-    from touchpoint.simulator import simulate
+    from touchpoint.harness.simulator import simulate
 
     city = tmp_path / "city"
     simulate(make_settings(tmp_path / "w0"), seed=3, subscribers=20, hours=1, out_dir=city)
@@ -129,8 +129,8 @@ def test_roaming_edge_cases(tmp_path):
     )
 
     # the reference detector agrees on everything but the fields the job adds
-    from touchpoint.simulator.lookups import Reference
-    from touchpoint.simulator.truth import Params, detect
+    from touchpoint.harness.simulator.lookups import Reference
+    from touchpoint.harness.simulator.truth import Params, detect
 
     truth = detect(lines, [], [], Reference.load(inp / "reference"), Params.from_settings(settings))
     assert sorted(

@@ -1,5 +1,5 @@
 """Shared by the per-kind trigger test files: run the real triggers job over a hand-written input and the
-reference detector (touchpoint/simulator/truth.py) over the same records, in comparable form."""
+reference detector (touchpoint/harness/simulator/truth.py) over the same records, in comparable form."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from touchpoint.flink.runner import replay
-from touchpoint.simulator import truth
-from touchpoint.simulator.lookups import Reference
+from touchpoint.harness.simulator import truth
+from touchpoint.harness.simulator.lookups import Reference
+from touchpoint.runner.embedded import replay
 
 
 def key(msisdn: str, kind: str, ts: int, context: dict) -> tuple:

@@ -11,8 +11,8 @@ import pytest
 from touchpoint import ROOT
 from touchpoint.config import load_settings
 from touchpoint.flink.sql import SQL_DIR
+from touchpoint.harness.simulator.truth import Params
 from touchpoint.schemas import errors, schema
-from touchpoint.simulator.truth import Params
 from udfs import trigger_kinds
 from udfs.trigger_kinds import KINDS, QUOTA_PATTERN, quota_kind, quota_threshold, spec
 

@@ -11,7 +11,7 @@ from touchpoint.cli.options import GROUP, Commands, UsageError, positive_int, se
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from touchpoint.cluster import local
+    from touchpoint.runner.cluster import local
 
     s = settings(args)
     st = local.up(s)
@@ -22,7 +22,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from touchpoint.cluster import local
+    from touchpoint.runner.cluster import local
 
     stopped = local.down(settings(args))
     print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
@@ -30,7 +30,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from touchpoint.cluster import local
+    from touchpoint.runner.cluster import local
 
     s = settings(args)
     st = local.status(s)
@@ -46,8 +46,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    from touchpoint.cluster.submit import submit
     from touchpoint.flink.checkpoints import exists
+    from touchpoint.runner.cluster.submit import submit
 
     if args.from_savepoint and not exists(args.from_savepoint):
         raise UsageError(f"--from-savepoint: {args.from_savepoint} does not exist")
@@ -58,7 +58,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from touchpoint.cluster import rest
+    from touchpoint.runner.cluster import rest
 
     found = rest.jobs(settings(args).cluster.rest_url)
     for j in found:
@@ -70,7 +70,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
-    from touchpoint.cluster import rest
+    from touchpoint.runner.cluster import rest
 
     s = settings(args)
     url = s.cluster.rest_url
@@ -81,7 +81,7 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    from touchpoint.cluster import rest
+    from touchpoint.runner.cluster import rest
 
     url = settings(args).cluster.rest_url
     job = rest.find(url, args.job)

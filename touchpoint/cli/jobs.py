@@ -19,7 +19,7 @@ def job_help(with_all: bool) -> str:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from touchpoint.flink.runner import replay
+    from touchpoint.runner.embedded import replay
 
     def progress(job: str, records: int, seconds: float) -> None:
         print(f"  {job}: {records:,} records written in {seconds:.0f} s ({records / seconds:,.0f}/s)", flush=True)
@@ -36,7 +36,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from touchpoint.flink import checkpoints
-    from touchpoint.flink.runner import start, wait_running
+    from touchpoint.runner.embedded import start, wait_running
 
     s = settings(args)
     stop = stop_on_signals()  # Ctrl-C and SIGTERM end the job the same way: cancel, or savepoint then stop

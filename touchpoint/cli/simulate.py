@@ -14,7 +14,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     # to Kafka, Ctrl-C or SIGTERM stop producing, deliver what was produced and exit 0: from now on, so that a stop
     # while the city is still being set up ends the same way
     stop = stop_on_signals() if args.kafka is not None else None
-    from touchpoint.simulator import simulate
+    from touchpoint.harness.simulator import simulate
 
     s = settings(args)
     if args.kafka is None and args.out is None:

@@ -9,19 +9,19 @@ from touchpoint.cli.options import CLICKHOUSE, QUIET, Commands, city, positive_f
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from touchpoint.tools.demo import run_demo
+    from touchpoint.harness.demo import run_demo
 
     return run_demo(settings(args), subscribers=args.subscribers, hours=args.hours, seed=args.seed)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from touchpoint.tools.bench import run_bench
+    from touchpoint.harness.bench import run_bench
 
     return run_bench(settings(args), events=args.events, seed=args.seed)
 
 
 def cmd_bench_publish(args: argparse.Namespace) -> int:
-    from touchpoint.tools import bench_report
+    from touchpoint.harness import bench_report
 
     source = args.result or settings(args).paths.work_dir / "bench" / "result.json"
     if not source.exists():
@@ -42,7 +42,7 @@ def flink_option(text: str) -> tuple[str, str]:
 
 
 def cmd_bench_stages(args: argparse.Namespace) -> int:
-    from touchpoint.tools.bench_stages import run_stages
+    from touchpoint.harness.bench_stages import run_stages
 
     options = dict(args.option or ())
     return run_stages(
@@ -51,13 +51,13 @@ def cmd_bench_stages(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_scale(args: argparse.Namespace) -> int:
-    from touchpoint.tools.bench_scale import run_scale
+    from touchpoint.harness.bench_scale import run_scale
 
     return run_scale(settings(args), subscribers=args.subscribers, hours=args.hours, seed=args.seed)
 
 
 def cmd_soak(args: argparse.Namespace) -> int:
-    from touchpoint.tools.soak import run_soak
+    from touchpoint.harness.soak import run_soak
 
     return run_soak(
         settings(args),
@@ -72,7 +72,7 @@ def cmd_soak(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_loader(args: argparse.Namespace) -> int:
-    from touchpoint.tools.loader_bench import measure
+    from touchpoint.harness.loader_bench import measure
 
     r = measure(settings(args), args.url, records=args.records, batch_rows=args.batch_rows, progress=not args.quiet)
     print(

@@ -42,7 +42,7 @@ class Simulator(Section):
     """Signaling + xDR events per subscriber-hour, averaged over the day (a network makes 20-110; the daily curve
     goes from about a quarter at night to twice in the busy hour). A subscriber's own activity makes ~3; ordinary
     traffic on the subscriber's current cell (service requests, data sessions with their xDR, tracking-area
-    updates: touchpoint/simulator/traffic.py) makes up the rest. 3 or less: none (the sparse city of early
+    updates: touchpoint/harness/simulator/traffic.py) makes up the rest. 3 or less: none (the sparse city of early
     benches)."""
     plant_fraction: float = Field(0.02, ge=0, le=1)
     """Share of subscribers that get each planted situation (at least one per kind when it fits)."""
@@ -59,7 +59,7 @@ class Simulator(Section):
     roamer_fraction: float = Field(0.01, ge=0, le=1)
     """Inbound roamers (foreign or other-province numbers), as a share of subscribers."""
     delivery_rate: float = Field(0.95, ge=0, le=1)
-    """The simulated outbound systems and customers (touchpoint/simulator/outbound.py), for the campaign funnel
+    """The simulated outbound systems and customers (touchpoint/harness/simulator/outbound.py), for the campaign funnel
     and effect tracking: the share of treatment leads delivered."""
     control_conversion_rate: float = Field(0.03, ge=0, le=1)
     """The base rate: a customer buys the offered product anyway (control leads, undelivered leads)."""

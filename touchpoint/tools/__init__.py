@@ -1,2 +1,2 @@
-"""Tools that drive the rest end to end: the demo, the benchmark, the loader benchmark and the decision-state size
-model."""
+"""Product tools that drive the jobs end to end for marketers: the campaign backtest (what a draft would have done
+over recorded history). The harness (simulator, demo, benchmarks) lives apart, in touchpoint.harness."""

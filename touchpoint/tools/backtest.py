@@ -33,8 +33,8 @@ class History:
 def load_history(settings: Settings, input_dir: Path, progress: Callable[[str], None] = print) -> History:
     """Triggers, behaviour buckets, profiles and reference data of a recorded history (a directory laid out like
     ``touchpoint simulate``'s output), replaying the ``events`` job over it unless it holds its outputs already."""
-    from touchpoint.flink.runner import replay
     from touchpoint.reference import read_reference_csv
+    from touchpoint.runner.embedded import replay
     from udfs.behaviour import compact
     from udfs.decisions import Reference
 
