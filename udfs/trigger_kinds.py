@@ -2,7 +2,8 @@
 
 A *kind* names one marketing moment defined in docs/triggers.md. The settings (which kinds the triggers job
 runs, which kinds need location consent), campaign validation (the context fields a campaign may filter on),
-the ground truth and the triggers job's recipes are all derived from :data:`KINDS`; the copies that cannot be
+the rules (udfs/trigger_rules.py, which the ground truth runs) and the triggers job's recipes are all derived
+from :data:`KINDS`; the copies that cannot be
 derived — the JSON Schemas, docs/triggers.md and the recipe files in sql/triggers/kinds/ — are held equal to it
 by tests/udfs/test_trigger_kinds.py.
 
@@ -34,6 +35,9 @@ class TriggerKind:
     location: bool = False
     #: one kind per quota threshold (``quota_<n>mb``)
     per_threshold: bool = False
+    #: whose timeline the rule follows (udfs/trigger_rules.py): the subscriber's, or the SIM's (IMSI) for a kind
+    #: about the handset in it
+    key: Literal["msisdn", "imsi"] = "msisdn"
 
 
 #: In the order of docs/triggers.md.
@@ -59,6 +63,7 @@ KINDS: tuple[TriggerKind, ...] = (
             "new_tier",
             "new_g3_capable",
         ),
+        key="imsi",
     ),
     TriggerKind("handset_store_visits", "signaling", ("visits", "region_ids"), location=True),
     TriggerKind("roam_in", "signaling", ("plmn", "province", "country", "operator")),

@@ -129,10 +129,10 @@ def test_roaming_edge_cases(tmp_path):
     )
 
     # the reference detector agrees on everything but the fields the job adds
-    from touchpoint.harness.simulator.lookups import Reference
+    from touchpoint.harness.simulator.lookups import load_reference
     from touchpoint.harness.simulator.truth import Params, detect
 
-    truth = detect(lines, [], [], Reference.load(inp / "reference"), Params.from_settings(settings))
+    truth = detect(lines, [], [], load_reference(inp / "reference"), Params.from_settings(settings))
     assert sorted(
         (t["msisdn"], t["kind"], t["ts"], t["context"]) for t in truth if t["kind"].startswith("roam_")
     ) == sorted(

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from touchpoint.harness.simulator import truth
-from touchpoint.harness.simulator.lookups import Reference
+from touchpoint.harness.simulator.lookups import load_reference
 from touchpoint.runner.embedded import replay
 
 
@@ -22,7 +22,7 @@ def replay_and_detect(
     """(triggers the Flink job wrote, rows the reference detector finds for ``kinds``)."""
     replay("triggers", settings, inp, out)
     got = [json.loads(line) for line in (out / "triggers.jsonl").read_text().splitlines() if line.strip()]
-    want = truth.detect(signaling, xdrs, [], Reference.load(inp / "reference"), truth.Params.from_settings(settings))
+    want = truth.detect(signaling, xdrs, [], load_reference(inp / "reference"), truth.Params.from_settings(settings))
     return got, [r for r in want if r["kind"] in kinds]
 
 

@@ -11,10 +11,10 @@ import pytest
 from touchpoint import ROOT
 from touchpoint.config import load_settings
 from touchpoint.flink.sql import SQL_DIR
-from touchpoint.harness.simulator.truth import Params
 from touchpoint.schemas import errors, schema
 from udfs import trigger_kinds
 from udfs.trigger_kinds import KINDS, QUOTA_PATTERN, quota_kind, quota_threshold, spec
+from udfs.trigger_rules import RULES, Params, Reference, Timeline, rule
 
 DEFAULT_THRESHOLDS = [20, 5, 0]
 
@@ -95,8 +95,61 @@ def test_other_thresholds_change_every_derived_list():
     assert [k for k in Params.from_settings(s).kinds() if k.startswith("quota")] == ["quota_50mb", "quota_10mb"]
 
 
-def test_the_ground_truth_lists_every_kind_in_catalogue_order():
-    assert Params.from_settings(load_settings()).kinds() == trigger_kinds.names(DEFAULT_THRESHOLDS)
+def test_every_kind_has_one_rule_and_every_rule_a_kind():
+    # the ground truth runs exactly these (touchpoint/harness/simulator/truth.py lists no kind of its own)
+    assert sorted(RULES) == sorted(k.name for k in KINDS)
+
+
+def test_a_rule_for_a_kind_the_catalogue_lacks_is_refused():
+    with pytest.raises(KeyError, match="teleport"):
+        rule("teleport")(lambda t, ref, p: [])
+
+
+def test_every_rule_finds_its_kind_on_the_timeline_it_is_keyed_by():
+    """One situation of each rule's kind, on one timeline: the rule finds it and no other rule's kind."""
+    ref = Reference(
+        cell_region={1: None, 2: "r-mall", 3: "r-store"},
+        regions={"r-mall": ("mall", True), "r-store": ("handset_store", False)},
+        profiles={"13900000001": (100, 0)},
+    )
+    p = Params.from_settings(load_settings(triggers={"dwell_minutes": 1, "handset_store_visits": 1}))
+    m, imsi, h = "13900000001", "460001234567890", 3_600_000
+
+    def sig(ts, **kw):
+        return {"msisdn": m, "imsi": imsi, "ts": ts, "event_type": "location_update", **kw}
+
+    signaling = [
+        sig(0, cell_id=1, imei="35000000000001", vlr_plmn="46000"),
+        sig(h, cell_id=2),  # region_entry
+        sig(h + 120_000, cell_id=2),  # dwell
+        sig(2 * h, cell_id=3),  # handset_store_visits
+        sig(3 * h, event_type="mo_call", called_number="114"),
+        sig(4 * h, event_type="mo_call", called_number="10086"),
+        sig(5 * h, imei="35000000000002"),  # handset_change
+        sig(6 * h, event_type="call_forward_set", forward_to="13900000009"),
+        sig(7 * h, event_type="detach"),
+        sig(12 * h, event_type="attach"),  # power_on
+        sig(13 * h, vlr_plmn="23415"),  # roam_out
+    ]
+    xdrs = [{"msisdn": m, "ts": 14 * h, "bytes_up": 0, "bytes_down": 600 * 1_048_576}]  # quota_*, abnormal_usage
+    orders = [
+        {
+            "msisdn": m,
+            "ts": 15 * h,
+            "order_id": "o1",
+            "product_id": "p",
+            "action": "subscribe",
+            "product_kind": "data_package",
+        }
+    ]  # zero_usage, a day later
+    t = Timeline(signaling, xdrs, orders, ref.profiles[m])
+    found = {k: {r["kind"] for r in f(t, ref, p)} for k, f in RULES.items()}
+    expected = {k: {k} for k in RULES if k not in ("roam_in", "quota")}
+    expected |= {
+        "roam_in": set(),
+        "quota": set(trigger_kinds.names(p.quota_thresholds_mb)) - set(trigger_kinds.fixed_names()),
+    }
+    assert found == expected
 
 
 @pytest.mark.parametrize("threshold", [0, 5, 20, 1024])

@@ -12,9 +12,10 @@ from jsonschema import Draft202012Validator
 from touchpoint import ROOT
 from touchpoint.config import load_settings
 from touchpoint.harness.simulator import MALFORMED_REASONS, TOPICS, simulate, truth
-from touchpoint.harness.simulator.lookups import Reference
+from touchpoint.harness.simulator.lookups import load_reference
 from touchpoint.harness.simulator.subscriber import luhn
 from touchpoint.reference import REFERENCE_NAMES, kafka_key, read_reference_csv
+from udfs.trigger_rules import Reference
 
 MB = 1_048_576
 MIN = 60_000
@@ -217,7 +218,7 @@ def test_ground_truth_points_at_clean_events(city):
 def test_ground_truth_equals_detector_over_the_emitted_files(city):
     """Recompute the truth from what a consumer sees: valid lines only, duplicates included, arrival order."""
     out, settings, summary, parsed, _ = city
-    ref = Reference.load(out / "reference")
+    ref = load_reference(out / "reference")
     got = truth.detect(
         _valid(parsed, "signaling"),
         _valid(parsed, "xdr"),

@@ -28,12 +28,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from touchpoint.harness.simulator.city import build_city
-from touchpoint.harness.simulator.lookups import Reference
 from touchpoint.harness.simulator.subscriber import PLANT_KINDS, PLANT_LEAD_MS, PLANT_TAIL_MS, Generator
 from touchpoint.harness.simulator.truth import Params, detect_subscriber
 from touchpoint.reference import ReferenceWriter, write_reference_csv
 from udfs.journeys import Journey
 from udfs.trigger_kinds import quota_kind
+from udfs.trigger_rules import Reference
 from udfs.units import DAY_MS, HOUR_MS
 
 TOPICS = ("signaling", "xdr", "orders")

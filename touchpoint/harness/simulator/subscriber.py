@@ -19,10 +19,10 @@ from typing import Any
 
 from touchpoint.harness.simulator.city import CATALOGUE, DATA_PACKAGES, PRODUCTS, City
 from touchpoint.harness.simulator.traffic import ordinary_per_hour, ordinary_traffic, poisson
-from touchpoint.harness.simulator.truth import Params, billing_month
 from udfs import trigger_kinds
 from udfs.journeys import Journey
 from udfs.trigger_kinds import quota_kind
+from udfs.trigger_rules import Params, billing_month
 from udfs.units import DAY_MS, HOUR_MS, MB, MINUTE_MS
 
 OFF = -1
