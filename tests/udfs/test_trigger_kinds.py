@@ -81,6 +81,13 @@ def test_docs_define_every_kind():
     assert table == set(trigger_kinds.describe_names())
 
 
+def test_the_readme_names_every_kind():
+    text = (ROOT / "README.md").read_text()
+    paragraph = text[text.index("`triggers` detects the kinds") :].split("\n\n")[0]
+    named = set(re.findall(r"`([a-z_0-9<>]+)`", paragraph))
+    assert set(trigger_kinds.describe_names()) <= named, set(trigger_kinds.describe_names()) - named
+
+
 def test_settings_defaults_derive_from_the_catalogue():
     s = load_settings()
     assert s.triggers.quota_thresholds_mb == DEFAULT_THRESHOLDS
