@@ -287,26 +287,27 @@ def handset_store_visits(t: Timeline, ref: Reference, p: Params) -> list[Row]:
 # ---------------------------------------------------------------------------------------------------- signaling
 
 
+def _calls_to(t: Timeline, kind: str, numbers: frozenset[str]) -> list[Row]:
+    """``kind`` on every ``mo_call`` whose ``called_number`` is one of ``numbers``. Context: ``called_number``."""
+    return [
+        _row(e, kind, e["ts"], {"called_number": e["called_number"]})
+        for e in t.signaling
+        if e["event_type"] == "mo_call" and e.get("called_number") in numbers
+    ]
+
+
 @rule("dial_114")
 def dial_114(t: Timeline, ref: Reference, p: Params) -> list[Row]:
     """``dial_114``: an ``mo_call`` with ``called_number`` = ``directory_number``. Context:
     ``called_number``."""
-    return [
-        _row(e, "dial_114", e["ts"], {"called_number": e["called_number"]})
-        for e in t.signaling
-        if e["event_type"] == "mo_call" and e.get("called_number") == p.directory_number
-    ]
+    return _calls_to(t, "dial_114", frozenset({p.directory_number}))
 
 
 @rule("dial_hotline")
 def dial_hotline(t: Timeline, ref: Reference, p: Params) -> list[Row]:
     """``dial_hotline``: an ``mo_call`` with ``called_number`` in ``hotline_numbers``. Context:
     ``called_number``."""
-    return [
-        _row(e, "dial_hotline", e["ts"], {"called_number": e["called_number"]})
-        for e in t.signaling
-        if e["event_type"] == "mo_call" and e.get("called_number") in p.hotline_numbers
-    ]
+    return _calls_to(t, "dial_hotline", p.hotline_numbers)
 
 
 def _handset_fields(prefix: str, tac: str, ref: Reference) -> dict[str, Any]:

@@ -70,18 +70,16 @@ def _text(doc: str) -> str:
     return re.sub(r"``([^`]+)``", r"`\1`", " ".join(line.strip() for line in doc.strip().splitlines()))
 
 
+#: annotated_types bound -> (how the reference writes it, the attribute holding the number)
+_BOUNDS = {Ge: ("≥", "ge"), Gt: (">", "gt"), Le: ("≤", "le"), Lt: ("<", "lt")}
+
+
 def _type(f: FieldInfo) -> str:
     name = _type_name(f.annotation)
     if any(getattr(m, "func", None) is known_zone for m in f.metadata):
         name = "IANA time zone"
-    bounds = {Ge: "≥", Gt: ">", Le: "≤", Lt: "<"}
     limits = [
-        f"{sign} {getattr(m, k)}"
-        for m in f.metadata
-        for t, sign in bounds.items()
-        if isinstance(m, t)
-        for k in ("ge", "gt", "le", "lt")
-        if hasattr(m, k)
+        f"{sign} {getattr(m, attr)}" for m in f.metadata for t, (sign, attr) in _BOUNDS.items() if isinstance(m, t)
     ]
     patterns = [m.pattern for m in f.metadata if getattr(m, "pattern", None)]
     return ", ".join([name, *limits, *(f"matching `{p}`" for p in patterns)])
