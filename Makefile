@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: setup system-packages demo wheel lint format test test-fast bench soak stack-up stack-down stack-status cluster-up cluster-down clean
+.PHONY: setup system-packages demo wheel generated lint format test test-fast bench soak stack-up stack-down stack-status cluster-up cluster-down clean
 
 setup: system-packages $(STAMP) work/jars/.ok work/jars/touchpoint-functions.jar work/reference/plmn.csv \
        work/grafana/dashboard.schema.json
@@ -62,6 +62,12 @@ wheel: $(STAMP)
 	rm -rf build
 	$(PY) -m pip wheel -q --no-deps -w dist .
 	rm -rf build
+
+# The files written from the code: the settings reference (docs/settings.md) from the typed settings, the table of
+# trigger kinds (docs/triggers.md) and the schemas' kind enums from udfs/kinds/. Tests fail while one is stale.
+generated: $(STAMP)
+	$(VENV)/bin/touchpoint settings reference > docs/settings.md
+	$(PY) -m touchpoint.catalogue
 
 # ruff (settings in pyproject.toml): lint rules and formatting, checked before any test runs.
 lint: $(STAMP)

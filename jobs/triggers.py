@@ -1,15 +1,16 @@
 """triggers: the marketing moments of docs/triggers.md, detected in Flink SQL from signaling, xDRs and orders.
 
 Which kinds run is ``triggers.kinds``; what each kind needs (its source stream, its recipe) comes from the trigger
-kind catalogue (udfs/trigger_kinds.py). The quota kinds are one recipe rendered once per threshold.
+kind catalogue (udfs/trigger_kinds.py) and the kind's module (udfs/kinds/<kind>.py: the placeholders its
+recipe gets). The quota kinds are one recipe rendered once per threshold.
 """
 
-from jobs import contribution_parameters
 from jobs.ingest import event_time, on_time, read_raw
 from touchpoint.config import Settings
 from touchpoint.flink.pipeline import Pipeline
 from touchpoint.schemas import sql_list
 from udfs import trigger_kinds
+from udfs.kinds.quota import threshold_placeholders
 from udfs.units import HOUR_MS, MB, MINUTE_MS
 
 DESCRIPTION = "patterns over signaling, xDRs and orders (event time per raw partition) -> triggers (late events -> dlq)"
@@ -34,23 +35,15 @@ def uses_orders(kind: str) -> bool:
 
 
 def parameters(settings: Settings) -> dict[str, object]:
-    """Values for the ${placeholders} of sql/triggers/, from the triggers settings (the directory number, hotlines and
-    home PLMNs as the members that count contributions get them: jobs.contribution_parameters)."""
+    """Values for the ${placeholders} every recipe of sql/triggers/ may use: the shared steps' settings (located,
+    roaming, xdr_usage) and the units. A kind adds its own (:func:`recipe`)."""
     t = settings.triggers
-    return contribution_parameters(settings) | {
+    return {
         "min_outside_ms": t.region_entry_min_outside_ms,
-        "dwell_minutes": t.dwell_minutes,
-        "dwell_ms": t.dwell_ms,
+        "home_plmns": sql_list(settings.network.home_plmns),
         "home_province": sql_list([settings.network.home_province]),
-        "roam_in_gap_ms": t.roam_in_gap_ms,
-        "power_on_min_off_ms": t.power_on_min_off_ms,
-        "handset_store_days": t.handset_store_days,
-        "handset_store_visits": t.handset_store_visits,
         "timezone": t.timezone,
         "billing_month": t.billing_month,
-        "abnormal_usage_bytes": t.abnormal_usage_bytes,
-        "zero_usage_ms": t.zero_usage_window_ms,
-        "zero_usage_interval": _day_to_second(t.zero_usage_window_ms),
         # units (udfs/units.py), so that no recipe writes a number of its own
         "mb": MB,
         "hour_ms": HOUR_MS,
@@ -58,19 +51,16 @@ def parameters(settings: Settings) -> dict[str, object]:
     }
 
 
-def _day_to_second(ms: int) -> str:
-    """A duration as a SQL ``DAY TO SECOND`` interval literal: 90_061_001 -> ``'1 01:01:01.001'``."""
-    days, ms = divmod(ms, 86_400_000)
-    hours, ms = divmod(ms, 3_600_000)
-    minutes, ms = divmod(ms, 60_000)
-    return f"{days} {hours:02d}:{minutes:02d}:{ms // 1000:02d}.{ms % 1000:03d}"
-
-
-def recipe(kind: str) -> tuple[str, dict[str, object]]:
-    """The recipe file of ``kind`` and the placeholders it adds (a quota kind: its threshold)."""
+def recipe(kind: str, settings: Settings) -> tuple[str, dict[str, object]]:
+    """The recipe file of ``kind`` and the placeholders its unit (udfs/kinds/) adds from the settings; a quota
+    kind's also name its threshold. A list is rendered as a SQL ``IN`` list."""
+    unit = trigger_kinds.spec(kind)
+    own = unit.placeholders(settings)
     threshold = trigger_kinds.quota_threshold(kind)
-    extra = {"threshold_mb": threshold, "threshold_bytes": threshold * MB} if threshold is not None else {}
-    return f"triggers/kinds/{trigger_kinds.spec(kind).name}.sql", {"kind": kind, **extra}
+    if threshold is not None:
+        own |= threshold_placeholders(kind, threshold)
+    rendered = {k: sql_list(v) if isinstance(v, (list, tuple, set, frozenset)) else v for k, v in own.items()}
+    return f"triggers/kinds/{unit.name}.sql", {"kind": kind} | rendered
 
 
 def build(p: Pipeline) -> None:
@@ -101,6 +91,6 @@ def build(p: Pipeline) -> None:
         p.execute("triggers/orders_late.sql")
         p.execute("triggers/orders_unknown_product.sql")
     for kind in kinds:
-        path, extra = recipe(kind)
+        path, extra = recipe(kind, p.settings)
         p.execute(path, **params, **extra)
         p.execute("triggers/emit.sql", kind=kind)

@@ -1,11 +1,11 @@
 """The trigger kinds: the one catalogue every other list of kinds is derived from.
 
-A *kind* names one marketing moment defined in docs/triggers.md. The settings (which kinds the triggers job
-runs, which kinds need location consent), campaign validation (the context fields a campaign may filter on),
-the rules (udfs/trigger_rules.py, which the ground truth runs) and the triggers job's recipes are all derived
-from :data:`KINDS`; the copies that cannot be
-derived — the JSON Schemas, docs/triggers.md and the recipe files in sql/triggers/kinds/ — are held equal to it
-by tests/udfs/test_trigger_kinds.py.
+A *kind* is one module of udfs/kinds/ (its entry, definition, rule and placeholders; see that package's
+docstring); this module collects them, in the order of their names. The settings (which kinds the triggers job
+runs, which kinds need location consent), campaign validation (the context fields a campaign may filter on), the
+ground truth (which runs :data:`RULES`) and the triggers job's recipes are derived from :data:`KINDS`; the copies
+that cannot be derived — the kind enums of the JSON Schemas and docs/triggers.md's table — are generated from it
+(``touchpoint kinds sync``) and held current by tests/udfs/test_trigger_kinds.py.
 
 The data-plan reminders are one *family*: ``quota_<n>mb`` for every threshold in
 ``triggers.quota_thresholds_mb``, one parameterised recipe rendered per threshold.
@@ -13,76 +13,36 @@ The data-plan reminders are one *family*: ``quota_<n>mb`` for every threshold in
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal
 
-Source = Literal["signaling", "xdr", "orders"]
+from udfs import kinds as _package
+from udfs.kinds import Rule, TriggerKind
+from udfs.kinds.quota import quota_kind
 
-
-@dataclass(frozen=True)
-class TriggerKind:
-    """One kind (or the quota family) of docs/triggers.md."""
-
-    #: the kind's name; for the quota family, the recipe name ``quota``
-    name: str
-    #: the stream the situation is found in
-    source: Source
-    #: the fields of a trigger's ``context`` (campaigns filter on these and use them in messages)
-    context: tuple[str, ...]
-    #: the kind reveals where the subscriber is, so a lead needs location consent
-    location: bool = False
-    #: one kind per quota threshold (``quota_<n>mb``)
-    per_threshold: bool = False
-    #: whose timeline the rule follows (udfs/trigger_rules.py): the subscriber's, or the SIM's (IMSI) for a kind
-    #: about the handset in it
-    key: Literal["msisdn", "imsi"] = "msisdn"
+__all__ = ["KINDS", "QUOTA_PATTERN", "RULES", "TriggerKind", "quota_kind", "quota_threshold", "spec"]
 
 
-#: In the order of docs/triggers.md.
-KINDS: tuple[TriggerKind, ...] = (
-    TriggerKind("region_entry", "signaling", ("region_id", "region_kind"), location=True),
-    TriggerKind("dwell", "signaling", ("region_id", "region_kind", "stay_start", "dwell_minutes"), location=True),
-    TriggerKind("dial_114", "signaling", ("called_number",)),
-    TriggerKind("dial_hotline", "signaling", ("called_number",)),
-    TriggerKind(
-        "handset_change",
-        "signaling",
-        (
-            "old_imei",
-            "new_imei",
-            "old_tac",
-            "new_tac",
-            "old_brand",
-            "old_model",
-            "old_tier",
-            "old_g3_capable",
-            "new_brand",
-            "new_model",
-            "new_tier",
-            "new_g3_capable",
-        ),
-        key="imsi",
-    ),
-    TriggerKind("handset_store_visits", "signaling", ("visits", "region_ids"), location=True),
-    TriggerKind("roam_in", "signaling", ("plmn", "province", "country", "operator")),
-    TriggerKind("roam_out", "signaling", ("vlr_plmn", "country", "operator"), location=True),
-    TriggerKind("power_on", "signaling", ("off_minutes",)),
-    TriggerKind("call_forward_set", "signaling", ("forward_to",)),
-    TriggerKind("quota", "xdr", ("threshold_mb", "remaining_bytes"), per_threshold=True),
-    TriggerKind("zero_usage", "orders", ("order_id", "product_id")),
-    TriggerKind("abnormal_usage", "xdr", ("hour_start", "bytes")),
-)
+def _collect() -> tuple[TriggerKind, ...]:
+    found = []
+    for module in sorted(m.name for m in pkgutil.iter_modules(_package.__path__)):
+        kind = importlib.import_module(f"{_package.__name__}.{module}").KIND
+        if kind.name != module:
+            raise ValueError(f"udfs/kinds/{module}.py defines the kind {kind.name!r}; a kind's module is its name")
+        found.append(kind)
+    return tuple(found)
+
+
+#: Every kind, in the order of their names (the order of docs/triggers.md's table).
+KINDS: tuple[TriggerKind, ...] = _collect()
+#: kind (the quota family: ``quota``) -> its rule
+RULES: dict[str, Rule] = {k.name: k.rule for k in KINDS}
 
 _BY_NAME = {k.name: k for k in KINDS}
 #: The quota kinds: in the JSON Schemas (which accept any threshold) and here.
 QUOTA_PATTERN = r"^quota_[0-9]+mb$"
-
-
-def quota_kind(threshold_mb: int) -> str:
-    """The kind of one quota threshold: 20 -> ``quota_20mb``."""
-    return f"quota_{threshold_mb}mb"
 
 
 def quota_threshold(kind: str) -> int | None:

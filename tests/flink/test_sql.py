@@ -41,10 +41,13 @@ def test_every_recipe_renders_with_its_placeholders_named():
         "reference",
         "table",
         "data_end",
-    } | set(recipe("quota_20mb")[1])
+    }
+    settings = load_settings()
+    for kind in settings.triggers.kinds:
+        known |= set(recipe(kind, settings)[1])
     for name in JOBS:
         if hasattr(module := job_module(name), "parameters"):
-            known |= set(module.parameters(load_settings()))
+            known |= set(module.parameters(settings))
     import re
 
     for path in SQL_DIR.rglob("*.sql"):

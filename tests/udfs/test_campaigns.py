@@ -344,7 +344,9 @@ def test_every_kind_accepts_its_own_context_fields(kind):
 
 @pytest.mark.parametrize("kind", ["teleport", "quota", "quota_mb", "quota_-5mb"])
 def test_unknown_kind_is_named_with_the_known_ones(kind):
-    with pytest.raises(CampaignError, match=r"unknown trigger kind .*; known: region_entry, .*quota_<n>mb") as e:
+    with pytest.raises(
+        CampaignError, match=r"unknown trigger kind .*; known: abnormal_usage, .*quota_<n>mb, region_entry"
+    ) as e:
         parse_campaign(with_("trigger", {"kind": kind}))
     assert e.value.field == "trigger.kind"
 

@@ -1,6 +1,6 @@
-"""The trigger kind catalogue (udfs/trigger_kinds.py) is the one list of kinds: what is derived from it is checked
-here once, and every copy that cannot be derived (JSON Schemas, the recipe files, docs/triggers.md) is held equal
-to it."""
+"""The trigger kind catalogue (udfs/trigger_kinds.py, one module per kind in udfs/kinds/) is the one list of kinds:
+what is derived from it is checked here once, the files written from it (JSON Schemas, docs/triggers.md's table)
+are current, and the recipes are held equal to it."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import re
 
 import pytest
 
-from touchpoint import ROOT
+from touchpoint import ROOT, catalogue
 from touchpoint.config import load_settings
 from touchpoint.flink.sql import SQL_DIR
 from touchpoint.schemas import errors, schema
 from udfs import trigger_kinds
-from udfs.trigger_kinds import KINDS, QUOTA_PATTERN, quota_kind, quota_threshold, spec
-from udfs.trigger_rules import RULES, Params, Reference, Timeline, rule
+from udfs.kinds import Params, Reference, Timeline
+from udfs.trigger_kinds import KINDS, QUOTA_PATTERN, RULES, quota_kind, quota_threshold, spec
 
 DEFAULT_THRESHOLDS = [20, 5, 0]
 
@@ -33,21 +33,24 @@ def _kind_properties(node, path=""):
             yield from _kind_properties(v, f"{path}[{i}]")
 
 
-def test_every_schema_copy_of_the_kinds_is_the_catalogue():
-    found = {}
+def test_every_schema_that_names_a_kind_is_written_from_the_catalogue():
+    found = set()
     for path in sorted((ROOT / "schemas").rglob("*.schema.json")):
         name = str(path.relative_to(ROOT / "schemas")).removesuffix(".schema.json")
-        found |= {f"{name}{where}": node for where, node in _kind_properties(schema(name))}
-    assert set(found) == {
-        "triggers/properties/kind",
-        "campaigns/properties/trigger/properties/kind",
-        "leads/properties/trigger_kind",
-        "decisions/properties/trigger_kind",
+        found |= {f"{name}{where}" for where, _ in _kind_properties(schema(name))}
+    assert found == {
+        f"{name}/properties/" + "/properties/".join(fields) for name, fields in catalogue.SCHEMA_FIELDS.items()
     }
-    for where, node in found.items():
-        fixed, family = node["anyOf"]
-        assert fixed["enum"] == trigger_kinds.fixed_names(), where
-        assert family["pattern"] == QUOTA_PATTERN, where
+
+
+def test_the_files_written_from_the_catalogue_are_current():
+    assert catalogue.stale() == [], "run: make generated"
+
+
+def test_a_changed_catalogue_makes_them_stale(monkeypatch):
+    monkeypatch.setattr(catalogue, "KINDS", KINDS[1:])
+    monkeypatch.setattr(trigger_kinds, "fixed_names", lambda: [k.name for k in KINDS[1:] if not k.per_threshold])
+    assert set(catalogue.stale()) == {path for path, _ in catalogue.derived()}
 
 
 def test_a_trigger_of_any_threshold_is_schema_valid():
@@ -92,24 +95,31 @@ def test_settings_defaults_derive_from_the_catalogue():
     s = load_settings()
     assert s.triggers.quota_thresholds_mb == DEFAULT_THRESHOLDS
     assert s.triggers.kinds == trigger_kinds.names(DEFAULT_THRESHOLDS)
-    assert s.decisions.location_kinds == ["region_entry", "dwell", "handset_store_visits", "roam_out"]
+    assert s.decisions.location_kinds == ["dwell", "handset_store_visits", "region_entry", "roam_out"]
     assert set(s.decisions.location_kinds) == {k.name for k in KINDS if k.location}
 
 
 def test_other_thresholds_change_every_derived_list():
     s = load_settings(triggers={"quota_thresholds_mb": [10, 50]})
     assert [k for k in s.triggers.kinds if k.startswith("quota")] == ["quota_50mb", "quota_10mb"]
-    assert [k for k in Params.from_settings(s).kinds() if k.startswith("quota")] == ["quota_50mb", "quota_10mb"]
+    assert Params.from_settings(s).quota_thresholds_mb == (50, 10)
 
 
-def test_every_kind_has_one_rule_and_every_rule_a_kind():
-    # the ground truth runs exactly these (touchpoint/harness/simulator/truth.py lists no kind of its own)
-    assert sorted(RULES) == sorted(k.name for k in KINDS)
+def test_every_module_of_udfs_kinds_is_a_kind_named_after_it():
+    modules = {p.stem for p in (ROOT / "udfs" / "kinds").glob("*.py")} - {"__init__"}
+    assert modules == {k.name for k in KINDS} == set(RULES)
+    assert [k.name for k in KINDS] == sorted(modules)
 
 
-def test_a_rule_for_a_kind_the_catalogue_lacks_is_refused():
-    with pytest.raises(KeyError, match="teleport"):
-        rule("teleport")(lambda t, ref, p: [])
+def test_each_kind_gives_its_recipe_exactly_the_placeholders_it_uses_beyond_the_common_ones():
+    from jobs.triggers import parameters, recipe
+
+    s = load_settings()
+    common = set(parameters(s)) | {"kind", "data_end"}
+    for kind in s.triggers.kinds:
+        path, given = recipe(kind, s)
+        used = set(re.findall(r"\$\{([a-z_]+)\}", (SQL_DIR / path).read_text()))
+        assert used - common == set(given) - {"kind"}, kind
 
 
 def test_every_rule_finds_its_kind_on_the_timeline_it_is_keyed_by():

@@ -28,12 +28,15 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from touchpoint.harness.simulator.city import build_city
-from touchpoint.harness.simulator.subscriber import PLANT_KINDS, PLANT_LEAD_MS, PLANT_TAIL_MS, Generator
+from touchpoint.harness.simulator.generator import Generator
+from touchpoint.harness.simulator.plants import PLANTS
+from touchpoint.harness.simulator.subscriber import PLANT_LEAD_MS, PLANT_TAIL_MS
 from touchpoint.harness.simulator.truth import Params, detect_subscriber
 from touchpoint.reference import ReferenceWriter, write_reference_csv
+from udfs import trigger_kinds
 from udfs.journeys import Journey
+from udfs.kinds import Reference
 from udfs.trigger_kinds import quota_kind
-from udfs.trigger_rules import Reference
 from udfs.units import DAY_MS, HOUR_MS
 
 TOPICS = ("signaling", "xdr", "orders")
@@ -240,7 +243,7 @@ def plan_plants(
     not_planted: dict[str, str] = {}
     usable = round(hours * HOUR_MS) - PLANT_LEAD_MS - PLANT_TAIL_MS
     kinds = []
-    for k in PLANT_KINDS:
+    for k in PLANTS:  # catalogue order
         need = gen.plant_need_ms(k)
         if need > usable:
             not_planted[k] = f"needs {(need + PLANT_LEAD_MS + PLANT_TAIL_MS) / HOUR_MS:.1f} h, scenario has {hours:g} h"
@@ -559,7 +562,7 @@ def _simulate(
                 planted[kind] += 1
     shutil.rmtree(tmp, ignore_errors=True)
 
-    all_kinds = params.kinds()
+    all_kinds = trigger_kinds.names(params.quota_thresholds_mb)
     # plants that found no room (too many plants per subscriber, the month's end for quota, ...) or did not fire
     for k, n in scheduled.items():
         truth_kinds_k = [quota_kind(q) for q in params.quota_thresholds_mb] if k == "quota" else [k]

@@ -1,11 +1,11 @@
-"""The rules' lookups (udfs.trigger_rules.Reference) read from a city's reference files."""
+"""The rules' lookups (udfs.kinds.Reference) read from a city's reference files."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from touchpoint.reference import read_reference_csv
-from udfs.trigger_rules import Reference
+from udfs.kinds import Reference
 
 
 def load_reference(reference_dir: str | Path) -> Reference:

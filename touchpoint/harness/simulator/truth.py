@@ -1,5 +1,5 @@
 """The ground truth: every trigger a data set holds by docs/triggers.md, found by the kinds' rules
-(udfs/trigger_rules.py) over each subscriber's clean timeline. The Flink trigger job is tested against it.
+(udfs/kinds/) over each subscriber's clean timeline. The Flink trigger job is tested against it.
 
 A timeline is what a rule takes: one key's valid records, exact duplicates removed, sorted by ``ts``. Which key
 a kind follows (the msisdn, or the IMSI for ``handset_change``) and which kinds there are come from the catalogue
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from touchpoint.harness.simulator.lookups import load_reference
-from udfs.trigger_kinds import KINDS
-from udfs.trigger_rules import RULES, Params, Reference, Timeline
+from udfs.kinds import Params, Reference, Timeline
+from udfs.trigger_kinds import KINDS, RULES
 
 __all__ = ["Params", "detect", "detect_dir", "detect_subscriber", "filter_data_end", "read_valid_jsonl", "sort_key"]
 
