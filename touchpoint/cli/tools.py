@@ -87,7 +87,13 @@ BENCH_EVENTS = 600_000
 
 
 def register(commands: Commands) -> None:
-    p = commands.add(
+    _add_demo(commands)
+    _add_soak(commands)
+    _add_bench(commands)
+
+
+def _add_demo(commands: Commands) -> None:
+    commands.add(
         "demo",
         cmd_demo,
         "the whole pipeline on the local stack, narrated: simulate, run every job, "
@@ -95,6 +101,8 @@ def register(commands: Commands) -> None:
         parents=(city(seed=7, subscribers=2000, hours=9.0),),
     )
 
+
+def _add_soak(commands: Commands) -> None:
     p = commands.add(
         "soak",
         cmd_soak,
@@ -116,7 +124,9 @@ def register(commands: Commands) -> None:
         "(default: 5)",
     )
 
-    # the bench city: its seed and size, for `bench` and `bench stages`
+
+def _bench_city() -> argparse.ArgumentParser:
+    """The bench city: its seed and size, shared by `bench` and `bench stages` so both measure the same data."""
     bench_city = city(seed=11)
     bench_city.add_argument(
         "--events",
@@ -125,6 +135,12 @@ def register(commands: Commands) -> None:
         metavar="N",
         help=f"approximate raw events (default: {BENCH_EVENTS})",
     )
+    return bench_city
+
+
+def _add_bench(commands: Commands) -> None:
+    """`bench` measures the jobs; its parts (loader, stages, scale, publish) measure one piece each, or publish."""
+    bench_city = _bench_city()
     p = commands.add(
         "bench",
         cmd_bench,
@@ -133,6 +149,23 @@ def register(commands: Commands) -> None:
         parents=(bench_city,),
     )
     parts = Commands(p.add_subparsers(dest="bench_command", metavar="PART", required=False, parser_class=type(p)))
+    _add_bench_loader(parts)
+    _add_bench_stages(parts, bench_city)
+    parts.add(
+        "scale",
+        cmd_bench_scale,
+        "the whole pipeline once over a large city (default 100 k subscribers, 2 h): events/s, checkpoints, memory",
+        parents=(city(seed=13, subscribers=100_000, hours=2.0),),
+    )
+    p = parts.add(
+        "publish",
+        cmd_bench_publish,
+        "copy the last run's result.json and chart into docs/bench/ and rewrite the README's performance table",
+    )
+    p.add_argument("--result", type=Path, metavar="PATH", help="a result.json (default: work/bench/result.json)")
+
+
+def _add_bench_loader(parts: Commands) -> None:
     p = parts.add(
         "loader",
         cmd_bench_loader,
@@ -143,6 +176,9 @@ def register(commands: Commands) -> None:
         "--records", type=positive_int, default=200_000, metavar="N", help="records to load (default: 200000)"
     )
     p.add_argument("--batch-rows", type=positive_int, metavar="N", help="rows per insert (default: loader.batch_rows)")
+
+
+def _add_bench_stages(parts: Commands, bench_city: argparse.ArgumentParser) -> None:
     p = parts.add(
         "stages",
         cmd_bench_stages,
@@ -159,15 +195,3 @@ def register(commands: Commands) -> None:
         metavar="KEY=VALUE",
         help="a Flink option to compare: each stage also runs with it, in turn (repeatable)",
     )
-    parts.add(
-        "scale",
-        cmd_bench_scale,
-        "the whole pipeline once over a large city (default 100 k subscribers, 2 h): events/s, checkpoints, memory",
-        parents=(city(seed=13, subscribers=100_000, hours=2.0),),
-    )
-    p = parts.add(
-        "publish",
-        cmd_bench_publish,
-        "copy the last run's result.json and chart into docs/bench/ and rewrite the README's performance table",
-    )
-    p.add_argument("--result", type=Path, metavar="PATH", help="a result.json (default: work/bench/result.json)")

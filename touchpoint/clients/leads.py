@@ -24,6 +24,7 @@ import logging
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -57,6 +58,8 @@ def format_line(lead: dict[str, Any], tz: ZoneInfo) -> str:
 
 #: Bound on every commit and on closing: a stop request ends the tail within a few seconds, whatever the broker does.
 CLIENT_TIMEOUT_MS = 5_000
+#: Longest single poll: how soon the loop sees a stop request.
+POLL_MS = 500
 
 
 def tail(
@@ -78,56 +81,23 @@ def tail(
     it printed and closes. (A KeyboardInterrupt raised inside the Kafka client, in the middle of a request, could
     leave it waiting forever for a response; the flag never interrupts the client.)"""
     stop = stop or threading.Event()
-    from kafka import KafkaConsumer, TopicPartition
-    from kafka.errors import KafkaError, KafkaTimeoutError
-    from kafka.structs import OffsetAndMetadata
+    from kafka import TopicPartition
+    from kafka.errors import KafkaError
 
     logging.getLogger("kafka").setLevel(logging.ERROR)  # its retry warnings are noise in a tail's output
 
     topic, tz = settings.topics.leads, ZoneInfo(settings.decisions.timezone)
     started_ms = int(time.time() * 1000)
     deadline = time.monotonic() + timeout_s if timeout_s else None
+    consumer = _connect(settings, group, timeout_s)
+    progress = _Progress(consumer)
     try:
-        consumer = KafkaConsumer(
-            **kafka_python(settings.kafka),
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            bootstrap_timeout_ms=int(1000 * min(10.0, timeout_s or 10.0)),
-        )
-    except KafkaTimeoutError:
-        raise TailError(f"leads: no Kafka broker answers at {settings.kafka.bootstrap}") from None
-    printed = 0
-    next_offsets: dict[Any, int] = {}  # what this run consumed, committed as it goes
-    committed: dict[Any, int] = {}
-
-    def commit():
-        if next_offsets != committed:
-            consumer.commit(
-                {tp: OffsetAndMetadata(o, "", -1) for tp, o in next_offsets.items()}, timeout_ms=CLIENT_TIMEOUT_MS
-            )
-            committed.update(next_offsets)
-
-    try:
-        # The leads topic appears when the decision job first writes; until then, wait (within --timeout).
-        waiting = False
-        while not (parts := consumer.partitions_for_topic(topic)):
-            if deadline is not None and time.monotonic() >= deadline:
-                return 0
-            if not waiting:
-                print(f"leads: waiting for topic {topic} at {settings.kafka.bootstrap}", file=err, flush=True)
-                waiting = True
-            if stop.wait(1):
-                return 0
+        parts = _wait_for_topic(consumer, settings, deadline, stop, err)
+        if parts is None:
+            return 0
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
         consumer.assign(tps)
-        fresh = set()  # partitions without a committed offset: skip leads created before the tail started
-        for tp in tps:
-            if from_beginning:
-                consumer.seek_to_beginning(tp)
-            elif consumer.committed(tp, timeout_ms=CLIENT_TIMEOUT_MS) is None:
-                consumer.seek_to_beginning(tp)
-                fresh.add(tp)
+        fresh = _seek(consumer, tps, from_beginning)
         start = (
             "from the beginning"
             if from_beginning
@@ -136,29 +106,98 @@ def tail(
             else "from the group's committed offsets"
         )
         print(f"leads: following {topic} at {settings.kafka.bootstrap} as group {group}, {start}", file=err, flush=True)
-        while not stop.is_set() and (max_leads is None or printed < max_leads):
-            wait_ms = 500 if deadline is None else max(0, min(500, int((deadline - time.monotonic()) * 1000)))
+        while not stop.is_set() and (max_leads is None or progress.printed < max_leads):
+            wait_ms = POLL_MS if deadline is None else max(0, min(POLL_MS, int((deadline - time.monotonic()) * 1000)))
             if deadline is not None and wait_ms == 0:
                 break
             for tp, records in consumer.poll(timeout_ms=wait_ms).items():
                 for r in records:
-                    if max_leads is not None and printed >= max_leads:
+                    if max_leads is not None and progress.printed >= max_leads:
                         break  # not consumed: the next run starts here
-                    next_offsets[tp] = r.offset + 1
+                    progress.next_offsets[tp] = r.offset + 1
                     line = _render(r, tz, as_json, include_control, started_ms if tp in fresh else None, err)
                     if line is not None:
                         print(line, file=out, flush=True)
-                        printed += 1
-            commit()
+                        progress.printed += 1
+            progress.commit()
     except KeyboardInterrupt:
         pass  # called without ``stop`` from an interactive session: commit what was printed, no traceback
     except KafkaError as e:
         raise TailError(f"leads: Kafka error on {topic}: {e}") from None
     finally:
         with contextlib.suppress(KafkaError):  # best effort on the way out: the loop committed all but the last batch
-            commit()
+            progress.commit()
         consumer.close(autocommit=False, timeout_ms=CLIENT_TIMEOUT_MS)
-    return printed
+    return progress.printed
+
+
+def _connect(settings: Settings, group: str, timeout_s: float | None) -> Any:
+    """A consumer in ``group`` that never commits on its own (the tail commits what it consumed); the bootstrap
+    wait is bounded by the tail's own timeout (10 s at most), so a missing broker is a quick one-line error."""
+    from kafka import KafkaConsumer
+    from kafka.errors import KafkaTimeoutError
+
+    try:
+        return KafkaConsumer(
+            **kafka_python(settings.kafka),
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            bootstrap_timeout_ms=int(1000 * min(10.0, timeout_s or 10.0)),
+        )
+    except KafkaTimeoutError:
+        raise TailError(f"leads: no Kafka broker answers at {settings.kafka.bootstrap}") from None
+
+
+@dataclass
+class _Progress:
+    """What this run printed and consumed; the offsets are committed as it goes, so the next run resumes there."""
+
+    consumer: Any
+    printed: int = 0
+    next_offsets: dict[Any, int] = field(default_factory=dict)  # per partition: after the last record consumed
+    committed: dict[Any, int] = field(default_factory=dict)
+
+    def commit(self) -> None:
+        from kafka.structs import OffsetAndMetadata
+
+        if self.next_offsets != self.committed:
+            self.consumer.commit(
+                {tp: OffsetAndMetadata(o, "", -1) for tp, o in self.next_offsets.items()},
+                timeout_ms=CLIENT_TIMEOUT_MS,
+            )
+            self.committed.update(self.next_offsets)
+
+
+def _wait_for_topic(
+    consumer: Any, settings: Settings, deadline: float | None, stop: threading.Event, err: TextIO
+) -> set[int] | None:
+    """The leads topic's partitions. The topic appears when the decision job first writes; until then, wait
+    (saying so once). None when the deadline passed or ``stop`` was set first."""
+    topic = settings.topics.leads
+    waiting = False
+    while not (parts := consumer.partitions_for_topic(topic)):
+        if deadline is not None and time.monotonic() >= deadline:
+            return None
+        if not waiting:
+            print(f"leads: waiting for topic {topic} at {settings.kafka.bootstrap}", file=err, flush=True)
+            waiting = True
+        if stop.wait(1):
+            return None
+    return parts
+
+
+def _seek(consumer: Any, tps: list[Any], from_beginning: bool) -> set[Any]:
+    """Position each assigned partition; returns the fresh ones (no committed offset), read from the earliest
+    offset but skipping leads created before the tail started."""
+    fresh = set()
+    for tp in tps:
+        if from_beginning:
+            consumer.seek_to_beginning(tp)
+        elif consumer.committed(tp, timeout_ms=CLIENT_TIMEOUT_MS) is None:
+            consumer.seek_to_beginning(tp)
+            fresh.add(tp)
+    return fresh
 
 
 def _render(

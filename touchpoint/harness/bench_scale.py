@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from touchpoint.config import Settings
-from touchpoint.harness import bench, bench_report
+from touchpoint.harness import bench_city, bench_report
+from touchpoint.harness.bench_pipeline import pipeline_run
 from touchpoint.harness.simulator.traffic import BUSY_HOUR
 
 #: Published event rates of mobile networks on Flink (docs/performance.md): what the cores figure is for.
@@ -65,17 +66,17 @@ def run_scale(settings: Settings, subscribers: int, hours: float, seed: int) -> 
     t_start = time.perf_counter()
     work = settings.paths.work_dir / "bench-scale"
 
-    with bench.private_broker(settings, work) as settings:
+    with bench_city.private_broker(settings, work) as settings:
         if hours < 24:  # a network is sized for its busy hour: the city's hours are centred on it
             begin = settings.simulator.start
             settings.simulator.start = begin.replace(hour=(BUSY_HOUR - int(hours // 2)) % 24)
         t0 = time.perf_counter()
-        producer = bench.load_city(settings, seed, work / "city", subscribers, hours)
-        n = sum(sum(v.values()) for v in bench.raw_offsets(settings, producer).values())
+        producer = bench_city.load_city(settings, seed, work / "city", subscribers, hours)
+        n = sum(sum(v.values()) for v in bench_city.raw_offsets(settings, producer).values())
         load_s = time.perf_counter() - t0
         print(f"loaded {n:,} events of {subscribers:,} subscribers over {hours:g} h in {load_s:.0f} s", flush=True)
         # the whole pipeline must drain within the timeout: allow a generous floor of 500 events/s
-        run = bench.pipeline_run(settings, start, quiet_s=12, hours=hours, timeout_s=max(900, n / 500))
+        run = pipeline_run(settings, start, quiet_s=12, hours=hours, timeout_s=max(900, n / 500))
         jvms = {f"jvm {pid}": memory_mb(pid) for pid in children(os.getpid())}
         memory = {"python": memory_mb(os.getpid())} | {k: v for k, v in jvms.items() if v > 100}
     jobs = {}

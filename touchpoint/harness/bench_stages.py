@@ -25,7 +25,8 @@ import time
 
 from jobs import job as job_spec
 from touchpoint.config import Settings
-from touchpoint.harness import bench
+from touchpoint.harness import bench_city
+from touchpoint.harness.bench_pipeline import timed_run
 from udfs import trigger_kinds
 
 #: (row label, job, trigger kinds or None for the job's default)
@@ -75,25 +76,25 @@ def run_stages(
         if label == "passthrough" or not only or any(o in label for o in only)
         for suffix, extra in ([("", {})] + ([(tag, options)] if options and label != "passthrough" else []))
     ]
-    with bench.private_broker(settings, work) as settings:
+    with bench_city.private_broker(settings, work) as settings:
         density = settings.simulator.events_per_subscriber_hour
-        producer = bench.load_city(settings, seed, work / "city", bench.city_size(events, density))
-        offsets = bench.raw_offsets(settings, producer) | bench.reference_offsets(settings, producer)
-        n = sum(sum(v.values()) for k, v in offsets.items() if k in bench.RAW)
-        summary = bench.city_summary(work / "city")
+        producer = bench_city.load_city(settings, seed, work / "city", bench_city.city_size(events, density))
+        offsets = bench_city.raw_offsets(settings, producer) | bench_city.reference_offsets(settings, producer)
+        n = sum(sum(v.values()) for k, v in offsets.items() if k in bench_city.RAW)
+        summary = bench_city.city_summary(work / "city")
         print(
             f"{n:,} raw events, {summary['params']['subscribers']:,} subscribers, "
             f"{summary['events']['per_subscriber_hour']:.1f} events per subscriber-hour; {repeats} run(s) per stage",
             flush=True,
         )
         # the first job of a process runs at half speed (class loading, JIT): one uncounted run warms the JVM
-        bench.timed_run("passthrough", settings, offsets, f"stages-warmup-{time.time_ns()}")
+        timed_run("passthrough", settings, offsets, f"stages-warmup-{time.time_ns()}")
         best: dict[str, float] = {}
         for r in range(repeats):
             for label, job, kinds, extra in runs:
                 # a topic the city does not fill (journey definitions) is read up to its start, so the run ends
                 bounded = offsets | {k: {0: 0} for k in job_spec(job).inputs if k not in offsets}
-                secs = bench.timed_run(job, _kinds(settings, kinds, extra), bounded, f"stages-{r}-{time.time_ns()}")
+                secs = timed_run(job, _kinds(settings, kinds, extra), bounded, f"stages-{r}-{time.time_ns()}")
                 best[label] = min(best.get(label, secs), secs)
                 print(f"  run {r + 1}/{repeats} {label:<34} {secs:7.1f} s  {n / secs:>9,.0f} ev/s", flush=True)
     base = best["passthrough"]

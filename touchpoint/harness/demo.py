@@ -15,7 +15,10 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from touchpoint.clients.kafka_io import (
@@ -27,15 +30,21 @@ from touchpoint.clients.kafka_io import (
     read_topics,
     wait_for_total,
 )
-from touchpoint.config import KEYINGS, Settings
+from touchpoint.config import KEYINGS, Settings, Topics
 from touchpoint.flink.pipeline import default_group
+from touchpoint.harness.simulator.emission import TOPICS
 from touchpoint.harness.simulator.engine import start_billing_month
 from touchpoint.infra import stack
 from udfs.ingest_rules import REASONS as INGEST_REASONS
 from udfs.units import HOUR_MS
 
+if TYPE_CHECKING:  # for the annotation only: the runner is imported where the jobs start
+    from touchpoint.runner.embedded import StreamingJob
+
 #: zero_usage's wait in the demo (triggers.zero_usage_hours, 24 h by default): the demo city lives 9 hours.
 DEMO_ZERO_USAGE_HOURS = 2.0
+#: The raw topics ingest reads, by key: the feeds the simulator writes.
+RAW = TOPICS
 #: The jobs that go on after step 3: the outbound answers of step 7 (delivery reports, orders) pass through them.
 ANSWER_JOBS = ("effect",)
 
@@ -67,13 +76,60 @@ def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> i
         print("    stopped: " + (", ".join(stack.down(settings)) or "nothing"))
 
 
+@dataclass
+class Settled:
+    """Where the pipeline stood once every raw record was accounted for and the decisions had settled (step 3)."""
+
+    raw_in: int  # raw records produced (signaling, xdr, orders)
+    accounted: int  # valid records + ingest's dead letters, the event-time markers left out
+    data_end: int  # event time of the city's last record (ms)
+    journey_rules: list[dict]  # the trial journeys' steps and ends by the rules (udfs/journeys.py)
+
+
 def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: float) -> int:
-    from jobs import pipeline_order
+    """Steps 2-9 on the running stack: 0 when every check passed, else 1."""
+    city = settings.paths.work_dir / "demo" / "city"
+    sent, truth = _simulate_city(settings, subscribers, hours, seed, city)
+    _publish_campaigns(settings, city)
+    jobs = _start_pipeline(settings)
+    try:
+        settled = _await_settled(settings, city, sent, truth)
+    finally:
+        # ingest and effect go on: the outbound answers of step 7 (orders, delivery reports) pass through them
+        for job in jobs:
+            if job.name not in ANSWER_JOBS:
+                job.cancel()
+    print("    jobs cancelled but " + " and ".join(ANSWER_JOBS) + ", which takes the outbound answers of step 7")
+    answer_jobs = [j for j in jobs if j.name in ANSWER_JOBS]
+
+    ok = _topic_counts(settings, sent, settled)
+    ok = _triggers_vs_truth(settings, truth, settled.data_end) and ok
+    leads, decisions, lead_decisions_match = _leads(settings)
+    ok = lead_decisions_match and ok
+    ok = _journeys(settings, settled.journey_rules, leads, decisions) and ok
+    try:
+        ok = _answers(settings, leads, city) and ok
+    finally:
+        for job in answer_jobs:
+            job.cancel()
+    ok = _clickhouse(settings) and ok
+
+    print(f"\nDemo finished in {time.monotonic() - t0:.0f} s.")
+    return 0 if ok else 1
+
+
+def _ingest_outputs(topics: Topics) -> list[str]:
+    """The topics ingest splits the raw lines into: the normalised records and the dead letters."""
+    return [getattr(topics, f"{k}_normalised") for k in RAW] + [topics.dlq]
+
+
+def _simulate_city(
+    settings: Settings, subscribers: int, hours: float, seed: int, city: Path
+) -> tuple[dict[str, int], Counter[str]]:
+    """Step 2: the city into Kafka: (records produced by topic key, the ground truth's situations by kind)."""
     from touchpoint.harness.simulator import simulate
-    from touchpoint.runner.embedded import start, wait_running
 
     topics = settings.topics
-    city = settings.paths.work_dir / "demo" / "city"
     keying = settings.simulator.keying
     _step(
         2,
@@ -89,9 +145,14 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     kinds = settings.triggers.kinds
     truth = Counter(k for line in (city / "ground_truth.jsonl").open() if (k := json.loads(line)["kind"]) in kinds)
     print(f"    ground truth: {sum(truth.values()):,} trigger situations the triggers job must find")
+    return sent, truth
 
+
+def _publish_campaigns(settings: Settings, city: Path) -> None:
+    """Step 2, continued: the example campaigns and the city's trial journeys onto their topics."""
     from touchpoint.clients.campaigns import load, publish
 
+    topics = settings.topics
     campaigns = load([str(settings.paths.campaigns)])
     publish(settings, campaigns)
     print(f"    published {len(campaigns)} example campaigns from {settings.paths.campaigns} to {topics.campaigns}")
@@ -102,61 +163,75 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         f"trial compressed to {settings.simulator.journey_hours:g} h; {len(summary_trials(city))} trials planted"
     )
 
+
+def _start_pipeline(settings: Settings) -> list[StreamingJob]:
+    """Step 3: every job of the pipeline streaming, each once it runs."""
+    from jobs import pipeline_order
+    from touchpoint.runner.embedded import start, wait_running
+
     _step(3, "Running every job streaming (Kafka -> Flink -> Kafka): " + ", ".join(pipeline_order()))
     jobs = [start(name, settings) for name in pipeline_order()]
     for job in jobs:
         wait_running(job, timeout=120)
         print(f"    {job.name:<9} RUNNING")
-    raw = ("signaling", "xdr", "orders")
-    normalised = [f"{k}_normalised" for k in raw]
-    raw_in = sum(sent.get(k, 0) for k in raw)
-    ingest_outputs = [getattr(topics, k) for k in normalised] + [topics.dlq]
-    try:
-        # The input is finite: move event time past its end so that every open pattern and window closes. Each raw
-        # partition's watermark is its own, so the marker may follow the data at once.
-        data_end = json.loads((city / "summary.json").read_text())["data_end_ts"]
-        markers = sum(advance_event_time(settings, key, data_end + 24 * HOUR_MS) for key in raw)
-        print("    waiting until valid + dead-letter records cover every raw record (and the event-time markers):")
-        got = consume(
-            settings.kafka, ingest_outputs, until=lambda o: _ingested(o, topics.dlq) >= raw_in + markers, timeout_s=300
-        )
-        accounted = _ingested(got, topics.dlq) - markers
-        print("    waiting for the triggers:")
-        found = wait_for_total(settings.kafka, [topics.triggers], sum(truth.values()), progress=True, timeout_s=180)
-        print("    waiting for the trial journeys' steps and ends:")
-        journey_rules = journey_reference(settings, city, got)
-        wait_for_total(settings.kafka, [topics.journey_events], len(journey_rules), progress=True, timeout_s=180)
-        n_journey = len(read_topics(settings.kafka, [topics.journey_events], idle_s=2)[topics.journey_events])
-        print("    waiting for the decisions to settle:")
-        # Silence alone is no sign: on a busy machine the decision job may not have written anything yet. It has
-        # finished with the triggers once its group committed them all (at a checkpoint); then the ones held
-        # for ordering.reorder_ms are decided within a few seconds of silence.
-        n_triggers = len(found[topics.triggers])
-        group = default_group(settings, "decisions")
-        deadline = time.monotonic() + 300
-        want_in = {topics.triggers: n_triggers, topics.journey_events: n_journey}
-        while any(
-            n < want_in[t]
-            for t, n in committed(settings.kafka, group, list(want_in), settings.kafka.partitions).items()
-        ):
-            if time.monotonic() > deadline:
-                raise RuntimeError("demo: the decision job did not take in every trigger within 300 s")
-            time.sleep(1)
-        # a roamer's trigger (no profile) waits decisions.profile_wait_ms for one before it is decided
-        quiet_s = 3 + (settings.ordering.reorder_ms + settings.decisions.profile_wait_ms) / 1000
-        read_topics(settings.kafka, [topics.decisions], idle_s=quiet_s)
-    finally:
-        # ingest and effect go on: the outbound answers of step 7 (orders, delivery reports) pass through them
-        for job in jobs:
-            if job.name not in ANSWER_JOBS:
-                job.cancel()
-    print("    jobs cancelled but " + " and ".join(ANSWER_JOBS) + ", which takes the outbound answers of step 7")
-    answer_jobs = [j for j in jobs if j.name in ANSWER_JOBS]
+    return jobs
 
+
+def _await_settled(settings: Settings, city: Path, sent: dict[str, int], truth: Counter[str]) -> Settled:
+    """Step 3, continued: wait until ingest accounted for every raw record, the triggers and the trial journeys'
+    steps are all there, and the decisions have settled."""
+    topics = settings.topics
+    raw_in = sum(sent.get(k, 0) for k in RAW)
+    # The input is finite: move event time past its end so that every open pattern and window closes. Each raw
+    # partition's watermark is its own, so the marker may follow the data at once.
+    data_end = json.loads((city / "summary.json").read_text())["data_end_ts"]
+    markers = sum(advance_event_time(settings, key, data_end + 24 * HOUR_MS) for key in RAW)
+    print("    waiting until valid + dead-letter records cover every raw record (and the event-time markers):")
+    got = consume(
+        settings.kafka,
+        _ingest_outputs(topics),
+        until=lambda o: _ingested(o, topics.dlq) >= raw_in + markers,
+        timeout_s=300,
+    )
+    accounted = _ingested(got, topics.dlq) - markers
+    print("    waiting for the triggers:")
+    found = wait_for_total(settings.kafka, [topics.triggers], sum(truth.values()), progress=True, timeout_s=180)
+    print("    waiting for the trial journeys' steps and ends:")
+    journey_rules = journey_reference(settings, city, got)
+    wait_for_total(settings.kafka, [topics.journey_events], len(journey_rules), progress=True, timeout_s=180)
+    n_journey = len(read_topics(settings.kafka, [topics.journey_events], idle_s=2)[topics.journey_events])
+    _await_decisions(settings, len(found[topics.triggers]), n_journey)
+    return Settled(raw_in, accounted, data_end, journey_rules)
+
+
+def _await_decisions(settings: Settings, n_triggers: int, n_journey: int) -> None:
+    """Until the decision job has decided every trigger and journey step it was given."""
+    topics = settings.topics
+    print("    waiting for the decisions to settle:")
+    # Silence alone is no sign: on a busy machine the decision job may not have written anything yet. It has
+    # finished with the triggers once its group committed them all (at a checkpoint); then the ones held
+    # for ordering.reorder_ms are decided within a few seconds of silence.
+    group = default_group(settings, "decisions")
+    deadline = time.monotonic() + 300
+    want_in = {topics.triggers: n_triggers, topics.journey_events: n_journey}
+    while any(
+        n < want_in[t] for t, n in committed(settings.kafka, group, list(want_in), settings.kafka.partitions).items()
+    ):
+        if time.monotonic() > deadline:
+            raise RuntimeError("demo: the decision job did not take in every trigger within 300 s")
+        time.sleep(1)
+    # a roamer's trigger (no profile) waits decisions.profile_wait_ms for one before it is decided
+    quiet_s = 3 + (settings.ordering.reorder_ms + settings.decisions.profile_wait_ms) / 1000
+    read_topics(settings.kafka, [topics.decisions], idle_s=quiet_s)
+
+
+def _topic_counts(settings: Settings, sent: dict[str, int], settled: Settled) -> bool:
+    """Step 4: the records on each topic; True when every raw record is a valid record or a dead letter."""
+    topics = settings.topics
     _step(4, "What is on each topic now")
     counts = read_topics(
         settings.kafka,
-        ingest_outputs + [topics.traffic],
+        _ingest_outputs(topics) + [topics.traffic],
         idle_s=2,
     )
     for name in (topics.signaling, topics.xdr, topics.orders):
@@ -166,12 +241,17 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         print(f"    {name:<22} {len(records):>10,}")
     reasons = Counter(json.loads(r)["reason"] for r in counts[topics.dlq])
     print("    dead letters by reason: " + ", ".join(f"{k}={v}" for k, v in sorted(reasons.items())))
-    ok = accounted == raw_in
+    ok = settled.accounted == settled.raw_in
     print(
         f"\n    every raw record accounted for: {'yes' if ok else 'NO'} "
-        f"({accounted:,} of {raw_in:,} = valid + dead letters)"
+        f"({settled.accounted:,} of {settled.raw_in:,} = valid + dead letters)"
     )
+    return ok
 
+
+def _triggers_vs_truth(settings: Settings, truth: Counter[str], data_end: int) -> bool:
+    """Step 5: the triggers found, by kind, against the simulator's ground truth; True when they are equal."""
+    topics = settings.topics
     _step(5, "Triggers found by Flink vs the simulator's ground truth")
     found = read_topics(settings.kafka, [topics.triggers], idle_s=2)[topics.triggers]
     real = [t for t in map(json.loads, found) if t["msisdn"] != EVENT_TIME_MARKER]
@@ -182,14 +262,19 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
     if past:
         print(f"    ({past} zero_usage after the data's end, fired by the event-time marker, not compared)")
     print(f"    {'kind':<22} {'truth':>7} {'found':>7}")
-    for kind in kinds:
+    for kind in settings.triggers.kinds:
         mark = "" if got[kind] == truth[kind] else "   <-- differs"
         print(f"    {kind:<22} {truth[kind]:>7} {got[kind]:>7}{mark}")
     example = next((t for t in map(json.loads, found) if t["kind"] == "handset_change"), None)
     if example:
         print(f"    e.g. {json.dumps(example, ensure_ascii=False)}")
-    ok = ok and got == truth
+    return got == truth
 
+
+def _leads(settings: Settings) -> tuple[list[dict], list[dict], bool]:
+    """Step 6: decisions and leads per campaign, and why the others were suppressed: (leads, decisions, whether
+    every lead decision has its lead)."""
+    topics = settings.topics
     _step(6, "Leads from the example campaigns, and why the other decisions were suppressed")
     out = read_topics(settings.kafka, [topics.leads, topics.decisions], idle_s=2)
     leads = [json.loads(x) for x in out[topics.leads]]
@@ -205,20 +290,12 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         f"    {len(leads):,} leads on {topics.leads} ({sum(x['control'] for x in leads)} control, not to deliver); "
         f"e.g.\n    {json.dumps(next((x for x in leads if not x['control']), {}), ensure_ascii=False)}"
     )
+    ok = True
     if len(leads) != sum(per_campaign[(c, r)] for c, r in per_campaign if r in ("lead", "control")):
         print("    leads and lead decisions differ  <-- check")
         ok = False
     print("    follow new leads like an outbound system: .venv/bin/touchpoint leads tail")
-    ok = _journeys(settings, journey_rules, leads, decisions) and ok
-    try:
-        ok = _answers(settings, leads, city) and ok
-    finally:
-        for job in answer_jobs:
-            job.cancel()
-    ok = _clickhouse(settings) and ok
-
-    print(f"\nDemo finished in {time.monotonic() - t0:.0f} s.")
-    return 0 if ok else 1
+    return leads, decisions, ok
 
 
 def _ingested(records: dict[str, list], dlq: str) -> int:

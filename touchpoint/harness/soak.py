@@ -33,8 +33,9 @@ import orjson
 
 from touchpoint.clients.kafka_io import RateLimitedProducer, committed
 from touchpoint.config import Settings
-from touchpoint.harness import bench, bench_report
+from touchpoint.harness import bench_city, bench_report
 from touchpoint.harness.bench_scale import checkpoints, children, memory_mb
+from touchpoint.harness.bench_state import job_state_bytes
 
 #: the most a figure may grow from the middle third of the run to the last third and still count as bounded
 GROWTH = 1.5
@@ -88,7 +89,7 @@ def _city(settings: Settings, seed: int, subscribers: int, hours: float, out: Pa
     records: list[tuple[str, dict]] = []
 
     def keep(topic_key: str, value: bytes, *_, **__) -> None:
-        if topic_key in bench.RAW:
+        if topic_key in bench_city.RAW:
             try:
                 rec = orjson.loads(value)
             except orjson.JSONDecodeError:
@@ -131,7 +132,7 @@ def run_soak(
     # a lead's attribution window is event time, but streaming closes it in processing time: shorten it too
     settings.decisions.attribution_days = state_minutes / 1440
     settings.clickhouse.url = f"chdb://{work / 'chdb'}"
-    with bench.private_broker(settings, work) as s:
+    with bench_city.private_broker(settings, work) as s:
         records = _city(s, seed, subscribers, hours, work / "city")
         reference.publish(s, s.paths.reference_dir)
         campaigns.publish(s, campaigns.load([str(s.paths.campaigns)]))
@@ -143,8 +144,8 @@ def run_soak(
             flush=True,
         )
         stamp = time.time_ns()
-        groups = {name: f"soak-{name}-{stamp}" for name in bench.PIPELINE}
-        jobs = [start(name, s, group_id=groups[name]) for name in bench.PIPELINE]
+        groups = {name: f"soak-{name}-{stamp}" for name in bench_city.PIPELINE}
+        jobs = [start(name, s, group_id=groups[name]) for name in bench_city.PIPELINE]
         loader = Loader(s, progress=False, group=f"soak-loader-{stamp}")
         laps = Laps(records, round(max(hours, LAP_HOURS) * 3_600_000))
         threads = [threading.Thread(target=loader.run, daemon=True), threading.Thread(target=laps.run, args=(s, rate))]
@@ -192,11 +193,11 @@ def _sample(s: Settings, jobs, groups, laps: Laps, loader, work: Path, minute: f
     memory = {"flink_jvm": max(jvms, default=0.0), "python": memory_mb(os.getpid(), "VmRSS")}
     state, took = {}, {}
     for job in jobs:
-        state[job.name] = bench._job_state_bytes(s, job)
+        state[job.name] = job_state_bytes(s, job)
         done = checkpoints(work / "logs", job.job_id)
         took[job.name] = done[-1][2] if done else 0
-    raw = [getattr(s.topics, k) for k in bench.RAW]
-    reader = bench.PIPELINE[0]  # the job that reads the raw topics
+    raw = [getattr(s.topics, k) for k in bench_city.RAW]
+    reader = bench_city.PIPELINE[0]  # the job that reads the raw topics
     read = sum(committed(s.kafka, groups[reader], raw, s.kafka.partitions).values())
     lag = {reader: max(laps.sent - read, 0), "loader": sum(v or 0 for v in loader.lag().values())}
     return Sample(round(minute, 1), laps.sent, memory, state, took, lag)

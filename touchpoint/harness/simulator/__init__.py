@@ -11,6 +11,7 @@ Same seed, parameters and settings give byte-identical files. With ``sink(topic_
 records are handed over in arrival order instead of being written (topic_key: signaling, xdr or orders).
 """
 
-from touchpoint.harness.simulator.engine import MALFORMED_REASONS, TOPICS, SimulationSummary, simulate
+from touchpoint.harness.simulator.emission import MALFORMED_REASONS, TOPICS
+from touchpoint.harness.simulator.engine import SimulationSummary, simulate
 
 __all__ = ["MALFORMED_REASONS", "TOPICS", "SimulationSummary", "simulate"]

@@ -3,6 +3,7 @@ msisdn number ranges and the product catalogue. Deterministic from (seed, number
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from dataclasses import dataclass, field
@@ -254,8 +255,29 @@ def n_cells_for(subscribers: int) -> int:
 def build_city(
     seed: int, subscribers: int, center_lat: float, center_lon: float, home_province: str, roamers: int = 0
 ) -> City:
+    # One random stream for the whole city, drawn in a fixed order (the cells' RATs, then the regions): the same
+    # seed gives the same city, byte for byte.
     rng = random.Random(f"{seed}/city")
     side = math.ceil(math.sqrt(n_cells_for(subscribers)))
+    grid = _cell_grid(rng, side, center_lat, center_lon)
+    _place_regions(rng, grid, _region_kinds(side * side))
+    home_prefixes = _home_prefixes(subscribers)
+    other = _other_prefixes(roamers, home_province)
+    number_ranges = sorted([(p, home_province) for p in home_prefixes] + other)
+    assert len({p for p, _ in number_ranges}) == len(number_ranges), "number range prefixes collide"
+    return dataclasses.replace(
+        grid,
+        handsets=handset_catalogue(),
+        number_ranges=number_ranges,
+        home_prefixes=home_prefixes,
+        other_prefixes=other,
+        by_kind=_regions_by_kind(grid.regions),
+    )
+
+
+def _cell_grid(rng: random.Random, side: int, center_lat: float, center_lon: float) -> City:
+    """A city of ``side`` x ``side`` cells around the centre, each with its LAC block and a random RAT; no regions,
+    handsets or numbers yet."""
     n = side * side
     dlat = CELL_SPACING_M / 111_320.0
     dlon = CELL_SPACING_M / (111_320.0 * math.cos(math.radians(center_lat)))
@@ -269,9 +291,13 @@ def build_city(
         lat.append(round(center_lat + (r - (side - 1) / 2) * dlat, 6))
         lon.append(round(center_lon + (k - (side - 1) / 2) * dlon, 6))
         rat.append(rng.choices(RATS, RAT_WEIGHTS)[0])
+    return City(side, cell_id, lac, lat, lon, rat, [-1] * n, [], [], [], [], [])
 
-    # ---- micro-regions: 1-4 adjacent cells each, no overlap
-    n_regions = max(sum(REGION_MIN.values()), round(n * 0.16))
+
+def _region_kinds(n_cells: int) -> list[str]:
+    """The kind of each region to place, in placement order: about 16 % of the cells start a region, shared out
+    by REGION_SHARE with at least REGION_MIN of each kind."""
+    n_regions = max(sum(REGION_MIN.values()), round(n_cells * 0.16))
     total_share = sum(REGION_SHARE.values())
     counts = {k: max(REGION_MIN[k], round(n_regions * REGION_SHARE[k] / total_share)) for k in REGION_SHARE}
     kinds: list[str] = []
@@ -281,10 +307,14 @@ def build_city(
             if counts[k]:
                 kinds.append(k)
                 counts[k] -= 1
-    region_of = [-1] * n
-    regions: list[Region] = []
-    seq: dict[str, int] = {}
-    city_tmp = City(side, cell_id, lac, lat, lon, rat, region_of, regions, [], [], [], [])
+    return kinds
+
+
+def _place_regions(rng: random.Random, city: City, kinds: list[str]) -> None:
+    """Micro-regions of 1-4 adjacent cells each, no overlap, grown from free cells in random order into
+    ``city.regions`` and ``city.region_of``, until the kinds run out or regions cover 60 % of the cells."""
+    region_of, n = city.region_of, city.n_cells
+    seq: dict[str, int] = {}  # kind -> regions of that kind so far, for ids and names
     free = list(range(n))
     rng.shuffle(free)
     fi = 0
@@ -294,43 +324,62 @@ def build_city(
             fi += 1
         if fi >= len(free) or sum(1 for c in region_of if c >= 0) > 0.6 * n:
             break
-        start = free[fi]
-        ri = len(regions)
         lo, hi = REGION_SIZE[kind]
-        size = rng.randint(lo, hi)
-        cells = [start]
-        region_of[start] = ri
-        while len(cells) < size:
-            cand = sorted({nb for c in cells for nb in city_tmp.neighbours(c) if region_of[nb] < 0})
-            if not cand:
-                break
-            c = rng.choice(cand)
-            cells.append(c)
-            region_of[c] = ri
+        cells = _grow_region(rng, city, free[fi], rng.randint(lo, hi))
         seq[kind] = seq.get(kind, 0) + 1
         no = seq[kind]
-        if kind == "transport" and no <= len(TRANSPORT_NAMES):
-            name = TRANSPORT_NAMES[no - 1]
-        else:
-            name = f"{DISTRICTS[(no - 1 + REGION_KINDS.index(kind) * 3) % len(DISTRICTS)]} {KIND_LABEL[kind]} {no}"
-        regions.append(
+        city.regions.append(
             Region(
                 region_id=f"{kind}-{no:03d}",
-                name=name,
+                name=_region_name(kind, no),
                 kind=kind,
                 watched=kind in WATCHED_KINDS,
                 cells=sorted(cells),
-                lat=round(sum(lat[c] for c in cells) / len(cells), 6),
-                lon=round(sum(lon[c] for c in cells) / len(cells), 6),
+                lat=round(sum(city.lat[c] for c in cells) / len(cells), 6),
+                lon=round(sum(city.lon[c] for c in cells) / len(cells), 6),
             )
         )
+
+
+def _grow_region(rng: random.Random, city: City, start: int, size: int) -> list[int]:
+    """Up to ``size`` cells from ``start``, each a random free neighbour of the region so far; marks them as the
+    next region in ``city.region_of``. Fewer when the region is walled in."""
+    ri = len(city.regions)
+    region_of = city.region_of
+    cells = [start]
+    region_of[start] = ri
+    while len(cells) < size:
+        cand = sorted({nb for c in cells for nb in city.neighbours(c) if region_of[nb] < 0})
+        if not cand:
+            break
+        c = rng.choice(cand)
+        cells.append(c)
+        region_of[c] = ri
+    return cells
+
+
+def _region_name(kind: str, no: int) -> str:
+    """The first transport regions are the city's airport and stations; others are "<district> <kind> <no>"."""
+    if kind == "transport" and no <= len(TRANSPORT_NAMES):
+        return TRANSPORT_NAMES[no - 1]
+    return f"{DISTRICTS[(no - 1 + REGION_KINDS.index(kind) * 3) % len(DISTRICTS)]} {KIND_LABEL[kind]} {no}"
+
+
+def _regions_by_kind(regions: list[Region]) -> dict[str, list[int]]:
     by_kind: dict[str, list[int]] = {k: [] for k in REGION_KINDS}
     for i, r in enumerate(regions):
         by_kind[r.kind].append(i)
+    return by_kind
 
-    # ---- number ranges: enough home prefixes to fill at most half of each
+
+def _home_prefixes(subscribers: int) -> list[str]:
+    """Enough home-province number prefixes to fill at most half of each."""
     n_home = max(10, math.ceil(subscribers * 2 / 10_000))
-    home_prefixes = [f"{MOBILE_P3[k % len(MOBILE_P3)]}{HOME_BLOCK + k // len(MOBILE_P3):04d}" for k in range(n_home)]
+    return [f"{MOBILE_P3[k % len(MOBILE_P3)]}{HOME_BLOCK + k // len(MOBILE_P3):04d}" for k in range(n_home)]
+
+
+def _other_prefixes(roamers: int, home_province: str) -> list[tuple[str, str]]:
+    """(prefix, province) of the other provinces' number ranges, enough for the roamers."""
     n_other = max(2, math.ceil(roamers / 10_000 / len(OTHER_PROVINCES)) + 1)
     other: list[tuple[str, str]] = []
     for k in range(n_other):
@@ -338,20 +387,4 @@ def build_city(
             if prov == home_province:
                 continue
             other.append((f"{MOBILE_P3[(k * 7 + base) % len(MOBILE_P3)]}{base + k:04d}", prov))
-    number_ranges = sorted([(p, home_province) for p in home_prefixes] + other)
-    assert len({p for p, _ in number_ranges}) == len(number_ranges), "number range prefixes collide"
-    return City(
-        side,
-        cell_id,
-        lac,
-        lat,
-        lon,
-        rat,
-        region_of,
-        regions,
-        handset_catalogue(),
-        number_ranges,
-        home_prefixes,
-        other,
-        by_kind,
-    )
+    return other

@@ -12,70 +12,37 @@ the output does not depend on the chunk size.
 from __future__ import annotations
 
 import gc
-import heapq
 import json
 import random
 import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
 from touchpoint.harness.simulator.city import build_city
+from touchpoint.harness.simulator.emission import MALFORMED_REASONS, TOPICS, Emission, Tally, dumps_nl, emit
 from touchpoint.harness.simulator.generator import Generator
+from touchpoint.harness.simulator.output import Sink, Truth, write_city_reference, write_events, write_truth
 from touchpoint.harness.simulator.plants import PLANTS
-from touchpoint.harness.simulator.subscriber import PLANT_LEAD_MS, PLANT_TAIL_MS
+from touchpoint.harness.simulator.runs import EventBuffer, EventRuns, TruthRuns
+from touchpoint.harness.simulator.subscriber import PLANT_LEAD_MS, PLANT_TAIL_MS, SubResult
 from touchpoint.harness.simulator.truth import Params, detect_subscriber
-from touchpoint.reference import ReferenceWriter, write_reference_csv
+from touchpoint.reference import ReferenceWriter
 from udfs import trigger_kinds
 from udfs.journeys import Journey
 from udfs.kinds import Reference
 from udfs.trigger_kinds import quota_kind
-from udfs.units import DAY_MS, HOUR_MS
+from udfs.units import HOUR_MS
 
-TOPICS = ("signaling", "xdr", "orders")
-#: Reasons of the malformed extra records (the DLQ reasons ingest must give them).
-MALFORMED_REASONS = ("bad_json", "missing_field", "unknown_event_type", "ts_out_of_range", "invalid_value")
-_SIG_REASON_W = (20, 25, 15, 25, 15)
-_XDR_REASON_W = (25, 30, 0, 25, 20)
-#: 2300-01-01T00:00:00Z in ms: the "far future" malformed timestamp.
-YEAR_2300_MS = 10_413_792_000_000
 #: Spill a sorted run to disk when this many records are buffered (bounds memory, ~300 B per record).
 MAX_RUN_RECORDS = 2_500_000
-#: Records per merge window (bounds memory of the final merge).
-WINDOW_RECORDS = 1_000_000
-MAX_SEQ = 1 << 20
 #: Temporary run files live here (inside out_dir, removed at the end).
 TMP_DIR = ".simulate-tmp"
 MAX_INDEX = 1 << 31
-
-Sink = Callable[[str, bytes, bytes], None]
-
-_std_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, check_circular=False).encode
-
-
-def _std_dumps_nl(obj: Any) -> bytes:
-    return (_std_encode(obj) + "\n").encode()
-
-
-try:  # orjson (installed with apache-flink, via apache-beam) writes the same bytes for our ASCII-only records, faster
-    import orjson
-
-    _orjson_dumps = orjson.dumps
-
-    def dumps_nl(obj: Any) -> bytes:
-        """Compact JSON line (key order kept) ending in a newline."""
-        # concatenating also copies the result into an exact-size object: orjson's own result keeps a 4 KiB buffer
-        return _orjson_dumps(obj) + b"\n"
-
-except ImportError:  # pragma: no cover
-    dumps_nl = _std_dumps_nl
 
 
 @dataclass
@@ -119,118 +86,6 @@ class SimulationSummary:
         if self.not_planted:
             s += f"; not planted: {self.not_planted}"
         return s
-
-
-class _TruthRuns:
-    """Sorted runs of ground-truth byte lines (prefix ``ts\tmsisdn\tkind\t``), spilled and merged at the end."""
-
-    def __init__(self, tmp: Path):
-        self.tmp = tmp
-        self.files: list[Path] = []
-
-    def spill(self, lines: list[bytes]) -> None:
-        p = self.tmp / f"truth-{len(self.files):05d}.run"
-        with p.open("wb") as f:
-            f.writelines(lines)
-        self.files.append(p)
-
-    def merged(self, last: list[bytes]) -> Iterator[bytes]:
-        if not self.files:
-            yield from last
-            return
-        if last:
-            self.spill(last)
-        handles = [p.open("rb") for p in self.files]
-        try:
-            yield from heapq.merge(*handles)
-        finally:
-            for h in handles:
-                h.close()
-
-
-class _EventBuffer:
-    """One chunk's records in generation order: parallel lists (arrival, topic, subscriber index, line)."""
-
-    def __init__(self) -> None:
-        self.arrival: list[int] = []
-        self.topic: list[int] = []
-        self.idx: list[int] = []
-        self.lines: list[bytes] = []
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
-    def sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[bytes]]:
-        """The records in (arrival, generation order) order."""
-        arr = np.array(self.arrival, dtype=np.int64)
-        order = np.argsort(arr, kind="stable")
-        lines = self.lines
-        out = (
-            arr[order],
-            np.array(self.topic, dtype=np.int8)[order],
-            np.array(self.idx, dtype=np.int32)[order],
-            [lines[i] for i in order.tolist()],
-        )
-        self.__init__()
-        return out
-
-
-class _EventRuns:
-    """Sorted runs of records on disk (lines file + .npy arrays), merged window by window."""
-
-    def __init__(self, tmp: Path):
-        self.tmp = tmp
-        self.runs: list[tuple[Path, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def spill(self, buf: _EventBuffer) -> None:
-        arr, top, idx, lines = buf.sorted()
-        n = len(self.runs)
-        p = self.tmp / f"events-{n:05d}.lines"
-        with p.open("wb") as f:
-            f.writelines(lines)
-        offs = np.zeros(len(lines) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, lines), dtype=np.int64, count=len(lines)), out=offs[1:])
-        del lines
-        arrays = []
-        for name, a in (("arrival", arr), ("topic", top), ("idx", idx), ("offset", offs)):
-            q = self.tmp / f"events-{n:05d}.{name}.npy"
-            np.save(q, a)
-            arrays.append(np.load(q, mmap_mode="r"))
-        self.runs.append((p, *arrays))
-
-    def windows(self, total: int) -> Iterator[tuple[np.ndarray, np.ndarray, list[bytes]]]:
-        """(topic, idx, lines without newline) per time window, in arrival order."""
-        if not self.runs:
-            return
-        hi_all = max(int(r[1][-1]) for r in self.runs if len(r[1])) + 1 if any(len(r[1]) for r in self.runs) else 1
-        n_win = max(1, -(-total // WINDOW_RECORDS))
-        step = -(-hi_all // n_win)
-        handles = [r[0].open("rb") for r in self.runs]
-        pos = [0] * len(self.runs)
-        try:
-            for w in range(n_win):
-                hi = hi_all if w == n_win - 1 else (w + 1) * step
-                arrs, tops, idxs, lines = [], [], [], []
-                for k, (_p, arr, top, idx, offs) in enumerate(self.runs):
-                    i0 = pos[k]
-                    i1 = int(np.searchsorted(arr, hi, side="left"))
-                    if i1 <= i0:
-                        continue
-                    pos[k] = i1
-                    data = handles[k].read(int(offs[i1] - offs[i0]))
-                    part = data.split(b"\n")
-                    part.pop()
-                    lines += part
-                    arrs.append(arr[i0:i1])
-                    tops.append(top[i0:i1])
-                    idxs.append(idx[i0:i1])
-                if not lines:
-                    continue
-                order = np.argsort(np.concatenate(arrs), kind="stable")
-                yield (np.concatenate(tops)[order], np.concatenate(idxs)[order], [lines[i] for i in order.tolist()])
-        finally:
-            for h in handles:
-                h.close()
 
 
 def plan_plants(
@@ -348,6 +203,38 @@ def simulate(
             gc.enable()
 
 
+@dataclass(frozen=True)
+class _Span:
+    """Who and when is simulated."""
+
+    seed: int
+    subscribers: int
+    roamers: int
+    hours: float
+    start: int
+    end: int
+    #: the largest arrival delay: the simulator's, within the out-of-orderness bound
+    max_delay: int
+
+    @property
+    def total(self) -> int:
+        return self.subscribers + self.roamers
+
+
+def _span(settings: Any, seed: int, subscribers: int, hours: float) -> _Span:
+    if subscribers < 0 or hours <= 0:
+        raise ValueError("subscribers must be >= 0 and hours > 0")
+    sim = settings.simulator
+    start = int(sim.start.timestamp() * 1000)
+    n_roamers = round(subscribers * sim.roamer_fraction)
+    if sim.roamer_fraction > 0 and subscribers > 0:
+        n_roamers = max(1, n_roamers)
+    if subscribers + n_roamers >= MAX_INDEX:
+        raise ValueError(f"at most {MAX_INDEX - 1} subscribers + roamers")
+    delay = min(sim.max_delay_ms, settings.event_time.max_out_of_orderness_ms)
+    return _Span(seed, subscribers, n_roamers, hours, start, start + round(hours * HOUR_MS), delay)
+
+
 def _simulate(
     settings: Any,
     seed: int,
@@ -358,212 +245,227 @@ def _simulate(
     progress: bool,
     t_start: float,
 ) -> SimulationSummary:
-    if subscribers < 0 or hours <= 0:
-        raise ValueError("subscribers must be >= 0 and hours > 0")
+    span = _span(settings, seed, subscribers, hours)
+    report = _Progress(t_start) if progress else None
+    sim = settings.simulator
     ref_dir = out / "reference"
     ref_dir.mkdir(parents=True, exist_ok=True)
-    sim = settings.simulator
-    S = int(sim.start.timestamp() * 1000)
-    E = S + round(hours * HOUR_MS)
-    B = min(sim.max_delay_ms, settings.event_time.max_out_of_orderness_ms)
-    n_roamers = round(subscribers * sim.roamer_fraction)
-    if sim.roamer_fraction > 0 and subscribers > 0:
-        n_roamers = max(1, n_roamers)
-    total = subscribers + n_roamers
-    if total >= MAX_INDEX:
-        raise ValueError(f"at most {MAX_INDEX - 1} subscribers + roamers")
-
-    city = build_city(seed, subscribers, sim.center_lat, sim.center_lon, settings.network.home_province, n_roamers)
-    ref_counts = {
-        "reference/cells.csv": write_reference_csv(ref_dir / "cells.csv", "cells", city.cell_rows()),
-        "reference/regions.csv": write_reference_csv(ref_dir / "regions.csv", "regions", city.region_rows()),
-        "reference/handsets.csv": write_reference_csv(ref_dir / "handsets.csv", "handsets", city.handset_rows()),
-        "reference/products.csv": write_reference_csv(ref_dir / "products.csv", "products", city.product_rows()),
-        "reference/number_ranges.csv": write_reference_csv(
-            ref_dir / "number_ranges.csv", "number_ranges", city.number_range_rows()
-        ),
-    }
+    city = build_city(seed, subscribers, sim.center_lat, sim.center_lon, settings.network.home_province, span.roamers)
+    ref_counts = write_city_reference(city, ref_dir)
     ref = Reference.from_rows(city.cell_rows(), city.region_rows(), city.handset_rows(), [], city.number_range_rows())
     params = Params.from_settings(settings)
 
-    gen = Generator(city, settings, seed, S, E, subscribers, {})
+    gen = Generator(city, settings, seed, span.start, span.end, subscribers, {})
     journeys = write_journeys(settings, out / "journeys")
     gen.journey = journeys[0] if journeys else None
-    plan, scheduled, not_planted = plan_plants(seed, subscribers, hours, gen, settings, n_roamers)
-    gen.plants = plan
+    gen.plants, scheduled, not_planted = plan_plants(seed, subscribers, hours, gen, settings, span.roamers)
 
     tmp = out / TMP_DIR
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    ev_runs = _EventRuns(tmp)
-    tr_runs = _TruthRuns(tmp)
+    runs = _Runs(EventBuffer(), EventRuns(tmp), TruthRuns(tmp))
     profiles = ReferenceWriter(ref_dir / "profiles.csv", "profiles")
+    tally = Tally()
+    emission = Emission(seed, span.start, span.max_delay + 1, sim.duplicate_rate, sim.malformed_rate)
+    tbuf = _draw(gen, span.total, sim.chunk_subscribers, _Detect(ref, params), profiles, emission, runs, tally, report)
+    profiles.close()
+    ref_counts["reference/profiles.csv"] = profiles.rows
 
-    dup = [0, 0, 0]
-    clean = [0, 0, 0]
-    mal = {t: Counter() for t in TOPICS[:2]}
-    ev_types: Counter[str] = Counter()
-    data_end = -1
-    dup_rate, mal_rate = sim.duplicate_rate, sim.malformed_rate
-    chunk = sim.chunk_subscribers
+    if sink is not None:  # reference data first, as `touchpoint reference publish` would, so jobs can join it
+        from touchpoint.clients.reference import records
+
+        for name, key, value in records(ref_dir, validate=False):
+            sink(name, value, key)
+    write_events(out, sink, runs.events, runs.buffer, tally.msisdns, sum(tally.lines()))
+    tbuf.sort()
+    truth = write_truth(out / "ground_truth.jsonl", runs.truth.merged(tbuf), tally.data_end)
+    shutil.rmtree(tmp, ignore_errors=True)
+    _explain_missing_plants(not_planted, scheduled, truth.planted, tally.plants_done, params, hours)
+
+    summary = _summary(settings, span, tally, truth, ref_counts, scheduled, not_planted, files=sink is None)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    lines = tally.lines()
+    return SimulationSummary(
+        seed=seed,
+        subscribers=subscribers,
+        roamers=span.roamers,
+        hours=hours,
+        signaling=lines[0],
+        xdr=lines[1],
+        orders=lines[2],
+        clean_events=sum(tally.clean),
+        events_per_subscriber_hour=tally.per_subscriber_hour(span.total, hours),
+        duplicates=sum(tally.dup),
+        malformed=sum(tally.malformed().values()),
+        truth=truth.rows,
+        planted=sum(truth.planted.values()),
+        elapsed_s=time.perf_counter() - t_start,
+        not_planted=dict(not_planted),
+    )
+
+
+@dataclass
+class _Runs:
+    """The records of the chunk being drawn, and the runs spilled so far."""
+
+    buffer: EventBuffer
+    events: EventRuns
+    truth: TruthRuns
+
+
+@dataclass(frozen=True)
+class _Detect:
+    """What the ground truth of one subscriber needs."""
+
+    ref: Reference
+    params: Params
+
+
+@dataclass(frozen=True)
+class _Progress:
+    """Progress lines on stderr, one per chunk."""
+
+    t_start: float
+
+    def chunk(self, done: int, total: int, tally: Tally) -> None:
+        el = time.perf_counter() - self.t_start
+        n_ev = sum(tally.clean)
+        tm = tally.seconds
+        print(
+            f"simulate: {done}/{total} subscribers, {n_ev:,} events, {el:.1f} s "
+            f"({n_ev / max(el, 1e-9):,.0f} events/s; generate {tm[0]:.1f} s, truth {tm[1]:.1f} s, "
+            f"emit {tm[2]:.1f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _draw(
+    gen: Generator,
+    total: int,
+    chunk: int,
+    detect: _Detect,
+    profiles: ReferenceWriter,
+    emission: Emission,
+    runs: _Runs,
+    tally: Tally,
+    report: _Progress | None,
+) -> list[bytes]:
+    """Draw every subscriber, chunk by chunk: its profile row, its ground truth, its lines in arrival order; spill
+    a chunk's records and truth to runs. Returns the truth lines of the last chunk (not spilled)."""
     # Records are appended in (subscriber index, record number) order, so a stable sort by arrival alone orders
     # them by (arrival, index, record number).
-    buf = _EventBuffer()
-    b_arr, b_top, b_idx, b_lines = buf.arrival, buf.topic, buf.idx, buf.lines
-    msisdns: list[bytes] = []  # by subscriber index (Kafka keys)
+    buf = runs.buffer
     tbuf: list[bytes] = []
-    plants_done: Counter[str] = Counter()
-    trials: dict[str, str] = {}  # msisdn -> plan of a planted trial
-    b1 = B + 1
     perf = time.perf_counter
-    tm = [0.0, 0.0, 0.0]  # seconds generating, detecting, emitting
-
     for c0 in range(0, total, chunk):
         c1 = min(total, c0 + chunk)
         for idx in range(c0, c1):
             t0 = perf()
             res = gen.subscriber(idx)
             t1 = perf()
-            tm[0] += t1 - t0
-            plants_done.update(res.plants)
+            tally.seconds[0] += t1 - t0
+            tally.plants_done.update(res.plants)
             if res.trial:
-                trials[res.profile_row["msisdn"]] = res.trial
+                tally.trials[res.profile_row["msisdn"]] = res.trial
             if res.profile_row is not None:
                 profiles.write(res.profile_row)
-            # ---- ground truth of this subscriber
-            rows = detect_subscriber(res.signaling, res.xdrs, res.orders, ref, params, res.profile)
-            if rows:
-                wins = res.windows
-                for r in rows:
-                    kind, ts = r["kind"], r["ts"]
-                    r["planted"] = any(w[0] == kind and w[1] <= ts <= w[2] for w in wins)
-                    tbuf.append(b"%015d\t%s\t%s\t%s" % (ts, r["msisdn"].encode(), kind.encode(), dumps_nl(r)))
+            tbuf += _truth_lines(res, detect.ref, detect.params)
             t2 = perf()
-            tm[1] += t2 - t1
-            if not res.ordered:
-                msisdns.append(b"")
-                continue
-            # ---- records in arrival order, with duplicates and malformed extras
-            clean[0] += len(res.signaling)
-            clean[1] += len(res.xdrs)
-            clean[2] += len(res.orders)
-            ev_types.update([d["event_type"] for d in res.signaling])
-            last_ts = res.ordered[-1][1]["ts"]
-            if last_ts > data_end:
-                data_end = last_ts
-            msisdns.append(res.ordered[0][1]["msisdn"].encode())
-            rng = random.Random(f"{seed}/emit/{idx}")
-            rnd = rng.random
-            n0 = len(b_lines)
-            m_no = 0
-            s_rel = S
-            for topic, d in res.ordered:
-                ts = d["ts"]
-                line = dumps_nl(d)
-                arrival = ts - s_rel + int(rnd() * b1)
-                b_arr.append(arrival)
-                b_top.append(topic)
-                b_lines.append(line)
-                if topic == 2:
-                    continue
-                if rnd() < dup_rate:
-                    b_arr.append(arrival + int(rnd() * (ts - s_rel + b1 - arrival)))
-                    b_top.append(topic)
-                    b_lines.append(line)
-                    dup[topic] += 1
-                if rnd() < mal_rate:
-                    m_no += 1
-                    reason, bad = _malformed(d, topic, rng, f"m-{seed}-{idx}-{m_no}")
-                    mal[TOPICS[topic]][reason] += 1
-                    b_arr.append(ts - s_rel + int(rnd() * b1))
-                    b_top.append(topic)
-                    b_lines.append(bad)
-            seq = len(b_lines) - n0
-            b_idx.extend([idx] * seq)
-            if seq >= MAX_SEQ:
-                raise RuntimeError(f"subscriber {idx} has too many records")
-            tm[2] += perf() - t2
-            if len(b_lines) >= MAX_RUN_RECORDS:
-                ev_runs.spill(buf)
-                b_arr, b_top, b_idx, b_lines = buf.arrival, buf.topic, buf.idx, buf.lines
+            tally.seconds[1] += t2 - t1
+            emit(res, idx, emission, buf, tally)
+            tally.seconds[2] += perf() - t2
+            if len(buf.lines) >= MAX_RUN_RECORDS:
+                runs.events.spill(buf)
         if c1 < total:
-            if b_lines:
-                ev_runs.spill(buf)
-                b_arr, b_top, b_idx, b_lines = buf.arrival, buf.topic, buf.idx, buf.lines
+            if buf.lines:
+                runs.events.spill(buf)
             if tbuf:
                 tbuf.sort()
-                tr_runs.spill(tbuf)
+                runs.truth.spill(tbuf)
                 tbuf = []
-        if progress:
-            el = time.perf_counter() - t_start
-            n_ev = sum(clean)
-            print(
-                f"simulate: {c1}/{total} subscribers, {n_ev:,} events, {el:.1f} s "
-                f"({n_ev / max(el, 1e-9):,.0f} events/s; generate {tm[0]:.1f} s, truth {tm[1]:.1f} s, "
-                f"emit {tm[2]:.1f} s)",
-                file=sys.stderr,
-                flush=True,
-            )
-    profiles.close()
-    ref_counts["reference/profiles.csv"] = profiles.rows
-    mal_total: Counter[str] = Counter()
-    for c in mal.values():
-        mal_total.update(c)
-    lines = [clean[i] + dup[i] + (sum(mal[TOPICS[i]].values()) if i < 2 else 0) for i in range(3)]
+        if report is not None:
+            report.chunk(c1, total, tally)
+    return tbuf
 
-    # ---- merge events into the files / the sink
-    if sink is not None:  # reference data first, as `touchpoint reference publish` would, so jobs can join it
-        from touchpoint.clients.reference import records
 
-        for name, key, value in records(ref_dir, validate=False):
-            sink(name, value, key)
-    windows: Iterable[tuple[np.ndarray, np.ndarray, list[bytes]]]
-    if not ev_runs.runs:  # everything is still in memory: one run, lines end with a newline
-        _arr, top, idx_a, ls = buf.sorted()
-        windows = [(top, idx_a, ls)]
-        newline = True
-    else:
-        if b_lines:
-            ev_runs.spill(buf)
-        windows = ev_runs.windows(sum(lines))
-        newline = False
-    files = [(out / f"{t}.jsonl").open("wb") for t in TOPICS] if sink is None else []
-    for top, idx_a, ls in windows:
-        if sink is None:
-            for t in range(3):
-                sel = np.flatnonzero(top == t).tolist()
-                if not sel:
-                    continue
-                chunk_lines = [ls[i] for i in sel]
-                files[t].write(b"".join(chunk_lines) if newline else b"\n".join(chunk_lines) + b"\n")
-        else:
-            for t, i, line in zip(top.tolist(), idx_a.tolist(), ls):
-                sink(TOPICS[t], line[:-1] if newline else line, msisdns[i])
-    for f in files:
-        f.close()
-    del windows, buf
+def _summary(
+    settings: Any,
+    span: _Span,
+    tally: Tally,
+    truth: Truth,
+    ref_counts: dict[str, int],
+    scheduled: dict[str, int],
+    not_planted: dict[str, str],
+    files: bool,
+) -> dict[str, Any]:
+    """summary.json: the parameters, what was written, the events by type, duplicates, malformed records, the
+    ground truth per kind and the plants."""
+    lines = tally.lines()
+    all_kinds = trigger_kinds.names(Params.from_settings(settings).quota_thresholds_mb)
+    malformed = tally.malformed()
+    return {
+        "seed": span.seed,
+        "params": {
+            "subscribers": span.subscribers,
+            "roamers": span.roamers,
+            "hours": span.hours,
+            "start_ts": span.start,
+            "end_ts": span.end,
+            "max_delay_ms": span.max_delay,
+            "simulator": json.loads(settings.simulator.model_dump_json()),
+            "triggers": json.loads(settings.triggers.model_dump_json()),
+            "network": json.loads(settings.network.model_dump_json()),
+        },
+        "files": {
+            **({f"{t}.jsonl": lines[i] for i, t in enumerate(TOPICS)} if files else {}),
+            "ground_truth.jsonl": truth.rows,
+            **ref_counts,
+        },
+        "lines": {t: lines[i] for i, t in enumerate(TOPICS)},
+        "valid_lines": {t: tally.clean[i] + tally.dup[i] for i, t in enumerate(TOPICS)},
+        "events": {
+            "signaling": dict(sorted(tally.ev_types.items())),
+            "signaling_total": tally.clean[0],
+            "xdr": tally.clean[1],
+            "orders": tally.clean[2],
+            "per_subscriber_hour": round(tally.per_subscriber_hour(span.total, span.hours), 2),
+        },
+        "duplicates": {t: tally.dup[i] for i, t in enumerate(TOPICS)},
+        "malformed": {r: malformed.get(r, 0) for r in MALFORMED_REASONS},
+        "malformed_by_topic": {t: {r: tally.mal[t].get(r, 0) for r in MALFORMED_REASONS} for t in tally.mal},
+        "data_end_ts": tally.data_end,
+        "truth": {k: truth.kinds.get(k, 0) for k in all_kinds},
+        "planted": {k: truth.planted.get(k, 0) for k in all_kinds},
+        "plants_scheduled": {**scheduled, **({"roam_in": span.roamers} if span.roamers else {})},
+        "plants_placed": dict(sorted(tally.plants_done.items())),
+        "not_planted": not_planted,
+        "trials": dict(sorted(tally.trials.items())),
+    }
 
-    # ---- merge ground truth, dropping zero_usage rows after the end of the data
-    tbuf.sort()
-    n_truth = 0
-    planted: Counter[str] = Counter()
-    truth_kinds: Counter[str] = Counter()
-    with (out / "ground_truth.jsonl").open("wb") as f:
-        for tl in tr_runs.merged(tbuf):
-            ts_s, _m, kind_b, js = tl.split(b"\t", 3)
-            kind = kind_b.decode()
-            if kind == "zero_usage" and int(ts_s) > data_end:
-                continue
-            f.write(js)
-            n_truth += 1
-            truth_kinds[kind] += 1
-            if js.endswith(b'"planted":true}\n'):
-                planted[kind] += 1
-    shutil.rmtree(tmp, ignore_errors=True)
 
-    all_kinds = trigger_kinds.names(params.quota_thresholds_mb)
-    # plants that found no room (too many plants per subscriber, the month's end for quota, ...) or did not fire
+def _truth_lines(res: SubResult, ref: Reference, params: Params) -> list[bytes]:
+    """The subscriber's ground truth as sortable lines (``ts\\tmsisdn\\tkind\\t`` + JSON), each row marked
+    ``planted`` when a plant's window holds it."""
+    out = []
+    for r in detect_subscriber(res.signaling, res.xdrs, res.orders, ref, params, res.profile):
+        kind, ts = r["kind"], r["ts"]
+        r["planted"] = any(w[0] == kind and w[1] <= ts <= w[2] for w in res.windows)
+        out.append(b"%015d\t%s\t%s\t%s" % (ts, r["msisdn"].encode(), kind.encode(), dumps_nl(r)))
+    return out
+
+
+def _explain_missing_plants(
+    not_planted: dict[str, str],
+    scheduled: dict[str, int],
+    planted: Counter[str],
+    plants_done: Counter[str],
+    params: Params,
+    hours: float,
+) -> None:
+    """Say why a scheduled plant's kind has no planted trigger: no room (too many plants per subscriber, the
+    month's end for quota, ...) or placed but not fired."""
     for k, n in scheduled.items():
         truth_kinds_k = [quota_kind(q) for q in params.quota_thresholds_mb] if k == "quota" else [k]
         for tk in truth_kinds_k:
@@ -575,85 +477,3 @@ def _simulate(
                     not_planted[tk] += " before the end of the start month"
             else:
                 not_planted[tk] = f"{plants_done[k]} placed, none fired"
-    # the city's density: signaling + xDRs per subscriber-hour (roamers included, over the whole city)
-    per_subscriber_hour = (clean[0] + clean[1]) / max(1, total) / hours
-    summary = {
-        "seed": seed,
-        "params": {
-            "subscribers": subscribers,
-            "roamers": n_roamers,
-            "hours": hours,
-            "start_ts": S,
-            "end_ts": E,
-            "max_delay_ms": B,
-            "simulator": json.loads(sim.model_dump_json()),
-            "triggers": json.loads(settings.triggers.model_dump_json()),
-            "network": json.loads(settings.network.model_dump_json()),
-        },
-        "files": {
-            **({f"{t}.jsonl": lines[i] for i, t in enumerate(TOPICS)} if sink is None else {}),
-            "ground_truth.jsonl": n_truth,
-            **ref_counts,
-        },
-        "lines": {t: lines[i] for i, t in enumerate(TOPICS)},
-        "valid_lines": {t: clean[i] + dup[i] for i, t in enumerate(TOPICS)},
-        "events": {
-            "signaling": dict(sorted(ev_types.items())),
-            "signaling_total": clean[0],
-            "xdr": clean[1],
-            "orders": clean[2],
-            "per_subscriber_hour": round(per_subscriber_hour, 2),
-        },
-        "duplicates": {t: dup[i] for i, t in enumerate(TOPICS)},
-        "malformed": {r: mal_total.get(r, 0) for r in MALFORMED_REASONS},
-        "malformed_by_topic": {t: {r: mal[t].get(r, 0) for r in MALFORMED_REASONS} for t in mal},
-        "data_end_ts": data_end,
-        "truth": {k: truth_kinds.get(k, 0) for k in all_kinds},
-        "planted": {k: planted.get(k, 0) for k in all_kinds},
-        "plants_scheduled": {**scheduled, **({"roam_in": n_roamers} if n_roamers else {})},
-        "plants_placed": dict(sorted(plants_done.items())),
-        "not_planted": not_planted,
-        "trials": dict(sorted(trials.items())),
-    }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return SimulationSummary(
-        seed=seed,
-        subscribers=subscribers,
-        roamers=n_roamers,
-        hours=hours,
-        signaling=lines[0],
-        xdr=lines[1],
-        orders=lines[2],
-        clean_events=sum(clean),
-        events_per_subscriber_hour=per_subscriber_hour,
-        duplicates=sum(dup),
-        malformed=sum(mal_total.values()),
-        truth=n_truth,
-        planted=sum(planted.values()),
-        elapsed_s=time.perf_counter() - t_start,
-        not_planted=dict(not_planted),
-    )
-
-
-def _malformed(d: dict[str, Any], topic: int, rng: random.Random, mid: str) -> tuple[str, bytes]:
-    """An extra, invalid copy of record ``d`` with exactly one defect; returns (reason, line)."""
-    reason = rng.choices(MALFORMED_REASONS, _SIG_REASON_W if topic == 0 else _XDR_REASON_W)[0]
-    m = dict(d)
-    m["event_id"] = mid
-    if reason == "bad_json":  # a truncated line
-        s = dumps_nl(m)
-        return reason, s[: 1 + int(rng.random() * (len(s) - 3))] + b"\n"
-    if reason == "missing_field":
-        opts = ["msisdn", "ts"]
-        if m.get("event_type") == "mo_call":
-            opts.append("called_number")
-        del m[rng.choice(opts)]
-    elif reason == "unknown_event_type":
-        m["event_type"] = "teleport"
-    elif reason == "ts_out_of_range":  # seconds instead of ms, negative, or year 2300
-        r = rng.random()
-        ts = m["ts"]
-        m["ts"] = ts // 1000 if r < 0.4 else (-ts if r < 0.7 else YEAR_2300_MS + ts % DAY_MS)
-    else:
-        m["rat"] = "WIMAX"
-    return reason, dumps_nl(m)

@@ -66,7 +66,27 @@ class Generator(Scenario):
         else:
             work = rng.randrange(c.n_cells)
         sub = Sub(idx=i, rng=rng, msisdn=self.home_msisdn(i), imsi=imsi, imei=make_imei(tac, rng), home=home, work=work)
-        # profile
+        daily_mb = self._profile(sub, tac, age, student)
+        self._activity(sub, daily_mb)
+        plants = self.plants.get(i, [])
+        if "handset_store_visits" in plants:
+            # keep the natural timeline out of handset stores, so the planted visits are the ones counted
+            sub.avoid = self.store_cells
+            while sub.home in sub.avoid:
+                sub.home = rng.randrange(c.n_cells)
+            while sub.work in sub.avoid:
+                sub.work = rng.randrange(c.n_cells)
+        self.natural_home(sub)
+        self.apply_plants(sub, plants)
+        if self.journey is not None and not plants and self.journey.product not in sub.profile["products"]:
+            self.plant_trial(sub)
+        sub.tl.normalize()
+        return sub
+
+    def _profile(self, sub: Sub, tac: str, age: str, student: bool) -> float:
+        """The subscriber's profile row (brand, plan, quota and its use so far, consents, products held); returns
+        the MB a day the subscriber uses."""
+        rng, imsi = sub.rng, sub.imsi
         brand = rng.choices([b for b, _ in BRANDS], [w for _, w in BRANDS])[0]
         plan, arpu = rng.choice(PLANS[brand])
         if arpu == "high" and rng.random() < 0.15:
@@ -104,6 +124,12 @@ class Generator(Scenario):
             "do_not_disturb": rng.random() < 0.08,
             "products": products,
         }
+        return daily_mb
+
+    def _activity(self, sub: Sub, daily_mb: float) -> None:
+        """How often a day the subscriber calls, texts, uses data and orders, and how much a data session moves."""
+        rng = sub.rng
+        q = sub.profile["data_quota_mb"]
         sub.has_data = q > 0 or rng.random() < 0.4
         mult = rng.lognormvariate(0, 0.5)
         sub.rates = {
@@ -117,20 +143,6 @@ class Generator(Scenario):
             "order": 0.015,
         }
         sub.usage_bytes = daily_mb * MB / max(1.0, sub.rates["xdr"]) / 2.0
-        plants = self.plants.get(i, [])
-        if "handset_store_visits" in plants:
-            # keep the natural timeline out of handset stores, so the planted visits are the ones counted
-            sub.avoid = self.store_cells
-            while sub.home in sub.avoid:
-                sub.home = rng.randrange(c.n_cells)
-            while sub.work in sub.avoid:
-                sub.work = rng.randrange(c.n_cells)
-        self.natural_home(sub)
-        self.apply_plants(sub, plants)
-        if self.journey is not None and not plants and self.journey.product not in sub.profile["products"]:
-            self.plant_trial(sub)
-        sub.tl.normalize()
-        return sub
 
     def natural_home(self, sub: Sub) -> None:
         rng = sub.rng
