@@ -126,3 +126,21 @@ def test_the_repository_stands_alone():
         if re.search(r"DESIGN\.md|\.\./shared|\bissue #\d+", line) and p != Path(__file__)
     ]
     assert not offenders, offenders
+
+
+#: What a reader can hold at once: no function over this many lines, no module over that many (tests apart).
+MAX_FUNCTION_LINES = 80
+MAX_MODULE_LINES = 500
+
+
+def test_no_giants():
+    found = []
+    for name, path in sorted(MODULES.items()):
+        text = path.read_text()
+        if (n := text.count("\n")) > MAX_MODULE_LINES:
+            found.append(f"{name}: {n} lines")
+        for node in ast.walk(ast.parse(text)):
+            is_function = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if is_function and (n := node.end_lineno - node.lineno + 1) > MAX_FUNCTION_LINES:
+                found.append(f"{name}.{node.name}: {n} lines")
+    assert not found, f"split these: {found}"
