@@ -114,7 +114,7 @@ def test_list_files_json_files_and_dry_run(tmp_path, capsys):
         (
             "bad.yaml",
             MINIMAL.format(id="x").replace("dial_114", "dial_115"),
-            "trigger.kind: unknown trigger kind 'dial_115'; known: region_entry",
+            "trigger.kind: unknown trigger kind 'dial_115'; known: abnormal_usage",
         ),
         ("bad.yaml", MINIMAL.format(id="x").replace("{brand}", "{name}"), "offer.message: unknown placeholder {name}"),
         (
