@@ -34,6 +34,42 @@ Z95 = 1.959963984540054
 
 State = Literal["converted", "delivered", "expired", "pending"]
 
+#: The fields of each input the rules read, with their JSON types (as schemas/leads, outcomes and orders type
+#: them; a test holds them equal): a record without one of them, or with one of another type, is a dead letter.
+NEEDS: dict[str, dict[str, type]] = {
+    "lead": {
+        "lead_id": str,
+        "msisdn": str,
+        "campaign_id": str,
+        "product_id": str,
+        "trigger_kind": str,
+        "trigger_ts": int,
+        "deliver_at": int,
+        "attribution_until": int,
+        "control": bool,
+    },
+    "delivered": {"lead_id": str, "msisdn": str, "ts": int},
+    "order": {"order_id": str, "msisdn": str, "product_id": str, "action": str, "ts": int},
+}
+
+
+def defect(kind: str, record: Any) -> tuple[str, str] | None:
+    """Why the rules cannot take ``record`` as an input of ``kind`` (``lead``, ``delivered``, ``order``), as a
+    dead-letter (reason, detail); None when they can. The first missing or null field is ``missing_field``; a
+    field of another type, or a lead whose attribution window ends before its delivery, ``invalid_value``."""
+    if not isinstance(record, dict):
+        return "invalid_value", "(record)"
+    for name, kind_of in NEEDS[kind].items():
+        value = record.get(name)
+        if value is None:
+            return "missing_field", name
+        # JSON true is not a number: bool is a subclass of int in Python
+        if not isinstance(value, kind_of) or (kind_of is int and isinstance(value, bool)):
+            return "invalid_value", f"{name}: {kind_of.__name__} expected, got {value!r}"[:200]
+    if kind == "lead" and record["attribution_until"] < record["deliver_at"]:
+        return "invalid_value", "attribution_until: before deliver_at"
+    return None
+
 
 @dataclass(frozen=True)
 class Lead:
@@ -56,7 +92,7 @@ def lead_of(record: dict[str, Any]) -> Lead:
         record["campaign_id"],
         record["product_id"],
         record["deliver_at"],
-        record.get("attribution_until") or record["deliver_at"],
+        record["attribution_until"],
         bool(record["control"]),
     )
 

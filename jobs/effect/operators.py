@@ -28,20 +28,19 @@ from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
 from jobs.lines import OPERATOR_ERROR, StateLookup, all_or_dead_letter, read_line
 from jobs.ordered import OrderedInputs, Ordering
-from udfs.effect import claim, group_id, groups, lead_of, order_of, uplift
+from udfs.effect import NEEDS, claim, defect, group_id, groups, lead_of, order_of, uplift
 
 OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
 COUNT_TYPE = Types.TUPLE([Types.STRING(), Types.STRING()])
 #: Broadcast state: product id -> its family (reference/products.csv, the reference-products topic).
 FAMILIES = MapStateDescriptor("families", Types.STRING(), Types.STRING())
 
-#: input tag -> (DLQ source, required fields), and the order inputs of one ts are taken in
-_INPUTS = {
-    "lead": ("leads", ("lead_id", "msisdn", "campaign_id", "product_id", "trigger_kind", "deliver_at")),
-    "delivered": ("outcomes", ("lead_id", "msisdn", "ts")),
-    "order": ("orders", ("order_id", "msisdn", "product_id", "action", "ts")),
-}
+#: input tag -> its DLQ source (the fields each needs: udfs.effect.NEEDS), and the order inputs of one ts are
+#: taken in
+_SOURCE = {"lead": "leads", "delivered": "outcomes", "order": "orders"}
 _RANK = {"lead": 0, "delivered": 1, "order": 2}
+#: what a lead's state keeps of it: what the rules and the outcomes read
+_KEPT = (*NEEDS["lead"], "trigger_id", "holdout")
 
 
 def _dlq(source: str, reason: str, detail: str, line: str) -> Row:
@@ -83,18 +82,19 @@ class LeadEffects(KeyedBroadcastProcessFunction):
         line = value[0]
         if line is None:  # a tombstone: without its key there is nothing to remove (docs/operations.md)
             return
-        record, defect = read_line(line, ("product_id", "family"), 0, "")
-        if defect:
-            yield _dlq("products", *defect, line)
+        record, problem = read_line(line, ("product_id", "family"), 0, "")
+        if problem:
+            yield _dlq("products", *problem, line)
             return
         ctx.get_broadcast_state(FAMILIES).put(record["product_id"], record["family"])
 
     def process_element(self, value, ctx):
         _, tag, ts, line = value[0], value[1], value[2], value[3]
-        source, required = _INPUTS[tag]
-        record, defect = read_line(line, required, ts, "trigger_ts" if tag == "lead" else "ts")
-        if defect:
-            yield _dlq(source, *defect, line)
+        source = _SOURCE[tag]
+        record, problem = read_line(line, tuple(NEEDS[tag]), ts, "trigger_ts" if tag == "lead" else "ts")
+        problem = problem or defect(tag, record)
+        if problem:
+            yield _dlq(source, *problem, line)
             return
         self.pending.hold(ctx.timer_service(), ts, (tag, record, line))
 
@@ -105,7 +105,7 @@ class LeadEffects(KeyedBroadcastProcessFunction):
             # a record the rules raise on (a poisoned lead, report or order) is a dead letter; the rest go on
             yield from all_or_dead_letter(
                 lambda tag=tag, record=record, line=line: self._take(tag, record, line, ctx),
-                lambda e, tag=tag, line=line: _dlq(_INPUTS[tag][0], OPERATOR_ERROR, e, line),
+                lambda e, tag=tag, line=line: _dlq(_SOURCE[tag], OPERATOR_ERROR, e, line),
             )
         yield from self._close(timestamp, ctx)
 
@@ -114,10 +114,7 @@ class LeadEffects(KeyedBroadcastProcessFunction):
             lid = record["lead_id"]
             if self.leads.contains(lid):  # the same lead again (at-least-once delivery)
                 return
-            keep = {
-                k: record.get(k) for k in (*_INPUTS["lead"][1], "attribution_until", "trigger_id", "control", "holdout")
-            }
-            keep["attribution_until"] = lead_of(keep).until  # default: the delivery itself
+            keep = {k: record.get(k) for k in _KEPT}
             self.leads.put(lid, orjson.dumps(keep))
             self._closing_at(lid, keep, ctx)
             yield from _counts(keep, "lead", self.timezone, keep["deliver_at"])
@@ -140,7 +137,7 @@ class LeadEffects(KeyedBroadcastProcessFunction):
 
     def _closing_at(self, lid: str, lead: dict[str, Any], ctx) -> None:
         # by arrival: as long after now as the window is after the lead's delivery
-        window = max(0, lead["attribution_until"] - lead["deliver_at"])
+        window = lead["attribution_until"] - lead["deliver_at"]
         at = self.ordering.schedule(ctx.timer_service(), lead["attribution_until"], window)
         self.closing.put(at, (self.closing.get(at) or []) + [lid])
 

@@ -69,6 +69,17 @@ def _write(path: Path, records) -> None:
     path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records))
 
 
+def _bad_leads() -> list[dict]:
+    """Leads the rules cannot take: each names its defect in the DLQ and counts in no group."""
+    base = [_lead(N + i) for i in range(4)]
+    base[0].pop("attribution_until")  # a window of zero length before: expired at its deliver_at, counted
+    base[1]["attribution_until"] = base[1]["deliver_at"] - 1
+    base[2]["control"] = "no"
+    base[3]["deliver_at"] = str(base[3]["deliver_at"])
+    return base
+
+
+BAD_LEADS = _bad_leads()
 BAD_OUTCOMES = [
     "not json",
     json.dumps({"lead_id": "l-unknown", "msisdn": "13900000001", "status": "delivered", "ts": T0}),
@@ -103,7 +114,7 @@ def case(tmp_path_factory):
     inp = tmp / "in"
     (inp / "reference").mkdir(parents=True)
     write_reference_csv(inp / "reference" / "products.csv", "products", PRODUCTS)
-    _write(inp / "leads.jsonl", leads)
+    _write(inp / "leads.jsonl", leads + BAD_LEADS)
     _write(inp / "outcomes.jsonl", [r for k, r in answers if k == "outcomes"] + BAD_OUTCOMES)
     _write(inp / "orders.jsonl", sorted(orders, key=lambda o: o["ts"]))
     out = tmp / "out"
@@ -176,11 +187,22 @@ def test_measured_uplift_covers_the_simulated_truth(case):
     assert c0["ci_high"] - c0["ci_low"] < 0.1  # an interval that says something
 
 
-def test_bad_reports_go_to_the_dlq_and_change_nothing(case):
+def test_bad_input_goes_to_the_dlq_naming_the_field_and_changes_nothing(case):
+    # changes nothing: the bad leads are in no conversion, expiry or group (the tests above hold those equal to the
+    # rules over the good leads alone)
     _, _, _, _, out = case
     dlq = _lines(out / "dlq.jsonl")
-    assert sorted((r["source"], r["reason"]) for r in dlq) == [("outcomes", "bad_json"), ("outcomes", "unknown_lead")]
-    assert {r["raw"] for r in dlq} == set(BAD_OUTCOMES)
+    assert sorted((r["source"], r["reason"]) for r in dlq if r["source"] == "outcomes") == [
+        ("outcomes", "bad_json"),
+        ("outcomes", "unknown_lead"),
+    ]
+    assert sorted((r["reason"], r["detail"].split(":")[0]) for r in dlq if r["source"] == "leads") == [
+        ("invalid_value", "attribution_until"),
+        ("invalid_value", "control"),
+        ("invalid_value", "deliver_at"),
+        ("missing_field", "attribution_until"),
+    ]
+    assert {r["raw"] for r in dlq} == {json.dumps(x) for x in BAD_LEADS} | set(BAD_OUTCOMES)
 
 
 def test_streaming_gives_the_replays_conversions_and_uplift(case, broker, tmp_path):

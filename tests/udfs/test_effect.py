@@ -5,7 +5,8 @@ import random
 
 import pytest
 
-from udfs.effect import Lead, LeadState, Order, attribute, lead_states, uplift
+from touchpoint.schemas import schema
+from udfs.effect import NEEDS, Lead, LeadState, Order, attribute, defect, lead_of, lead_states, uplift
 
 H = 3_600_000
 W = 7 * 24 * H
@@ -124,6 +125,7 @@ def test_groups_of_a_lead_and_the_programme_against_the_holdout():
         "product_id": "p",
         "trigger_kind": "dial_114",
         "deliver_at": 1_794_000_000_000,
+        "attribution_until": 1_794_000_000_000 + 86_400_000,
         "control": False,
     }
     ids = [group_id(g) for g in groups(rec, "Asia/Shanghai")]
@@ -131,4 +133,58 @@ def test_groups_of_a_lead_and_the_programme_against_the_holdout():
     # a campaign's own control lead is not the programme's control; a holdout lead is
     assert "programme|||" not in [group_id(g) for g in groups(rec | {"control": True}, "Asia/Shanghai")]
     assert "programme|||" in [group_id(g) for g in groups(rec | {"control": True, "holdout": True}, "Asia/Shanghai")]
-    assert lead_of(rec).until == rec["deliver_at"]  # no window given: the delivery itself
+    assert lead_of(rec).until == rec["attribution_until"]
+
+
+# --- what the rules need of each input ---------------------------------------------------------------------------
+
+
+def _good_lead() -> dict:
+    return {
+        "lead_id": "l-1",
+        "msisdn": "13900000001",
+        "campaign_id": "c",
+        "product_id": "p",
+        "trigger_kind": "dial_114",
+        "trigger_ts": 10,
+        "deliver_at": 10,
+        "attribution_until": 20,
+        "control": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({}, None),
+        ({"attribution_until": None}, ("missing_field", "attribution_until")),
+        ({"control": "no"}, ("invalid_value", "control: bool expected, got 'no'")),
+        ({"deliver_at": True}, ("invalid_value", "deliver_at: int expected, got True")),
+        ({"deliver_at": 1.5}, ("invalid_value", "deliver_at: int expected, got 1.5")),
+        ({"attribution_until": 9}, ("invalid_value", "attribution_until: before deliver_at")),
+        ({"attribution_until": 10}, None),  # a window of one instant is a window
+    ],
+)
+def test_a_lead_the_rules_cannot_take_names_its_field(change, problem):
+    assert defect("lead", _good_lead() | change) == problem
+
+
+def test_a_lead_without_a_window_is_not_taken_as_one_of_zero_length():
+    record = _good_lead()
+    del record["attribution_until"]
+    assert defect("lead", record) == ("missing_field", "attribution_until")
+    with pytest.raises(KeyError):
+        lead_of(record)
+
+
+def test_what_the_rules_need_is_what_the_schemas_type():
+    json_types = {"string": str, "integer": int, "boolean": bool}
+    for kind, schema_name in (("lead", "leads"), ("delivered", "outcomes"), ("order", "orders")):
+        props = schema(schema_name)["properties"]
+        for name, kind_of in NEEDS[kind].items():
+            options = props[name].get("anyOf") or [props[name]]
+            declared = set()
+            for o in options:
+                t = o.get("type", "string" if all(isinstance(v, str) for v in o.get("enum", [1])) else None)
+                declared |= {json_types.get(x) for x in (t if isinstance(t, list) else [t])}
+            assert kind_of in declared, (kind, name, options)
