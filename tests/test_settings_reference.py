@@ -67,7 +67,9 @@ def test_docs_name_real_settings(path, text):
 
 
 #: A setting's name (qualified or bare) right before a bracketed value: "`dwell_minutes` [30]", "`x.y` (60 s)".
-COPY = re.compile(r"`?(?:([a-z_]+)\.)?([a-z_0-9]+)`?\s*(\((?:default:? )?\[?[0-9][^)]*\)|\[[^\]]*[0-9\"][^\]]*\])")
+COPY = re.compile(
+    r"`?(?:([a-z_]+)\.)?([a-z_0-9]+)`?\s*(\((?:default:? )?\[?[0-9][^)]*\)|\[[^\]]*[0-9\"][^\]]*\]|= [0-9][0-9.]*)"
+)
 
 
 @pytest.mark.parametrize("path, text", _docs(), ids=lambda x: str(x) if not isinstance(x, str) else "")
@@ -85,6 +87,7 @@ def test_a_copied_default_is_found():
     assert COPY.search("waits `ordering.reorder_ms` (1 s) on purpose")
     assert COPY.search("at least `dwell_minutes` [30] after")
     assert COPY.search("one per `triggers.quota_thresholds_mb` ([20, 5, 0]: `quota_20mb`)")
+    assert COPY.search("default `decisions.attribution_days` = 7)")
 
 
 def test_show_prints_the_settings_in_effect_with_secrets_masked(monkeypatch, capsys):

@@ -162,6 +162,17 @@ def _as_list(v: Any) -> list:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One version of a campaign's offer (docs/variants.md); what its definition leaves out is the campaign's."""
+
+    id: str
+    offer_id: str
+    product_id: str
+    message: str
+    channel: str
+
+
+@dataclass(frozen=True)
 class Campaign:
     id: str
     name: str
@@ -183,6 +194,10 @@ class Campaign:
     control_percent: float
     #: the attribution window; None: decisions.attribution_days
     attribution_days: float | None = None
+    #: versions of the offer, one per treatment lead; none: the offer itself
+    variants: tuple[Variant, ...] = ()
+    #: how a treatment lead's variant is chosen: ``even``
+    selection: str = "even"
 
     def active_at(self, ts: int) -> bool:
         return self.status == "active" and self.start_ms <= ts < self.end_ms
@@ -190,9 +205,10 @@ class Campaign:
     def trigger_matches(self, kind: str, context: dict) -> bool:
         return kind == self.kind and all(c.holds(context.get(c.field)) for c in self.params)
 
-    def render(self, values: dict[str, Any]) -> str:
-        """The message with placeholders filled; an unknown or null value renders as an empty string."""
-        return self.message.format_map(_Blank({k: v for k, v in values.items() if v is not None}))
+    def render(self, values: dict[str, Any], template: str | None = None) -> str:
+        """The message (or a variant's ``template``) with placeholders filled; an unknown or null value renders as
+        an empty string."""
+        return (template or self.message).format_map(_Blank({k: v for k, v in values.items() if v is not None}))
 
 
 class _Blank(dict):
@@ -301,18 +317,18 @@ def _params(kind: str, params: dict) -> tuple[Condition, ...]:
     return tuple(out)
 
 
-def _message(kind: str, template: str) -> None:
+def _message(kind: str, template: str, field: str = "offer.message") -> None:
     allowed = set(MESSAGE_FIELDS) | set(trigger_kinds.spec(kind).context)
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError as e:
-        raise CampaignError("offer.message", f"bad template: {e}") from None
+        raise CampaignError(field, f"bad template: {e}") from None
     for _, name, spec, conv in parts:
         if name is None:
             continue
         if name not in allowed or spec or conv:
             raise CampaignError(
-                "offer.message",
+                field,
                 f"unknown placeholder {{{name}}}; use {{name}} with a name from {', '.join(sorted(allowed))}",
             )
 
@@ -340,6 +356,7 @@ def parse_campaign(obj: Any) -> Campaign:
         _condition(f"audience.dynamic[{i}]", c, dynamic_fields()) for i, c in enumerate(audience.get("dynamic", []))
     )
     _message(kind, obj["offer"]["message"])
+    variants = _variants(obj, kind)
     return Campaign(
         id=obj["id"],
         name=obj["name"],
@@ -359,4 +376,27 @@ def parse_campaign(obj: Any) -> Campaign:
         daily_budget=obj.get("daily_budget"),
         control_percent=float(obj.get("control_percent", 0)),
         attribution_days=obj.get("attribution_days"),
+        variants=variants,
+        selection=obj.get("selection", "even"),
     )
+
+
+def _variants(obj: dict[str, Any], kind: str) -> tuple[Variant, ...]:
+    """The campaign's variants, each completed from the campaign's offer and first channel."""
+    offer, channels = obj["offer"], obj["channels"]
+    out: list[Variant] = []
+    for i, v in enumerate(obj.get("variants", [])):
+        field = f"variants[{i}]"
+        if any(v["id"] == x.id for x in out):
+            raise CampaignError(f"{field}.id", f"duplicate variant id {v['id']!r}")
+        channel = v.get("channel", channels[0])
+        if channel not in channels:
+            raise CampaignError(
+                f"{field}.channel", f"{channel!r} is not one of the campaign's channels: {', '.join(channels)}"
+            )
+        if "message" in v:
+            _message(kind, v["message"], f"{field}.message")
+        offer_id = v.get("offer", offer["id"])
+        product = v.get("product") or (v["offer"] if "offer" in v else offer.get("product", offer["id"]))
+        out.append(Variant(v["id"], offer_id, product, v.get("message", offer["message"]), channel))
+    return tuple(out)

@@ -80,6 +80,11 @@ def _hash(*parts: str) -> str:
     return hashlib.sha1("|".join(parts).encode()).hexdigest()
 
 
+def stable_fraction(*parts: str) -> float:
+    """A number in [0, 1) fixed by ``parts``: the same parts, the same number, on any machine."""
+    return int(_hash(*parts)[:13], 16) / 16**13
+
+
 def in_control_group(msisdn: str, campaign_id: str, percent: float) -> bool:
     """Stable hold-out: the same subscriber is always (or never) in a campaign's control group."""
     if percent <= 0:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from udfs import journeys
+from udfs import journeys, variants
 from udfs.behaviour import Behaviour, Bucket, rollup
 from udfs.campaigns import Campaign
 from udfs.contact_policy import (
@@ -228,15 +228,20 @@ def _lead(
         reasons.append("holdout")
     elif control:
         reasons.append("control_group")
-    return {
-        "lead_id": lead_id(trigger["msisdn"], c.id, trigger["trigger_id"]),
+    lid = lead_id(trigger["msisdn"], c.id, trigger["trigger_id"])
+    # a treatment lead gets one of the campaign's variants; a control lead names them all, as it is the control
+    # of each (docs/variants.md)
+    variant = variants.even(c, lid) if c.variants and not control else None
+    channels = [variant.channel, *(x for x in c.channels if x != variant.channel)] if variant else list(c.channels)
+    lead = {
+        "lead_id": lid,
         "msisdn": trigger["msisdn"],
         "campaign_id": c.id,
-        "offer_id": c.offer_id,
-        "product_id": c.product_id,
-        "channel": c.channels[0],
-        "channels": list(c.channels),
-        "message": c.render(values),
+        "offer_id": variant.offer_id if variant else c.offer_id,
+        "product_id": variant.product_id if variant else c.product_id,
+        "channel": channels[0],
+        "channels": channels,
+        "message": c.render(values | ({"offer_id": variant.offer_id} if variant else {}), variant and variant.message),
         "trigger_id": trigger["trigger_id"],
         "trigger_kind": trigger["kind"],
         "trigger_ts": trigger["ts"],
@@ -247,7 +252,15 @@ def _lead(
         "control": control,
         "holdout": holdout,
         "reasons": reasons,
-    } | ({"step": ctx["step"]} if trigger["kind"] == journeys.STEP_KIND else {})
+    }
+    if variant:
+        lead["variant_id"] = variant.id
+        reasons.append(f"variant:{variant.id} ({c.selection})")
+    elif c.variants:
+        lead["variant_ids"] = [v.id for v in c.variants]
+    if trigger["kind"] == journeys.STEP_KIND:
+        lead["step"] = ctx["step"]
+    return lead
 
 
 def charge_daily_budget(

@@ -51,6 +51,12 @@ NEEDS: dict[str, dict[str, type]] = {
     "delivered": {"lead_id": str, "msisdn": str, "ts": int},
     "order": {"order_id": str, "msisdn": str, "product_id": str, "action": str, "ts": int},
 }
+#: Fields the rules read when they are there (a lead of a campaign with variants, of the global holdout).
+MAY_HAVE: dict[str, dict[str, type]] = {
+    "lead": {"holdout": bool, "variant_id": str, "variant_ids": list},
+    "delivered": {},
+    "order": {"lead_id": str},
+}
 
 
 def defect(kind: str, record: Any) -> tuple[str, str] | None:
@@ -59,13 +65,17 @@ def defect(kind: str, record: Any) -> tuple[str, str] | None:
     field of another type, or a lead whose attribution window ends before its delivery, ``invalid_value``."""
     if not isinstance(record, dict):
         return "invalid_value", "(record)"
-    for name, kind_of in NEEDS[kind].items():
+    for name, kind_of in [*NEEDS[kind].items(), *MAY_HAVE[kind].items()]:
         value = record.get(name)
         if value is None:
-            return "missing_field", name
+            if name in NEEDS[kind]:
+                return "missing_field", name
+            continue
         # JSON true is not a number: bool is a subclass of int in Python
         if not isinstance(value, kind_of) or (kind_of is int and isinstance(value, bool)):
             return "invalid_value", f"{name}: {kind_of.__name__} expected, got {value!r}"[:200]
+        if kind_of is list and not all(isinstance(x, str) for x in value):
+            return "invalid_value", f"{name}: a list of strings expected, got {value!r}"[:200]
     if kind == "lead" and record["attribution_until"] < record["deliver_at"]:
         return "invalid_value", "attribution_until: before deliver_at"
     return None
@@ -241,21 +251,26 @@ def uplift(
 
 def groups(lead: dict[str, Any], timezone: str) -> list[dict[str, Any]]:
     """The groups a lead counts in: its campaign, its campaign on its local day of delivery, its trigger kind,
-    and the whole programme, whose control arm is the global holdout (a campaign's own control leads got other
-    campaigns' offers: they are not in it)."""
+    its variant (a control lead: every variant of its campaign, as the control of each), and the whole programme,
+    whose control arm is the global holdout (a campaign's own control leads got other campaigns' offers: they are
+    not in it)."""
     day = local_day(lead["deliver_at"], timezone)
     out = [
         {"scope": "campaign", "campaign_id": lead["campaign_id"]},
         {"scope": "campaign_day", "campaign_id": lead["campaign_id"], "day": day},
         {"scope": "trigger_kind", "trigger_kind": lead["trigger_kind"]},
     ]
+    variants = [lead["variant_id"]] if lead.get("variant_id") else lead.get("variant_ids") or []
+    out += [{"scope": "variant", "campaign_id": lead["campaign_id"], "variant_id": v} for v in variants]
     if not lead["control"] or lead.get("holdout"):
         out.append({"scope": "programme"})
     return out
 
 
 def group_id(group: dict[str, Any]) -> str:
-    return "|".join(str(group.get(k) or "") for k in ("scope", "campaign_id", "trigger_kind", "day"))
+    """``scope|campaign_id|trigger_kind|day``, and ``|variant_id`` for a variant's group."""
+    parts = [str(group.get(k) or "") for k in ("scope", "campaign_id", "trigger_kind", "day")]
+    return "|".join(parts + ([group["variant_id"]] if group.get("variant_id") else []))
 
 
 def group_counts(leads: Iterable[dict[str, Any]], converted: Container[str], timezone: str) -> dict[str, list[int]]:

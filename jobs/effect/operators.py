@@ -28,7 +28,7 @@ from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
 from jobs.lines import OPERATOR_ERROR, StateLookup, all_or_dead_letter, read_line
 from jobs.ordered import OrderedInputs, Ordering
-from udfs.effect import NEEDS, claim, defect, group_id, groups, lead_of, order_of, uplift
+from udfs.effect import MAY_HAVE, NEEDS, claim, defect, group_id, groups, lead_of, order_of, uplift
 
 OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
 COUNT_TYPE = Types.TUPLE([Types.STRING(), Types.STRING()])
@@ -40,7 +40,7 @@ FAMILIES = MapStateDescriptor("families", Types.STRING(), Types.STRING())
 _SOURCE = {"lead": "leads", "delivered": "outcomes", "order": "orders"}
 _RANK = {"lead": 0, "delivered": 1, "order": 2}
 #: what a lead's state keeps of it: what the rules and the outcomes read
-_KEPT = (*NEEDS["lead"], "trigger_id", "holdout")
+_KEPT = (*NEEDS["lead"], *MAY_HAVE["lead"], "trigger_id")
 
 
 def _dlq(source: str, reason: str, detail: str, line: str) -> Row:

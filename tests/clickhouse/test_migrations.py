@@ -42,6 +42,7 @@ CONTRACT = {
         "expires_at": "DateTime",
         "control": "UInt8",
         "reasons": "Array(String)",
+        "variant_id": "String",
     },
     "decisions": {
         "decision_id": "String",

@@ -59,6 +59,12 @@ def test_a_product_outside_the_catalogue_is_refused_naming_the_field(tmp_path, c
     by_offer_id = _write(tmp_path / "b.yaml", MINIMAL.format(id="b"))  # the offer id stands for the product
     rc, _, err = cli(capsys, "campaigns", "validate", str(by_offer_id))
     assert rc == 1 and "offer.id: unknown product 'o'" in err
+    mall = (EXAMPLES / "mall-entry-shop.yaml").read_text()
+    variant = _write(tmp_path / "v.yaml", mall.replace("    product: mall_coupon\n", "    product: no_coupon\n"))
+    rc, _, err = cli(capsys, "campaigns", "validate", str(variant))
+    assert rc == 1 and err.strip().endswith(
+        f"{variant}: variants[1].product: unknown product 'no_coupon' (not in the catalogue)"
+    )
     journey = (ROOT / "journeys" / "music-club-trial.yaml").read_text().replace("product: music_club\n", "product: x\n")
     rc, _, err = cli(capsys, "journeys", "validate", str(_write(tmp_path / "j.yaml", journey)))
     assert rc == 1 and "j.yaml: product: unknown product 'x'" in err

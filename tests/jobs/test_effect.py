@@ -24,11 +24,15 @@ N = 3000
 
 def _lead(i: int) -> dict:
     """Leads every 2 minutes over ~4 days: two campaigns, 1 in 4 of c0's leads is control, 1 in 30 leads is of a
-    subscriber in the global holdout; a one-day window, so the earlier ones expire within the data and the later
-    ones stay open."""
+    subscriber in the global holdout; c0 has two offer variants (a treatment lead offers one, a control lead names
+    both); a one-day window, so the earlier ones expire within the data and the later ones stay open."""
     t = T0 + i * 2 * MIN
     campaign = f"c{i % 2}"
-    return {
+    control = i % 4 == 0 or i % 30 == 1
+    variants = {}
+    if campaign == "c0":
+        variants = {"variant_ids": ["v1", "v2"]} if control else {"variant_id": f"v{i // 2 % 2 + 1}"}
+    return variants | {
         "lead_id": f"l-{i:020x}",
         "msisdn": f"1390{i % 1200:07d}",  # some subscribers get several leads
         "campaign_id": campaign,
@@ -44,7 +48,7 @@ def _lead(i: int) -> dict:
         "deliver_at": t + (8 * 60 * MIN if i % 50 == 0 else 0),  # a few deferred by quiet hours
         "expires_at": t + 2 * DAY,
         "attribution_until": t + DAY,
-        "control": i % 4 == 0 or i % 30 == 1,
+        "control": control,
         "holdout": i % 30 == 1,  # the global holdout: a control lead of any campaign
     }
 
@@ -172,7 +176,8 @@ def test_uplift_per_group_is_recomputed_from_the_rules(case):
             u.enough_data,
         )
     scopes = {r["scope"] for r in current.values()}
-    assert scopes == {"campaign", "campaign_day", "trigger_kind", "programme"}
+    assert scopes == {"campaign", "campaign_day", "trigger_kind", "variant", "programme"}
+    assert {r["variant_id"] for r in current.values() if r["scope"] == "variant"} == {"v1", "v2"}
     assert any(not r["enough_data"] for r in current.values())  # c1's only control leads are the holdout's
     programme = current["programme|||"]
     assert programme["control_leads"] == sum(1 for x in leads if x["holdout"])  # the holdout only

@@ -134,6 +134,50 @@ def test_channels_must_not_repeat():
     assert error_field(with_("channels", ["sms", "mms", "sms"])) == "channels"
 
 
+# --- variants -------------------------------------------------------------------------------------
+
+VARIANTS = [
+    {"id": "a"},
+    {"id": "b", "offer": "mall-coupon-20", "message": "20% off in {region_name} today", "channel": "wap_push"},
+    {"id": "c", "product": "mall_voucher"},
+]
+
+
+def test_variants_are_completed_from_the_campaign():
+    c = parse_campaign(BASE | {"variants": VARIANTS, "selection": "even"})
+    a, b, v3 = c.variants
+    assert (a.id, a.offer_id, a.product_id, a.message, a.channel) == (
+        "a",
+        "mall-coupon",
+        "mall-coupon",
+        BASE["offer"]["message"],
+        "sms",
+    )
+    assert (b.offer_id, b.product_id, b.channel) == ("mall-coupon-20", "mall-coupon-20", "wap_push")
+    assert (v3.offer_id, v3.product_id) == ("mall-coupon", "mall_voucher")
+    assert c.selection == "even"
+    assert parse_campaign(BASE).variants == () and parse_campaign(BASE).selection == "even"
+
+
+@pytest.mark.parametrize(
+    "variants, selection, field",
+    [
+        ([], "even", "variants"),  # an empty list
+        ([{"id": "a"}], "even", "variants"),  # one is no choice
+        ([{"id": str(i)} for i in range(5)], "even", "variants"),  # more than 4
+        ([{"id": "a"}, {"id": "a"}], "even", "variants[1].id"),
+        ([{"id": "a"}, {"id": "b", "channel": "mms"}], "even", "variants[1].channel"),  # not the campaign's
+        ([{"id": "a"}, {"id": "b", "message": "{nope}"}], "even", "variants[1].message"),
+        ([{"id": "a"}, {"id": "b", "price": 1}], "even", "variants[1].price"),
+        ([{"id": "a"}, {"offer": "x"}], "even", "variants[1].id"),
+        ([{"id": "a"}, {"id": "b"}], "greedy", "selection"),
+    ],
+)
+def test_bad_variants_are_refused_naming_the_field(variants, selection, field):
+    obj = BASE | {"selection": selection} | ({} if variants is ... else {"variants": variants})
+    assert error_field(obj) == field
+
+
 # --- start / end ----------------------------------------------------------------------------------
 
 

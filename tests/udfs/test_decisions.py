@@ -12,6 +12,7 @@ import pytest
 
 from touchpoint.config import Decisions, Tags
 from touchpoint.schemas import errors
+from udfs import variants
 from udfs.behaviour import Bucket, compact, rollup
 from udfs.campaigns import BEHAVIOUR_METRICS, HORIZONS, parse_campaign
 from udfs.contact_policy import Contacts, Policy, decision_id, lead_id, subscriber_block
@@ -684,3 +685,41 @@ def test_a_budget_keeps_a_week_of_days_not_every_day():
         record = {"result": "lead", "trigger_ts": 1_793_548_800_000 + d * day_ms}
         assert charge_daily_budget(spent, 5, record, {"lead_id": f"l{d}"}, "Asia/Shanghai") is not None
     assert len(spent) == BUDGET_DAYS_KEPT + 1 and all(n == 1 for n in spent.values())
+
+
+# --- offer variants ------------------------------------------------------------------------------------------------
+
+VARIANTS = [
+    {"id": "plain"},
+    {"id": "call", "offer": "c-114-call", "message": "Call us about {offer_id}.", "channel": "outbound_call"},
+]
+
+
+def test_a_treatment_lead_offers_one_variant_and_says_which():
+    c = campaign(channels=["sms", "outbound_call"], variants=VARIANTS)
+    by_variant = {}
+    for i in range(40):
+        (d,) = Subscriber().decide(trigger(f"2026-11-02T10:{i:02d}:00"), [c])
+        by_variant.setdefault(d.lead["variant_id"], d.lead)
+        assert "variant_ids" not in d.lead and d.lead["reasons"][-1] == f"variant:{d.lead['variant_id']} (even)"
+    plain, call = by_variant["plain"], by_variant["call"]
+    assert (plain["offer_id"], plain["channel"], plain["channels"]) == ("c-114-offer", "sms", ["sms", "outbound_call"])
+    assert plain["message"] == "Dear gotone customer, try c-114-offer."
+    assert (call["offer_id"], call["product_id"]) == ("c-114-call", "c-114-call")
+    assert (call["channel"], call["channels"]) == ("outbound_call", ["outbound_call", "sms"])
+    assert call["message"] == "Call us about c-114-call."
+
+
+def test_an_even_split_is_stable_and_about_even():
+    c = campaign(variants=[{"id": v} for v in "abc"])
+    got = [variants.even(c, f"l-{i}") for i in range(3000)]
+    assert got == [variants.even(c, f"l-{i}") for i in range(3000)]  # the same lead, the same variant
+    shares = {v.id: sum(g.id == v.id for g in got) / len(got) for v in c.variants}
+    assert all(abs(share - 1 / 3) < 0.03 for share in shares.values()), shares
+
+
+def test_a_control_lead_offers_no_variant_and_names_them_all():
+    c = campaign(control_percent=100, variants=VARIANTS, channels=["sms", "outbound_call"])
+    (d,) = Subscriber().decide(trigger(), [c])
+    assert d.result == "control" and "variant_id" not in d.lead
+    assert d.lead["variant_ids"] == ["plain", "call"] and d.lead["offer_id"] == "c-114-offer"

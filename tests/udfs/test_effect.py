@@ -6,7 +6,7 @@ import random
 import pytest
 
 from touchpoint.schemas import schema
-from udfs.effect import NEEDS, Lead, LeadState, Order, attribute, defect, lead_of, lead_states, uplift
+from udfs.effect import MAY_HAVE, NEEDS, Lead, LeadState, Order, attribute, defect, lead_of, lead_states, uplift
 
 H = 3_600_000
 W = 7 * 24 * H
@@ -163,6 +163,8 @@ def _good_lead() -> dict:
         ({"deliver_at": 1.5}, ("invalid_value", "deliver_at: int expected, got 1.5")),
         ({"attribution_until": 9}, ("invalid_value", "attribution_until: before deliver_at")),
         ({"attribution_until": 10}, None),  # a window of one instant is a window
+        ({"variant_ids": ["a", 2]}, ("invalid_value", "variant_ids: a list of strings expected, got ['a', 2]")),
+        ({"holdout": 1}, ("invalid_value", "holdout: bool expected, got 1")),
     ],
 )
 def test_a_lead_the_rules_cannot_take_names_its_field(change, problem):
@@ -178,13 +180,29 @@ def test_a_lead_without_a_window_is_not_taken_as_one_of_zero_length():
 
 
 def test_what_the_rules_need_is_what_the_schemas_type():
-    json_types = {"string": str, "integer": int, "boolean": bool}
+    json_types = {"string": str, "integer": int, "boolean": bool, "array": list}
     for kind, schema_name in (("lead", "leads"), ("delivered", "outcomes"), ("order", "orders")):
         props = schema(schema_name)["properties"]
-        for name, kind_of in NEEDS[kind].items():
+        for name, kind_of in [*NEEDS[kind].items(), *MAY_HAVE[kind].items()]:
             options = props[name].get("anyOf") or [props[name]]
             declared = set()
             for o in options:
                 t = o.get("type", "string" if all(isinstance(v, str) for v in o.get("enum", [1])) else None)
                 declared |= {json_types.get(x) for x in (t if isinstance(t, list) else [t])}
             assert kind_of in declared, (kind, name, options)
+
+
+def test_a_variant_is_measured_against_its_campaigns_one_control_group():
+    from udfs.effect import group_counts
+
+    base = {"campaign_id": "c", "trigger_kind": "dial_114", "deliver_at": 1_794_000_000_000, "holdout": False}
+    leads = [
+        base | {"lead_id": "t-a1", "control": False, "variant_id": "a"},
+        base | {"lead_id": "t-a2", "control": False, "variant_id": "a"},
+        base | {"lead_id": "t-b1", "control": False, "variant_id": "b"},
+        base | {"lead_id": "k-1", "control": True, "variant_ids": ["a", "b"]},
+    ]
+    counts = group_counts(leads, {"t-a1", "k-1"}, "Asia/Shanghai")
+    assert counts["variant|c|||a"] == [2, 1, 1, 1]
+    assert counts["variant|c|||b"] == [1, 0, 1, 1]
+    assert counts["campaign|c||"] == [3, 1, 1, 1]  # the campaign's own group is as it was

@@ -169,6 +169,7 @@ TABLES: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {
         ("expires_at", "expires_at", to_datetime),
         ("control", "control", to_flag),
         ("reasons", "reasons", to_strings),
+        ("variant_id", "variant_id", to_string),
     ],
     "decisions": [
         ("decision_id", "decision_id", to_string),
@@ -238,6 +239,7 @@ TABLES: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {
         ("campaign_id", "campaign_id", to_string),
         ("trigger_kind", "trigger_kind", to_string),
         ("day", "day", to_string),
+        ("variant_id", "variant_id", to_string),
         ("treatment_leads", "treatment_leads", to_uint),
         ("treatment_converted", "treatment_converted", to_uint),
         ("control_leads", "control_leads", to_uint),

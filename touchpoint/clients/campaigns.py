@@ -94,11 +94,16 @@ def load_file(path: Path, what: str = "campaigns") -> list[Any]:
 
 
 def offered_products(item: Item) -> dict[str, str]:
-    """The products a definition names, by field: what converts a campaign's lead, a journey's two products."""
+    """The products a definition names, by field: what converts a campaign's lead (and each variant's), a journey's
+    two products."""
     d = item.parsed
     if isinstance(d, Journey):
         return {"trial_product": d.trial_product, "product": d.product}
-    return {"offer.product" if "product" in item.record["offer"] else "offer.id": d.product_id}
+    out = {"offer.product" if "product" in item.record["offer"] else "offer.id": d.product_id}
+    for i, (v, given) in enumerate(zip(d.variants, item.record.get("variants", []))):
+        if "product" in given or "offer" in given:
+            out[f"variants[{i}].{'product' if 'product' in given else 'offer'}"] = v.product_id
+    return out
 
 
 def catalogue(settings: Settings) -> set[str] | None:
