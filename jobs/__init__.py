@@ -7,6 +7,8 @@ Each module declares, by topic key (the fields of the ``topics`` settings):
 - ``INPUTS`` / ``OUTPUTS``: the topics it reads and writes. The order in which ``replay all`` runs the jobs, and
   the jobs upstream of any one of them, are derived from these: a job runs after every job that writes a topic it
   reads;
+- ``FEEDBACK`` (optional): topics it reads that a job after it writes, closing a loop (the decision job reads the
+  effect job's variant counts): read when they are there, and no edge of the pipeline order;
 - ``REFERENCE`` (optional): the reference data it joins (cells, regions, ...): topics when streaming, the CSV files
   of a replay;
 - ``DATASTREAM`` (optional): it mixes Python DataStream operators into its SQL (decisions); a group does when one
@@ -53,6 +55,8 @@ class Job:
     members: tuple[str, ...] = ()
     #: the reference data sets it reads (topic keys)
     reference: tuple[str, ...] = ()
+    #: topics it reads that a later job writes (a loop): not an edge of the pipeline order
+    feedback: tuple[str, ...] = ()
 
 
 def job_module(name: str) -> ModuleType:
@@ -70,8 +74,10 @@ def job(name: str) -> Job:
         inputs = tuple(dict.fromkeys(k for n in members for k in job(n).inputs))
         outputs = tuple(dict.fromkeys(k for n in members for k in job(n).outputs))
         reference = tuple(dict.fromkeys(k for n in members for k in job(n).reference))
+        feedback = tuple(dict.fromkeys(k for n in members for k in job(n).feedback))
     else:
         inputs, outputs, reference = tuple(m.INPUTS), tuple(m.OUTPUTS), tuple(getattr(m, "REFERENCE", ()))
+        feedback = tuple(getattr(m, "FEEDBACK", ()))
     return Job(
         name,
         m.DESCRIPTION,
@@ -81,6 +87,7 @@ def job(name: str) -> Job:
         getattr(m, "PIPELINE", True),
         members,
         reference,
+        feedback,
     )
 
 

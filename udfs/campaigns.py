@@ -196,7 +196,7 @@ class Campaign:
     attribution_days: float | None = None
     #: versions of the offer, one per treatment lead; none: the offer itself
     variants: tuple[Variant, ...] = ()
-    #: how a treatment lead's variant is chosen: ``even``
+    #: how a treatment lead's variant is chosen: ``even`` or ``adaptive`` (udfs/variants.py)
     selection: str = "even"
 
     def active_at(self, ts: int) -> bool:
@@ -357,6 +357,8 @@ def parse_campaign(obj: Any) -> Campaign:
     )
     _message(kind, obj["offer"]["message"])
     variants = _variants(obj, kind)
+    if obj.get("selection") == "adaptive" and not variants:
+        raise CampaignError("selection", "adaptive selection chooses among variants: list 2 to 4 under variants")
     return Campaign(
         id=obj["id"],
         name=obj["name"],

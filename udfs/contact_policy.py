@@ -29,6 +29,8 @@ class Policy:
     attribution_ms: int = 7 * 24 * HOUR_MS
     #: share (percent) of subscribers in the global holdout
     holdout_percent: float = 0.0
+    #: adaptive selection: the least share (a fraction) of a campaign's treatment leads each variant is offered to
+    variant_floor: float = 0.0
 
     @classmethod
     def from_settings(cls, d) -> Policy:
@@ -42,6 +44,7 @@ class Policy:
             frozenset(d.location_kinds),
             round(d.attribution_days * 24 * HOUR_MS),
             d.holdout_percent,
+            d.variant_floor_percent / 100,
         )
 
 

@@ -129,8 +129,10 @@ def decide(
     policy: Policy,
     ref: Reference,
     tag_settings,
+    variant_counts: Mapping[str, Mapping[str, variants.Counts]] | None = None,
 ) -> list[Decision]:
-    """Decide one trigger (updates ``contacts``). A trigger id seen before yields nothing (redelivery)."""
+    """Decide one trigger (updates ``contacts``). A trigger id seen before yields nothing (redelivery).
+    ``variant_counts``: campaign id -> variant id -> its counts so far, for adaptive selection."""
     kind, ts, ctx = trigger["kind"], trigger["ts"], trigger.get("context") or {}
     if kind == journeys.STEP_KIND:  # a trial journey's step carries its own campaign (udfs/journeys.py)
         campaigns = [journeys.step_campaign(ctx)]
@@ -188,7 +190,10 @@ def decide(
         winner.deliver_at = deliver_at
         if deliver_at > ts:
             winner.reason = "deferred_quiet_hours"
-        winner.lead = _lead(trigger, c, profile, handset, ctx, ref, policy, control, deliver_at, expires_at, holdout)
+        counts = (variant_counts or {}).get(c.id, {})
+        winner.lead = _lead(
+            trigger, c, profile, handset, ctx, ref, policy, control, deliver_at, expires_at, holdout, counts
+        )
         contacts.record(trigger["trigger_id"], ts, c.id, delivered=not control)
     return decisions
 
@@ -205,6 +210,7 @@ def _lead(
     deliver_at: int,
     expires_at: int,
     holdout: bool = False,
+    counts: Mapping[str, variants.Counts] | None = None,
 ) -> dict[str, Any]:
     region = ref.regions.get(ctx.get("region_id") or "")
     values = dict(ctx) | {
@@ -231,7 +237,7 @@ def _lead(
     lid = lead_id(trigger["msisdn"], c.id, trigger["trigger_id"])
     # a treatment lead gets one of the campaign's variants; a control lead names them all, as it is the control
     # of each (docs/variants.md)
-    variant = variants.even(c, lid) if c.variants and not control else None
+    variant = variants.choose(c, lid, counts or {}, policy.variant_floor) if c.variants and not control else None
     channels = [variant.channel, *(x for x in c.channels if x != variant.channel)] if variant else list(c.channels)
     lead = {
         "lead_id": lid,
@@ -256,6 +262,8 @@ def _lead(
     if variant:
         lead["variant_id"] = variant.id
         reasons.append(f"variant:{variant.id} ({c.selection})")
+        if c.selection == "adaptive":  # what the draw saw: with the lead id, enough to draw it again
+            lead["variant_counts"] = {v.id: (counts or {}).get(v.id, variants.NO_COUNTS).record() for v in c.variants}
     elif c.variants:
         lead["variant_ids"] = [v.id for v in c.variants]
     if trigger["kind"] == journeys.STEP_KIND:
@@ -304,6 +312,7 @@ def decide_in_order(
     policy: Policy,
     ref: Reference,
     tag_settings,
+    variant_counts: Mapping[str, Mapping[str, variants.Counts]] | None = None,
 ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     """Every trigger in ts order (then id) through the rules, with all behaviour and profiles at hand and every
     campaign's daily budget charged: what a replay of the decision job decides, without Flink (the job's
@@ -323,6 +332,7 @@ def decide_in_order(
             policy,
             ref,
             tag_settings,
+            variant_counts,
         ):
             record = d.record(0)
             lead = charge_daily_budget(

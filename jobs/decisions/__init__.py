@@ -20,10 +20,12 @@ from touchpoint.flink.pipeline import Pipeline
 from udfs.contact_policy import Policy
 
 DESCRIPTION = (
-    "triggers + journey steps + behaviour + profiles + campaigns, regions, handsets (broadcast) -> leads, decisions "
-    "(bad input -> dlq)"
+    "triggers + journey steps + behaviour + profiles + campaigns, regions, handsets, variant counts (broadcast) -> "
+    "leads, decisions (bad input -> dlq)"
 )
 INPUTS = ("triggers", "journey_events", "behaviour", "campaigns")
+#: the effect job's variant counts (scope ``variant`` of ``uplift``), for adaptive selection: the loop
+FEEDBACK = ("uplift",)
 REFERENCE = ("profiles", *BROADCAST_REFERENCE)
 OUTPUTS = ("leads", "decisions", "dlq")
 DATASTREAM = True
@@ -36,6 +38,8 @@ def build(p: Pipeline) -> None:
     p.create_source("tables/triggers_in.sql", "journey_events", optional=True, table="journey_events_in")
     p.create_source("tables/behaviour_in.sql", "behaviour")
     p.create_campaign_source("tables/campaigns_in.sql")
+    # read whole on a fresh start, like the campaigns: a new job has no counts in its state yet
+    p.create_source("tables/lines_in.sql", "uplift", optional=True, changelog=True, table="uplift_in")
     p.create_reference_lines("tables/profiles_in.sql", "profiles")
     for name in BROADCAST_REFERENCE:  # regions, handsets
         p.create_reference_lines("tables/reference_in.sql", name)

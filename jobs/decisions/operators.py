@@ -1,9 +1,10 @@
 """The decision job's two Python operators (PyFlink DataStream, thread mode); the rules are in ``udfs``.
 
-1. :class:`SubscriberDecisions`, keyed by msisdn, with the campaigns, regions and handsets as broadcast state
-   (so a region or handset published while it runs is known from then on): keeps the profile,
-   the hourly behaviour buckets and the contact record (as two compact byte strings: jobs/decisions/state.py),
-   and decides each trigger with :func:`udfs.decisions.decide`, a subscriber's triggers in ts order.
+1. :class:`SubscriberDecisions`, keyed by msisdn, with the campaigns, regions, handsets and the effect job's
+   variant counts as broadcast state (so a region or handset published while it runs is known from then on):
+   keeps the profile, the hourly behaviour buckets and the contact record (as two compact byte strings:
+   jobs/decisions/state.py), and decides each trigger with :func:`udfs.decisions.decide`, a subscriber's
+   triggers in ts order.
 2. :class:`CampaignBudgets`, keyed by campaign id: the daily budget (:func:`udfs.decisions.charge_daily_budget`),
    then emits the decision record and the lead; a lead deferred by quiet hours is held until its ``deliver_at``.
 
@@ -35,6 +36,7 @@ from udfs.campaigns import Campaign, CampaignError, parse_campaign
 from udfs.contact_policy import Policy
 from udfs.decisions import Reference, charge_daily_budget, decide
 from udfs.units import HOUR_MS
+from udfs.variants import Counts, counts_of
 
 #: Broadcast state: one entry, "all" -> {campaign id: definition JSON}. One entry because PyFlink's
 #: read-only broadcast state cannot list its keys in thread mode.
@@ -44,11 +46,15 @@ _ALL = "all"
 #: A pending trigger's processing time of arrival (streaming), kept with it until it is decided.
 _ARRIVED = "_arrived"
 
+#: Broadcast state: one entry, "all" -> {campaign id: {variant id: [leads, converted, version]}}: the effect
+#: job's latest counts of each variant, which adaptive selection draws from (udfs/variants.py).
+COUNTS = MapStateDescriptor("variant_counts", Types.STRING(), Types.STRING())
+
 #: Reference data every subtask keeps whole, by id (one JSON row each), for the rules' lookups.
 BROADCAST_REFERENCE = ("regions", "handsets")
 _REFERENCE_STATE = {name: MapStateDescriptor(name, Types.STRING(), Types.STRING()) for name in BROADCAST_REFERENCE}
 #: The broadcast states, in the order ``broadcast(*BROADCAST_STATE)`` declares them.
-BROADCAST_STATE = (CAMPAIGNS, *_REFERENCE_STATE.values())
+BROADCAST_STATE = (CAMPAIGNS, *_REFERENCE_STATE.values(), COUNTS)
 #: broadcast input tag (sql/decisions/broadcast_inputs.sql) -> (reference data set, its id field)
 _BROADCAST_INPUTS = {"region": ("regions", "region_id"), "handset": ("handsets", "tac")}
 
@@ -119,6 +125,9 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
 
     def process_broadcast_element(self, value, ctx):
         tag, line = value[0], value[1]
+        if tag == "counts":
+            yield from self._counts_row(line, ctx)
+            return
         if tag != "campaign":
             yield from self._reference_row(tag, line, ctx)
             return
@@ -135,6 +144,38 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         current = orjson.loads(state.get(_ALL) or "{}")
         current[campaign.id] = obj  # the latest definition of an id wins: edit, pause, end
         state.put(_ALL, orjson.dumps(current).decode())
+
+    @staticmethod
+    def _counts_row(line: str | None, ctx):
+        """A variant's counts from the effect job: kept when newer than the ones held; a corrupt or stale record is
+        a dead letter and changes nothing (a decision already made stays made)."""
+        if line is None:
+            return
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as e:
+            yield _dlq("uplift", "bad_json", str(e), line)
+            return
+        if not isinstance(record, dict) or record.get("scope") != "variant":
+            return  # the other groups' uplift: not counts
+        read = counts_of(record)
+        if len(read) == 2:
+            yield _dlq("uplift", *read, line)
+            return
+        campaign_id, variant_id, counts = read
+        state = ctx.get_broadcast_state(COUNTS)
+        current = orjson.loads(state.get(_ALL) or "{}")
+        held = current.get(campaign_id, {}).get(variant_id)
+        if held is not None and counts.version <= held[2]:
+            yield _dlq("uplift", "stale_counts", f"version {counts.version}, held {held[2]}", line)
+            return
+        current.setdefault(campaign_id, {})[variant_id] = [counts.leads, counts.converted, counts.version]
+        state.put(_ALL, orjson.dumps(current).decode())
+
+    @staticmethod
+    def _variant_counts(ctx) -> dict[str, dict[str, Counts]]:
+        held = orjson.loads(ctx.get_broadcast_state(COUNTS).get(_ALL) or "{}")
+        return {c: {v: Counts(*x) for v, x in by_variant.items()} for c, by_variant in held.items()}
 
     @staticmethod
     def _reference_row(tag: str, line: str | None, ctx):
@@ -211,8 +252,9 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         if triggers:
             yield from self._decide(triggers, ctx, max(ts for ts, _ in due))
 
-    def _rows(self, trigger, campaigns, profile, buckets, contacts, reference):
-        for d in decide(trigger, campaigns, profile, buckets, contacts, self.policy, reference, self.tag_settings):
+    def _rows(self, trigger, campaigns, profile, buckets, contacts, reference, counts):
+        rules = (self.policy, reference, self.tag_settings, counts)
+        for d in decide(trigger, campaigns, profile, buckets, contacts, *rules):
             payload = {"decision": d.record(0), "lead": d.lead, "daily_budget": d.campaign.daily_budget}
             yield Row(d.campaign.id, orjson.dumps(payload).decode())
 
@@ -225,10 +267,11 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         stored, contacts = unpack_history(self.history.value())
         profile = unpack_profile(self.profile.value())
         buckets = as_buckets(stored)
+        counts = self._variant_counts(ctx)
         for trigger in triggers:
             # one trigger the rules cannot decide (a poisoned record) is a dead letter; the others are decided
             yield from all_or_dead_letter(
-                lambda trigger=trigger: self._rows(trigger, campaigns, profile, buckets, contacts, reference),
+                lambda trigger=trigger: self._rows(trigger, campaigns, profile, buckets, contacts, reference, counts),
                 lambda e, trigger=trigger: _dlq("triggers", OPERATOR_ERROR, e, orjson.dumps(trigger).decode()),
             )
         keep = max(

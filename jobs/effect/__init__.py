@@ -32,8 +32,13 @@ def build(p: Pipeline) -> None:
     p.create_source("tables/lines_in.sql", "outcomes", optional=True, table="outcomes_in")
     read_raw(p, "orders")
     p.create_reference_lines("tables/reference_in.sql", "products")
-    for key in ("outcomes", "uplift"):
-        p.create_sink("tables/lines_out.sql", key, fmt="raw", table=f"{key}_out")
+    p.create_sink("tables/lines_out.sql", "outcomes", fmt="raw", table="outcomes_out")
+    # uplift keyed by group when streaming: the decision job, which reads the variant counts back, sees each
+    # group's versions in order (a replay writes one file, in order)
+    if streaming:
+        p.create_sink("tables/keyed_lines_out.sql", "uplift", fmt="raw", key_field="record_key", table="uplift_out")
+    else:
+        p.create_sink("tables/lines_out.sql", "uplift", fmt="raw", table="uplift_out")
     p.create_sink("tables/dlq.sql", "dlq")
     on_time(p, "orders")
     p.execute("effect/inputs.sql")
@@ -60,4 +65,4 @@ def build(p: Pipeline) -> None:
         .name("uplift-counts")
     )
     t.create_temporary_view("effects", t.from_data_stream(effects.filter(lambda r: r[0] != "count").union(counted)))
-    p.execute("effect/emit.sql")
+    p.execute("effect/emit.sql", uplift_columns="detail, record" if streaming else "record")

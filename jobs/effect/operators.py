@@ -192,4 +192,4 @@ class UpliftCounts(KeyedProcessFunction):
         self.counts.update(orjson.dumps(counts))
         u = uplift(*counts[:4], min_sample=self.min_sample)
         record = {"uplift_id": value[0], **item, **u.record(), "version": counts[4], "ts": ts}
-        yield Row("uplift", "uplift", None, None, orjson.dumps(record).decode())
+        yield Row("uplift", "uplift", None, value[0], orjson.dumps(record).decode())  # detail: the group, its key

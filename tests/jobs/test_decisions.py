@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from tests.support import csv_header, make_settings
+from touchpoint.config import load_settings
 from touchpoint.runner.embedded import replay
 from touchpoint.schemas import errors
+from udfs.campaigns import parse_campaign
 from udfs.contact_policy import lead_id
+from udfs.variants import Counts, thompson
 
 pytestmark = pytest.mark.slow
 CST = timezone(timedelta(hours=8))
@@ -34,6 +37,7 @@ PROFILES = (
 13900000005,460001234500005,gotone,g-58,500,10,mid,35-44,true,true,false,data_package_50
 13900000007,460001234500007,mzone,m-28,300,0,mid,18-24,true,true,false,fetion
 13900000008,460001234500008,gotone,g-128,2048,0,vip,45-54,true,true,false,g3_basic
+13900000009,460001234500009,gotone,g-58,500,0,mid,25-34,true,true,false,
 """
 )
 HANDSETS = "tac,brand,model,tier,g3_capable\n35000001,Nokia,N1,low,false\n35000002,Huawei,H3,high,true\n"
@@ -69,6 +73,12 @@ CAMPAIGNS = {
     "ccap": {"trigger": {"kind": "abnormal_usage"}, "priority": 1},
     "cbudget": {"trigger": {"kind": "power_on"}, "priority": 1, "daily_budget": 1},
     "ccontrol": {"trigger": {"kind": "call_forward_set"}, "priority": 1, "control_percent": 100},
+    "cadaptive": {
+        "trigger": {"kind": "quota_20mb"},
+        "priority": 1,
+        "variants": [{"id": "a"}, {"id": "b", "message": "Offer b for you"}],
+        "selection": "adaptive",
+    },
     "chandset": {
         "trigger": {"kind": "handset_change", "params": {"new_g3_capable": True}},
         "priority": 1,
@@ -124,6 +134,35 @@ TRIGGERS = [
     _trigger("t-g3", 7, "call_forward_set", t(1, 15), forward_to="13800000000"),
     _trigger("t-a4", 1, "handset_change", t(1, 22, 30), new_tac="35000002", new_model="H3", new_g3_capable=True),
     _trigger("t-c2", 3, "handset_change", t(1, 12), new_tac="35000001", new_model="N1", new_g3_capable=False),
+    *(_trigger(f"t-v{i}", 9, "quota_20mb", t(1, 10 + i), threshold_mb=20, remaining_bytes=0) for i in range(3)),
+]
+
+#: The effect job's counts for the adaptive campaign (its variant groups of the uplift topic): the last good
+#: record of each variant is what its leads draw from; the others change nothing and go to the DLQ.
+COUNTS = {"a": {"leads": 10, "converted": 0, "version": 1}, "b": {"leads": 10, "converted": 9, "version": 2}}
+
+
+def _counts(variant: str, leads: int, converted: int, version: int) -> str:
+    return json.dumps(
+        {
+            "uplift_id": f"variant|cadaptive|||{variant}",
+            "scope": "variant",
+            "campaign_id": "cadaptive",
+            "variant_id": variant,
+            "treatment_leads": leads,
+            "treatment_converted": converted,
+            "version": version,
+        }
+    )
+
+
+UPLIFT = [
+    _counts("a", 10, 0, 1),
+    _counts("b", 10, 9, 2),
+    _counts("a", 50, 50, 1),  # stale: a version already held
+    _counts("b", 5, 9, 3),  # corrupt: more conversions than leads
+    '{"scope": "variant", "campaign_id": ',  # cut off
+    json.dumps({"uplift_id": "campaign|cadaptive||", "scope": "campaign", "campaign_id": "cadaptive"}),  # not counts
 ]
 
 #: Bad input lines: each reaches the DLQ with its reason and field, none stops the job.
@@ -162,6 +201,9 @@ EXPECTED_DECISIONS = {
     ("t-h3", "cbudget"): ("lead", None),
     ("t-g3", "ccontrol"): ("control", None),
     ("t-a4", "chandset"): ("lead", "deferred_quiet_hours"),
+    ("t-v0", "cadaptive"): ("lead", None),
+    ("t-v1", "cadaptive"): ("lead", None),
+    ("t-v2", "cadaptive"): ("lead", None),
 }
 
 
@@ -180,6 +222,7 @@ def decided(tmp_path_factory):
     # The first trigger is delivered twice (at-least-once upstream): it must be decided once.
     lines = [json.dumps(x) for x in TRIGGERS + [TRIGGERS[0]]] + BAD_TRIGGERS
     (inp / "triggers.jsonl").write_text("".join(x + "\n" for x in lines))
+    (inp / "uplift.jsonl").write_text("".join(x + "\n" for x in UPLIFT))
     buckets = [
         # 0.5 MB in the hour before t-h1's hour, 100 MB in t-h1's own hour (not visible to t-h1, visible to t-h2)
         {"msisdn": "13900000008", "hour_start": t(1, 9), "bytes_up": 0, "bytes_down": MB // 2, "last_tac": "35000001"},
@@ -246,6 +289,13 @@ def test_leads_are_exact(decided):
     assert deferred["message"] == "Your new H3 deserves G3"
     assert deferred["deliver_at"] == t(2, 8) and "deferred:quiet_hours" in deferred["reasons"]
     assert got[("t-a1", "c114")]["deliver_at"] == t(1, 10, 10)
+    # the adaptive campaign's leads drew from the effect job's last good counts, and say so
+    adaptive = parse_campaign(_campaign("cadaptive", CAMPAIGNS["cadaptive"]))
+    counts = {v: Counts(**c) for v, c in COUNTS.items()}
+    floor = load_settings().decisions.variant_floor_percent / 100
+    for lead in (x for x in leads if x["campaign_id"] == "cadaptive"):
+        assert lead["variant_counts"] == COUNTS
+        assert lead["variant_id"] == thompson(adaptive, lead["lead_id"], counts, floor).id
     # every decision of a lead names it
     lead_ids = {d["lead_id"] for d in decisions if "lead_id" in d}
     assert lead_ids == {x["lead_id"] for x in leads}
@@ -260,6 +310,9 @@ def test_bad_input_goes_to_the_dlq_and_the_rest_runs(decided):
         ("triggers", "bad_json", got[2][2]),
         ("triggers", "invalid_value", "ts"),
         ("triggers", "missing_field", "kind"),
+        ("uplift", "bad_json", got[5][2]),
+        ("uplift", "invalid_value", "treatment_converted"),
+        ("uplift", "stale_counts", "version 1, held 1"),
     ]
     assert all(errors("dlq", d) == [] for d in dlq)
 

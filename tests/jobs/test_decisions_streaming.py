@@ -69,6 +69,7 @@ def harness(broker, tmp_path):
             "leads",
             "decisions",
             "dlq",
+            "uplift",  # the effect job's variant counts, read back (none here)
         )
     }
     stack.create_topics(broker, list(topics.values()), 1)

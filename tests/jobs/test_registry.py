@@ -78,5 +78,5 @@ def test_readme_job_table_matches_the_declarations():
     assert set(rows) == set(JOBS)
     for name, (reads, writes) in rows.items():
         j = job(name)
-        assert reads == {getattr(topics, k) for k in j.inputs + j.reference}, name
+        assert reads == {getattr(topics, k) for k in j.inputs + j.reference + j.feedback}, name
         assert writes == {getattr(topics, k) for k in j.outputs}, name

@@ -144,7 +144,7 @@ VARIANTS = [
 
 
 def test_variants_are_completed_from_the_campaign():
-    c = parse_campaign(BASE | {"variants": VARIANTS, "selection": "even"})
+    c = parse_campaign(BASE | {"variants": VARIANTS, "selection": "adaptive"})
     a, b, v3 = c.variants
     assert (a.id, a.offer_id, a.product_id, a.message, a.channel) == (
         "a",
@@ -155,7 +155,7 @@ def test_variants_are_completed_from_the_campaign():
     )
     assert (b.offer_id, b.product_id, b.channel) == ("mall-coupon-20", "mall-coupon-20", "wap_push")
     assert (v3.offer_id, v3.product_id) == ("mall-coupon", "mall_voucher")
-    assert c.selection == "even"
+    assert c.selection == "adaptive"
     assert parse_campaign(BASE).variants == () and parse_campaign(BASE).selection == "even"
 
 
@@ -171,6 +171,7 @@ def test_variants_are_completed_from_the_campaign():
         ([{"id": "a"}, {"id": "b", "price": 1}], "even", "variants[1].price"),
         ([{"id": "a"}, {"offer": "x"}], "even", "variants[1].id"),
         ([{"id": "a"}, {"id": "b"}], "greedy", "selection"),
+        (..., "adaptive", "selection"),  # adaptive chooses among variants
     ],
 )
 def test_bad_variants_are_refused_naming_the_field(variants, selection, field):

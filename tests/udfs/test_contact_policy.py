@@ -35,7 +35,11 @@ def ms(text: str) -> int:
 def test_policy_from_settings():
     d = Decisions()
     p = Policy.from_settings(d)
-    assert p == Policy(location_kinds=frozenset(d.location_kinds), holdout_percent=d.holdout_percent)
+    assert p == Policy(
+        location_kinds=frozenset(d.location_kinds),
+        holdout_percent=d.holdout_percent,
+        variant_floor=d.variant_floor_percent / 100,
+    )
     p = Policy.from_settings(
         Decisions(
             lead_validity_hours=1.5,

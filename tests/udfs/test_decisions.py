@@ -723,3 +723,21 @@ def test_a_control_lead_offers_no_variant_and_names_them_all():
     (d,) = Subscriber().decide(trigger(), [c])
     assert d.result == "control" and "variant_id" not in d.lead
     assert d.lead["variant_ids"] == ["plain", "call"] and d.lead["offer_id"] == "c-114-offer"
+
+
+def test_an_adaptive_lead_records_the_counts_it_drew_from_and_draws_again_from_them():
+    c = campaign(channels=["sms", "outbound_call"], variants=VARIANTS, selection="adaptive")
+    counts = {"c-114": {"plain": variants.Counts(40, 1, 9), "call": variants.Counts(38, 9, 11)}}
+    policy = replace(POLICY, variant_floor=0.1)
+    seen = set()
+    for i in range(30):
+        trig = trigger(f"2026-11-02T10:{i:02d}:00")
+        (d,) = decide(trig, [c], PROFILE, {}, Contacts(), policy, REF, TAG_CFG, counts)
+        check(d)
+        lead = d.lead
+        recorded = {v: variants.Counts(**x) for v, x in lead["variant_counts"].items()}
+        assert recorded == counts["c-114"]
+        assert variants.thompson(c, lead["lead_id"], recorded, 0.1).id == lead["variant_id"]
+        assert lead["reasons"][-1] == f"variant:{lead['variant_id']} (adaptive)"
+        seen.add(lead["variant_id"])
+    assert seen == {"plain", "call"}

@@ -171,6 +171,10 @@ class Decisions(Section):
     holdout_percent: float = Field(2.0, ge=0, le=100)
     """The global holdout: this share (percent) of subscribers, stable by msisdn, gets no marketing at all: every
     lead of theirs is a control lead (reason ``holdout``). The effect job measures the programme against them."""
+    variant_floor_percent: float = Field(10.0, ge=0, le=25)
+    """Adaptive selection's floor of exploration (docs/variants.md): each variant of a ``selection: adaptive``
+    campaign is offered to at least this share (percent) of its treatment leads, whatever its measured conversions
+    say. At most 25, so that four variants can each have it."""
     max_leads_per_subscriber: int = Field(3, ge=0)
     """At most this many marketing leads (control-group leads excluded) per subscriber per
     ``contact_window_hours``."""

@@ -214,6 +214,8 @@ class Pipeline:
             opts |= self._client_properties()
             if key_field:
                 opts |= {"key.format": "raw", "key.fields": key_field}
+                if fmt == "raw":  # a raw value is one column: the key stays out of it
+                    opts["value.fields-include"] = "EXCEPT_KEY"
         if fmt == "json":
             # Keep nulls out of the records: consumers treat absent and null alike, lines stay short.
             opts["json.encode.ignore-null-fields"] = "true"
