@@ -12,20 +12,25 @@ from udfs import variants
 from udfs.campaigns import parse_campaign
 from udfs.variants import NO_COUNTS, Counts, counts_of, thompson
 
-CAMPAIGN = parse_campaign(
-    {
-        "id": "c-adaptive",
-        "name": "Adaptive",
+
+def _definition() -> dict:
+    return {
+        "id": "c-even",
+        "name": "Even",
         "status": "active",
         "start": "2026-11-01T00:00:00+08:00",
         "end": "2027-01-31T23:59:59+08:00",
         "trigger": {"kind": "dial_114"},
         "offer": {"id": "o", "message": "m"},
-        "variants": [{"id": "weak"}, {"id": "strong", "message": "better"}],
-        "selection": "adaptive",
+        "variants": [{"id": "a"}, {"id": "b"}],
         "channels": ["sms"],
         "priority": 1,
     }
+
+
+CAMPAIGN = parse_campaign(
+    _definition()
+    | {"id": "c-adaptive", "variants": [{"id": "weak"}, {"id": "strong", "message": "better"}], "selection": "adaptive"}
 )
 #: the simulated truth: each variant's conversion rate
 TRUE_RATE = {"weak": 0.05, "strong": 0.20}
@@ -78,21 +83,6 @@ def test_choose_follows_the_campaigns_selection():
     even = parse_campaign({**_definition(), "selection": "even"})
     assert all(variants.choose(even, f"l-{i}", {}, 0.1) == variants.even(even, f"l-{i}") for i in range(50))
     assert all(variants.choose(CAMPAIGN, f"l-{i}", {}, 0.1) == thompson(CAMPAIGN, f"l-{i}", {}, 0.1) for i in range(50))
-
-
-def _definition() -> dict:
-    return {
-        "id": "c-even",
-        "name": "Even",
-        "status": "active",
-        "start": "2026-11-01T00:00:00+08:00",
-        "end": "2027-01-31T23:59:59+08:00",
-        "trigger": {"kind": "dial_114"},
-        "offer": {"id": "o", "message": "m"},
-        "variants": [{"id": "a"}, {"id": "b"}],
-        "channels": ["sms"],
-        "priority": 1,
-    }
 
 
 GOOD = {
