@@ -106,7 +106,14 @@ def in_holdout(msisdn: str, percent: float) -> bool:
 #: The reasons decided before a campaign's audience is looked at: the campaign is not running, or the subscriber
 #: may not be marketed to (:func:`subscriber_block`; tests/udfs/test_decisions.py holds the two equal). The decision
 #: job tests the subscriber for every trigger; a trial journey (udfs/journeys.py) to tell why a trial did not convert.
-BEFORE_AUDIENCE = ("campaign_inactive", "no_profile", "no_consent", "no_location_consent", "do_not_disturb")
+BEFORE_AUDIENCE = (
+    "campaign_inactive",
+    "paused_by_guardrail",
+    "no_profile",
+    "no_consent",
+    "no_location_consent",
+    "do_not_disturb",
+)
 
 
 def subscriber_block(profile: dict | None, kind: str, policy: Policy) -> str | None:

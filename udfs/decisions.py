@@ -5,7 +5,8 @@ the profile, the hourly behaviour buckets and a :class:`~udfs.contact_policy.Con
 once per trigger in event-time order. The checks, in order (docs/decisions.md):
 
 1. campaigns whose trigger kind and params match; none → nothing is recorded;
-2. ``campaign_inactive`` (paused, ended, outside start/end);
+2. ``campaign_inactive`` (paused, ended, outside start/end), ``paused_by_guardrail`` (the effect job paused it:
+   its uplift interval lies wholly below zero);
 3. per subscriber: ``no_profile``, ``no_consent``, ``no_location_consent`` (location kinds),
    ``do_not_disturb``;
 4. per campaign: ``audience`` (first failing condition in ``detail``), ``cooldown``;
@@ -130,9 +131,11 @@ def decide(
     ref: Reference,
     tag_settings,
     variant_counts: Mapping[str, Mapping[str, variants.Counts]] | None = None,
+    paused: Mapping[str, str] | None = None,
 ) -> list[Decision]:
     """Decide one trigger (updates ``contacts``). A trigger id seen before yields nothing (redelivery).
-    ``variant_counts``: campaign id -> variant id -> its counts so far, for adaptive selection."""
+    ``variant_counts``: campaign id -> variant id -> its counts so far, for adaptive selection; ``paused``:
+    campaign id -> why the guardrail paused it."""
     kind, ts, ctx = trigger["kind"], trigger["ts"], trigger.get("context") or {}
     if kind == journeys.STEP_KIND:  # a trial journey's step carries its own campaign (udfs/journeys.py)
         campaigns = [journeys.step_campaign(ctx)]
@@ -142,10 +145,12 @@ def decide(
     decisions = [Decision(trigger, c, "lead") for c in matching]
     live = []
     for d in decisions:
-        if d.campaign.active_at(ts):
-            live.append(d)
-        else:
+        if not d.campaign.active_at(ts):
             d.suppress("campaign_inactive", d.campaign.status if d.campaign.status != "active" else "outside start/end")
+        elif paused and d.campaign.id in paused:
+            d.suppress("paused_by_guardrail", paused[d.campaign.id])
+        else:
+            live.append(d)
     contacts.record(trigger["trigger_id"], ts)
     if not live:
         return decisions

@@ -293,3 +293,27 @@ def latest(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         if r["version"] > out.get(r["uplift_id"], {"version": 0})["version"]:
             out[r["uplift_id"]] = r
     return out
+
+
+#: Why the guardrail pauses a campaign (the pause record's reason and the suppressed decisions' detail).
+GUARDRAIL_REASON = "uplift interval below zero"
+
+
+def guardrail_trips(u: Uplift) -> bool:
+    """The guardrail: with enough data, the campaign's whole 95 % interval lies below zero (it is doing harm)."""
+    return u.enough_data and u.ci_high is not None and u.ci_high < 0
+
+
+def pause_record(campaign_id: str, u: Uplift, version: int, ts: int) -> dict[str, Any]:
+    """The ``guardrail`` topic's record of a pause (schemas/guardrail.schema.json)."""
+    return {
+        "campaign_id": campaign_id,
+        "state": "paused",
+        "by": "guardrail",
+        "reason": GUARDRAIL_REASON,
+        "uplift": u.absolute,
+        "ci_low": u.ci_low,
+        "ci_high": u.ci_high,
+        "uplift_version": version,
+        "ts": ts,
+    }

@@ -20,12 +20,13 @@ from touchpoint.flink.pipeline import Pipeline
 from udfs.contact_policy import Policy
 
 DESCRIPTION = (
-    "triggers + journey steps + behaviour + profiles + campaigns, regions, handsets, variant counts (broadcast) -> "
-    "leads, decisions (bad input -> dlq)"
+    "triggers + journey steps + behaviour + profiles + campaigns, regions, handsets, variant counts, guardrail "
+    "(broadcast) -> leads, decisions (bad input -> dlq)"
 )
 INPUTS = ("triggers", "journey_events", "behaviour", "campaigns")
-#: the effect job's variant counts (scope ``variant`` of ``uplift``), for adaptive selection: the loop
-FEEDBACK = ("uplift",)
+#: the loop from the effect job: its variant counts (scope ``variant`` of ``uplift``), for adaptive selection, and
+#: the campaigns its guardrail paused
+FEEDBACK = ("uplift", "guardrail")
 REFERENCE = ("profiles", *BROADCAST_REFERENCE)
 OUTPUTS = ("leads", "decisions", "dlq")
 DATASTREAM = True
@@ -39,7 +40,8 @@ def build(p: Pipeline) -> None:
     p.create_source("tables/behaviour_in.sql", "behaviour")
     p.create_campaign_source("tables/campaigns_in.sql")
     # read whole on a fresh start, like the campaigns: a new job has no counts in its state yet
-    p.create_source("tables/lines_in.sql", "uplift", optional=True, changelog=True, table="uplift_in")
+    for key in FEEDBACK:
+        p.create_source("tables/lines_in.sql", key, optional=True, changelog=True, table=f"{key}_in")
     p.create_reference_lines("tables/profiles_in.sql", "profiles")
     for name in BROADCAST_REFERENCE:  # regions, handsets
         p.create_reference_lines("tables/reference_in.sql", name)

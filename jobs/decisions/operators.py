@@ -1,10 +1,10 @@
 """The decision job's two Python operators (PyFlink DataStream, thread mode); the rules are in ``udfs``.
 
-1. :class:`SubscriberDecisions`, keyed by msisdn, with the campaigns, regions, handsets and the effect job's
-   variant counts as broadcast state (so a region or handset published while it runs is known from then on):
-   keeps the profile, the hourly behaviour buckets and the contact record (as two compact byte strings:
-   jobs/decisions/state.py), and decides each trigger with :func:`udfs.decisions.decide`, a subscriber's
-   triggers in ts order.
+1. :class:`SubscriberDecisions`, keyed by msisdn, with the campaigns, regions, handsets and what the effect job
+   feeds back (variant counts, campaigns its guardrail paused) as broadcast state (so a region or handset
+   published while it runs is known from then on): keeps the profile, the hourly behaviour buckets and the
+   contact record (as two compact byte strings: jobs/decisions/state.py), and decides each trigger with
+   :func:`udfs.decisions.decide`, a subscriber's triggers in ts order.
 2. :class:`CampaignBudgets`, keyed by campaign id: the daily budget (:func:`udfs.decisions.charge_daily_budget`),
    then emits the decision record and the lead; a lead deferred by quiet hours is held until its ``deliver_at``.
 
@@ -50,11 +50,15 @@ _ARRIVED = "_arrived"
 #: job's latest counts of each variant, which adaptive selection draws from (udfs/variants.py).
 COUNTS = MapStateDescriptor("variant_counts", Types.STRING(), Types.STRING())
 
+#: Broadcast state: one entry, "all" -> {campaign id: why the guardrail paused it}, from the guardrail topic (the
+#: latest record of a campaign wins: a pause, or a resume that removes it).
+PAUSED = MapStateDescriptor("guardrail", Types.STRING(), Types.STRING())
+
 #: Reference data every subtask keeps whole, by id (one JSON row each), for the rules' lookups.
 BROADCAST_REFERENCE = ("regions", "handsets")
 _REFERENCE_STATE = {name: MapStateDescriptor(name, Types.STRING(), Types.STRING()) for name in BROADCAST_REFERENCE}
 #: The broadcast states, in the order ``broadcast(*BROADCAST_STATE)`` declares them.
-BROADCAST_STATE = (CAMPAIGNS, *_REFERENCE_STATE.values(), COUNTS)
+BROADCAST_STATE = (CAMPAIGNS, *_REFERENCE_STATE.values(), COUNTS, PAUSED)
 #: broadcast input tag (sql/decisions/broadcast_inputs.sql) -> (reference data set, its id field)
 _BROADCAST_INPUTS = {"region": ("regions", "region_id"), "handset": ("handsets", "tac")}
 
@@ -128,6 +132,9 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         if tag == "counts":
             yield from self._counts_row(line, ctx)
             return
+        if tag == "guardrail":
+            yield from self._guardrail_row(line, ctx)
+            return
         if tag != "campaign":
             yield from self._reference_row(tag, line, ctx)
             return
@@ -171,6 +178,30 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
             return
         current.setdefault(campaign_id, {})[variant_id] = [counts.leads, counts.converted, counts.version]
         state.put(_ALL, orjson.dumps(current).decode())
+
+    @staticmethod
+    def _guardrail_row(line: str | None, ctx):
+        """A campaign paused by the guardrail, or resumed: the latest record of a campaign is its state."""
+        if line is None:
+            return
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as e:
+            yield _dlq("guardrail", "bad_json", str(e), line)
+            return
+        if not isinstance(record, dict) or not isinstance(record.get("campaign_id"), str):
+            yield _dlq("guardrail", "missing_field", "campaign_id", line)
+            return
+        if record.get("state") not in ("paused", "active"):
+            yield _dlq("guardrail", "invalid_value", f"state: {record.get('state')!r}"[:200], line)
+            return
+        state = ctx.get_broadcast_state(PAUSED)
+        paused = orjson.loads(state.get(_ALL) or "{}")
+        if record["state"] == "paused":
+            paused[record["campaign_id"]] = str(record.get("reason") or "paused by the guardrail")
+        else:
+            paused.pop(record["campaign_id"], None)
+        state.put(_ALL, orjson.dumps(paused).decode())
 
     @staticmethod
     def _variant_counts(ctx) -> dict[str, dict[str, Counts]]:
@@ -252,8 +283,8 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         if triggers:
             yield from self._decide(triggers, ctx, max(ts for ts, _ in due))
 
-    def _rows(self, trigger, campaigns, profile, buckets, contacts, reference, counts):
-        rules = (self.policy, reference, self.tag_settings, counts)
+    def _rows(self, trigger, campaigns, profile, buckets, contacts, reference, loop):
+        rules = (self.policy, reference, self.tag_settings, *loop)
         for d in decide(trigger, campaigns, profile, buckets, contacts, *rules):
             payload = {"decision": d.record(0), "lead": d.lead, "daily_budget": d.campaign.daily_budget}
             yield Row(d.campaign.id, orjson.dumps(payload).decode())
@@ -267,11 +298,12 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         stored, contacts = unpack_history(self.history.value())
         profile = unpack_profile(self.profile.value())
         buckets = as_buckets(stored)
-        counts = self._variant_counts(ctx)
+        # what the effect job fed back: the variants' counts, the campaigns its guardrail paused
+        loop = (self._variant_counts(ctx), orjson.loads(ctx.get_broadcast_state(PAUSED).get(_ALL) or "{}"))
         for trigger in triggers:
             # one trigger the rules cannot decide (a poisoned record) is a dead letter; the others are decided
             yield from all_or_dead_letter(
-                lambda trigger=trigger: self._rows(trigger, campaigns, profile, buckets, contacts, reference, counts),
+                lambda trigger=trigger: self._rows(trigger, campaigns, profile, buckets, contacts, reference, loop),
                 lambda e, trigger=trigger: _dlq("triggers", OPERATOR_ERROR, e, orjson.dumps(trigger).decode()),
             )
         keep = max(

@@ -21,7 +21,7 @@ DESCRIPTION = (
 INPUTS = ("leads", "outcomes", "orders")
 #: the product catalogue: an order of another product of the lead's family converts it too
 REFERENCE = ("products",)
-OUTPUTS = ("outcomes", "uplift", "dlq")
+OUTPUTS = ("outcomes", "uplift", "guardrail", "dlq")
 DATASTREAM = True
 
 
@@ -35,10 +35,12 @@ def build(p: Pipeline) -> None:
     p.create_sink("tables/lines_out.sql", "outcomes", fmt="raw", table="outcomes_out")
     # uplift keyed by group when streaming: the decision job, which reads the variant counts back, sees each
     # group's versions in order (a replay writes one file, in order)
-    if streaming:
-        p.create_sink("tables/keyed_lines_out.sql", "uplift", fmt="raw", key_field="record_key", table="uplift_out")
-    else:
-        p.create_sink("tables/lines_out.sql", "uplift", fmt="raw", table="uplift_out")
+    # (and the guardrail's pauses by campaign, the key of that topic)
+    for key in ("uplift", "guardrail"):
+        if streaming:
+            p.create_sink("tables/keyed_lines_out.sql", key, fmt="raw", key_field="record_key", table=f"{key}_out")
+        else:
+            p.create_sink("tables/lines_out.sql", key, fmt="raw", table=f"{key}_out")
     p.create_sink("tables/dlq.sql", "dlq")
     on_time(p, "orders")
     p.execute("effect/inputs.sql")
@@ -60,9 +62,9 @@ def build(p: Pipeline) -> None:
         effects.filter(lambda r: r[0] == "count")
         .map(lambda r: (r[1], r[2]), output_type=COUNT_TYPE)
         .key_by(lambda r: r[0], key_type=Types.STRING())
-        .process(UpliftCounts(s.effect.min_sample), OUT_TYPE)
+        .process(UpliftCounts(s.effect.min_sample, s.effect.guardrail), OUT_TYPE)
         .uid("uplift-counts")
         .name("uplift-counts")
     )
     t.create_temporary_view("effects", t.from_data_stream(effects.filter(lambda r: r[0] != "count").union(counted)))
-    p.execute("effect/emit.sql", uplift_columns="detail, record" if streaming else "record")
+    p.execute("effect/emit.sql", keyed_columns="detail, record" if streaming else "record")

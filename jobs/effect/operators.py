@@ -28,7 +28,19 @@ from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
 from jobs.lines import OPERATOR_ERROR, StateLookup, all_or_dead_letter, read_line
 from jobs.ordered import OrderedInputs, Ordering
-from udfs.effect import MAY_HAVE, NEEDS, claim, defect, group_id, groups, lead_of, order_of, uplift
+from udfs.effect import (
+    MAY_HAVE,
+    NEEDS,
+    claim,
+    defect,
+    group_id,
+    groups,
+    guardrail_trips,
+    lead_of,
+    order_of,
+    pause_record,
+    uplift,
+)
 
 OUT_TYPE = Types.ROW_NAMED(["topic", "source", "reason", "detail", "record"], [Types.STRING()] * 5)
 COUNT_TYPE = Types.TUPLE([Types.STRING(), Types.STRING()])
@@ -172,13 +184,15 @@ def _order_id(record: dict[str, Any]) -> str:
 
 
 class UpliftCounts(KeyedProcessFunction):
-    """Keyed by group: treatment and control leads and conversions, and the group's uplift after each change."""
+    """Keyed by group: treatment and control leads and conversions, and the group's uplift after each change; a
+    campaign's group pauses its campaign once when the guardrail trips (udfs.effect.guardrail_trips)."""
 
-    def __init__(self, min_sample: int):
+    def __init__(self, min_sample: int, guardrail: bool = True):
         self.min_sample = min_sample
+        self.guardrail = guardrail
 
     def open(self, ctx) -> None:
-        #: [treatment leads, treatment converted, control leads, control converted, changes]
+        #: [treatment leads, treatment converted, control leads, control converted, changes, paused (0/1)]
         self.counts = ctx.get_state(ValueStateDescriptor("counts", Types.PICKLED_BYTE_ARRAY()))
 
     def process_element(self, value, ctx):
@@ -193,3 +207,8 @@ class UpliftCounts(KeyedProcessFunction):
         u = uplift(*counts[:4], min_sample=self.min_sample)
         record = {"uplift_id": value[0], **item, **u.record(), "version": counts[4], "ts": ts}
         yield Row("uplift", "uplift", None, value[0], orjson.dumps(record).decode())  # detail: the group, its key
+        if self.guardrail and item.get("scope") == "campaign" and len(counts) < 6 and guardrail_trips(u):
+            counts.append(1)  # once: a marketer who resumes it has seen the numbers
+            self.counts.update(orjson.dumps(counts))
+            pause = pause_record(item["campaign_id"], u, counts[4], ts)
+            yield Row("guardrail", "guardrail", None, item["campaign_id"], orjson.dumps(pause).decode())

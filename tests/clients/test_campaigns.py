@@ -13,6 +13,7 @@ from tests.clients.topics import fresh_topic, read_back, run
 from touchpoint import ROOT
 from touchpoint.cli import main
 from touchpoint.clients.campaigns import load_file
+from touchpoint.schemas import errors
 
 # kafka-python 3.0 loads its protocol schemas through a deprecated importlib.resources API
 pytestmark = pytest.mark.filterwarnings("ignore:.*is deprecated. Use files\\(\\) instead:DeprecationWarning")
@@ -185,6 +186,48 @@ def test_publish_examples(broker):
     for (_, value), obj in zip(got, objs):
         assert json.loads(value) == obj  # exactly the file's content
         assert value == json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()  # compact
+
+
+def test_status_names_the_paused_campaigns_and_resume_adds_a_record(broker):
+    """The effect job's pause of one campaign on the guardrail topic: ``campaigns status`` says so beside the
+    campaigns in force; ``campaigns resume`` adds a record (keyed by campaign), after which status says who resumed
+    it, and the pause is still there to read."""
+    campaigns, guardrail = fresh_topic(broker, "cli-status-campaigns"), fresh_topic(broker, "cli-status-guardrail")
+    env = {
+        "TOUCHPOINT_KAFKA__BOOTSTRAP": broker,
+        "TOUCHPOINT_TOPICS__CAMPAIGNS": campaigns,
+        "TOUCHPOINT_TOPICS__GUARDRAIL": guardrail,
+    }
+    assert run("campaigns", "publish", str(EXAMPLES / "hotline-promo.yaml"), env=env).returncode == 0
+    pause = {
+        "campaign_id": "hotline-promo",
+        "state": "paused",
+        "by": "guardrail",
+        "reason": "uplift interval below zero",
+        "uplift": -0.061,
+        "ci_low": -0.094,
+        "ci_high": -0.028,
+        "uplift_version": 812,
+        "ts": 1,
+    }
+    from touchpoint.clients.kafka_io import deliver_all
+
+    deliver_all(broker, [(guardrail, b"hotline-promo", json.dumps(pause).encode())], "guardrail")
+    out = run("campaigns", "status", env=env)
+    assert out.returncode == 0, out.stderr
+    line = "hotline-promo active paused by the guardrail: uplift interval below zero, uplift -0.061 [-0.094, -0.028]"
+    assert out.stdout.split() == line.split()
+    out = run("campaigns", "resume", "hotline-promo", "--note", "checked the numbers", env=env)
+    assert out.returncode == 0, out.stderr
+    got = read_back(broker, guardrail)
+    assert [k for k, _ in got] == [b"hotline-promo", b"hotline-promo"]
+    resumed = json.loads(got[1][1])
+    assert errors("guardrail", resumed) == [] and (resumed["state"], resumed["reason"]) == (
+        "active",
+        "checked the numbers",
+    )
+    out = run("campaigns", "status", env=env)
+    assert out.stdout.split()[2:4] == ["resumed", "by"] and out.stdout.rstrip().endswith(": checked the numbers")
 
 
 @pytest.mark.slow

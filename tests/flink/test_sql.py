@@ -41,7 +41,7 @@ def test_every_recipe_renders_with_its_placeholders_named():
         "reference",
         "table",
         "data_end",
-        "uplift_columns",  # the effect job's: the uplift key's column when streaming
+        "keyed_columns",  # the effect job's: the Kafka key's column when streaming
     }
     settings = load_settings()
     for kind in settings.triggers.kinds:

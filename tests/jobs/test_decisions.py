@@ -156,6 +156,25 @@ def _counts(variant: str, leads: int, converted: int, version: int) -> str:
     )
 
 
+#: The guardrail topic: chotline2 paused; cmall paused, then resumed by a marketer; one record no state can be read
+#: from (dead-lettered).
+GUARDRAIL = [
+    json.dumps(
+        {
+            "campaign_id": "chotline2",
+            "state": "paused",
+            "by": "guardrail",
+            "reason": "uplift interval below zero",
+            "ts": 1,
+        }
+    ),
+    json.dumps(
+        {"campaign_id": "cmall", "state": "paused", "by": "guardrail", "reason": "uplift interval below zero", "ts": 1}
+    ),
+    json.dumps({"campaign_id": "cmall", "state": "active", "by": "marketer", "ts": 2}),
+    json.dumps({"campaign_id": "c114", "state": "gone", "by": "guardrail", "ts": 3}),
+]
+
 UPLIFT = [
     _counts("a", 10, 0, 1),
     _counts("b", 10, 9, 2),
@@ -179,10 +198,10 @@ EXPECTED_DECISIONS = {
     ("t-a2", "c114-vip"): ("suppressed", "audience"),
     ("t-h1", "cpaused"): ("suppressed", "campaign_inactive"),
     ("t-h1", "cdata"): ("suppressed", "audience"),
-    ("t-h1", "chotline2"): ("lead", None),
+    ("t-h1", "chotline2"): ("suppressed", "paused_by_guardrail"),
     ("t-h2", "cpaused"): ("suppressed", "campaign_inactive"),
     ("t-h2", "cdata"): ("lead", None),
-    ("t-h2", "chotline2"): ("suppressed", "lower_priority"),
+    ("t-h2", "chotline2"): ("suppressed", "paused_by_guardrail"),
     ("t-b1", "c114"): ("suppressed", "no_consent"),
     ("t-b1", "c114-vip"): ("suppressed", "no_consent"),
     ("t-c1", "cmall"): ("suppressed", "no_location_consent"),
@@ -223,6 +242,7 @@ def decided(tmp_path_factory):
     lines = [json.dumps(x) for x in TRIGGERS + [TRIGGERS[0]]] + BAD_TRIGGERS
     (inp / "triggers.jsonl").write_text("".join(x + "\n" for x in lines))
     (inp / "uplift.jsonl").write_text("".join(x + "\n" for x in UPLIFT))
+    (inp / "guardrail.jsonl").write_text("".join(x + "\n" for x in GUARDRAIL))
     buckets = [
         # 0.5 MB in the hour before t-h1's hour, 100 MB in t-h1's own hour (not visible to t-h1, visible to t-h2)
         {"msisdn": "13900000008", "hour_start": t(1, 9), "bytes_up": 0, "bytes_down": MB // 2, "last_tac": "35000001"},
@@ -267,7 +287,7 @@ def test_suppressions_say_why(decided):
     # the trigger's own hour (100 MB) is not part of its 24 h behaviour
     assert detail[("t-h1", "cdata")] == "data_mb_24h gte 1 (is 0.5)"
     assert detail[("t-a1", "c114-vip")] == "arpu_band in ['vip'] (is 'high')"
-    assert detail[("t-h2", "chotline2")] == "cdata"
+    assert detail[("t-h2", "chotline2")] == "uplift interval below zero"
     assert detail[("t-g4", "cbudget")] == "1 leads on 2026-11-03"
 
 
@@ -307,10 +327,11 @@ def test_bad_input_goes_to_the_dlq_and_the_rest_runs(decided):
     assert got == [
         ("behaviour", "missing_field", "hour_start"),
         ("campaigns", "invalid_campaign", "priority"),
-        ("triggers", "bad_json", got[2][2]),
+        ("guardrail", "invalid_value", "state"),
+        ("triggers", "bad_json", got[3][2]),
         ("triggers", "invalid_value", "ts"),
         ("triggers", "missing_field", "kind"),
-        ("uplift", "bad_json", got[5][2]),
+        ("uplift", "bad_json", got[6][2]),
         ("uplift", "invalid_value", "treatment_converted"),
         ("uplift", "stale_counts", "version 1, held 1"),
     ]

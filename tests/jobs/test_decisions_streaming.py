@@ -69,7 +69,8 @@ def harness(broker, tmp_path):
             "leads",
             "decisions",
             "dlq",
-            "uplift",  # the effect job's variant counts, read back (none here)
+            "uplift",  # what the effect job feeds back: variant counts, paused campaigns (none here)
+            "guardrail",
         )
     }
     stack.create_topics(broker, list(topics.values()), 1)

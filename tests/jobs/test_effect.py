@@ -269,3 +269,60 @@ def test_streaming_gives_the_replays_conversions_and_uplift(case, broker, tmp_pa
     }
     reasons = sorted(json.loads(v)["reason"] for v in got[topics["dlq"]])
     assert reasons == ["bad_json", "unknown_lead"]
+
+
+# --- the guardrail ----------------------------------------------------------------------------------------------
+
+
+def _harmful_case(tmp: Path, guardrail: bool) -> Path:
+    """A campaign doing harm: 120 treatment leads none of which converts, 120 control leads half of which buy (an
+    order naming the lead), in time order; and a harmless one beside it."""
+    leads, orders = [], []
+    for i in range(240):
+        control = i % 2 == 1
+        lead = _lead(i) | {"campaign_id": "charm", "control": control, "holdout": False}
+        lead.pop("variant_id", None), lead.pop("variant_ids", None)
+        leads.append(lead)
+        if control and i % 4 == 1:
+            o = {"order_id": f"o-{i}", "ts": lead["deliver_at"] + MIN, "msisdn": lead["msisdn"], "lead_id": None}
+            orders.append(o | {"product_id": "data_package_50", "action": "subscribe", "lead_id": lead["lead_id"]})
+    inp = tmp / "in"
+    (inp / "reference").mkdir(parents=True)
+    write_reference_csv(inp / "reference" / "products.csv", "products", PRODUCTS)
+    _write(inp / "leads.jsonl", leads)
+    _write(inp / "outcomes.jsonl", [])
+    _write(inp / "orders.jsonl", orders)
+    out = tmp / "out"
+    replay("effect", make_settings(tmp / "work", effect={"guardrail": guardrail}), inp, out)
+    return out
+
+
+def test_the_guardrail_pauses_a_harmful_campaign_once_at_the_first_record_that_trips(tmp_path):
+    from udfs.effect import guardrail_trips
+
+    out = _harmful_case(tmp_path / "on", guardrail=True)
+    min_sample = make_settings(tmp_path).effect.min_sample
+    pauses = _lines(out / "guardrail.jsonl")
+    assert [p["campaign_id"] for p in pauses] == ["charm"]
+    (pause,) = pauses
+    records = sorted(
+        (r for r in _lines(out / "uplift.jsonl") if r["uplift_id"] == "campaign|charm||"), key=lambda r: r["version"]
+    )
+    tripped = [
+        r
+        for r in records
+        if guardrail_trips(
+            uplift(
+                *(r[k] for k in ("treatment_leads", "treatment_converted", "control_leads", "control_converted")),
+                min_sample,
+            )
+        )
+    ]
+    first = tripped[0]
+    assert pause["uplift_version"] == first["version"] and (pause["uplift"], pause["ci_high"]) == (
+        first["uplift"],
+        first["ci_high"],
+    )
+    assert pause["ci_high"] < 0 and pause["state"] == "paused" and pause["by"] == "guardrail"
+    assert len(tripped) > 1  # it kept tripping, and was paused once
+    assert not _lines(_harmful_case(tmp_path / "off", guardrail=False) / "guardrail.jsonl")  # the setting turns it off

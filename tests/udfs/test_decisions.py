@@ -673,7 +673,8 @@ def test_every_reason_given_before_the_audience_is_listed_for_the_backtest():
         subscriber_block(PROFILE | {"do_not_disturb": True}, "dial_114", POLICY),
     }
     (inactive,) = Subscriber().decide(trigger(), [campaign(status="paused")])
-    assert given | {inactive.reason} == set(BEFORE_AUDIENCE)
+    (guarded,) = decide(trigger(), [campaign()], PROFILE, {}, Contacts(), POLICY, REF, TAG_CFG, None, {"c-114": "x"})
+    assert given | {inactive.reason, guarded.reason} == set(BEFORE_AUDIENCE)
 
 
 def test_a_budget_keeps_a_week_of_days_not_every_day():
@@ -741,3 +742,15 @@ def test_an_adaptive_lead_records_the_counts_it_drew_from_and_draws_again_from_t
         assert lead["reasons"][-1] == f"variant:{lead['variant_id']} (adaptive)"
         seen.add(lead["variant_id"])
     assert seen == {"plain", "call"}
+
+
+def test_a_campaign_the_guardrail_paused_is_suppressed_with_its_reason_and_the_next_one_wins():
+    harmful, other = campaign("c-harm", priority=30), campaign("c-other", priority=5)
+    paused = {"c-harm": "uplift interval below zero"}
+    ds = decide(trigger(), [harmful, other], PROFILE, {}, Contacts(), POLICY, REF, TAG_CFG, None, paused)
+    for d in ds:
+        check(d)
+    assert outcome(ds) == [
+        ("c-harm", "suppressed", "paused_by_guardrail", "uplift interval below zero"),
+        ("c-other", "lead", None, None),
+    ]

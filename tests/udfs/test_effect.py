@@ -206,3 +206,17 @@ def test_a_variant_is_measured_against_its_campaigns_one_control_group():
     assert counts["variant|c|||a"] == [2, 1, 1, 1]
     assert counts["variant|c|||b"] == [1, 0, 1, 1]
     assert counts["campaign|c||"] == [3, 1, 1, 1]  # the campaign's own group is as it was
+
+
+def test_the_guardrail_trips_only_on_an_interval_wholly_below_zero():
+    from touchpoint.schemas import errors
+    from udfs.effect import guardrail_trips, pause_record
+
+    harmful = uplift(200, 0, 200, 100, 30)
+    assert harmful.ci_high < 0 and guardrail_trips(harmful)
+    assert not guardrail_trips(uplift(200, 20, 200, 30, 30))  # worse, but the interval reaches zero
+    assert not guardrail_trips(uplift(20, 0, 20, 10, 30))  # not enough data
+    assert not guardrail_trips(uplift(200, 40, 200, 10, 30))  # helps
+    record = pause_record("c", harmful, 17, 1_794_000_000_000)
+    assert errors("guardrail", record) == []
+    assert (record["state"], record["by"], record["uplift_version"]) == ("paused", "guardrail", 17)

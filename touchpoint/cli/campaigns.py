@@ -1,6 +1,6 @@
-"""``touchpoint campaigns publish|validate|backtest`` and ``touchpoint journeys publish|validate``: campaign and
-trial journey files (YAML/JSON) to their topics, all or nothing; or a draft campaign tried over recorded history
-without producing anything."""
+"""``touchpoint campaigns publish|validate|backtest|status|resume`` and ``touchpoint journeys publish|validate``:
+campaign and trial journey files (YAML/JSON) to their topics, all or nothing; a draft campaign tried over recorded
+history without producing anything; the campaigns the guardrail paused, and resuming one."""
 
 from __future__ import annotations
 
@@ -56,6 +56,36 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """Every campaign in force, with the guardrail's word on it."""
+    from touchpoint.clients import guardrail
+    from touchpoint.tools.backtest import published_campaigns
+
+    s = settings(args)
+    states = guardrail.states(s)
+    for c in sorted(published_campaigns(s, None), key=lambda c: c.id):
+        print(f"{c.id:<32} {c.status:<8} {_guardrail_line(states.get(c.id))}")
+    return 0
+
+
+def _guardrail_line(record: dict | None) -> str:
+    if record is None:
+        return ""
+    if record["state"] == "paused":
+        interval = f"[{record.get('ci_low', 0):+.3f}, {record.get('ci_high', 0):+.3f}]"
+        return f"paused by the guardrail: {record.get('reason')}, uplift {record.get('uplift', 0):+.3f} {interval}"
+    return f"resumed by {record['by']}" + (f": {record['reason']}" if record.get("reason") else "")
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from touchpoint.clients import guardrail
+
+    s = settings(args)
+    guardrail.resume(s, args.campaign_id, args.note)
+    print(f"resumed {args.campaign_id} -> topic {s.topics.guardrail} at {s.kafka.bootstrap}", file=sys.stderr)
+    return 0
+
+
 def _definitions(commands: Commands, what: str, cmd, key: str):
     """The ``publish`` and ``validate`` commands of one kind of definition (campaigns, journeys)."""
     one = what[:-1]
@@ -92,4 +122,15 @@ def register(commands: Commands) -> None:
         metavar="DIR",
         help="campaigns in force (files); default: the latest version of each on the campaigns topic",
     )
+    group.add(
+        "status", cmd_status, "the campaigns in force (the campaigns topic), with the campaigns the guardrail paused"
+    )
+    p = group.add(
+        "resume",
+        cmd_resume,
+        "resume a campaign the guardrail paused (a record on the guardrail topic: the decision job offers its leads "
+        "again; nothing is deleted)",
+    )
+    p.add_argument("campaign_id", metavar="ID", help="the campaign's id")
+    p.add_argument("--note", help="why it is resumed, kept with the record")
     _definitions(commands, "journeys", cmd_journeys, "trial product")

@@ -144,6 +144,9 @@ class Topics(Section):
     uplift: str = "uplift"
     """Treatment vs control conversion per campaign, campaign and day, trigger kind and programme; keyed by group,
     the latest record of a group wins."""
+    guardrail: str = "guardrail"
+    """Campaigns paused by the guardrail (their uplift interval wholly below zero) and resumed by marketers; keyed
+    by campaign, the latest record of a campaign wins."""
     dlq: str = "dlq"
     """Dead letters: every record a job could not take, with its reason and the original (schemas/dlq.schema.json)."""
     traffic: str = "traffic"

@@ -215,6 +215,10 @@ class Effect(Section):
 
     min_sample: int = Field(30, ge=1)
     """Below this many leads in either arm (treatment, control) an uplift is "not enough data"."""
+    guardrail: bool = True
+    """Pause a campaign whose uplift, with enough data, has its whole 95 % interval below zero: the effect job
+    records the pause on the ``guardrail`` topic and the decision job suppresses the campaign's leads
+    (``paused_by_guardrail``) until ``touchpoint campaigns resume`` (docs/effect.md)."""
 
 
 class Journeys(Section):

@@ -169,11 +169,11 @@ def all_topics(settings: Settings) -> list[str]:
 
 
 def compacted_topics(settings: Settings) -> set[str]:
-    """The topics of definitions, where the latest record of a key is what counts: campaigns, trial journeys and
-    reference data."""
+    """The topics of definitions and states, where the latest record of a key is what counts: campaigns, trial
+    journeys, the guardrail's pauses and reference data."""
     from touchpoint.reference import REFERENCE_NAMES
 
-    return {getattr(settings.topics, k) for k in ("campaigns", "journeys", *REFERENCE_NAMES)}
+    return {getattr(settings.topics, k) for k in ("campaigns", "journeys", "guardrail", *REFERENCE_NAMES)}
 
 
 # --- ClickHouse server -------------------------------------------------------------------------

@@ -1,0 +1,45 @@
+"""The guardrail topic from outside Flink: which campaigns the effect job's guardrail paused (the latest record of
+each campaign), and a marketer's resume (docs/variants.md). Nothing is deleted: a resume is one more record."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import time
+from typing import Any
+
+from touchpoint.config import Settings
+
+
+def states(settings: Settings, timeout_s: float = 60.0) -> dict[str, dict[str, Any]]:
+    """Campaign id -> its latest guardrail record (paused or resumed), read from the topic's start."""
+    from touchpoint.clients.kafka_io import consume
+
+    topic = settings.topics.guardrail
+    latest: dict[str, dict[str, Any]] = {}
+    for value in consume(settings.kafka, [topic], idle_s=2, timeout_s=timeout_s)[topic]:
+        if value:
+            record = json.loads(value)
+            latest[record["campaign_id"]] = record
+    return latest
+
+
+def resume_record(campaign_id: str, note: str | None, by: str | None = None) -> dict[str, Any]:
+    """The record that resumes ``campaign_id`` (schemas/guardrail.schema.json), by the user running the command."""
+    return {
+        "campaign_id": campaign_id,
+        "state": "active",
+        "by": by or getpass.getuser(),
+        "reason": note,
+        "ts": int(time.time() * 1000),
+    }
+
+
+def resume(settings: Settings, campaign_id: str, note: str | None = None) -> dict[str, Any]:
+    """Publish a resume of ``campaign_id``, keyed by it (acks=all; raises when it is not delivered)."""
+    from touchpoint.clients.kafka_io import deliver_all
+
+    record = resume_record(campaign_id, note)
+    value = json.dumps(record, separators=(",", ":")).encode()
+    deliver_all(settings.kafka, [(settings.topics.guardrail, campaign_id.encode(), value)], "guardrail", 30.0, 5.0)
+    return record
