@@ -80,3 +80,13 @@ def test_readme_job_table_matches_the_declarations():
         j = job(name)
         assert reads == {getattr(topics, k) for k in j.inputs + j.reference + j.feedback}, name
         assert writes == {getattr(topics, k) for k in j.outputs}, name
+
+
+def test_a_feedback_input_closes_a_loop_without_ordering_the_pipeline():
+    """A job's feedback topics are written by a job after it (the loop), and leave the pipeline order as it is."""
+    order = pipeline_order()
+    assert job("decisions").feedback == ("uplift", "guardrail")
+    for i, reader in enumerate(order):
+        for key in job(reader).feedback:
+            assert key in set(Topics.model_fields), key
+            assert any(key in job(w).outputs for w in order[i + 1 :]), f"{reader}: nothing after it writes {key}"
