@@ -284,8 +284,17 @@ def _harmful_case(tmp: Path, guardrail: bool) -> Path:
         lead.pop("variant_id", None), lead.pop("variant_ids", None)
         leads.append(lead)
         if control and i % 4 == 1:
-            o = {"order_id": f"o-{i}", "ts": lead["deliver_at"] + MIN, "msisdn": lead["msisdn"], "lead_id": None}
-            orders.append(o | {"product_id": "data_package_50", "action": "subscribe", "lead_id": lead["lead_id"]})
+            orders.append(
+                {
+                    "order_id": f"o-{i}",
+                    "ts": lead["deliver_at"] + MIN,
+                    "msisdn": lead["msisdn"],
+                    "product_id": "data_package_50",
+                    "product_kind": "data_package",
+                    "action": "subscribe",
+                    "lead_id": lead["lead_id"],
+                }
+            )
     inp = tmp / "in"
     (inp / "reference").mkdir(parents=True)
     write_reference_csv(inp / "reference" / "products.csv", "products", PRODUCTS)
