@@ -32,6 +32,8 @@ def test_commands_nest_by_concern():
         "campaigns publish",
         "campaigns validate",
         "campaigns backtest",
+        "campaigns status",
+        "campaigns resume",
         "journeys publish",
         "journeys validate",
         "leads tail",
