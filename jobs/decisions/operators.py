@@ -158,10 +158,9 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         a dead letter and changes nothing (a decision already made stays made)."""
         if line is None:
             return
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError as e:
-            yield _dlq("uplift", "bad_json", str(e), line)
+        record, unreadable = read_line(line, (), 0, "")
+        if unreadable:
+            yield _dlq("uplift", *unreadable, line)
             return
         if not isinstance(record, dict) or record.get("scope") != "variant":
             return  # the other groups' uplift: not counts
@@ -184,10 +183,9 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         """A campaign paused by the guardrail, or resumed: the latest record of a campaign is its state."""
         if line is None:
             return
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError as e:
-            yield _dlq("guardrail", "bad_json", str(e), line)
+        record, unreadable = read_line(line, (), 0, "")
+        if unreadable:
+            yield _dlq("guardrail", *unreadable, line)
             return
         if not isinstance(record, dict) or not isinstance(record.get("campaign_id"), str):
             yield _dlq("guardrail", "missing_field", "campaign_id", line)

@@ -13,15 +13,9 @@ from touchpoint.config import Settings
 
 def states(settings: Settings, timeout_s: float = 60.0) -> dict[str, dict[str, Any]]:
     """Campaign id -> its latest guardrail record (paused or resumed), read from the topic's start."""
-    from touchpoint.clients.kafka_io import consume
+    from touchpoint.clients.kafka_io import latest_by_key
 
-    topic = settings.topics.guardrail
-    latest: dict[str, dict[str, Any]] = {}
-    for value in consume(settings.kafka, [topic], idle_s=2, timeout_s=timeout_s)[topic]:
-        if value:
-            record = json.loads(value)
-            latest[record["campaign_id"]] = record
-    return latest
+    return latest_by_key(settings.kafka, settings.topics.guardrail, "campaign_id", timeout_s)
 
 
 def resume_record(campaign_id: str, note: str | None, by: str | None = None) -> dict[str, Any]:

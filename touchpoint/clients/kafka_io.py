@@ -258,6 +258,17 @@ def consume(
     return out
 
 
+def latest_by_key(broker: Broker, topic: str, field: str, timeout_s: float = 60.0) -> dict[str, dict]:
+    """The latest JSON record of each ``field`` value on a topic of definitions or states (campaigns, the
+    guardrail's pauses), read from its start; a null value (a tombstone) is passed over."""
+    latest: dict[str, dict] = {}
+    for value in consume(broker, [topic], idle_s=2, timeout_s=timeout_s)[topic]:
+        if value:
+            record = json.loads(value)
+            latest[record[field]] = record
+    return latest
+
+
 def committed(broker: Broker, group: str, topics: Iterable[str], partitions: int = 1) -> dict[str, int]:
     """Offsets consumer ``group`` has committed on each of ``topics``, summed over its partitions (0 where none):
     how many records the group has finished with (a Flink job commits at each completed checkpoint)."""

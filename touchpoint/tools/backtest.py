@@ -70,17 +70,13 @@ def published_campaigns(settings: Settings, directory: str | None) -> list[Campa
     """The campaigns in force: those of ``directory`` (files), else the latest version of each id on the
     campaigns topic (a null value removes one)."""
     from touchpoint.clients.campaigns import load
-    from touchpoint.clients.kafka_io import consume
+    from touchpoint.clients.kafka_io import latest_by_key
     from udfs.campaigns import parse_campaign
 
     if directory is not None:
         return [item.parsed for item in load([directory])]
-    topic = settings.topics.campaigns
-    latest: dict[str, dict] = {}
-    for value in consume(settings.kafka, [topic], idle_s=2, timeout_s=60)[topic]:
-        if value:  # the latest version of an id wins, as in the decision job
-            obj = json.loads(value)
-            latest[obj["id"]] = obj
+    # the latest version of an id wins, as in the decision job
+    latest = latest_by_key(settings.kafka, settings.topics.campaigns, "id")
     return [parse_campaign(obj) for obj in latest.values()]
 
 
