@@ -13,6 +13,7 @@ from jobs.effect.operators import COUNT_TYPE, FAMILIES, OUT_TYPE, LeadEffects, U
 from jobs.ingest import event_time, on_time, read_raw
 from jobs.ordered import Ordering
 from touchpoint.flink.pipeline import Pipeline
+from udfs.units import HOUR_MS
 
 DESCRIPTION = (
     "leads + delivered outcomes + orders (event time) + products (broadcast) -> outcomes (converted, expired), uplift "
@@ -62,7 +63,10 @@ def build(p: Pipeline) -> None:
         effects.filter(lambda r: r[0] == "count")
         .map(lambda r: (r[1], r[2]), output_type=COUNT_TYPE)
         .key_by(lambda r: r[0], key_type=Types.STRING())
-        .process(UpliftCounts(s.effect.min_sample, s.effect.guardrail), OUT_TYPE)
+        .process(
+            UpliftCounts(s.effect.min_sample, s.effect.guardrail, int(s.effect.guardrail_wait_hours * HOUR_MS)),
+            OUT_TYPE,
+        )
         .uid("uplift-counts")
         .name("uplift-counts")
     )

@@ -31,11 +31,12 @@ from jobs.ordered import OrderedInputs, Ordering
 from udfs.effect import (
     MAY_HAVE,
     NEEDS,
+    Watch,
     claim,
     defect,
     group_id,
     groups,
-    guardrail_trips,
+    guardrail,
     lead_of,
     order_of,
     pause_record,
@@ -185,19 +186,23 @@ def _order_id(record: dict[str, Any]) -> str:
 
 class UpliftCounts(KeyedProcessFunction):
     """Keyed by group: treatment and control leads and conversions, and the group's uplift after each change; a
-    campaign's group pauses its campaign once when the guardrail trips (udfs.effect.guardrail_trips)."""
+    campaign's group pauses its campaign once when the guardrail trips at one of its looks (udfs.effect.guardrail)."""
 
-    def __init__(self, min_sample: int, guardrail: bool = True):
+    def __init__(self, min_sample: int, guardrail: bool = True, guardrail_wait_ms: int = 0):
         self.min_sample = min_sample
         self.guardrail = guardrail
+        self.wait_ms = guardrail_wait_ms
 
     def open(self, ctx) -> None:
-        #: [treatment leads, treatment converted, control leads, control converted, changes, paused (0/1)]
+        #: [treatment leads, treatment converted, control leads, control converted, changes, the guardrail's looks,
+        #: paused (0/1), when its next look is judged (ms, -1: none pending)]
         self.counts = ctx.get_state(ValueStateDescriptor("counts", Types.PICKLED_BYTE_ARRAY()))
 
     def process_element(self, value, ctx):
         item = orjson.loads(value[1])
-        counts = orjson.loads(self.counts.value() or b"[0, 0, 0, 0, 0]")
+        counts = orjson.loads(self.counts.value() or b"[0, 0, 0, 0, 0, 0, 0, -1]")
+        if len(counts) < 8:  # the state of an earlier version: no looks; a sixth entry was the pause
+            counts = counts[:5] + [0, int(len(counts) == 6), -1]
         arm = 2 if item.pop("control") else 0
         counts[arm] += item.pop("lead", 0)
         counts[arm + 1] += item.pop("converted", 0)
@@ -207,8 +212,12 @@ class UpliftCounts(KeyedProcessFunction):
         u = uplift(*counts[:4], min_sample=self.min_sample)
         record = {"uplift_id": value[0], **item, **u.record(), "version": counts[4], "ts": ts}
         yield Row("uplift", "uplift", None, value[0], orjson.dumps(record).decode())  # detail: the group, its key
-        if self.guardrail and item.get("scope") == "campaign" and len(counts) < 6 and guardrail_trips(u):
-            counts.append(1)  # once: a marketer who resumes it has seen the numbers
+        if self.guardrail and item.get("scope") == "campaign" and not counts[6]:
+            before = Watch(counts[5], None if counts[7] < 0 else counts[7])
+            watch, pause = guardrail(u, ts, before, self.min_sample, self.wait_ms)
+            counts[5], counts[7] = watch.taken, -1 if watch.due_at is None else watch.due_at
+            counts[6] = int(pause)  # once: a marketer who resumes it has seen the numbers
             self.counts.update(orjson.dumps(counts))
-            pause = pause_record(item["campaign_id"], u, counts[4], ts)
-            yield Row("guardrail", "guardrail", None, item["campaign_id"], orjson.dumps(pause).decode())
+            if pause:
+                record = pause_record(item["campaign_id"], u, counts[4], ts)
+                yield Row("guardrail", "guardrail", None, item["campaign_id"], orjson.dumps(record).decode())

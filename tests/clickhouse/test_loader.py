@@ -54,6 +54,7 @@ DISTINCT = {
     "outcomes": "outcome_id",
     "orders": "order_id",
     "uplift": "uplift_id",
+    "guardrail": "campaign_id, ts_ms, state",
     "journey_events": "event_id",
     "traffic": "source, event_type, window_start",
     "dlq": "dlq_id",

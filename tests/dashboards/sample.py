@@ -41,6 +41,15 @@ CAMPAIGNS = {
     "handset-store-g3": ("handset_store_visits", 12, 0.7, 0.0),
     "quota-20mb-reminder": ("quota_20mb", 25, 0.8, 0.12),
 }
+#: campaign -> its offer variants: treatment lead i offers VARIANTS[cid][i % n]
+VARIANTS = {"mall-entry-shop": ("ten-percent", "fifteen-percent")}
+#: the guardrail topic: (campaign, state, by, reason, minutes after T0); dial-114 paused, quota-20mb paused then
+#: resumed (its latest record is the resume)
+GUARDRAIL = [
+    ("dial-114-12580", "paused", "guardrail", "uplift interval below zero", 90),
+    ("quota-20mb-reminder", "paused", "guardrail", "uplift interval below zero", 60),
+    ("quota-20mb-reminder", "active", "ana", "the offer text is fixed", 100),
+]
 REASONS = ["audience", "cooldown", "contact_cap", "quiet_hours", "no_consent", "budget", "lower_priority"]
 
 
@@ -52,7 +61,15 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
     """A small, realistic day of Touchpoint output: table -> rows (in COLUMNS order), and the expected answers."""
     rnd = random.Random(seed)
     rows: dict[str, list[tuple]] = defaultdict(list)
-    expected: dict = {"latest": {}, "funnel": {}, "suppressed": defaultdict(int), "control": {}}
+    expected: dict = {
+        "latest": {},
+        "funnel": {},
+        "suppressed": defaultdict(int),
+        "control": {},
+        # (campaign, arm) -> leads, delivered, converted: the results panel's counts
+        "results": defaultdict(lambda: {"leads": 0, "delivered": 0, "converted": 0}),
+        "variant_counts": defaultdict(lambda: [0, 0, 0, 0]),  # variant uplift group -> its four counts
+    }
 
     for rid, name, kind, lat, lon, subs, cov in REGIONS:
         rows["regions"].append((rid, name, kind, int(kind != "residential"), lat, lon))
@@ -138,6 +155,9 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                 expected["suppressed"][reason] += 1
                 continue
             control = result == "control"
+            variants = VARIANTS.get(cid, ())
+            variant = variants[i % len(variants)] if variants and not control else ""
+            arms = ["control"] if control else ["treatment"] + ([f"variant {variant}"] if variant else [])
             rows["leads"].append(
                 (
                     lead_id,
@@ -157,8 +177,10 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                     _epoch_s(ts + timedelta(hours=48)),
                     int(control),
                     [f"trigger:{kind}", "priority:5"] + (["control_group"] if control else []),
+                    variant,
                 )
             )
+            delivered = False
             converted = False
             if control:
                 c["control_leads"] += 1
@@ -168,6 +190,7 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                 f["leads"] += 1
                 c["treatment_leads"] += 1
                 if rnd.random() < 0.9:
+                    delivered = True
                     f["delivered"] += 1
                     at = decided + timedelta(seconds=5)
                     rows["outcomes"].append(
@@ -187,6 +210,15 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                     converted = rnd.random() < 0.3
                     f["converted"] += converted
                     c["treatment_converted"] += converted
+            for arm in arms:
+                got = expected["results"][(cid, arm)]
+                got["leads"] += 1
+                got["delivered"] += delivered
+                got["converted"] += converted
+            if variant:
+                vc = expected["variant_counts"][f"variant|{cid}|||{variant}"]
+                vc[0] += 1
+                vc[1] += converted
             if converted:
                 at = decided + timedelta(minutes=rnd.randint(5, 90))
                 order = f"ord-{lead_id}"
@@ -220,6 +252,7 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                     cid,
                     "",
                     "",
+                    "",
                     *(n // part for n in counts),
                     u.treatment_rate,
                     u.control_rate,
@@ -233,7 +266,31 @@ def sample_data(seed: int = 7) -> tuple[dict[str, list[tuple]], dict]:
                     _epoch_s(T0) * 1000,
                 )
             )
+        # each variant against the campaign's control group: one record, the latest
+        for v in VARIANTS.get(cid, ()):
+            vc = expected["variant_counts"][f"variant|{cid}|||{v}"]
+            vc[2:] = [c["control_leads"], c["control_converted"]]
+            u = uplift(*vc, min_sample=MIN_SAMPLE)
+            rows["uplift"].append(
+                (f"variant|{cid}|||{v}", "variant", cid, "", "", v, *vc, u.treatment_rate, u.control_rate)
+                + (
+                    u.absolute,
+                    u.relative,
+                    u.ci_low,
+                    u.ci_high,
+                    int(u.enough_data),
+                    1,
+                    _epoch_s(T0),
+                    _epoch_s(T0) * 1000,
+                )
+            )
     rows["outcomes"].append(rows["outcomes"][0])  # redelivered outcome
+    for cid, state, by, reason, minutes in GUARDRAIL:
+        at = _epoch_s(T0 + timedelta(minutes=minutes))
+        u = uplift(*expected["control"][cid].values(), min_sample=MIN_SAMPLE) if state == "paused" else None
+        figures = (u.absolute, u.ci_low, u.ci_high, 2) if u else (None, None, None, 0)
+        rows["guardrail"].append((cid, state, by, reason, *figures, at, at * 1000))
+    rows["guardrail"].append(rows["guardrail"][0])  # redelivered
 
     # trial journeys: steps and ends of trials started in the sample's day, one end delivered twice
     journey: dict[str, int] = defaultdict(int)
@@ -351,6 +408,7 @@ COLUMNS = {
         "expires_at",
         "control",
         "reasons",
+        "variant_id",
     ],
     "outcomes": [
         "outcome_id",
@@ -371,6 +429,7 @@ COLUMNS = {
         "campaign_id",
         "trigger_kind",
         "day",
+        "variant_id",
         "treatment_leads",
         "treatment_converted",
         "control_leads",
@@ -403,6 +462,18 @@ COLUMNS = {
         "ts_ms",
     ],
     "traffic": ["window_start", "window_end", "source", "event_type", "events"],
+    "guardrail": [
+        "campaign_id",
+        "state",
+        "by",
+        "reason",
+        "uplift",
+        "ci_low",
+        "ci_high",
+        "uplift_version",
+        "ts",
+        "ts_ms",
+    ],
     "loader_progress": ["ts", "topic", "partition", "committed", "end_offset", "lag", "rows", "group_id"],
     "dlq": ["source", "reason", "detail", "event_id", "ts", "event_ts_ms", "raw", "dlq_id"],
 }

@@ -9,7 +9,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.dashboards.sample import CAMPAIGNS, MIN_SAMPLE, REGIONS, T0, WINDOWS, config_file, sample_data
+from tests.dashboards.sample import (
+    CAMPAIGNS,
+    GUARDRAIL,
+    MIN_SAMPLE,
+    REGIONS,
+    T0,
+    VARIANTS,
+    WINDOWS,
+    config_file,
+    sample_data,
+)
 from tests.support import run_cli
 from touchpoint.dashboards import check, model, queries
 from touchpoint.dashboards.macros import TimeRange, Variable, expand
@@ -87,6 +97,46 @@ def test_suppressions_and_control_group(sample):
     assert {r["estimate"] for r in ctrl.values()} == {"yes", "not enough data"}  # the sample has both
 
 
+def test_results_per_campaign_variant_and_control_with_the_guardrail(sample):
+    """The results panel: per campaign its treatment leads, each variant and its control group, counted once
+    (leads and outcomes are delivered twice in the sample); each variant's uplift against the campaign's control
+    group; the guardrail's latest word on the campaign."""
+    settings, expected = sample
+    rows = _run(settings, "touchpoint-campaigns", 9).dicts()
+    got = {(r["campaign"], r["arm"]): r for r in rows}
+    assert set(got) == set(expected["results"])
+    for key, want in expected["results"].items():
+        assert {k: got[key][k] for k in want} == want, key
+    # order: campaign, then its treatment, its variants, its control
+    mall = [r["arm"] for r in rows if r["campaign"] == "mall-entry-shop"]
+    assert mall == ["treatment", *sorted(f"variant {v}" for v in VARIANTS["mall-entry-shop"]), "control"]
+    for gid, counts in expected["variant_counts"].items():
+        _, cid, _, _, v = gid.split("|")
+        u, r = uplift(*counts, min_sample=MIN_SAMPLE), got[(cid, f"variant {v}")]
+        assert (r["uplift"], r["ci_low"], r["ci_high"]) == (u.absolute, u.ci_low, u.ci_high)
+    for cid, c in expected["control"].items():
+        u = uplift(*c.values(), min_sample=MIN_SAMPLE)
+        assert got[(cid, "treatment")]["uplift"] == u.absolute
+        assert got[(cid, "treatment")]["estimate"] == ("yes" if u.enough_data else "not enough data")
+    latest = {cid: (state, by, reason) for cid, state, by, reason, _ in GUARDRAIL}  # in time order
+    for (cid, _), r in got.items():
+        state, by, reason = latest.get(cid, ("", "", ""))
+        want = f"paused: {reason}" if state == "paused" else f"resumed by {by}" if state == "active" else ""
+        assert r["guardrail"] == want, cid
+
+
+def test_variant_share_per_interval(sample):
+    settings, expected = sample
+    rows = _run(settings, "touchpoint-campaigns", 10).dicts()
+    per_variant: dict[str, int] = {}
+    for r in rows:
+        per_variant[r["variant"]] = per_variant.get(r["variant"], 0) + r["leads"]
+    want = {
+        f"{cid} {v.split()[1]}": e["leads"] for (cid, v), e in expected["results"].items() if v.startswith("variant")
+    }
+    assert per_variant == want
+
+
 def test_journey_funnel_counts_each_trial_once(sample):
     settings, expected = sample
     (row,) = _run(settings, "touchpoint-campaigns", 8).dicts()
@@ -116,10 +166,10 @@ def test_check_cli_runs_every_panel_on_data(sample, tmp_path):
     lines = out.stdout.splitlines()
     panel_lines = [ln for ln in lines if ln.startswith("  ") and " #" in ln]
     total = sum(len([p for p in d.panels() if p["type"] in model.QUERY_PANEL_TYPES]) for d in model.load_dashboards())
-    assert len(panel_lines) == total == 23
+    assert len(panel_lines) == total == 25
     assert all(ln.startswith("  ok") for ln in panel_lines), out.stdout
     assert "provisioning: ok" in out.stdout and "@grafana/schema" in lines[0]
-    assert lines[-1].startswith("23 panels in 3 dashboards: all ok")
+    assert lines[-1].startswith("25 panels in 3 dashboards: all ok")
     # a time range with no data: queries still run; --require-data turns the empty ones into failures
     out = run_cli(
         "dashboards",
@@ -151,7 +201,7 @@ def test_check_fails_on_bad_sql_with_one_line_per_panel(sample, tmp_path):
     assert len(bad) == 1 and "#4" in bad[0] and "no_such_column" in bad[0], out.stdout
     head = next(ln for ln in out.stdout.splitlines() if ln.startswith("touchpoint-pipeline "))
     assert "schema FAIL panels[1]: Additional properties are not allowed ('bogus' was unexpected)" in head
-    assert out.stdout.splitlines()[-1].startswith("23 panels in 3 dashboards: 2 failed")
+    assert out.stdout.splitlines()[-1].startswith("25 panels in 3 dashboards: 2 failed")
     assert out.stderr == ""
 
 

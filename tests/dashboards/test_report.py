@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboards.sample import REGIONS, config_file, load_sample
+from tests.dashboards.sample import MIN_SAMPLE, REGIONS, config_file, load_sample
 from tests.support import TOUCHPOINT, make_settings
 from touchpoint import ROOT
 from touchpoint.dashboards.report import coverage_colour
+from udfs.effect import uplift
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = ROOT / "work" / "artifacts"
@@ -102,6 +103,22 @@ def test_report_is_self_contained_with_map_table_and_funnel(report):
         for step in ("triggers", "leads", "delivered", "converted"):
             num = block.split(f'class="step {step}"')[1].split('class="num">')[1].split(" ")[0]
             assert int(num.replace(",", "")) == f[step], (cid, step)
+    # the campaign results: every arm counted, each estimate's interval drawn, the guardrail's word, the share
+    results = text.split('<table class="results">')[1].split("</table>")[0]
+    for (cid, arm), want in expected["results"].items():
+        row = results.split(f'<tr data-campaign="{cid}" data-arm="{arm}">')[1].split("</tr>")[0]
+        cells = [c.split("<")[0] for c in row.split('<td class="int">')[1:4]]
+        assert [int(c.replace(",", "")) for c in cells] == [want["leads"], want["delivered"], want["converted"]]
+    for cid, c in expected["control"].items():
+        u = uplift(*c.values(), min_sample=MIN_SAMPLE)
+        row = results.split(f'<tr data-campaign="{cid}" data-arm="treatment">')[1].split("</tr>")[0]
+        if u.enough_data:  # the bar spans the interval
+            assert f'data-low="{u.ci_low:.4f}" data-high="{u.ci_high:.4f}"' in row
+        else:
+            assert "<svg" not in row and "not enough data" in row
+    assert 'class="guardrail paused" data-campaign="dial-114-12580"' in text
+    assert 'class="guardrail resumed" data-campaign="quota-20mb-reminder"' in text
+    assert '<figure class="share" data-campaign="mall-entry-shop">' in text
     # the trial journeys' funnel and reasons, as the dashboard's panel counts them
     journeys = text.split('<table class="journeys">')[1].split("</table>")[0]
     cells = [c.split("<")[0] for c in journeys.split("<tr")[2].split(">")[1:] if c.split("<")[0].strip()]

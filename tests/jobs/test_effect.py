@@ -274,6 +274,10 @@ def test_streaming_gives_the_replays_conversions_and_uplift(case, broker, tmp_pa
 # --- the guardrail ----------------------------------------------------------------------------------------------
 
 
+#: The guardrail judges a look this long after it falls due (effect.guardrail_wait_hours): leads come every 2 min.
+GUARDRAIL_WAIT_HOURS = 1
+
+
 def _harmful_case(tmp: Path, guardrail: bool) -> Path:
     """A campaign doing harm: 120 treatment leads none of which converts, 120 control leads half of which buy (an
     order naming the lead), in time order; and a harmless one beside it."""
@@ -302,12 +306,13 @@ def _harmful_case(tmp: Path, guardrail: bool) -> Path:
     _write(inp / "outcomes.jsonl", [])
     _write(inp / "orders.jsonl", orders)
     out = tmp / "out"
-    replay("effect", make_settings(tmp / "work", effect={"guardrail": guardrail}), inp, out)
+    effect = {"guardrail": guardrail, "guardrail_wait_hours": GUARDRAIL_WAIT_HOURS}
+    replay("effect", make_settings(tmp / "work", effect=effect), inp, out)
     return out
 
 
-def test_the_guardrail_pauses_a_harmful_campaign_once_at_the_first_record_that_trips(tmp_path):
-    from udfs.effect import guardrail_trips
+def test_the_guardrail_pauses_a_harmful_campaign_once_at_the_first_look_that_trips(tmp_path):
+    from udfs.effect import Watch, guardrail, guardrail_interval, guardrail_trips
 
     out = _harmful_case(tmp_path / "on", guardrail=True)
     min_sample = make_settings(tmp_path).effect.min_sample
@@ -327,11 +332,23 @@ def test_the_guardrail_pauses_a_harmful_campaign_once_at_the_first_record_that_t
             )
         )
     ]
-    first = tripped[0]
-    assert pause["uplift_version"] == first["version"] and (pause["uplift"], pause["ci_high"]) == (
-        first["uplift"],
-        first["ci_high"],
-    )
+    # the rules over the records in order: the first look whose 99 % interval lies below zero
+    watch, first = Watch(), None
+    for r in records:
+        u = uplift(
+            *(r[k] for k in ("treatment_leads", "treatment_converted", "control_leads", "control_converted")),
+            min_sample,
+        )
+        watch, pause_now = guardrail(u, r["ts"], watch, min_sample, GUARDRAIL_WAIT_HOURS * 60 * MIN)
+        if pause_now:
+            first = (r, u)
+            break
+    r, u = first
+    assert pause["uplift_version"] == r["version"] and pause["uplift"] == r["uplift"]
+    assert (pause["ci_low"], pause["ci_high"]) == guardrail_interval(u)
     assert pause["ci_high"] < 0 and pause["state"] == "paused" and pause["by"] == "guardrail"
+    # judged an hour after the look fell due: past the first record below zero, and a look's size reached before
+    assert r["version"] > tripped[0]["version"]
+    assert min(r["treatment_leads"], r["control_leads"]) >= min_sample
     assert len(tripped) > 1  # it kept tripping, and was paused once
     assert not _lines(_harmful_case(tmp_path / "off", guardrail=False) / "guardrail.jsonl")  # the setting turns it off

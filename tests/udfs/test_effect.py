@@ -217,6 +217,36 @@ def test_the_guardrail_trips_only_on_an_interval_wholly_below_zero():
     assert not guardrail_trips(uplift(200, 20, 200, 30, 30))  # worse, but the interval reaches zero
     assert not guardrail_trips(uplift(20, 0, 20, 10, 30))  # not enough data
     assert not guardrail_trips(uplift(200, 40, 200, 10, 30))  # helps
+    # 95 % below zero, 99 % not: the guardrail's interval is the wider one
+    borderline = uplift(200, 20, 200, 36, 30)
+    assert borderline.ci_high < 0 and not guardrail_trips(borderline)
     record = pause_record("c", harmful, 17, 1_794_000_000_000)
     assert errors("guardrail", record) == []
     assert (record["state"], record["by"], record["uplift_version"]) == ("paused", "guardrail", 17)
+    assert record["ci_high"] > harmful.ci_high  # the 99 % interval that tripped it
+
+
+def test_the_guardrail_looks_when_the_smaller_arm_doubles_and_judges_a_wait_later():
+    from udfs.effect import Watch, guardrail, guardrail_looks
+
+    assert [guardrail_looks(uplift(500, 0, n, 0, 30), 30) for n in (29, 30, 59, 60, 119, 120, 480)] == [
+        0,
+        1,
+        1,
+        2,
+        2,
+        3,
+        5,
+    ]
+    assert guardrail_looks(uplift(45, 0, 500, 0, 30), 30) == 1  # the smaller arm, whichever it is
+    harmful, harmless, fresh = uplift(60, 0, 60, 30, 30), uplift(60, 30, 60, 30, 30), uplift(60, 0, 60, 0, 30)
+    # no wait: judged on the record that makes the look due
+    assert guardrail(harmful, 100, Watch(1), 30, 0) == (Watch(2), True)
+    assert guardrail(harmful, 100, Watch(2), 30, 0) == (Watch(2), False)  # no new look: wait for the next one
+    assert guardrail(harmless, 100, Watch(1), 30, 0) == (Watch(2), False)  # a look, no harm
+    # a wait: the look falls due on a burst of fresh leads (no answers yet) and is judged on the uplift a wait later
+    watch, pause = guardrail(fresh, 1_000, Watch(1), 30, 500)
+    assert (watch, pause) == (Watch(1, 1_500), False)
+    assert guardrail(fresh, 1_499, watch, 30, 500) == (watch, False)  # not yet
+    assert guardrail(harmful, 1_500, watch, 30, 500) == (Watch(2), True)  # the answers are in: harm
+    assert guardrail(harmless, 1_500, watch, 30, 500) == (Watch(2), False)

@@ -1,13 +1,14 @@
-"""``touchpoint campaigns publish|validate|backtest|status|resume`` and ``touchpoint journeys publish|validate``:
-campaign and trial journey files (YAML/JSON) to their topics, all or nothing; a draft campaign tried over recorded
-history without producing anything; the campaigns the guardrail paused, and resuming one."""
+"""``touchpoint campaigns publish|validate|backtest|status|resume|results`` and ``touchpoint journeys
+publish|validate``: campaign and trial journey files (YAML/JSON) to their topics, all or nothing; a draft campaign
+tried over recorded history without producing anything; the campaigns the guardrail paused, and resuming one; the
+results per campaign and variant, from ClickHouse."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from touchpoint.cli.options import Commands, settings
+from touchpoint.cli.options import CLICKHOUSE, Commands, UsageError, settings
 
 
 def cmd_campaigns(args: argparse.Namespace) -> int:
@@ -86,6 +87,26 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_results(args: argparse.Namespace) -> int:
+    """Per campaign and variant: leads, delivered, converted, the uplift with its interval drawn, the guardrail."""
+    from touchpoint.dashboards.queries import open_queries
+    from touchpoint.dashboards.report_data import campaign_results
+    from touchpoint.dashboards.results import render_results
+
+    queries = open_queries(settings(args), args.url)
+    try:
+        rows, share = campaign_results(queries)
+    finally:
+        queries.backend.close()
+    if args.campaign_id:
+        if not any(r["campaign"] == args.campaign_id for r in rows):
+            raise UsageError(f"campaign {args.campaign_id!r} has no leads in ClickHouse")
+        rows = [r for r in rows if r["campaign"] == args.campaign_id]
+        share = [r for r in share if r["variant"].rpartition(" ")[0] == args.campaign_id]
+    print(render_results(rows, share))
+    return 0
+
+
 def _definitions(commands: Commands, what: str, cmd, key: str):
     """The ``publish`` and ``validate`` commands of one kind of definition (campaigns, journeys)."""
     one = what[:-1]
@@ -133,4 +154,12 @@ def register(commands: Commands) -> None:
     )
     p.add_argument("campaign_id", metavar="ID", help="the campaign's id")
     p.add_argument("--note", help="why it is resumed, kept with the record")
+    p = group.add(
+        "results",
+        cmd_results,
+        "per campaign and variant: leads, delivered, converted, rate, uplift with its 95 %% interval drawn, the "
+        "variant share over time and the guardrail's state (from ClickHouse, as the campaigns dashboard)",
+        parents=(CLICKHOUSE,),
+    )
+    p.add_argument("campaign_id", nargs="?", metavar="ID", help="one campaign (default: all)")
     _definitions(commands, "journeys", cmd_journeys, "trial product")

@@ -255,6 +255,18 @@ TABLES: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {
         ("ts", "ts", to_datetime),
         ("ts_ms", "ts", to_int),
     ],
+    "guardrail": [
+        ("campaign_id", "campaign_id", to_string),
+        ("state", "state", to_string),
+        ("by", "by", to_string),
+        ("reason", "reason", to_string),
+        ("uplift", "uplift", to_float_or_null),
+        ("ci_low", "ci_low", to_float_or_null),
+        ("ci_high", "ci_high", to_float_or_null),
+        ("uplift_version", "uplift_version", to_uint),
+        ("ts", "ts", to_datetime),
+        ("ts_ms", "ts", to_int),
+    ],
     "journey_events": [
         ("event_id", "trigger_id", to_string),
         ("msisdn", "msisdn", personal_msisdn),

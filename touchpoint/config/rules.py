@@ -216,9 +216,14 @@ class Effect(Section):
     min_sample: int = Field(30, ge=1)
     """Below this many leads in either arm (treatment, control) an uplift is "not enough data"."""
     guardrail: bool = True
-    """Pause a campaign whose uplift, with enough data, has its whole 95 % interval below zero: the effect job
-    records the pause on the ``guardrail`` topic and the decision job suppresses the campaign's leads
-    (``paused_by_guardrail``) until ``touchpoint campaigns resume`` (docs/effect.md)."""
+    """Pause a campaign whose uplift has its whole 99 % interval below zero at one of the guardrail's looks (the
+    smaller arm reaching ``min_sample``, then 2 ×, 4 × … as many leads): the effect job records the pause on the
+    ``guardrail`` topic and the decision job suppresses the campaign's leads (``paused_by_guardrail``) until
+    ``touchpoint campaigns resume`` (docs/effect.md)."""
+    guardrail_wait_hours: float = Field(24.0, ge=0)
+    """How long (event time) after a look falls due the guardrail judges it: the answers to the leads that made it
+    due have come in by then. The uplift so far counts a lead not answered yet as not converted, so a look judged
+    at once after a burst of leads would see rates near zero on both sides."""
 
 
 class Journeys(Section):

@@ -67,7 +67,12 @@ class Simulator(Section):
     """What a delivered offer adds to the base rate, unless ``campaign_uplift`` names the campaign."""
     campaign_uplift: dict[str, float] = {}
     """A campaign's own uplift (campaign id -> what its delivered offer adds to the base rate), instead of
-    ``uplift``."""
+    ``uplift``. Below zero: an offer that puts customers off (what the guardrail pauses)."""
+    variant_uplift: dict[str, dict[str, float]] = {}
+    """An offer variant's own uplift (campaign id -> variant id -> what its delivered offer adds to the base rate),
+    instead of its campaign's (docs/variants.md)."""
+    answer_hours: float = Field(24.0, gt=0)
+    """A customer who buys does so a minute to this many hours after the offer's delivery (uniformly)."""
     order_names_lead_rate: float = Field(0.5, ge=0, le=1)
     """Share of conversions whose order names the lead (a reply to the SMS); BOSS orders name none."""
     trial_fraction: float = Field(0.03, ge=0, le=1)

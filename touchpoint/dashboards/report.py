@@ -2,15 +2,16 @@
 
 For readers without Grafana (a marketer's mailbox, a printout): the micro-region map — every region as a circle at
 its centroid on an equirectangular projection, colour = G3 coverage, area ~ subscribers present, each region's
-latest published window — the top G3 opportunity regions, and the lead funnel per campaign with the control
-group. Everything is inline (CSS, SVG, a little JavaScript for tooltips); the page loads nothing from anywhere.
+latest published window — the top G3 opportunity regions, the lead funnel per campaign, and the campaign results
+per campaign and variant (uplift intervals drawn, variant share over time, the guardrail's state). Everything is
+inline (CSS, SVG, a little JavaScript for tooltips); the page loads nothing from anywhere.
 
 The numbers come from the dashboards' own panel queries (``grafana/dashboards/``), run for the whole span of the
 data with every variable at "All", so the report and Grafana cannot disagree.
 
 This module reads and writes the report; the parts live next to it: ``report_data`` (the panel queries),
-``report_map`` (the SVG map and its legend), ``report_page`` (the page and its tables), ``report_format`` (how
-values are written). Their public names are importable from here too.
+``report_map`` (the SVG map and its legend), ``report_results`` (the campaign results), ``report_page`` (the page
+and its tables), ``report_format`` (how values are written). Their public names are importable from here too.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from pathlib import Path
 from touchpoint.config import Settings
 from touchpoint.dashboards.queries import open_queries
 from touchpoint.dashboards.report_data import (
-    CONTROL_PANEL,
     FUNNEL_PANEL,
     JOURNEY_PANEL,
     MAP_PANEL,
+    RESULTS_PANEL,
+    SHARE_PANEL,
     SUPPRESSED_PANEL,
     TOP_PANEL,
     ReportData,
@@ -34,7 +36,6 @@ from touchpoint.dashboards.report_map import MAP_H, MAP_W, PAD, R_MAX, R_MIN, Pr
 from touchpoint.dashboards.report_page import render, render_funnel
 
 __all__ = [
-    "CONTROL_PANEL",
     "FUNNEL_PANEL",
     "JOURNEY_PANEL",
     "MAP_H",
@@ -42,7 +43,9 @@ __all__ = [
     "MAP_W",
     "PAD",
     "R_MAX",
+    "RESULTS_PANEL",
     "R_MIN",
+    "SHARE_PANEL",
     "SUPPRESSED_PANEL",
     "TOP_PANEL",
     "Projection",

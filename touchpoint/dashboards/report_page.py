@@ -1,6 +1,6 @@
 """The report's HTML page: the header and KPI tiles, the sections (map, top opportunity regions, lead funnel,
-uplift, suppression reasons, trial journeys) and their tables, with the inline stylesheet and the little script for
-tooltips and highlighting. Everything is inline; the page loads nothing from anywhere."""
+campaign results, suppression reasons, trial journeys) and their tables, with the inline stylesheet and the
+little script for tooltips and highlighting. Everything is inline; the page loads nothing from anywhere."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from touchpoint import __version__
 from touchpoint.dashboards.report_data import ReportData
 from touchpoint.dashboards.report_format import count, coverage_colour, escape, minute, percent
 from touchpoint.dashboards.report_map import render_legend, render_map
+from touchpoint.dashboards.report_results import render_results
 
 #: A table column: (row key, heading, kind); the kind picks the format and the alignment.
 Column = tuple[str, str, str]
@@ -33,16 +34,6 @@ ALL_REGIONS_COLUMNS: list[Column] = [
     ("g3_coverage", "G3 coverage", "pct"),
     ("opportunities", "opportunities", "int"),
     ("window_start", "window (UTC)", "when"),
-]
-CONTROL_COLUMNS: list[Column] = [
-    ("campaign", "campaign", "text"),
-    ("treatment_leads", "treatment leads", "int"),
-    ("treatment_conversion", "converted", "pct"),
-    ("control_leads", "control", "int"),
-    ("control_conversion", "converted", "pct"),
-    ("uplift", "uplift", "pct"),
-    ("ci_low", "95 % from", "pct"),
-    ("ci_high", "to", "pct"),
 ]
 SUPPRESSED_COLUMNS: list[Column] = [("reason", "reason", "text"), ("suppressed", "decisions", "int")]
 JOURNEY_COLUMNS: list[Column] = [
@@ -87,6 +78,8 @@ tbody tr:hover,tr.hl{background:#fff7d6}
 .converted .bar span{background:#1a9850}.num{text-align:right}.num small{color:#7b8794}
 .empty{color:#7b8794;font-style:italic}#tip{position:fixed;pointer-events:none;background:#16324f;color:#fff;
 padding:6px 9px;border-radius:5px;font-size:12px;max-width:340px;display:none;z-index:5}
+td.ci{padding:2px 8px}.guardrails{margin:8px 0 0;padding-left:18px}.guardrail.paused{color:#c62828}
+.share{margin:14px 0 0}.share figcaption{font-size:12px;color:#52606d;margin-bottom:4px}.key{margin-left:10px}
 details summary{cursor:pointer;color:#3f7cac;margin-top:8px}footer{color:#7b8794;font-size:12px;padding:0 28px 24px}
 """
 
@@ -221,14 +214,15 @@ G3 product), area ~ subscribers present, each region's latest published 15-minut
 <p>Triggers that got a decision for the campaign → leads sent (control group excluded) → delivered → converted;
 percentages of the campaign's triggers.</p>
 {render_funnel(data.funnel)}</section>
-<div class="cols">
-<section id="control"><h2>Uplift per campaign</h2>
-<p>Treatment leads (sent, delivered or not) vs control-group leads (recorded, never contacted) converted by an
-order; uplift = treatment − control conversion with its 95 % interval, blank where there is not enough data.</p>
-{_table(data.control, CONTROL_COLUMNS, "control", "No leads yet.")}</section>
+<section id="results"><h2>Campaign results: uplift per campaign and variant</h2>
+<p>Per campaign: its treatment leads (sent, delivered or not), each offer variant, and its control group (recorded,
+never contacted); converted = an order attributed to the lead. Uplift = treatment − control conversion with its
+95 % interval, drawn on one axis (dashed: zero; green: wholly above zero, red: wholly below), blank where there is
+not enough data. The guardrail pauses a campaign whose 99 % interval lies wholly below zero at one of its looks
+(docs/effect.md).</p>
+{render_results(data.results, data.share)}</section>
 <section id="suppressed"><h2>Why decisions were suppressed</h2>
 {_table(data.suppressed, SUPPRESSED_COLUMNS, "suppressed", "No suppressed decisions.")}</section>
-</div>
 <section id="journeys"><h2>Trial journeys</h2>
 <p>Free trials started → usage nudges and conversion reminders taken → converted (a subscribe order of the product
 within the trial); trials that ended unconverted, by reason: declined (opted out, or used it and let it lapse),

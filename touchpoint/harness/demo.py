@@ -7,7 +7,9 @@ truth, the leads the campaigns produced (with why others were suppressed) and th
 against udfs/journeys.py); then simulated outbound systems and customers answer the leads (delivery reports,
 orders), the effect job attributes the orders and measures each campaign's uplift (checked against
 udfs/effect.py), every output topic is loaded into ClickHouse (embedded chdb), every dashboard query is checked
-against it, the HTML report is written and the top G3 opportunity regions are printed. It stops what it started.
+against it, the HTML report is written and the top G3 opportunity regions are printed. Last, the loop where it
+can be seen (touchpoint/harness/loop.py): a larger city replayed in two periods, the second decided on what the
+first measured, checked against the simulator's truth. It stops what it started.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> i
     try:
         return _run(settings, subscribers, hours, seed, t0)
     finally:
-        _step(10, "Stopping the local stack")
+        _step(11, "Stopping the local stack")
         print("    stopped: " + (", ".join(stack.down(settings)) or "nothing"))
 
 
@@ -113,6 +115,7 @@ def _run(settings: Settings, subscribers: int, hours: float, seed: int, t0: floa
         for job in answer_jobs:
             job.cancel()
     ok = _clickhouse(settings) and ok
+    ok = _loop(settings, seed) and ok
 
     print(f"\nDemo finished in {time.monotonic() - t0:.0f} s.")
     return 0 if ok else 1
@@ -418,6 +421,23 @@ def _answers(settings: Settings, leads: list[dict], city) -> bool:
     return ok
 
 
+def _loop(settings: Settings, seed: int) -> bool:
+    """Step 10: the loop where it can be seen (touchpoint/harness/loop.py)."""
+    from touchpoint.harness import loop
+
+    _step(
+        10,
+        "The loop, on a replay of a larger city in two periods: variants chosen by measured conversion, the "
+        "guardrail (docs/variants.md)",
+    )
+    # the same embedded ClickHouse as steps 8-9 (one chdb data directory per process), its own database
+    return loop.show(settings, settings.paths.work_dir / "demo" / "loop", f"chdb://{_chdb_dir(settings)}", seed=seed)
+
+
+def _chdb_dir(settings: Settings) -> Path:
+    return settings.paths.work_dir / "demo" / "chdb"
+
+
 def _clickhouse(settings: Settings) -> bool:
     """Steps 8–9: every output topic into ClickHouse, dashboards check, report. True when every check passed."""
     import shutil
@@ -430,7 +450,7 @@ def _clickhouse(settings: Settings) -> bool:
     from touchpoint.dashboards.check import check
 
     _step(8, "Every output topic goes into ClickHouse")
-    data_dir = settings.paths.work_dir / "demo" / "chdb"
+    data_dir = _chdb_dir(settings)
     shutil.rmtree(data_dir, ignore_errors=True)
     url = f"chdb://{data_dir}"
     with connect(settings, url) as backend:

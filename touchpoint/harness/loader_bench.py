@@ -29,14 +29,14 @@ TOPIC_MIX = (
     + ["triggers"] * 3
     + ["decisions"] * 2
     + ["leads"] * 2
-    + ["traffic", "region_metrics", "orders", "outcomes", "uplift", "journey_events", "dlq"]
+    + ["traffic", "region_metrics", "orders", "outcomes", "uplift", "guardrail", "journey_events", "dlq"]
 )
 
 
 def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Iterator[tuple[str, dict]]:
     """``n`` valid records for the loaded topics, deterministic for a seed: (topic key, record). Mix: ~half
-    behaviour, then triggers, decisions, leads, traffic, region_metrics, orders, outcomes, uplift, journey_events,
-    dlq (:data:`TOPIC_MIX`). Every record has its own id (behaviour: its own (msisdn, hour)), over the 72 hours
+    behaviour, then triggers, decisions, leads, traffic, region_metrics, orders, outcomes, uplift, guardrail,
+    journey_events, dlq (:data:`TOPIC_MIX`). Every record has its own id (behaviour: its own (msisdn, hour)), over the 72 hours
     from ``start_ms`` (default: 72 h ago)."""
     rnd = random.Random(seed)
     start = start_ms if start_ms is not None else (int(time.time() * 1000) // HOUR_MS - 72) * HOUR_MS
@@ -69,9 +69,26 @@ def _record(key: str, rnd: random.Random, i: int, msisdn: str, ts: int, kinds: l
         return _outcome(i, msisdn, ts)
     if key == "uplift":
         return _uplift(rnd, i, ts)
+    if key == "guardrail":
+        return _guardrail(i, ts)
     if key == "journey_events":
         return _journey_event(rnd, i, msisdn, ts)
     return _dead_letter(i, ts)
+
+
+def _guardrail(i: int, ts: int) -> dict:
+    """A pause of campaign ``c-<i>`` (its own campaign: the table keeps every pause and resume)."""
+    return {
+        "campaign_id": f"c-{i}",
+        "state": "paused",
+        "by": "guardrail",
+        "reason": "uplift interval below zero",
+        "uplift": -0.1,
+        "ci_low": -0.2,
+        "ci_high": -0.01,
+        "uplift_version": i,
+        "ts": ts,
+    }
 
 
 def _behaviour(rnd: random.Random, msisdn: str, ts: int) -> dict:

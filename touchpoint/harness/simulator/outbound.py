@@ -8,10 +8,11 @@ records what customers buy. Locally nothing does, so the demo and the tests use 
 - a treatment lead is ``delivered`` with probability ``simulator.delivery_rate``, at ``deliver_at`` + a few
   seconds; a control lead never is;
 - every customer buys the lead's product anyway with the base rate ``control_conversion_rate``; a delivered offer
-  adds its campaign's uplift (``campaign_uplift``, else ``uplift``);
-- a purchase is an order of the lead's product some minutes to a day after ``deliver_at`` (within any attribution
-  window); after a delivered offer it names the lead with ``order_names_lead_rate`` (a reply to the SMS), else
-  it names none, like a BOSS order.
+  adds its variant's uplift (``variant_uplift``), else its campaign's (``campaign_uplift``), else ``uplift``; an
+  uplift below zero is an offer that puts customers off (the guardrail's case);
+- a purchase is an order of the lead's product a minute to ``answer_hours`` (a day) after ``deliver_at`` (within
+  any attribution window); after a delivered offer it names the lead with ``order_names_lead_rate`` (a reply to the
+  SMS), else it names none, like a BOSS order.
 
 So the true uplift of a campaign over all its treatment leads (delivered or not) is ``delivery_rate`` × its uplift.
 """
@@ -31,10 +32,11 @@ def _draw(lead_id: str, what: str) -> float:
     return int(hashlib.sha1(f"{what}|{lead_id}".encode()).hexdigest()[:8], 16) / 2**32
 
 
-def true_uplift(settings: Settings, campaign_id: str) -> float:
-    """What a delivered offer of the campaign adds to the base conversion rate."""
+def true_uplift(settings: Settings, campaign_id: str, variant_id: str | None = None) -> float:
+    """What a delivered offer of the campaign (and variant) adds to the base conversion rate."""
     sim = settings.simulator
-    return sim.campaign_uplift.get(campaign_id, sim.uplift)
+    campaign = sim.campaign_uplift.get(campaign_id, sim.uplift)
+    return sim.variant_uplift.get(campaign_id, {}).get(variant_id or "", campaign)
 
 
 def outcomes(settings: Settings, leads: Iterable[dict]) -> Iterator[tuple[str, dict]]:
@@ -58,10 +60,11 @@ def outcomes(settings: Settings, leads: Iterable[dict]) -> Iterator[tuple[str, d
                     "ts": t,
                 },
             )
-        rate = sim.control_conversion_rate + (true_uplift(settings, lead["campaign_id"]) if delivered else 0)
+        added = true_uplift(settings, lead["campaign_id"], lead.get("variant_id")) if delivered else 0
+        rate = sim.control_conversion_rate + added
         if _draw(lid, "converted") >= rate:
             continue
-        t += MINUTE_MS + int(_draw(lid, "think") * 24 * HOUR_MS)
+        t += MINUTE_MS + int(_draw(lid, "think") * sim.answer_hours * HOUR_MS)
         names_lead = delivered and _draw(lid, "reply") < sim.order_names_lead_rate
         product = lead["product_id"]
         yield (
