@@ -195,29 +195,31 @@ class UpliftCounts(KeyedProcessFunction):
 
     def open(self, ctx) -> None:
         #: [treatment leads, treatment converted, control leads, control converted, changes, the guardrail's looks,
-        #: paused (0/1), when its next look is judged (ms, -1: none pending)]
+        #: paused (0/1), when its next look is judged (ms, -1: none pending), the latest time seen (ms: the guardrail's
+        #: clock, which a lead's later delivery or an order does not move back)]
         self.counts = ctx.get_state(ValueStateDescriptor("counts", Types.PICKLED_BYTE_ARRAY()))
 
     def process_element(self, value, ctx):
         item = orjson.loads(value[1])
-        counts = orjson.loads(self.counts.value() or b"[0, 0, 0, 0, 0, 0, 0, -1]")
-        if len(counts) < 8:  # the state of an earlier version: no looks; a sixth entry was the pause
-            counts = counts[:5] + [0, int(len(counts) == 6), -1]
+        counts = orjson.loads(self.counts.value() or b"[0, 0, 0, 0, 0, 0, 0, -1, 0]")
+        if len(counts) < 9:  # the state of an earlier version: no looks; a sixth entry was the pause
+            counts = counts[:5] + [0, int(len(counts) == 6), -1, 0]
         arm = 2 if item.pop("control") else 0
         counts[arm] += item.pop("lead", 0)
         counts[arm + 1] += item.pop("converted", 0)
         ts = item.pop("ts")
         counts[4] += 1
-        self.counts.update(orjson.dumps(counts))
+        counts[8] = max(counts[8], ts)
         u = uplift(*counts[:4], min_sample=self.min_sample)
         record = {"uplift_id": value[0], **item, **u.record(), "version": counts[4], "ts": ts}
         yield Row("uplift", "uplift", None, value[0], orjson.dumps(record).decode())  # detail: the group, its key
+        pause = False
         if self.guardrail and item.get("scope") == "campaign" and not counts[6]:
             before = Watch(counts[5], None if counts[7] < 0 else counts[7])
-            watch, pause = guardrail(u, ts, before, self.min_sample, self.wait_ms)
+            watch, pause = guardrail(u, counts[8], before, self.min_sample, self.wait_ms)
             counts[5], counts[7] = watch.taken, -1 if watch.due_at is None else watch.due_at
             counts[6] = int(pause)  # once: a marketer who resumes it has seen the numbers
-            self.counts.update(orjson.dumps(counts))
-            if pause:
-                record = pause_record(item["campaign_id"], u, counts[4], ts)
-                yield Row("guardrail", "guardrail", None, item["campaign_id"], orjson.dumps(record).decode())
+        self.counts.update(orjson.dumps(counts))
+        if pause:
+            record = pause_record(item["campaign_id"], u, counts[4], counts[8])
+            yield Row("guardrail", "guardrail", None, item["campaign_id"], orjson.dumps(record).decode())

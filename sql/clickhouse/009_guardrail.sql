@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS ${db}.guardrail
     state          String,                  -- paused, active (resumed)
     by             String,                  -- guardrail, or who resumed it
     reason         String,                  -- the guardrail's reason, or the marketer's note
-    uplift         Nullable(Float64),       -- a pause: the uplift and 95 % interval that tripped it
+    uplift         Nullable(Float64),       -- a pause: the uplift and the 99 % interval that tripped it
     ci_low         Nullable(Float64),
     ci_high        Nullable(Float64),
     uplift_version UInt64,                  -- a pause: the version of the uplift record that tripped it

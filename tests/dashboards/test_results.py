@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tests.dashboards.sample import CAMPAIGNS, VARIANTS, config_file
 from tests.support import run_cli
-from touchpoint.dashboards.results import BAR, axis, interval_bar, render_share, shares
+from touchpoint.dashboards.results import BAR, axis, interval_bar, points, render_share, shares, variant_label
 
 
 def test_the_interval_bar_marks_zero_the_interval_and_the_estimate():
@@ -16,12 +16,17 @@ def test_the_interval_bar_marks_zero_the_interval_and_the_estimate():
     assert bar.index("─") == 0 and bar.rindex("─") == 8  # -10 % .. -2 %: left of zero, not touching it
     assert bar.index("●") == 5  # -5 %
     across = interval_bar(-0.04, 0.01, 0.06, half=0.10, width=21)
-    assert across.index("─") < 10 < across.rindex("─") and "┊" not in across  # the interval covers zero
+    assert across.index("─") < 10 < across.rindex("─") and across[10] == "┼"  # the interval covers zero
     assert interval_bar(None, None, None, half=0.1, width=7) == " " * 7
     # beyond the axis: clipped to its ends, never wider than the bar
     assert len(interval_bar(-1.0, 0.0, 1.0, half=0.1)) == BAR
     assert axis([{"ci_low": -0.3, "ci_high": 0.1}, {"ci_low": None, "ci_high": None}]) == 0.3
     assert axis([]) == 0.05
+
+
+def test_an_uplift_is_written_in_signed_points_and_a_series_label_splits_at_its_last_space():
+    assert (points(0.0912), points(-0.05), points(0.0), points(None)) == ("+9.1 pt", "-5.0 pt", "+0.0 pt", "")
+    assert variant_label("mall-entry-shop fifteen-percent") == ("mall-entry-shop", "fifteen-percent")
 
 
 def test_shares_per_interval_add_up_to_one():

@@ -333,13 +333,14 @@ def test_the_guardrail_pauses_a_harmful_campaign_once_at_the_first_look_that_tri
         )
     ]
     # the rules over the records in order: the first look whose 99 % interval lies below zero
-    watch, first = Watch(), None
+    watch, first, clock = Watch(), None, 0
     for r in records:
+        clock = max(clock, r["ts"])  # the guardrail's clock: the latest time seen
         u = uplift(
             *(r[k] for k in ("treatment_leads", "treatment_converted", "control_leads", "control_converted")),
             min_sample,
         )
-        watch, pause_now = guardrail(u, r["ts"], watch, min_sample, GUARDRAIL_WAIT_HOURS * 60 * MIN)
+        watch, pause_now = guardrail(u, clock, watch, min_sample, GUARDRAIL_WAIT_HOURS * 60 * MIN)
         if pause_now:
             first = (r, u)
             break

@@ -91,7 +91,7 @@ def cmd_results(args: argparse.Namespace) -> int:
     """Per campaign and variant: leads, delivered, converted, the uplift with its interval drawn, the guardrail."""
     from touchpoint.dashboards.queries import open_queries
     from touchpoint.dashboards.report_data import campaign_results
-    from touchpoint.dashboards.results import render_results
+    from touchpoint.dashboards.results import render_results, variant_label
 
     queries = open_queries(settings(args), args.url)
     try:
@@ -102,7 +102,7 @@ def cmd_results(args: argparse.Namespace) -> int:
         if not any(r["campaign"] == args.campaign_id for r in rows):
             raise UsageError(f"campaign {args.campaign_id!r} has no leads in ClickHouse")
         rows = [r for r in rows if r["campaign"] == args.campaign_id]
-        share = [r for r in share if r["variant"].rpartition(" ")[0] == args.campaign_id]
+        share = [r for r in share if variant_label(r["variant"])[0] == args.campaign_id]
     print(render_results(rows, share))
     return 0
 

@@ -216,10 +216,10 @@ percentages of the campaign's triggers.</p>
 {render_funnel(data.funnel)}</section>
 <section id="results"><h2>Campaign results: uplift per campaign and variant</h2>
 <p>Per campaign: its treatment leads (sent, delivered or not), each offer variant, and its control group (recorded,
-never contacted); converted = an order attributed to the lead. Uplift = treatment − control conversion with its
-95 % interval, drawn on one axis (dashed: zero; green: wholly above zero, red: wholly below), blank where there is
-not enough data. The guardrail pauses a campaign whose 99 % interval lies wholly below zero at one of its looks
-(docs/effect.md).</p>
+never contacted); converted = an order attributed to the lead. Uplift = treatment − control conversion, in
+percentage points, with its 95 % interval drawn on one axis (dashed: zero; green: wholly above zero, red: wholly
+below), blank where there is not enough data. The guardrail pauses a campaign whose 99 % interval lies wholly
+below zero at one of its looks (docs/effect.md).</p>
 {render_results(data.results, data.share)}</section>
 <section id="suppressed"><h2>Why decisions were suppressed</h2>
 {_table(data.suppressed, SUPPRESSED_COLUMNS, "suppressed", "No suppressed decisions.")}</section>

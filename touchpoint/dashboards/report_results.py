@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from touchpoint.dashboards.report_format import count, escape, minute, percent
-from touchpoint.dashboards.results import axis, shares
+from touchpoint.dashboards.results import axis, points, shares
 
 #: The interval bar's size (px).
 BAR_W, BAR_H = 240, 18
@@ -26,8 +26,8 @@ def interval_svg(low: float, mid: float, high: float, half: float) -> str:
     mid_y = BAR_H / 2
     return (
         f'<svg class="interval" width="{BAR_W}" height="{BAR_H}" viewBox="0 0 {BAR_W} {BAR_H}" '
-        f'data-low="{low:.4f}" data-high="{high:.4f}" role="img" aria-label="uplift {percent(mid)} '
-        f'[{percent(low)}, {percent(high)}]">'
+        f'data-low="{low:.4f}" data-high="{high:.4f}" role="img" aria-label="uplift {points(mid)} '
+        f'[{points(low)}, {points(high)}]">'
         f'<line class="zero" x1="{x(0)}" x2="{x(0)}" y1="1" y2="{BAR_H - 1}" stroke="#999" stroke-dasharray="2,2"/>'
         f'<line x1="{x(low)}" x2="{x(high)}" y1="{mid_y}" y2="{mid_y}" stroke="{colour}" stroke-width="4"/>'
         f'<circle cx="{x(mid)}" cy="{mid_y}" r="4" fill="{colour}"/></svg>'
@@ -42,12 +42,12 @@ def render_results(rows: list[dict[str, Any]], share: list[dict[str, Any]]) -> s
         "<tr><th class='text'>campaign</th><th class='text'>arm</th><th class='int'>leads</th>"
         "<th class='int'>delivered</th><th class='int'>converted</th><th class='pct'>conversion</th>"
         "<th class='pct'>uplift</th><th class='text'>95 % interval</th>"
-        f"<th class='text'>−{percent(half, 0)} · 0 · +{percent(half, 0)}</th></tr>"
+        f"<th class='text'>−{half * 100:.0f} pt · 0 · +{half * 100:.0f} pt</th></tr>"
     )
     body, guardrail = [], {}
     for r in rows:
         estimated = r["estimate"] == "yes"
-        interval = f"[{percent(r['ci_low'])}, {percent(r['ci_high'])}]" if estimated else ""
+        interval = f"[{points(r['ci_low'])}, {points(r['ci_high'])}]" if estimated else ""
         bar = interval_svg(r["ci_low"], r["uplift"], r["ci_high"], half) if estimated else ""
         note = "" if estimated or r["arm"] == "control" else "not enough data"
         body.append(
@@ -55,7 +55,7 @@ def render_results(rows: list[dict[str, Any]], share: list[dict[str, Any]]) -> s
             f'<td class="text">{escape(r["campaign"])}</td><td class="text">{escape(r["arm"])}</td>'
             f'<td class="int">{count(r["leads"])}</td><td class="int">{count(r["delivered"])}</td>'
             f'<td class="int">{count(r["converted"])}</td><td class="pct">{percent(r["conversion_rate"])}</td>'
-            f'<td class="pct">{percent(r["uplift"]) if estimated else ""}</td>'
+            f'<td class="pct">{points(r["uplift"]) if estimated else ""}</td>'
             f'<td class="text">{escape(interval or note)}</td><td class="ci">{bar}</td></tr>'
         )
         if r.get("guardrail"):

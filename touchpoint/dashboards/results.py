@@ -22,8 +22,8 @@ def axis(rows: list[dict[str, Any]]) -> float:
 
 
 def interval_bar(low: float | None, mid: float | None, high: float | None, half: float, width: int = BAR) -> str:
-    """``[low, high]`` as ``─`` with ``●`` at ``mid`` on an axis of ``-half .. +half``, zero marked ``┊``;
-    blank without an estimate."""
+    """``[low, high]`` as ``─`` with ``●`` at ``mid`` on an axis of ``-half .. +half``, zero marked ``┊`` (``┼``
+    where the interval covers it); blank without an estimate."""
     if low is None or high is None or mid is None:
         return " " * width
 
@@ -31,15 +31,23 @@ def interval_bar(low: float | None, mid: float | None, high: float | None, half:
         return min(width - 1, max(0, round((v + half) / (2 * half) * (width - 1))))
 
     cells = [" "] * width
-    cells[at(0.0)] = "┊"
     for i in range(at(low), at(high) + 1):
         cells[i] = "─"
+    cells[at(0.0)] = "┼" if cells[at(0.0)] == "─" else "┊"
     cells[at(mid)] = "●"
     return "".join(cells)
 
 
-def _pct(v: Any) -> str:
-    return "" if v is None else f"{v:+.1%}" if v < 0 or v > 0 else "0.0%"
+def points(v: Any) -> str:
+    """A difference of two rates (0.091) in percentage points, signed ("+9.1 pt"): an uplift is a difference, not a
+    share."""
+    return "" if v is None else f"{v * 100:+.1f} pt"
+
+
+def variant_label(label: str) -> tuple[str, str]:
+    """The variant share panel's series label ("campaign variant") as (campaign, variant)."""
+    campaign, _, variant = label.rpartition(" ")
+    return campaign, variant
 
 
 def render_results(rows: list[dict[str, Any]], share: list[dict[str, Any]] | None = None) -> str:
@@ -49,13 +57,13 @@ def render_results(rows: list[dict[str, Any]], share: list[dict[str, Any]] | Non
     half = axis(rows)
     head = (
         f"{'campaign':<28} {'arm':<26} {'leads':>6} {'deliv.':>6} {'conv.':>6} {'rate':>6}  "
-        f"{'uplift [95 % interval]':<26} {f'-{half:.0%}':<{BAR // 2}}0{f'+{half:.0%}':>{BAR // 2}}"
+        f"{'uplift [95 % interval]':<26} {f'-{half * 100:.0f} pt':<{BAR // 2}}0{f'+{half * 100:.0f} pt':>{BAR // 2}}"
     )
     out = [head, "-" * len(head)]
     guardrail: dict[str, str] = {}
     for r in rows:
         if r["estimate"] == "yes":
-            shown = f"{_pct(r['uplift'])} [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}]"
+            shown = f"{points(r['uplift'])} [{points(r['ci_low'])[:-3]}, {points(r['ci_high'])[:-3]}]"
         else:
             shown = "" if r["arm"] == "control" else "not enough data"
         bar = interval_bar(r.get("ci_low"), r.get("uplift"), r.get("ci_high"), half) if r["estimate"] == "yes" else ""
@@ -77,7 +85,7 @@ def shares(share: list[dict[str, Any]]) -> dict[str, list[tuple[Any, dict[str, f
     (time, "campaign variant", leads)."""
     counts: dict[str, dict[Any, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     for r in share:
-        campaign, _, variant = r["variant"].rpartition(" ")
+        campaign, variant = variant_label(r["variant"])
         counts[campaign][r["time"]][variant] = r["leads"]
     return {
         c: [(t, {v: n / sum(by.values()) for v, n in sorted(by.items())}) for t, by in sorted(times.items())]

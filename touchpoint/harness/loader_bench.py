@@ -36,8 +36,8 @@ TOPIC_MIX = (
 def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Iterator[tuple[str, dict]]:
     """``n`` valid records for the loaded topics, deterministic for a seed: (topic key, record). Mix: ~half
     behaviour, then triggers, decisions, leads, traffic, region_metrics, orders, outcomes, uplift, guardrail,
-    journey_events, dlq (:data:`TOPIC_MIX`). Every record has its own id (behaviour: its own (msisdn, hour)), over the 72 hours
-    from ``start_ms`` (default: 72 h ago)."""
+    journey_events, dlq (:data:`TOPIC_MIX`). Every record has its own id (behaviour: its own (msisdn, hour)), over
+    the 72 hours from ``start_ms`` (default: 72 h ago)."""
     rnd = random.Random(seed)
     start = start_ms if start_ms is not None else (int(time.time() * 1000) // HOUR_MS - 72) * HOUR_MS
     kinds = [*trigger_kinds.fixed_names()[:4], trigger_kinds.quota_kind(20)]
