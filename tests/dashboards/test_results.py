@@ -17,6 +17,7 @@ def test_the_interval_bar_marks_zero_the_interval_and_the_estimate():
     assert bar.index("●") == 5  # -5 %
     across = interval_bar(-0.04, 0.01, 0.06, half=0.10, width=21)
     assert across.index("─") < 10 < across.rindex("─") and across[10] == "┼"  # the interval covers zero
+    assert "┼" not in interval_bar(0.004, 0.05, 0.09, half=0.10, width=21)  # above zero, if only just
     assert interval_bar(None, None, None, half=0.1, width=7) == " " * 7
     # beyond the axis: clipped to its ends, never wider than the bar
     assert len(interval_bar(-1.0, 0.0, 1.0, half=0.1)) == BAR

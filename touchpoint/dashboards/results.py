@@ -33,7 +33,11 @@ def interval_bar(low: float | None, mid: float | None, high: float | None, half:
     cells = [" "] * width
     for i in range(at(low), at(high) + 1):
         cells[i] = "─"
-    cells[at(0.0)] = "┼" if cells[at(0.0)] == "─" else "┊"
+    zero = at(0.0)
+    if low < 0 < high:
+        cells[zero] = "┼"
+    elif cells[zero] == " ":  # an interval that only rounds into zero's cell keeps it
+        cells[zero] = "┊"
     cells[at(mid)] = "●"
     return "".join(cells)
 
