@@ -20,6 +20,7 @@ detail, record)`` rows that sql/decisions/emit.sql routes to the leads, decision
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -109,7 +110,8 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         self.ordering = ordering
         #: By arrival: how long a trigger may wait for a profile not read yet (settings decisions.profile_wait_ms).
         self.profile_wait_ms = profile_wait_ms
-        self._parsed: tuple[str | None, list[Campaign]] = (None, [])
+        #: broadcast state name -> (its "all" entry as last read, that entry parsed): parsed again only on change
+        self._parsed: dict[str, tuple[str | None, Any]] = {}
 
     def open(self, ctx) -> None:
         ttl = _ttl(self.state_ttl_hours)
@@ -201,10 +203,18 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
             paused.pop(record["campaign_id"], None)
         state.put(_ALL, orjson.dumps(paused).decode())
 
-    @staticmethod
-    def _variant_counts(ctx) -> dict[str, dict[str, Counts]]:
-        held = orjson.loads(ctx.get_broadcast_state(COUNTS).get(_ALL) or "{}")
-        return {c: {v: Counts(*x) for v, x in by_variant.items()} for c, by_variant in held.items()}
+    def _held(self, ctx, desc: MapStateDescriptor, parse: Callable[[dict], Any]) -> Any:
+        """The one entry of broadcast state ``desc``, parsed by ``parse``; parsed again only when it changed."""
+        text = ctx.get_broadcast_state(desc).get(_ALL)
+        name = desc.get_name()
+        if name not in self._parsed or self._parsed[name][0] != text:
+            self._parsed[name] = (text, parse(orjson.loads(text or "{}")))
+        return self._parsed[name][1]
+
+    def _variant_counts(self, ctx) -> dict[str, dict[str, Counts]]:
+        return self._held(
+            ctx, COUNTS, lambda held: {c: {v: Counts(*x) for v, x in vs.items()} for c, vs in held.items()}
+        )
 
     @staticmethod
     def _reference_row(tag: str, line: str | None, ctx):
@@ -222,10 +232,7 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         ctx.get_broadcast_state(_REFERENCE_STATE[name]).put(row[key], line)
 
     def _campaigns(self, ctx) -> list[Campaign]:
-        text = ctx.get_broadcast_state(CAMPAIGNS).get(_ALL)
-        if text != self._parsed[0]:  # re-parse only when the definitions changed
-            self._parsed = (text, [parse_campaign(o) for o in orjson.loads(text or "{}").values()])
-        return self._parsed[1]
+        return self._held(ctx, CAMPAIGNS, lambda objs: [parse_campaign(o) for o in objs.values()])
 
     # --- per subscriber ---------------------------------------------------------------------------
 
@@ -297,7 +304,7 @@ class SubscriberDecisions(KeyedBroadcastProcessFunction):
         profile = unpack_profile(self.profile.value())
         buckets = as_buckets(stored)
         # what the effect job fed back: the variants' counts, the campaigns its guardrail paused
-        loop = (self._variant_counts(ctx), orjson.loads(ctx.get_broadcast_state(PAUSED).get(_ALL) or "{}"))
+        loop = (self._variant_counts(ctx), self._held(ctx, PAUSED, dict))
         for trigger in triggers:
             # one trigger the rules cannot decide (a poisoned record) is a dead letter; the others are decided
             yield from all_or_dead_letter(

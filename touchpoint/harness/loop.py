@@ -29,7 +29,7 @@ from typing import Any
 
 from touchpoint.config import Settings
 from touchpoint.harness.simulator.outbound import outcomes, true_uplift
-from udfs.effect import group_id
+from udfs.effect import group_id, groups
 from udfs.units import HOUR_MS
 
 #: The settings the loop runs with, over the caller's. Only the subscribers' own activity, no ordinary traffic
@@ -193,10 +193,9 @@ def true_effect(s: Settings, leads: Iterable[dict]) -> dict[str, float]:
         if x["control"]:
             continue
         u = s.simulator.delivery_rate * true_uplift(s, x["campaign_id"], x.get("variant_id"))
-        groups = [{"scope": "programme"}, {"scope": "campaign", "campaign_id": x["campaign_id"]}]
-        if x.get("variant_id"):
-            groups.append({"scope": "variant", "campaign_id": x["campaign_id"], "variant_id": x["variant_id"]})
-        for g in map(group_id, groups):
+        # the groups the effect job counts the lead in (udfs.effect.groups), of the scopes with a truth here
+        mine = [g for g in groups(x, s.decisions.timezone) if g["scope"] in ("campaign", "variant", "programme")]
+        for g in map(group_id, mine):
             sums[g][0] += u
             sums[g][1] += 1
     return {g: total / n for g, (total, n) in sums.items()}
