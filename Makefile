@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: setup system-packages demo wheel generated lint format test test-fast bench soak stack-up stack-down stack-status cluster-up cluster-down clean
+.PHONY: setup system-packages demo console wheel generated lint format test test-fast bench soak stack-up stack-down stack-status cluster-up cluster-down clean
 
 setup: system-packages $(STAMP) work/jars/.ok work/jars/touchpoint-functions.jar work/reference/plmn.csv \
        work/grafana/dashboard.schema.json
@@ -55,6 +55,11 @@ work/grafana/dashboard.schema.json: grafana/schema/build.sh grafana/schema/packa
 
 demo: setup
 	$(VENV)/bin/touchpoint demo
+
+# The marketers' console on console.host:console.port (docs/console.md); add the first admin with
+# `.venv/bin/touchpoint console add-user NAME --role admin` (the password on stdin).
+console: setup
+	$(VENV)/bin/touchpoint console serve
 
 # A release: dist/touchpoint-<version>-py3-none-any.whl, the packages with sql/, schemas/, grafana/, the example
 # campaigns and journeys and the JVM sources inside (setup.py); `pip install` it anywhere (deploy/Dockerfile does).

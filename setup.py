@@ -25,5 +25,6 @@ RESOURCES = {f"touchpoint.resources.{name}": folder for name, folder in SHIPPED.
 setup(
     packages=find_packages(include=["touchpoint*", "jobs*", "udfs*"]) + list(RESOURCES),
     package_dir=RESOURCES,
-    package_data={f"touchpoint.resources.{name}": globs for name, globs in FILES.items()},
+    package_data={f"touchpoint.resources.{name}": globs for name, globs in FILES.items()}
+    | {"touchpoint.console": ["templates/*.html", "static/*"]},
 )

@@ -1,6 +1,6 @@
-"""The code keeps the shape docs/architecture.md describes: imports go one way, CLI -> harness -> tools -> runner ->
-jobs -> Flink plumbing -> services -> rules and config, with no import cycle (so nothing of the product imports the
-harness); the rules in udfs/ stay pure Python;
+"""The code keeps the shape docs/architecture.md describes: imports go one way, CLI -> harness -> console -> tools
+-> runner -> jobs -> Flink plumbing -> services -> rules and config, with no import cycle (so nothing of the
+product imports the harness); the rules in udfs/ stay pure Python;
 the repository stands alone (no reference to documents outside it)."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("jobs", ("jobs",)),
     ("runner", ("touchpoint.runner",)),
     ("tools", ("touchpoint.tools",)),
+    ("console", ("touchpoint.console",)),
     ("harness", ("touchpoint.harness",)),
     ("CLI", ("touchpoint.cli",)),
 ]

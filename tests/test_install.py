@@ -73,6 +73,10 @@ def test_the_wheel_carries_the_packages_and_every_shipped_file(wheel):
         assert on_disk, name
         missing = [p for p in on_disk if f"touchpoint/resources/{name}/{p.relative_to(ROOT / folder)}" not in names]
         assert not missing, f"{name}: {missing[:3]}"
+    # the console's pages and styles travel with its package
+    console = ROOT / "touchpoint" / "console"
+    shipped = [p for sub in ("templates", "static") for p in (console / sub).iterdir()]
+    assert shipped and all(f"touchpoint/console/{p.relative_to(console)}" in names for p in shipped)
 
 
 def test_installed_it_runs_outside_the_repository_and_the_replay_equals_the_ground_truth(installed, tmp_path):

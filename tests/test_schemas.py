@@ -16,6 +16,7 @@ TOPIC_SCHEMAS = {
     "orders_normalised": "orders",
     "region_metrics": "region-metrics",
     "journey_events": "journey-events",
+    "console_audit": "console-audit",
 } | {name: f"reference/{name}" for name in REFERENCE_NAMES}
 NOT_CONTRACTS = {"passthrough"}  # benchmark scratch topic
 #: every reference file, and the global PLMN table

@@ -13,6 +13,7 @@ Pure Python (no Flink), unit-tested directly.
 from __future__ import annotations
 
 import json
+import math
 import string
 from dataclasses import dataclass
 from datetime import datetime
@@ -114,7 +115,7 @@ class DefinitionError(ValueError):
 
     def __init__(self, field: str, message: str):
         super().__init__(f"{field}: {message}")
-        self.field = field
+        self.field, self.message = field, message
 
 
 class CampaignError(DefinitionError):
@@ -237,17 +238,37 @@ def _path(parts, root: str = "(campaign)") -> str:
 def schema_problem(validator, obj: Any, root: str) -> tuple[str, str] | None:
     """The first schema error of a definition as (field, message) — a missing field, a field nobody knows, a bad
     value — or None; ``root`` names the whole object. Campaigns and journeys (udfs/journeys.py) share it."""
+    problems = schema_problems(validator, obj, root)
+    return problems[0] if problems else None
+
+
+def schema_problems(validator, obj: Any, root: str) -> list[tuple[str, str]]:
+    """Every schema error of a definition as (field, message), shallowest field first (the first is the one
+    :func:`schema_problem` reports): what a form shows beside each field at once."""
     errors = sorted(validator.iter_errors(obj), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
-    if not errors:
-        return None
-    e = errors[0]
+    return list(dict.fromkeys(p for e in errors for p in _schema_errors(e, root)))  # once each, in order
+
+
+def _schema_errors(e, root: str) -> list[tuple[str, str]]:
     if e.validator == "required":
-        missing = next(f for f in e.validator_value if f not in e.instance)
-        return _path([*e.absolute_path, missing], root), "is required"
+        missing = [f for f in e.validator_value if f not in e.instance]
+        return [(_path([*e.absolute_path, f], root), "is required") for f in missing]
     if e.validator == "additionalProperties":
         extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
-        return _path([*e.absolute_path, extra[0]], root), "is not a known field"
-    return _path(e.absolute_path, root), e.message
+        return [(_path([*e.absolute_path, f], root), "is not a known field") for f in extra]
+    return [(_path(e.absolute_path, root), e.message)]
+
+
+def non_finite(obj: Any, parts: tuple = ()) -> str | None:
+    """The first field holding NaN or an infinity (YAML's ``.nan``, ``.inf``): a number to the schema, but not
+    JSON, so no job could read the record back."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return _path(parts)
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    for k, v in items:
+        if found := non_finite(v, (*parts, k)):
+            return found
+    return None
 
 
 def _timestamp(field: str, text: str) -> int:
@@ -342,6 +363,8 @@ def parse_campaign(obj: Any) -> Campaign:
             kind = obj["trigger"]["kind"]
             message = f"unknown trigger kind {kind!r}; known: {', '.join(trigger_kinds.describe_names())}"
         raise CampaignError(field, message)
+    if bad := non_finite(obj):
+        raise CampaignError(bad, "must be a finite number")
     start, end = _timestamp("start", obj["start"]), _timestamp("end", obj["end"])
     if end <= start:
         raise CampaignError("end", "must be after start")

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any
 
-from udfs.campaigns import SCHEMAS_DIR, Campaign, DefinitionError, schema_problem
+from udfs.campaigns import SCHEMAS_DIR, Campaign, DefinitionError, non_finite, schema_problem
 from udfs.contact_policy import Policy, subscriber_block
 from udfs.units import DAY_MS, HOUR_MS, MB
 
@@ -118,6 +118,8 @@ def parse_journey(obj: Any) -> Journey:
         if field.count(".") == 1 and field.startswith("steps.") and message == "is not a known field":
             message = f"unknown step {field[6:]!r}; steps: {', '.join(STEPS)}"
         raise JourneyError(field, message)
+    if bad := non_finite(obj):
+        raise JourneyError(bad, "must be a finite number")
     if obj["product"] == obj["trial_product"]:
         raise JourneyError("product", "must differ from trial_product: ordering the product ends the trial")
     trial_days = obj["trial_days"]

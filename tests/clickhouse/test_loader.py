@@ -56,6 +56,7 @@ DISTINCT = {
     "uplift": "uplift_id",
     "guardrail": "campaign_id, ts_ms, state",
     "journey_events": "event_id",
+    "console_audit": "audit_id",
     "traffic": "source, event_type, window_start",
     "dlq": "dlq_id",
 }

@@ -267,6 +267,20 @@ TABLES: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {
         ("ts", "ts", to_datetime),
         ("ts_ms", "ts", to_int),
     ],
+    "console_audit": [
+        ("audit_id", "audit_id", to_string),
+        ("ts", "ts", to_datetime),
+        ("ts_ms", "ts", to_int),
+        ("user", "user", to_string),
+        ("role", "role", to_string),
+        ("action", "action", to_string),
+        ("kind", "kind", to_string),
+        ("target", "target", to_string),
+        ("changes", "changes", to_strings),
+        ("before", "before", to_string),
+        ("after", "after", to_string),
+        ("note", "note", to_string),
+    ],
     "journey_events": [
         ("event_id", "trigger_id", to_string),
         ("msisdn", "msisdn", personal_msisdn),
@@ -318,6 +332,7 @@ ID_FIELDS = {
     "orders": "order_id",
     "uplift": "uplift_id",
     "journey_events": "trigger_id",
+    "console_audit": "audit_id",
     "dlq": "event_id",
 }
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from touchpoint.config.base import ConfigError, Section, TimeZone, known_zone, read_secret
+from touchpoint.config.console import Console
 from touchpoint.config.flink import Cluster, Flink
 from touchpoint.config.infra import ClickHouse, Grafana, Kafka, Loader, Paths, Privacy, Topics
 from touchpoint.config.rules import (
@@ -41,6 +42,7 @@ __all__ = [
     "ClickHouse",
     "Cluster",
     "ConfigError",
+    "Console",
     "Decisions",
     "Effect",
     "EventTime",
@@ -98,6 +100,7 @@ class Settings(BaseSettings):
     loader: Loader = Loader()
     grafana: Grafana = Grafana()
     privacy: Privacy = Privacy()
+    console: Console = Console()
 
     @field_validator("simulator")
     @classmethod
@@ -138,6 +141,8 @@ def _revealed(model: BaseModel) -> dict[str, Any]:
             data[name] = value.get_secret_value()
         elif isinstance(value, BaseModel):
             data[name] = _revealed(value)
+        elif isinstance(value, dict) and any(isinstance(v, BaseModel) for v in value.values()):
+            data[name] = {k: _revealed(v) if isinstance(v, BaseModel) else data[name][k] for k, v in value.items()}
     return data
 
 

@@ -147,6 +147,8 @@ class Topics(Section):
     guardrail: str = "guardrail"
     """Campaigns paused by the guardrail (their uplift interval wholly below zero) and resumed by marketers; keyed
     by campaign, the latest record of a campaign wins."""
+    console_audit: str = "console-audit"
+    """Every change made in the console (docs/console.md): who, when, what, the definition before and after."""
     dlq: str = "dlq"
     """Dead letters: every record a job could not take, with its reason and the original (schemas/dlq.schema.json)."""
     traffic: str = "traffic"

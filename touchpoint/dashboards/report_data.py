@@ -20,6 +20,7 @@ MAP_PANEL = ("touchpoint-micro-regions", 1)
 TOP_PANEL = ("touchpoint-micro-regions", 3)
 FUNNEL_PANEL = ("touchpoint-campaigns", 3)
 SUPPRESSED_PANEL = ("touchpoint-campaigns", 4)
+BY_REASON_PANEL = ("touchpoint-campaigns", 5)
 JOURNEY_PANEL = ("touchpoint-campaigns", 8)
 RESULTS_PANEL = ("touchpoint-campaigns", 9)
 SHARE_PANEL = ("touchpoint-campaigns", 10)
@@ -40,7 +41,7 @@ class ReportData:
     share: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _panel_rows(queries: Queries, ref: tuple[str, int], rng: TimeRange) -> list[dict[str, Any]]:
+def panel_rows(queries: Queries, ref: tuple[str, int], rng: TimeRange) -> list[dict[str, Any]]:
     d = dashboard_by_uid(ref[0])
     variables = resolve_variables(queries, d, rng)  # every variable at "All"
     return queries.run(expand(panel_sql(d.panel(ref[1])), rng, variables)).dicts()
@@ -51,11 +52,11 @@ def collect(queries: Queries) -> ReportData:
     data = ReportData(f"{queries.backend.describe()}, database {queries.database}", rng)
     if rng is None:
         return data
-    data.regions = _panel_rows(queries, MAP_PANEL, rng)
-    data.top = _panel_rows(queries, TOP_PANEL, rng)
-    data.funnel = _panel_rows(queries, FUNNEL_PANEL, rng)
-    data.suppressed = _panel_rows(queries, SUPPRESSED_PANEL, rng)
-    data.journeys = _panel_rows(queries, JOURNEY_PANEL, rng)
+    data.regions = panel_rows(queries, MAP_PANEL, rng)
+    data.top = panel_rows(queries, TOP_PANEL, rng)
+    data.funnel = panel_rows(queries, FUNNEL_PANEL, rng)
+    data.suppressed = panel_rows(queries, SUPPRESSED_PANEL, rng)
+    data.journeys = panel_rows(queries, JOURNEY_PANEL, rng)
     data.results, data.share = campaign_results(queries, rng)
     return data
 
@@ -67,7 +68,7 @@ def campaign_results(
     rng = rng or queries.data_range()
     if rng is None:
         return [], []
-    return _panel_rows(queries, RESULTS_PANEL, rng), _panel_rows(queries, SHARE_PANEL, _share_range(queries, rng))
+    return panel_rows(queries, RESULTS_PANEL, rng), panel_rows(queries, SHARE_PANEL, _share_range(queries, rng))
 
 
 def _share_range(queries: Queries, rng: TimeRange) -> TimeRange:

@@ -50,7 +50,7 @@ JOURNEY_COLUMNS: list[Column] = [
     ("running", "running", "int"),
 ]
 
-_CSS = """
+CSS = """
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;
 color:#1f2933;background:#f4f6f8}
 header{background:#16324f;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}
@@ -83,7 +83,7 @@ td.ci{padding:2px 8px}.guardrails{margin:8px 0 0;padding-left:18px}.guardrail.pa
 details summary{cursor:pointer;color:#3f7cac;margin-top:8px}footer{color:#7b8794;font-size:12px;padding:0 28px 24px}
 """
 
-_JS = """
+JS = """
 (function(){
   var tip=document.getElementById('tip');
   function rows(id){return document.querySelectorAll('tr[data-id="'+id+'"]');}
@@ -160,7 +160,7 @@ def _cell(key: str, kind: str, v: Any) -> str:
     return f'<td class="{kind}">{escape(text)}</td>'
 
 
-def _table(rows: list[dict[str, Any]], columns: list[Column], cls: str, empty: str, row_attr: str | None = None) -> str:
+def table(rows: list[dict[str, Any]], columns: list[Column], cls: str, empty: str, row_attr: str | None = None) -> str:
     """``row_attr`` names the row key written as ``data-id``: the script highlights the region's circle from it."""
     if not rows:
         return f'<p class="empty">{escape(empty)}</p>'
@@ -189,13 +189,13 @@ def render(data: ReportData, generated: datetime | None = None) -> str:
         else '<p class="empty">No region metrics in ClickHouse yet.</p>'
     )
     alphabetical = sorted(regions, key=lambda r: str(r["region_name"]))
-    all_regions = _table(alphabetical, ALL_REGIONS_COLUMNS, "all-regions", "No regions.", "region_id")
+    all_regions = table(alphabetical, ALL_REGIONS_COLUMNS, "all-regions", "No regions.", "region_id")
     kpis = "".join(f'<div class="kpi"><b>{escape(v)}</b><span>{escape(k)}</span></div>' for v, k in _kpis(data))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Touchpoint report — micro-regions and campaigns</title>
-<style>{_CSS}</style></head>
+<style>{CSS}</style></head>
 <body>
 <header><h1>Touchpoint — micro-region G3 view and campaign funnel</h1>
 <p>{escape(span)} · generated {generated:%Y-%m-%d %H:%M} UTC · ClickHouse {escape(data.where)}</p></header>
@@ -209,7 +209,7 @@ G3 product), area ~ subscribers present, each region's latest published 15-minut
 </section>
 <section id="opportunities"><h2>Top G3 opportunity regions</h2>
 <p>Subscribers present with a G3-capable handset but no G3 product: market G3 there first.</p>
-{_table(top, TOP_COLUMNS, "top", "No opportunities in the data.", "region_id")}</section>
+{table(top, TOP_COLUMNS, "top", "No opportunities in the data.", "region_id")}</section>
 <section id="funnel"><h2>Lead funnel per campaign</h2>
 <p>Triggers that got a decision for the campaign → leads sent (control group excluded) → delivered → converted;
 percentages of the campaign's triggers.</p>
@@ -222,16 +222,16 @@ below), blank where there is not enough data. The guardrail pauses a campaign wh
 below zero at one of its looks (docs/effect.md).</p>
 {render_results(data.results, data.share)}</section>
 <section id="suppressed"><h2>Why decisions were suppressed</h2>
-{_table(data.suppressed, SUPPRESSED_COLUMNS, "suppressed", "No suppressed decisions.")}</section>
+{table(data.suppressed, SUPPRESSED_COLUMNS, "suppressed", "No suppressed decisions.")}</section>
 <section id="journeys"><h2>Trial journeys</h2>
 <p>Free trials started → usage nudges and conversion reminders taken → converted (a subscribe order of the product
 within the trial); trials that ended unconverted, by reason: declined (opted out, or used it and let it lapse),
 not contactable, no usage, low usage.</p>
-{_table(data.journeys, JOURNEY_COLUMNS, "journeys", "No trials yet.")}</section>
+{table(data.journeys, JOURNEY_COLUMNS, "journeys", "No trials yet.")}</section>
 </main>
 <footer>touchpoint {__version__} · self-contained: no external resources.
 Same queries as the Grafana dashboards (grafana/dashboards/).</footer>
 <div id="tip" role="tooltip"></div>
-<script>{_JS}</script>
+<script>{JS}</script>
 </body></html>
 """

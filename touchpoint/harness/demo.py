@@ -9,7 +9,8 @@ orders), the effect job attributes the orders and measures each campaign's uplif
 udfs/effect.py), every output topic is loaded into ClickHouse (embedded chdb), every dashboard query is checked
 against it, the HTML report is written and the top G3 opportunity regions are printed. Last, the loop where it
 can be seen (touchpoint/harness/loop.py): a larger city replayed in two periods, the second decided on what the
-first measured, checked against the simulator's truth. It stops what it started.
+first measured, checked against the simulator's truth. Then it starts the marketers' console and leaves it
+running with the local stack (`touchpoint stack down` stops them); a demo that failed stops what it started.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from touchpoint.clients.kafka_io import (
 )
 from touchpoint.config import KEYINGS, Settings, Topics
 from touchpoint.flink.pipeline import default_group
+from touchpoint.harness import demo_console
 from touchpoint.harness.simulator.emission import TOPICS
 from touchpoint.harness.simulator.engine import start_billing_month
 from touchpoint.infra import stack
@@ -69,13 +71,17 @@ def run_demo(settings: Settings, subscribers: int, hours: float, seed: int) -> i
     settings.triggers.zero_usage_hours = DEMO_ZERO_USAGE_HOURS
     _step(1, "Starting the local stack (fresh in-memory Kafka broker + ClickHouse server)")
     stack.stop(settings.paths.run, "tansu", "tansu")  # in-memory broker: a restart is a clean slate
+    stack.stop(settings.paths.run, "console", "console")  # an earlier demo's console holds the chdb directory
     for svc in stack.up(settings):
         print(f"    {svc.name:<11} 127.0.0.1:{svc.port}  (pid {svc.pid})")
+    ok = False
     try:
-        return _run(settings, subscribers, hours, seed, t0)
+        ok = _run(settings, subscribers, hours, seed, t0) == 0 and demo_console.start(settings, _chdb_dir(settings))
+        return 0 if ok else 1
     finally:
-        _step(11, "Stopping the local stack")
-        print("    stopped: " + (", ".join(stack.down(settings)) or "nothing"))
+        if not ok:  # a demo that failed leaves nothing running
+            print("\n[stop] Stopping the local stack")
+            print("    stopped: " + (", ".join(stack.down(settings)) or "nothing"))
 
 
 @dataclass

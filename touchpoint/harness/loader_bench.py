@@ -29,15 +29,25 @@ TOPIC_MIX = (
     + ["triggers"] * 3
     + ["decisions"] * 2
     + ["leads"] * 2
-    + ["traffic", "region_metrics", "orders", "outcomes", "uplift", "guardrail", "journey_events", "dlq"]
+    + [
+        "traffic",
+        "region_metrics",
+        "orders",
+        "outcomes",
+        "uplift",
+        "guardrail",
+        "journey_events",
+        "console_audit",
+        "dlq",
+    ]
 )
 
 
 def synthetic_records(n: int, seed: int = 1, start_ms: int | None = None) -> Iterator[tuple[str, dict]]:
     """``n`` valid records for the loaded topics, deterministic for a seed: (topic key, record). Mix: ~half
     behaviour, then triggers, decisions, leads, traffic, region_metrics, orders, outcomes, uplift, guardrail,
-    journey_events, dlq (:data:`TOPIC_MIX`). Every record has its own id (behaviour: its own (msisdn, hour)), over
-    the 72 hours from ``start_ms`` (default: 72 h ago)."""
+    journey_events, console_audit, dlq (:data:`TOPIC_MIX`). Every record has its own id (behaviour: its own
+    (msisdn, hour)), over the 72 hours from ``start_ms`` (default: 72 h ago)."""
     rnd = random.Random(seed)
     start = start_ms if start_ms is not None else (int(time.time() * 1000) // HOUR_MS - 72) * HOUR_MS
     kinds = [*trigger_kinds.fixed_names()[:4], trigger_kinds.quota_kind(20)]
@@ -73,6 +83,8 @@ def _record(key: str, rnd: random.Random, i: int, msisdn: str, ts: int, kinds: l
         return _guardrail(i, ts)
     if key == "journey_events":
         return _journey_event(rnd, i, msisdn, ts)
+    if key == "console_audit":
+        return _console_audit(i, ts)
     return _dead_letter(i, ts)
 
 
@@ -88,6 +100,23 @@ def _guardrail(i: int, ts: int) -> dict:
         "ci_high": -0.01,
         "uplift_version": i,
         "ts": ts,
+    }
+
+
+def _console_audit(i: int, ts: int) -> dict:
+    """A marketer's pause of campaign ``c-<i>`` in the console."""
+    return {
+        "audit_id": f"a-{i}",
+        "ts": ts,
+        "user": "ana",
+        "role": "marketer",
+        "action": "pause",
+        "kind": "campaigns",
+        "target": f"c-{i}",
+        "changes": ['status: "active" -> "paused"'],
+        "before": '{"status": "active"}',
+        "after": '{"status": "paused"}',
+        "note": "",
     }
 
 

@@ -278,4 +278,5 @@ def up(settings: Settings, clickhouse: bool = True) -> list[Service]:
 
 def down(settings: Settings) -> list[str]:
     run = settings.paths.run
-    return [n for n, prog in (("tansu", "tansu"), ("clickhouse", "clickhouse")) if stop(run, n, prog)]
+    services = (("console", "console"), ("tansu", "tansu"), ("clickhouse", "clickhouse"))
+    return [n for n, prog in services if stop(run, n, prog)]

@@ -80,6 +80,26 @@ def published_campaigns(settings: Settings, directory: str | None) -> list[Campa
     return [parse_campaign(obj) for obj in latest.values()]
 
 
+#: regions listed per draft: where its leads' triggers were (location kinds carry a region)
+TOP_REGIONS = 5
+
+
+@dataclass
+class DraftSummary:
+    """What one draft would have done: the numbers the CLI prints and the console draws."""
+
+    id: str
+    kind: str
+    matched: int  # triggers matched
+    audience: int  # past the checks before the audience, and the audience's
+    leads: int
+    control: int
+    suppressed: list[tuple[str, int]]  # reason -> decisions, most first
+    budget: int | None
+    per_day: list[tuple[str, int, bool]]  # local day, leads, the budget spent
+    regions: list[tuple[str, str, int]]  # region id, name, leads; most first, at most TOP_REGIONS
+
+
 @dataclass
 class Backtest:
     drafts: list[Campaign]
@@ -88,40 +108,69 @@ class Backtest:
     without: list[tuple[dict, dict | None]]
     timezone: str
 
-    def report(self, history: History, published: int) -> list[str]:
+    def span(self, history: History) -> tuple[int, str]:
+        """How many triggers, over which local days."""
         days = sorted({local_day(t["ts"], self.timezone) for t in history.triggers})
-        span = f"{days[0]} .. {days[-1]}" if days else "no data"
-        lines = [
-            f"backtest over {len(history.triggers):,} triggers ({span}), {published} published campaigns competing"
-        ]
-        for c in self.drafts:
-            mine = [(r, lead) for r, lead in self.with_draft if r["campaign_id"] == c.id]
-            results = Counter(r["result"] for r, _ in mine)
-            why = Counter(r["reason"] for r, _ in mine if r["result"] == "suppressed")
-            # reachable subscribers in the audience: past the checks before the audience, and the audience's
-            audience = len(mine) - sum(why[r] for r in (*BEFORE_AUDIENCE, "audience"))
-            lines += [
-                f"draft {c.id} ({c.kind}):",
-                f"  triggers matched     {len(mine):>7,}",
-                f"  audience passed      {audience:>7,}  (reachable: consent, not do-not-disturb)",
-                f"  leads                {results['lead']:>7,}  (+ {results['control']:,} control, not sent)",
-                "  suppressed           " + (", ".join(f"{k}={v}" for k, v in why.most_common()) if why else "none"),
-            ]
-            per_day = Counter(local_day(r["trigger_ts"], self.timezone) for r, _ in mine if r["result"] == "lead")
-            budget = "no daily budget" if c.daily_budget is None else f"budget {c.daily_budget:,}/day"
-            lines.append(f"  leads per day ({budget}):")
-            for day, n in sorted(per_day.items()):
-                full = c.daily_budget is not None and n >= c.daily_budget
-                lines.append(f"    {day}  {n:>6,}{'  (budget spent)' if full else ''}")
+        return len(history.triggers), f"{days[0]} .. {days[-1]}" if days else "no data"
+
+    def summary(self, c: Campaign, history: History) -> DraftSummary:
+        mine = [(r, lead) for r, lead in self.with_draft if r["campaign_id"] == c.id]
+        results = Counter(r["result"] for r, _ in mine)
+        why = Counter(r["reason"] for r, _ in mine if r["result"] == "suppressed")
+        # reachable subscribers in the audience: past the checks before the audience, and the audience's
+        audience = len(mine) - sum(why[r] for r in (*BEFORE_AUDIENCE, "audience"))
+        per_day = Counter(local_day(r["trigger_ts"], self.timezone) for r, _ in mine if r["result"] == "lead")
+        full = c.daily_budget
+        region_of = {t["trigger_id"]: (t.get("context") or {}).get("region_id") for t in history.triggers}
+        regions = Counter(region_of.get(r["trigger_id"]) for r, _ in mine if r["result"] == "lead")
+        regions.pop(None, None)
+        names = history.reference.regions
+        return DraftSummary(
+            c.id,
+            c.kind,
+            len(mine),
+            audience,
+            results["lead"],
+            results["control"],
+            why.most_common(),
+            c.daily_budget,
+            [(day, n, full is not None and n >= full) for day, n in sorted(per_day.items())],
+            [(rid, (names.get(rid) or {}).get("name", ""), n) for rid, n in regions.most_common(TOP_REGIONS)],
+        )
+
+    def lost(self) -> list[tuple[str, int, int]]:
+        """Published campaigns that would lose contacts to the drafts: (id, leads without, leads with), most lost
+        first."""
         drafts = {c.id for c in self.drafts}
         before = Counter(r["campaign_id"] for r, lead in self.without if lead and not lead["control"])
         after = Counter(r["campaign_id"] for r, lead in self.with_draft if lead and not lead["control"])
-        lost = {cid: before[cid] - after[cid] for cid in before if cid not in drafts and after[cid] < before[cid]}
+        lost = [(cid, before[cid], after[cid]) for cid in before if cid not in drafts and after[cid] < before[cid]]
+        return sorted(lost, key=lambda x: (x[2] - x[1], x[0]))
+
+    def report(self, history: History, published: int) -> list[str]:
+        n, span = self.span(history)
+        lines = [f"backtest over {n:,} triggers ({span}), {published} published campaigns competing"]
+        for c in self.drafts:
+            d = self.summary(c, history)
+            lines += [
+                f"draft {d.id} ({d.kind}):",
+                f"  triggers matched     {d.matched:>7,}",
+                f"  audience passed      {d.audience:>7,}  (reachable: consent, not do-not-disturb)",
+                f"  leads                {d.leads:>7,}  (+ {d.control:,} control, not sent)",
+                "  suppressed           " + (", ".join(f"{k}={v}" for k, v in d.suppressed) or "none"),
+            ]
+            budget = "no daily budget" if d.budget is None else f"budget {d.budget:,}/day"
+            lines.append(f"  leads per day ({budget}):")
+            for day, k, full in d.per_day:
+                lines.append(f"    {day}  {k:>6,}{'  (budget spent)' if full else ''}")
+            lines.append("  top regions of its leads:" + ("" if d.regions else " none (no trigger in a region)"))
+            for rid, name, k in d.regions:
+                lines.append(f"    {rid:<28} {k:>6,}  {name}")
         lines.append("published campaigns that would lose contacts to it:")
-        if not lost:
+        if not self.lost():
             lines.append("  none")
-        for cid, n in sorted(lost.items(), key=lambda x: -x[1]):
-            lines.append(f"  {cid:<32} {before[cid]:>6,} -> {after[cid]:>6,} leads  (-{n:,})")
+        for cid, before, after in self.lost():
+            lines.append(f"  {cid:<32} {before:>6,} -> {after:>6,} leads  (-{before - after:,})")
         return lines
 
 
