@@ -72,7 +72,11 @@ def test_a_draft_takes_the_contacts_it_wins_and_no_more(history_dir, tmp_path):
     for c in published:
         if c.kind != "dial_114":
             assert leads(result.with_draft, c.id) >= leads(result.without, c.id), c.id
-    report = "\n".join(result.report(history, len(published)))
+    report = "\n".join(result.report(history))
+    assert (
+        report.startswith(f"backtest over {len(history.triggers):,} triggers")
+        and f"), {len(published)} published" in report
+    )
     assert f"triggers matched     {len(mine):>7,}" in report
     assert re.search(rf"dial-114-12580 +{len(before):>6,} -> +{len(after):>6,} leads", report)
 

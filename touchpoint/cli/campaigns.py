@@ -53,7 +53,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     published = published_campaigns(s, args.published)
     history = load_history(s, Path(args.input), progress=lambda m: print(m, file=sys.stderr))
     result = backtest(s, drafts, published, history)
-    print("\n".join(result.report(history, len({c.id for c in published} - {c.id for c in drafts}))))
+    print("\n".join(result.report(history)))
     return 0
 
 

@@ -28,12 +28,12 @@ class PublishError(RuntimeError):
     """A file, a campaign or the broker failed; the message is one line naming the file and field."""
 
 
-class _Loader(yaml.SafeLoader):
+class DefinitionLoader(yaml.SafeLoader):
     """YAML without implicit timestamps: ``start: 2026-11-01T00:00:00+08:00`` stays the string the schema wants
     (PyYAML would turn it into a datetime), whether or not the marketer quoted it."""
 
 
-_Loader.yaml_implicit_resolvers = {
+DefinitionLoader.yaml_implicit_resolvers = {
     k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -84,7 +84,7 @@ def load_file(path: Path, what: str = "campaigns") -> list[Any]:
     except UnicodeDecodeError:
         raise PublishError(f"{what}: {path}: not UTF-8 text") from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_Loader)  # noqa: S506
+        data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=DefinitionLoader)  # noqa: S506
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         kind = "JSON" if path.suffix == ".json" else "YAML"
         raise PublishError(f"{what}: {path}: not valid {kind}: {' '.join(str(e).split())}") from None
@@ -140,7 +140,8 @@ def load(paths: list[str], what: str = "campaigns", products: set[str] | None = 
 
 
 def encode(record: dict[str, Any]) -> bytes:
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()
+    """A record as compact JSON (NaN and infinities refused: they are not JSON, no job could read them back)."""
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
 def publish(

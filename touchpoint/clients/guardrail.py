@@ -4,7 +4,6 @@ each campaign), and a marketer's resume (docs/variants.md). Nothing is deleted: 
 from __future__ import annotations
 
 import getpass
-import json
 import time
 from typing import Any
 
@@ -35,9 +34,10 @@ def resume_record(
 
 def resume(settings: Settings, campaign_id: str, note: str | None = None) -> dict[str, Any]:
     """Publish a resume of ``campaign_id``, keyed by it (acks=all; raises when it is not delivered)."""
+    from touchpoint.clients.campaigns import encode
     from touchpoint.clients.kafka_io import deliver_all
 
     record = resume_record(campaign_id, note, after=states(settings).get(campaign_id))
-    value = json.dumps(record, separators=(",", ":")).encode()
+    value = encode(record)
     deliver_all(settings.kafka, [(settings.topics.guardrail, campaign_id.encode(), value)], "guardrail", 30.0, 5.0)
     return record

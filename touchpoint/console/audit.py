@@ -61,7 +61,3 @@ def record(
         "after": "" if after is None else json.dumps(after, ensure_ascii=False, sort_keys=True),
         "note": note,
     }
-
-
-def encode(rec: dict[str, Any]) -> bytes:
-    return json.dumps(rec, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()

@@ -12,11 +12,14 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from touchpoint.config import Settings
 from touchpoint.console import audit
+from touchpoint.console.form import Group
+from touchpoint.console.form import layout as form_layout
 from touchpoint.console.users import User, write_private
 from touchpoint.schemas import schema, validator
 from udfs.campaigns import DefinitionError, parse_campaign, schema_problems
@@ -40,6 +43,11 @@ class Kind:
     def schema(self) -> dict:
         return schema(self.name)
 
+    @cached_property
+    def layout(self) -> Group:
+        """The editor's form of this kind (built once)."""
+        return form_layout(self.schema)
+
 
 KINDS = {
     "campaigns": Kind("campaigns", "id", parse_campaign, "(campaign)"),
@@ -50,6 +58,14 @@ _SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 class ChangeError(RuntimeError):
     """A change that could not be made (invalid, unknown, or the broker did not take it); one line."""
+
+
+class FieldError(ChangeError):
+    """A change refused because of one field of the definition: shown beside that field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
 
 
 class DeliveryFailed(ChangeError):
@@ -92,7 +108,7 @@ def _safe(key: str) -> bool:
 
 def _draft_path(settings: Settings, kind: Kind, key: str) -> Path:
     if not _safe(key):
-        raise ChangeError(f"{kind.key_field}: {key!r} cannot name a draft (letters, digits, _ . - only)")
+        raise FieldError(kind.key_field, f"{key!r} cannot name a draft (letters, digits, _ . - only)")
     return drafts_dir(settings, kind) / f"{key}.json"
 
 
@@ -113,7 +129,7 @@ def save_draft(settings: Settings, kind: Kind, obj: dict) -> str:
     needs no broker."""
     key = key_of(kind, obj)
     if not key:
-        raise ChangeError(f"{kind.key_field}: is required to save a draft")
+        raise FieldError(kind.key_field, "is required to save a draft")
     write_private(_draft_path(settings, kind, key), json.dumps(obj, ensure_ascii=False, indent=2))
     return key
 
@@ -135,9 +151,10 @@ def deliver(settings: Settings, records: list[tuple[str, str, dict]], what: str)
     """``(topic, key, record)``s by one producer, acks=all, each delivery waited for; a record not confirmed is
     a :class:`DeliveryFailed` (Kafka has no transaction across the two topics here: the change and its audit
     record are produced together, and the page says when the broker did not confirm both)."""
+    from touchpoint.clients.campaigns import encode
     from touchpoint.clients.kafka_io import DeliveryError, deliver_all
 
-    encoded = [(t, k.encode(), audit.encode(r)) for t, k, r in records]
+    encoded = [(t, k.encode(), encode(r)) for t, k, r in records]
     try:
         deliver_all(settings.kafka, encoded, what, timeout_s=settings.console.figures_timeout_s * 2, unreachable_s=5.0)
     except DeliveryError as e:
@@ -161,8 +178,7 @@ def publish(
     first problem, naming the field) and publishes nothing when it is invalid."""
     found = problems(kind, obj, products)
     if found:
-        f, message = found[0]
-        raise ChangeError(f"{f}: {message}")
+        raise FieldError(*found[0])
     key = key_of(kind, obj)
     rec = audit.record(user.name, user.role, action, kind.name, key, before, obj, note)
     t = settings.topics
@@ -179,8 +195,10 @@ def resume_guardrail(settings: Settings, campaign_id: str, pause: dict, user: Us
     from touchpoint.clients.guardrail import resume_record
 
     resumed = resume_record(campaign_id, note or None, by=user.name, after=pause)
-    rec = audit.record(user.name, user.role, "resume", "campaigns", campaign_id, None, None, note or "guardrail pause")
-    rec["changes"] = [f'guardrail: {json.dumps(pause.get("state"))} -> "active"']
+    before, after = {"guardrail": pause.get("state")}, {"guardrail": "active"}
+    rec = audit.record(
+        user.name, user.role, "resume", "campaigns", campaign_id, before, after, note or "guardrail pause"
+    )
     t = settings.topics
     deliver(settings, [(t.guardrail, campaign_id, resumed), (t.console_audit, campaign_id, rec)], "guardrail")
     return resumed

@@ -13,7 +13,7 @@ from typing import Any
 
 from touchpoint.config import Settings
 from touchpoint.dashboards import report_data as panels
-from touchpoint.dashboards.macros import TimeRange
+from touchpoint.dashboards.macros import TimeRange, sql_quote
 
 
 @dataclass
@@ -75,18 +75,22 @@ class ClickHouseFigures:
         with self._lock:
             self.close_locked()
 
-    def campaigns(self) -> Figures:
+    def of(self, kind: str) -> Figures:
+        """The figures of one kind of definition: campaigns (funnel, suppressions, results) or journeys."""
+
         def read(q) -> Figures:
             rng = q.data_range()
             f = Figures(f"{q.backend.describe()}, database {q.database}", rng)
             if rng is None:
+                return f
+            if kind == "journeys":
+                f.journeys = {r["journey"]: r for r in panels.panel_rows(q, panels.JOURNEY_PANEL, rng)}
                 return f
             f.funnel = {r["campaign"]: r for r in panels.panel_rows(q, panels.FUNNEL_PANEL, rng)}
             for r in panels.panel_rows(q, panels.BY_REASON_PANEL, rng):
                 f.reasons[r["campaign"]].append((r["reason"], int(r["suppressed"])))
             for r in panels.panel_rows(q, panels.RESULTS_PANEL, rng):
                 f.results[r["campaign"]].append(r)
-            f.journeys = {r["journey"]: r for r in panels.panel_rows(q, panels.JOURNEY_PANEL, rng)}
             return f
 
         figures, problem = self._run(read)
@@ -95,13 +99,11 @@ class ClickHouseFigures:
     def audit(self, kind: str, target: str, limit: int = 20) -> tuple[list[dict[str, Any]], str | None]:
         """The latest changes made in the console to one definition (the console_audit table), newest first."""
 
-        def quoted(v: str) -> str:
-            return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
         def read(q) -> list[dict[str, Any]]:
             sql = (
                 "SELECT ts, user, role, action, changes, note FROM console_audit FINAL "
-                f"WHERE kind = {quoted(kind)} AND target = {quoted(target)} ORDER BY ts_ms DESC LIMIT {int(limit)}"
+                f"WHERE kind = {sql_quote(kind)} AND target = {sql_quote(target)} "
+                f"ORDER BY ts_ms DESC LIMIT {int(limit)}"
             )
             return q.run(sql).dicts()
 

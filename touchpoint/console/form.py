@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from touchpoint.clients.campaigns import DefinitionLoader
+
 #: string fields shown as a text area
 MULTILINE = {"message"}
 _ROW = re.compile(r"^(?P<path>.+)\[(?P<i>\d+)\]\.(?P<name>[^.\[]+)$")
@@ -162,16 +164,6 @@ def row_count(rows: Group, raw: Mapping[str, str]) -> int:
 # --- raw text -> definition -----------------------------------------------------------------------------------
 
 
-class _NoTimestamps(yaml.SafeLoader):
-    """YAML values as the CLI reads them: a date-time stays a string."""
-
-
-_NoTimestamps.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def _value(leaf: Leaf, text: str, errors: dict[str, str], path: str) -> Any:
     """The typed value of a field's text; a wrong type stays as typed, so the schema names the field."""
     if leaf.kind in ("text", "choice"):
@@ -189,7 +181,7 @@ def _value(leaf: Leaf, text: str, errors: dict[str, str], path: str) -> Any:
                 pass
         return t
     try:
-        return yaml.load(text, Loader=_NoTimestamps)  # noqa: S506
+        return yaml.load(text, Loader=DefinitionLoader)  # noqa: S506
     except yaml.YAMLError as e:
         errors[path] = f"not valid YAML: {' '.join(str(e).split())}"
         return None

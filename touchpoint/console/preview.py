@@ -83,5 +83,4 @@ class Previewer:
             history = self.history()
             result = backtest(self.settings, [draft], published, history)
             n, span = result.span(history)
-            competing = len({c.id for c in published} - {draft.id})
-            return Preview(n, span, competing, result.summary(draft, history), result.lost())
+            return Preview(n, span, result.competing, result.summary(draft, history), result.lost())

@@ -4,7 +4,6 @@ validates before anything reaches a topic and delivers the audit record with the
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import yaml
@@ -50,7 +49,7 @@ def _entries(kind: defs.Kind) -> tuple[list[dict[str, Any]], Any]:
     published = _published(kind)
     drafts = defs.drafts(c.settings, kind)
     pauses = c.live["guardrail"].rows() if kind.name == "campaigns" else {}
-    figures = c.figures.campaigns()
+    figures = c.figures.of(kind.name)
     treatment = {cid: next((a for a in arms if a["arm"] == "treatment"), None) for cid, arms in figures.results.items()}
     estimated = [r for r in treatment.values() if r and r["estimate"] == "yes"]
     half = axis(estimated) if estimated else 0.1
@@ -60,11 +59,9 @@ def _entries(kind: defs.Kind) -> tuple[list[dict[str, Any]], Any]:
         ident = str(d.get("id", key))
         row = {
             "key": key,
-            "id": ident,
             "name": str(d.get("name", "")),
             "status": str(d.get("status", "active")) if key in published else "draft",
             "draft": key in drafts,
-            "definition": d,
             "guardrail": (pauses.get(key) or {}).get("state") == "paused",
         }
         if kind.name == "campaigns":
@@ -81,7 +78,7 @@ def _entries(kind: defs.Kind) -> tuple[list[dict[str, Any]], Any]:
             }
         else:
             f = figures.journeys.get(ident) or {}
-            row |= {k: f.get(k) for k in ("started", "nudged", "reminded", "converted", "running", "conversion_rate")}
+            row |= {k: f.get(k) for k in ("started", "nudged", "reminded", "converted", "running")}
         out.append(row)
     return out, figures
 
@@ -127,7 +124,7 @@ def detail(kinds: str, key: str):
         abort(404, description=f"no {kind.one} {key!r} on topic {getattr(c.settings.topics, kind.name)} or in drafts")
     d = published or draft
     ident = str(d.get("id", key))
-    figures = c.figures.campaigns()
+    figures = c.figures.of(kind.name)
     history, history_problem = c.figures.audit(kind.name, key)
     pause = c.live["guardrail"].rows().get(key) if kind.name == "campaigns" else None
     return render_template(
@@ -153,12 +150,11 @@ def detail(kinds: str, key: str):
 
 
 def _editor(kind: defs.Kind, raw: dict[str, str], original: str, errors: list[tuple[str, str]], **extra):
-    layout = forms.layout(kind.schema)
-    shown = forms.paths(layout, raw)
+    shown = forms.paths(kind.layout, raw)
     return render_template(
         "edit.html",
         kind=kind,
-        layout=layout,
+        layout=kind.layout,
         raw=raw,
         original=original,
         placed=forms.place(errors, shown),
@@ -182,7 +178,7 @@ def edit(kinds: str, key: str):
     d = defs.drafts(console().settings, kind).get(key) or _published(kind).get(key)
     if d is None:
         abort(404, description=f"no {kind.one} {key!r}")
-    return _editor(kind, forms.to_raw(forms.layout(kind.schema), d), key, [])
+    return _editor(kind, forms.to_raw(kind.layout, d), key, [])
 
 
 @blueprint.post("/<kinds>/-/editor")
@@ -192,14 +188,14 @@ def editor(kinds: str):
     c = console()
     action = request.form.get("action", "check")
     original = request.form.get("original", "")
-    obj, raw, text_errors = forms.from_form(forms.layout(kind.schema), request.form)
+    obj, raw, text_errors = forms.from_form(kind.layout, request.form)
     found = list(text_errors.items())
     found += [p for p in defs.problems(kind, obj, _catalogue()) if p[0] not in text_errors]
     if action == "save":
         try:
             key = defs.save_draft(c.settings, kind, obj)
-        except defs.ChangeError as e:
-            return _editor(kind, raw, original, [_split(str(e))] + found), 422
+        except defs.FieldError as e:
+            return _editor(kind, raw, original, [(e.field, e.message), *found]), 422
         if original and original != key:  # saved under a new key: the draft was renamed
             defs.delete_draft(c.settings, kind, original)
         return _editor(kind, raw, key, found, notice=f"Draft {key} saved" + (" (not valid yet)." if found else "."))
@@ -210,11 +206,6 @@ def editor(kinds: str):
     if action == "publish":
         return _publish(kind, obj, raw, original)
     return _editor(kind, raw, original, [], notice=f"Valid: {kind.one} {defs.key_of(kind, obj)} can be published.")
-
-
-def _split(message: str) -> tuple[str, str]:
-    f, _, rest = message.partition(": ")
-    return f, rest
 
 
 def _preview(kind: defs.Kind, obj: dict) -> dict:
@@ -259,8 +250,8 @@ def _publish(kind: defs.Kind, obj: dict, raw: dict, original: str):
         defs.publish(c.settings, kind, obj, before, g.user, _catalogue())
     except defs.DeliveryFailed as e:
         return _editor(kind, raw, original, [], delivery=str(e)), 503
-    except defs.ChangeError as e:  # invalid after all (validated again on the way out)
-        return _editor(kind, raw, original, [_split(str(e))]), 422
+    except defs.FieldError as e:  # invalid after all (validated again on the way out)
+        return _editor(kind, raw, original, [(e.field, e.message)]), 422
     c.live[kind.name].put(key, obj)
     defs.delete_draft(c.settings, kind, key)
     if original and original != key:
@@ -321,8 +312,3 @@ def resume_guardrail(key: str):
     c.live["guardrail"].put(key, resumed)
     flash(f"Campaign {key} resumed: the guardrail's pause is lifted.")
     return redirect(url_for("definitions.detail", kinds="campaigns", key=key))
-
-
-@blueprint.app_template_filter("pretty")
-def pretty(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else str(v)

@@ -109,14 +109,15 @@ class Variable:
         return f"{self.name}=All" if self.all else f"{self.name}={','.join(self.values)}"
 
 
-def _sql_quote(value: str) -> str:
+def sql_quote(value: str) -> str:
+    """A ClickHouse string literal: backslashes and quotes escaped."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _format(var: Variable, fmt: str | None) -> str:
     vals = list(var.values)
     if fmt in ("singlequote",):
-        return ",".join(_sql_quote(v) for v in vals)
+        return ",".join(sql_quote(v) for v in vals)
     if fmt == "sqlstring":
         return ",".join("'" + v.replace("'", "''") + "'" for v in vals)
     if fmt == "doublequote":

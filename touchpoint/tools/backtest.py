@@ -107,6 +107,7 @@ class Backtest:
     with_draft: list[tuple[dict, dict | None]]
     without: list[tuple[dict, dict | None]]
     timezone: str
+    competing: int  # published campaigns the drafts compete with (a draft with a published id replaces it)
 
     def span(self, history: History) -> tuple[int, str]:
         """How many triggers, over which local days."""
@@ -147,9 +148,9 @@ class Backtest:
         lost = [(cid, before[cid], after[cid]) for cid in before if cid not in drafts and after[cid] < before[cid]]
         return sorted(lost, key=lambda x: (x[2] - x[1], x[0]))
 
-    def report(self, history: History, published: int) -> list[str]:
+    def report(self, history: History) -> list[str]:
         n, span = self.span(history)
-        lines = [f"backtest over {n:,} triggers ({span}), {published} published campaigns competing"]
+        lines = [f"backtest over {n:,} triggers ({span}), {self.competing} published campaigns competing"]
         for c in self.drafts:
             d = self.summary(c, history)
             lines += [
@@ -167,9 +168,10 @@ class Backtest:
             for rid, name, k in d.regions:
                 lines.append(f"    {rid:<28} {k:>6,}  {name}")
         lines.append("published campaigns that would lose contacts to it:")
-        if not self.lost():
+        lost = self.lost()
+        if not lost:
             lines.append("  none")
-        for cid, before, after in self.lost():
+        for cid, before, after in lost:
             lines.append(f"  {cid:<32} {before:>6,} -> {after:>6,} leads  (-{before - after:,})")
         return lines
 
@@ -186,4 +188,4 @@ def backtest(settings: Settings, drafts: list[Campaign], published: list[Campaig
             history.triggers, campaigns, history.profiles, history.buckets, policy, history.reference, settings.tags
         )
 
-    return Backtest(drafts, run(others + drafts), run(others), policy.timezone)
+    return Backtest(drafts, run(others + drafts), run(others), policy.timezone, len(others))
