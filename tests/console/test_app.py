@@ -33,6 +33,7 @@ def app(tmp_path_factory):
     )
     users.add_user(s, "ana", "marketer", "ana-password")
     users.add_user(s, "vic", "viewer", "vic-password")
+    users.add_user(s, "root", "admin", "root-password")
     defs.save_draft(s, defs.KINDS["campaigns"], GOOD | {"id": "saved-draft", "name": "Saved draft"})
     defs.save_draft(s, defs.KINDS["campaigns"], GOOD | {"id": "new", "name": "A campaign called new"})
     a = create_app(s)
@@ -124,6 +125,15 @@ def test_behind_a_trusted_proxy_the_throttle_counts_clients_not_the_proxy(tmp_pa
     assert attempt("m4", "10.0.0.2") == 401  # another does not
 
 
+def test_a_user_given_in_the_settings_is_changed_there_only(tmp_path):
+    given = {"sam": {"role": "admin", "password_hash": users.hash_password("sam-password")}}
+    a = create_app(make_settings(tmp_path / "w", "127.0.0.1:9", console={"users": given}), follow=False)
+    c, _ = _login(a, "sam", "sam-password")
+    form = {"csrf_token": _token(c.get("/users").text), "name": "sam", "role": "viewer", "password": "long-enough"}
+    r = c.post("/users", data=form)
+    assert r.status_code == 422 and "is given in the settings (console.users): change it there" in r.text
+
+
 def test_a_viewer_reads_but_cannot_change(app):
     c, r = _login(app, "vic", "vic-password")
     assert r.status_code == 302
@@ -149,6 +159,37 @@ def test_form_errors_name_the_field_and_keep_the_input(app):
     assert 'data-field="audience.static[0].op">audience.static[0].op: ' in r.text
     assert 'name="priority" value="high"' in r.text and "<option selected>like</option>" in r.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text and "<script>alert" not in r.text
+
+
+def test_a_draft_saved_under_a_new_id_is_renamed(app):
+    c, _ = _login(app, "ana", "ana-password")
+    token = _token(c.get("/campaigns/-/new").text)
+    draft = {"csrf_token": token, "action": "save", "name": "half done", "priority": "soon"}
+    assert c.post("/campaigns/-/editor", data=draft | {"id": "rename-me"}).status_code == 200
+    r = c.post("/campaigns/-/editor", data=draft | {"id": "renamed", "original": "rename-me"})
+    assert r.status_code == 200 and "Draft renamed saved (not valid yet)." in r.text
+    kept = defs.drafts(app.extensions["touchpoint"].settings, defs.KINDS["campaigns"])
+    assert "renamed" in kept and "rename-me" not in kept
+    r = c.post("/campaigns/-/editor", data=draft | {"id": "../up"})
+    assert r.status_code == 422 and "id: &#39;../up&#39; cannot name a draft" in r.text
+
+
+def test_users_are_managed_by_admins_and_never_changed_unrecorded(app):
+    s = app.extensions["touchpoint"].settings
+    c, _ = _login(app, "root", "root-password")
+    token = _token(c.get("/users").text)
+    form = {"csrf_token": token, "name": "newbie", "role": "marketer", "password": "long-enough"}
+    r = c.post("/users", data=form)  # the audit topic is out of reach: refused, nothing changed
+    assert r.status_code == 503 and "not saved: Kafka (127.0.0.1:" in r.text
+    assert "newbie" not in users.all_users(s)
+    assert 'value="newbie"' in r.text  # the form keeps what was typed
+    r = c.post("/users", data=form | {"password": "short"})
+    assert r.status_code == 422 and "password: at least 8 characters" in r.text
+    r = c.post("/users", data=form | {"role": "owner"})
+    assert r.status_code == 422 and "role &#39;owner&#39;" in r.text
+    r = c.post("/users/vic/remove", data={"csrf_token": token})
+    assert r.status_code == 503 and "not removed: Kafka" in r.text and "vic" in users.all_users(s)
+    assert c.post("/users/root/remove", data={"csrf_token": token}).status_code == 422  # not oneself
 
 
 def test_a_journey_is_edited_in_its_own_schemas_form(app):

@@ -92,6 +92,12 @@ def test_add_user_reads_the_password_from_stdin_and_refuses_bad_arguments(tmp_pa
     assert out.stdout.split() == ["root-admin", "admin"]
     s = make_settings(tmp_path / "w")
     assert users.authenticate(s, "root-admin", "s3cret-pass") == users.User("root-admin", "admin")
+    hashed = run_cli("console", "hash-password", "--config", str(config), input="for-the-settings\n")
+    assert hashed.returncode == 0 and hashed.stdout.startswith("scrypt:")
+    given = make_settings(tmp_path / "w2", console={"users": {"eve": {"password_hash": hashed.stdout.strip()}}})
+    assert users.authenticate(given, "eve", "for-the-settings") == users.User("eve", "viewer")
+    assert run_cli("console", "remove-user", "root-admin", "--config", str(config)).returncode == 0
+    assert users.all_users(s) == {}
     for args, stdin, word in (
         (("add-user", "eve", "--role", "king"), "s3cret-pass\n", "king"),
         (("add-user", "eve"), "short\n", "password"),
