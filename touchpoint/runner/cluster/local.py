@@ -65,9 +65,12 @@ def configuration(settings: Settings) -> dict[str, object]:
         "rest.address": "127.0.0.1",
         "rest.bind-address": "127.0.0.1",
         "rest.port": rest_port(settings),
-        # A killed TaskManager is noticed within seconds (its RPCs fail), not after the 50 s default timeout.
+        # A killed TaskManager is noticed within seconds: its heartbeat RPCs fail (two in a row mark it unreachable,
+        # heartbeat.rpc-failure-threshold), whatever the timeout. The timeout is for one alive but silent: on two
+        # busy cores a TaskManager deploying a large PyFlink job has gone 15 s without answering, and losing it
+        # then made Flink kill the other one too (a Kafka writer failing while its task was cancelled is fatal).
         "heartbeat.interval": 2000,
-        "heartbeat.timeout": 15000,
+        "heartbeat.timeout": 60000,
         # A TaskManager busy deploying a large job on a loaded machine may answer an RPC after Flink's 10 s
         # default, which fails the deployment and restarts the job; a dead one is still noticed by its heartbeat.
         "pekko.ask.timeout": "60 s",
